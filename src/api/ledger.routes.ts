@@ -1,0 +1,268 @@
+import { z } from '@hono/zod-openapi';
+import { listAudit, verifyAuditChain } from '../audit/audit.ts';
+import type { Deps } from '../http/context.ts';
+import { apiRoute, createRouter, jsonContent } from '../http/router.ts';
+import { listAccounts, listTransfers } from '../ledger/ledger.ts';
+import { type Account, type Counters, LEDGERS, type Transfer } from '../ledger/types.ts';
+import { verifyLedger } from '../ledger/verify.ts';
+import { forbidden } from '../lib/errors.ts';
+import type { Principal } from '../users/users.ts';
+import { FinancialYearName, Limit, OrganisationCode } from './schemas.ts';
+
+const Amount = z.int().openapi({ description: "In the ledger's unit: pence on GBP, whole credits on CREDIT." });
+const CountersSchema = z.object({ debitsPending: Amount, debitsPosted: Amount, creditsPending: Amount, creditsPosted: Amount });
+
+const AccountSchema = CountersSchema.extend({
+  id: z.string().openapi({ example: 'GBP/2026-27/fund' }),
+  ledger: z.enum(LEDGERS),
+  kind: z.string(),
+  organisationCode: z.string().nullable(),
+  financialYear: z.string().nullable(),
+  debitsMustNotExceedCredits: z.boolean(),
+  creditsMustNotExceedDebits: z.boolean(),
+  closed: z.boolean(),
+  balance: Amount.openapi({ description: 'creditsPosted − debitsPosted' }),
+  createdAt: z.string(),
+}).openapi('Account');
+
+const TransferSchema = z
+  .object({
+    seq: z.string().openapi({ description: 'Position in the ledger; use as the `after` cursor.' }),
+    id: z.string(),
+    debitAccountId: z.string(),
+    creditAccountId: z.string(),
+    amount: Amount,
+    ledger: z.enum(LEDGERS),
+    code: z.string(),
+    linked: z.boolean(),
+    pending: z.boolean(),
+    postPendingTransfer: z.boolean(),
+    voidPendingTransfer: z.boolean(),
+    pendingId: z.string().nullable(),
+    timeoutSeconds: z.int(),
+    reference: z.string().nullable(),
+    createdAt: z.string(),
+    debitAccountAfter: CountersSchema,
+    creditAccountAfter: CountersSchema,
+  })
+  .openapi('Transfer');
+
+const Big = z.int();
+const VerificationSchema = z
+  .object({
+    ok: z.boolean(),
+    checkedAt: z.string(),
+    ledgers: z.array(CountersSchema.extend({ ledger: z.enum(LEDGERS), balanced: z.boolean() })),
+    accounts: z.object({
+      checked: z.int(),
+      mismatches: z.array(z.object({ accountId: z.string(), counter: z.string(), stored: Big, fromTransfers: Big })),
+    }),
+    limits: z.object({ overdrawn: z.array(z.string()) }),
+    pendingTransfers: z.object({ checked: z.int(), inconsistent: z.array(z.string()) }),
+    audit: z.object({
+      ok: z.boolean(),
+      entries: z.int(),
+      headPosition: z.string(),
+      problems: z.array(z.object({ position: z.string(), problem: z.string(), detail: z.string() })),
+    }),
+  })
+  .openapi('LedgerVerification');
+
+const AuditEntrySchema = z
+  .object({
+    position: z.string(),
+    at: z.string(),
+    actorUserId: z.string().nullable(),
+    actorRole: z.string(),
+    action: z.string(),
+    subject: z.string(),
+    detail: z.unknown(),
+    requestId: z.string().nullable(),
+    prevHash: z.string(),
+    hash: z.string(),
+  })
+  .openapi('AuditEntry');
+
+const n = (b: bigint) => Number(b);
+const countersJson = (c: Counters) => ({
+  debitsPending: n(c.debitsPending),
+  debitsPosted: n(c.debitsPosted),
+  creditsPending: n(c.creditsPending),
+  creditsPosted: n(c.creditsPosted),
+});
+const accountJson = (a: Account) => ({ ...a, ...countersJson(a), balance: n(a.creditsPosted - a.debitsPosted) });
+const transferJson = (t: Transfer) => ({
+  ...t,
+  seq: t.seq.toString(),
+  amount: n(t.amount),
+  debitAccountAfter: countersJson(t.debitAccountAfter),
+  creditAccountAfter: countersJson(t.creditAccountAfter),
+});
+
+/** Departments and councils see their own organisation's accounts; treasury and auditor see all. */
+function ownOrganisation(p: Principal): string | undefined {
+  if (p.role === 'treasury' || p.role === 'auditor') return undefined;
+  if (!p.organisationCode) throw forbidden('Only treasury and auditors may read the whole ledger.');
+  return p.organisationCode;
+}
+
+export function ledgerRoutes(deps: Deps) {
+  const db = deps.database.db;
+  return createRouter()
+    .openapi(
+      apiRoute({
+        method: 'get',
+        path: '/ledger/accounts',
+        tags: ['Ledger'],
+        summary: 'Ledger accounts with their four counters',
+        description: 'Department and council users see only their own organisation’s accounts.',
+        roles: ['treasury', 'auditor', 'department', 'council'],
+        request: {
+          query: z.object({
+            organisation: OrganisationCode.optional(),
+            fy: FinancialYearName.optional(),
+            ledger: z.enum(LEDGERS).optional(),
+            kind: z.string().max(50).optional(),
+          }),
+        },
+        responses: { 200: jsonContent(z.array(AccountSchema), 'The accounts, by id') },
+      }),
+      async (c) => {
+        const q = c.req.valid('query');
+        const own = ownOrganisation(c.get('principal'));
+        if (own && q.organisation && q.organisation !== own) throw forbidden(`You can see only ${own}'s accounts.`);
+        const accounts = await listAccounts(db, {
+          organisationCode: own ?? q.organisation,
+          financialYear: q.fy,
+          ledger: q.ledger,
+          kind: q.kind,
+        });
+        return c.json(accounts.map(accountJson), 200);
+      },
+    )
+    .openapi(
+      apiRoute({
+        method: 'get',
+        path: '/ledger/transfers',
+        tags: ['Ledger'],
+        summary: 'Transfers in ledger order, optionally for one account, a page at a time',
+        description:
+          'Pass the last `seq` you received as `after` to get the next page. Department and council users see only transfers touching their own accounts.',
+        roles: ['treasury', 'auditor', 'department', 'council'],
+        request: {
+          query: z.object({
+            account: z.string().max(128).optional().openapi({ example: 'GBP/2026-27/fund' }),
+            code: z.string().max(50).optional().openapi({ example: 'contribution' }),
+            after: z
+              .string()
+              .regex(/^\d{1,18}$/, { error: 'must be a `seq` from an earlier page' })
+              .optional(),
+            limit: Limit,
+          }),
+        },
+        responses: {
+          200: jsonContent(
+            z.object({ transfers: z.array(TransferSchema), nextAfter: z.string().nullable() }).openapi('TransferPage'),
+            'A page of transfers; `nextAfter` is null on the last page',
+          ),
+        },
+      }),
+      async (c) => {
+        const q = c.req.valid('query');
+        const own = ownOrganisation(c.get('principal'));
+        let accountIds = q.account ? [q.account] : undefined;
+        if (own) {
+          const mine = (await listAccounts(db, { organisationCode: own })).map((a) => a.id);
+          if (q.account && !mine.includes(q.account)) throw forbidden(`You can see only ${own}'s accounts.`);
+          accountIds = accountIds ?? mine;
+        }
+        const transfers = await listTransfers(db, {
+          accountIds,
+          code: q.code,
+          afterSeq: q.after === undefined ? undefined : BigInt(q.after),
+          limit: q.limit,
+        });
+        const last = transfers.at(-1);
+        return c.json(
+          {
+            transfers: transfers.map(transferJson),
+            nextAfter: transfers.length === q.limit && last ? last.seq.toString() : null,
+          },
+          200,
+        );
+      },
+    )
+    .openapi(
+      apiRoute({
+        method: 'get',
+        path: '/ledger/verify',
+        tags: ['Ledger'],
+        summary: 'Check the ledger and the audit chain from scratch',
+        description:
+          'Per-ledger totals (Σ debits = Σ credits, posted and pending), every account’s counters against the fold of its transfers, limits, pending transfers resolved at most once, and the hash-chained audit log.',
+        roles: ['treasury', 'auditor'],
+        responses: { 200: jsonContent(VerificationSchema, '`ok` is true only if every check passed') },
+      }),
+      async (c) => {
+        const [ledger, audit] = await Promise.all([verifyLedger(db), verifyAuditChain(db)]);
+        return c.json(
+          {
+            ok: ledger.ok && audit.ok,
+            checkedAt: deps.clock().toISOString(),
+            ledgers: ledger.ledgers.map((l) => ({ ledger: l.ledger, balanced: l.balanced, ...countersJson(l) })),
+            accounts: {
+              checked: ledger.accounts.checked,
+              mismatches: ledger.accounts.mismatches.map((m) => ({ ...m, stored: n(m.stored), fromTransfers: n(m.fromTransfers) })),
+            },
+            limits: ledger.limits,
+            pendingTransfers: ledger.pendingTransfers,
+            audit,
+          },
+          200,
+        );
+      },
+    )
+    .openapi(
+      apiRoute({
+        method: 'get',
+        path: '/audit-log',
+        tags: ['Audit'],
+        summary: 'The audit log: every state change, who made it, in what role, when',
+        roles: ['treasury', 'auditor'],
+        request: {
+          query: z.object({
+            subject: z.string().max(200).optional(),
+            action: z.string().max(100).optional(),
+            after: z
+              .string()
+              .regex(/^\d{1,18}$/, { error: 'must be a `position` from an earlier page' })
+              .optional(),
+            limit: Limit,
+          }),
+        },
+        responses: {
+          200: jsonContent(
+            z.object({ entries: z.array(AuditEntrySchema), nextAfter: z.string().nullable() }),
+            'A page of entries, oldest first',
+          ),
+        },
+      }),
+      async (c) => {
+        const q = c.req.valid('query');
+        const entries = await listAudit(db, {
+          subject: q.subject,
+          action: q.action,
+          afterPosition: q.after === undefined ? undefined : BigInt(q.after),
+          limit: q.limit,
+        });
+        const last = entries.at(-1);
+        return c.json(
+          {
+            entries: entries.map((e) => ({ ...e, position: e.position.toString() })),
+            nextAfter: entries.length === q.limit && last ? last.position.toString() : null,
+          },
+          200,
+        );
+      },
+    );
+}

@@ -1,0 +1,39 @@
+import { z } from '@hono/zod-openapi';
+
+/** A missing field says so, whatever the field's own message for a wrong value. */
+z.config({ customError: (issue) => (issue.input === undefined ? 'is required' : undefined) });
+
+/** A field's message for a wrong value; a missing one still reads "is required". */
+export const says = (message: string) => (issue: { input?: unknown }) => (issue.input === undefined ? 'is required' : message);
+
+/** Money in: a whole, non-negative number of pence that JSON can carry exactly. */
+export const PenceInput = z
+  .int({ error: says('must be a whole number of pence (no decimals, no strings)') })
+  .min(0, { error: says('must not be negative') })
+  .openapi({ description: 'An amount in pence, as an integer (12345 is £123.45).', example: 125_000_000_00 });
+
+/** Money out: always an integer number of pence. */
+export const Pence = z.int().openapi({ description: 'Integer pence.', example: 3_125_000_00 });
+
+export const BasisPoints = z
+  .int({ error: says('must be a whole number of basis points (250 is 2.5%)') })
+  .min(0, { error: says('must not be negative') })
+  .max(10_000, { error: says('must be at most 10000 (100%)') })
+  .openapi({ description: 'A rate in basis points: 250 is 2.5%.', example: 250 });
+
+export const FinancialYearName = z
+  .string()
+  .regex(/^\d{4}-\d{2}$/, { error: says('must be a financial year as YYYY-YY, e.g. 2026-27') })
+  .openapi({ example: '2026-27' });
+
+export const OrganisationCode = z
+  .string()
+  .regex(/^[A-Z0-9][A-Z0-9-]{0,63}$/, { error: says('must be an organisation code such as DHSC') })
+  .openapi({ example: 'DHSC' });
+
+export const Limit = z.coerce
+  .number({ error: says('must be a number') })
+  .int({ error: says('must be a whole number') })
+  .min(1, { error: says('must be at least 1') })
+  .max(500, { error: says('must be at most 500') })
+  .default(100);

@@ -1,0 +1,148 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import {
+  CompiledQuery,
+  type DatabaseConnection,
+  type Driver,
+  Kysely,
+  PostgresAdapter,
+  PostgresDialect,
+  SqliteAdapter,
+  SqliteDialect,
+  type SqliteDialectConfig,
+  SqliteDriver,
+  type Transaction,
+} from 'kysely';
+import pg from 'pg';
+import type { DatabaseConfig } from '../config.ts';
+import type { DB } from './schema.ts';
+
+export type Engine = 'sqlite' | 'postgres';
+export type Db = Kysely<DB>;
+export type Tx = Transaction<DB>;
+
+export interface Database {
+  readonly db: Db;
+  readonly engine: Engine;
+  close(): Promise<void>;
+}
+
+/**
+ * SQLite writers must take the write lock when they begin (`BEGIN IMMEDIATE`): a deferred
+ * transaction that reads and then writes can fail with SQLITE_BUSY half-way instead of waiting.
+ */
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+}
+
+/** SQLite runs DDL inside transactions, so each migration is atomic with its bookkeeping. */
+class TransactionalDdlSqliteAdapter extends SqliteAdapter {
+  override get supportsTransactionalDdl(): boolean {
+    return true;
+  }
+}
+
+class TopsliceSqliteDialect extends SqliteDialect {
+  readonly #config: SqliteDialectConfig;
+  constructor(config: SqliteDialectConfig) {
+    super(config);
+    this.#config = config;
+  }
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver(this.#config);
+  }
+  override createAdapter(): SqliteAdapter {
+    return new TransactionalDdlSqliteAdapter();
+  }
+}
+
+/** Opens a better-sqlite3 handle with the durability settings a ledger needs (see STACK.md). */
+export function openSqliteFile(path: string): BetterSqlite3.Database {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const sqlite = new BetterSqlite3(path);
+  sqlite.pragma('journal_mode = WAL');
+  // Set on every open: this build reopens WAL databases as NORMAL, which can lose commits.
+  sqlite.pragma('synchronous = FULL');
+  sqlite.pragma('busy_timeout = 15000');
+  sqlite.pragma('foreign_keys = ON');
+  // Every integer comes back as a bigint, so money never passes through a float.
+  sqlite.defaultSafeIntegers(true);
+  return sqlite;
+}
+
+/**
+ * Kysely prepares every query afresh; better-sqlite3 statements are reusable, so keep the
+ * prepared statement per SQL text. The set of distinct SQL texts is small and fixed by the code.
+ */
+function withStatementCache(sqlite: BetterSqlite3.Database) {
+  const cache = new Map<string, BetterSqlite3.Statement>();
+  return {
+    prepare(sql: string) {
+      let stmt = cache.get(sql);
+      if (!stmt) {
+        stmt = sqlite.prepare(sql);
+        if (cache.size > 2000) cache.clear();
+        cache.set(sql, stmt);
+      }
+      return stmt;
+    },
+    close() {
+      cache.clear();
+      sqlite.close();
+    },
+  };
+}
+
+export async function openDatabase(config: DatabaseConfig): Promise<Database> {
+  if (config.engine === 'sqlite') {
+    const sqlite = openSqliteFile(config.path);
+    const db = new Kysely<DB>({ dialect: new TopsliceSqliteDialect({ database: withStatementCache(sqlite) }) });
+    return { db, engine: 'sqlite', close: () => db.destroy() };
+  }
+  const pool = new pg.Pool({
+    connectionString: config.url,
+    max: 10,
+    ...(config.schema ? { options: `-c search_path=${config.schema}` } : {}),
+    types: {
+      getTypeParser: (oid: number, format?: string) => {
+        if (oid === 20) return (v: string) => BigInt(v); // int8
+        // biome-ignore lint/suspicious/noExplicitAny: pg's overloads do not accept a widened format
+        return pg.types.getTypeParser(oid, format as any);
+      },
+    },
+  });
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  return { db, engine: 'postgres', close: () => db.destroy() };
+}
+
+export function isPostgres(db: Db | Tx): boolean {
+  return db.getExecutor().adapter instanceof PostgresAdapter;
+}
+
+/** PostgreSQL's codes for a transaction that lost a race and may simply be run again. */
+const RETRYABLE = new Set(['40001', '40P01']);
+
+function isRetryable(error: unknown): boolean {
+  const e = error as { code?: unknown } | null;
+  if (!e || typeof e.code !== 'string') return false;
+  return RETRYABLE.has(e.code) || e.code === 'SQLITE_BUSY' || e.code === 'SQLITE_BUSY_SNAPSHOT';
+}
+
+/**
+ * Runs `work` in one transaction (BEGIN IMMEDIATE on SQLite) and retries it when the engine
+ * reports a lost race (deadlock, serialization failure, busy). `work` must be safe to re-run:
+ * it must not have effects outside the transaction.
+ */
+export async function inTransaction<T>(db: Db, work: (trx: Tx) => Promise<T>, attempts = 8): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await db.transaction().execute(work);
+    } catch (error) {
+      if (attempt >= attempts || !isRetryable(error)) throw error;
+      await new Promise((r) => setTimeout(r, Math.random() * 10 * attempt));
+    }
+  }
+}

@@ -1,0 +1,17 @@
+import type { DatabaseConfig } from '../config.ts';
+import { loadReferenceData } from '../reference/reference.ts';
+import { type Database, openDatabase } from './database.ts';
+import { migrateToLatest } from './migrate.ts';
+
+/** Opens the database, runs pending migrations and loads the reference fixtures: what start-up needs. */
+export async function prepareDatabase(config: DatabaseConfig): Promise<Database> {
+  const database = await openDatabase(config);
+  try {
+    await migrateToLatest(database.db);
+    await loadReferenceData(database.db);
+    return database;
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+}

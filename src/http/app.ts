@@ -1,0 +1,84 @@
+import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import { fundRoutes } from '../api/fund.routes.ts';
+import { ledgerRoutes } from '../api/ledger.routes.ts';
+import { referenceRoutes } from '../api/reference.routes.ts';
+import { userRoutes } from '../api/users.routes.ts';
+import type { AppEnv, Deps } from './context.ts';
+import { mountDocs } from './docs.ts';
+import { idempotency, requestContext, requireAuthentication, requireJsonBody } from './middleware.ts';
+import { handleError, problemResponse } from './problem.ts';
+
+export const API_VERSION = '0.1.0';
+
+/** The whole HTTP service. Everything it needs comes in `deps`, so tests build it on any database. */
+export function createApp(deps: Deps): OpenAPIHono<AppEnv> {
+  const app = new OpenAPIHono<AppEnv>();
+
+  app.use('*', requestContext(deps));
+  app.use('/api/*', requireJsonBody());
+  app.use('/api/v1/*', requireAuthentication(deps));
+  app.use('/api/v1/*', idempotency(deps));
+
+  app.get('/healthz', async (c) => {
+    const db = deps.database;
+    await db.db.selectFrom('audit_head').select('id').executeTakeFirst();
+    return c.json({ status: 'ok', engine: db.engine });
+  });
+
+  const api = new OpenAPIHono<AppEnv>();
+  api.route('/', userRoutes(deps));
+  api.route('/', referenceRoutes(deps));
+  api.route('/', fundRoutes(deps));
+  api.route('/', ledgerRoutes(deps));
+  app.route('/api/v1', api);
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'A token from `npm run cli -- bootstrap` (the first treasury user) or `POST /api/v1/users`.',
+  });
+  const document = {
+    openapi: '3.1.0',
+    info: {
+      title: 'topslice',
+      version: API_VERSION,
+      description:
+        'A top-sliced, cross-departmental prevention fund. Money is integer pence in fields ending `Pence`; rates are basis points. Errors are RFC 9457 `application/problem+json`. State-changing requests accept `Idempotency-Key`.',
+    },
+  };
+  app.doc31('/openapi.json', document);
+  mountDocs(app, () => app.getOpenAPI31Document(document) as never);
+
+  app.notFound((c) => notFoundOrWrongMethod(app, c));
+  app.onError((error, c) => handleError(error, c, deps.log));
+  return app;
+}
+
+/** 405 with `Allow` when the path exists under another method; 404 otherwise. Both problem+json. */
+function notFoundOrWrongMethod(app: OpenAPIHono<AppEnv>, c: Context): Response {
+  const allowed = new Set<string>();
+  for (const r of app.routes) {
+    if (r.method === 'ALL' || r.method === c.req.method) continue;
+    const pattern = new RegExp(`^${r.path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:[A-Za-z0-9_]+/g, '[^/]+')}$`);
+    if (pattern.test(c.req.path)) allowed.add(r.method);
+  }
+  if (allowed.size > 0) {
+    return problemResponse(
+      c,
+      {
+        type: 'method-not-allowed',
+        title: 'Method not allowed',
+        status: 405,
+        detail: `${c.req.method} is not supported here. Use ${[...allowed].join(', ')}.`,
+      },
+      { allow: [...allowed].join(', ') },
+    );
+  }
+  return problemResponse(c, {
+    type: 'not-found',
+    title: 'Not found',
+    status: 404,
+    detail: `There is nothing at ${c.req.path}. The API is under /api/v1; see /docs.`,
+  });
+}

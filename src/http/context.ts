@@ -1,0 +1,17 @@
+import type { Database } from '../db/database.ts';
+import type { Logger } from '../lib/log.ts';
+import type { Principal } from '../users/users.ts';
+
+/** What every handler may use: the database, the logger and the clock (tests move the clock). */
+export interface Deps {
+  database: Database;
+  log: Logger;
+  clock: () => Date;
+}
+
+export interface AppEnv {
+  Variables: {
+    requestId: string;
+    principal: Principal;
+  };
+}

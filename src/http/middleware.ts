@@ -1,0 +1,180 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { MiddlewareHandler } from 'hono';
+import { inTransaction } from '../db/database.ts';
+import { authenticate } from '../users/users.ts';
+import type { AppEnv, Deps } from './context.ts';
+import { problemResponse } from './problem.ts';
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,100}$/;
+
+/** A request id on every request and response, and one structured log line per request. */
+export function requestContext(deps: Deps): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const given = c.req.header('x-request-id');
+    const requestId = given && REQUEST_ID.test(given) ? given : randomUUID();
+    c.set('requestId', requestId);
+    const started = performance.now();
+    await next();
+    c.res.headers.set('x-request-id', requestId);
+    deps.log.info('request', {
+      requestId,
+      method: c.req.method,
+      path: c.req.path,
+      status: c.res.status,
+      ms: Math.round((performance.now() - started) * 10) / 10,
+      userId: c.get('principal')?.userId,
+    });
+  };
+}
+
+/** Bearer token → principal. No token or an unknown one: 401. */
+export function requireAuthentication(deps: Deps): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const header = c.req.header('authorization') ?? '';
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    const challenge = { 'www-authenticate': 'Bearer realm="topslice"' };
+    if (!match?.[1]) {
+      return problemResponse(
+        c,
+        { type: 'unauthenticated', title: 'Sign-in required', status: 401, detail: 'Send your token as `Authorization: Bearer <token>`.' },
+        challenge,
+      );
+    }
+    const principal = await authenticate(deps.database.db, match[1]);
+    if (!principal) {
+      return problemResponse(
+        c,
+        { type: 'unauthenticated', title: 'Sign-in required', status: 401, detail: 'The bearer token is not recognised.' },
+        challenge,
+      );
+    }
+    c.set('principal', principal);
+    await next();
+  };
+}
+
+const JSON_TYPE = /^application\/([\w.-]+\+)?json$/i;
+
+/** A request that sends a body must send JSON. */
+export function requireJsonBody(): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    if (['POST', 'PUT', 'PATCH'].includes(c.req.method)) {
+      const type = (c.req.header('content-type') ?? '').split(';')[0]?.trim() ?? '';
+      const length = c.req.header('content-length');
+      const hasBody = (length !== undefined && length !== '0') || c.req.header('transfer-encoding') !== undefined;
+      if (hasBody && !JSON_TYPE.test(type)) {
+        return problemResponse(c, {
+          type: 'unsupported-media-type',
+          title: 'Send JSON',
+          status: 415,
+          detail: `The body must be application/json, not ${type || 'an unlabelled body'}.`,
+        });
+      }
+    }
+    await next();
+  };
+}
+
+const IN_FLIGHT_EXPIRY_MS = 60_000;
+
+/**
+ * `Idempotency-Key` on state-changing requests. The key is claimed before the handler runs (a
+ * concurrent request with the same key gets 409), a success is stored and replayed for the same
+ * key and body, and a refusal releases the key so it can be retried. Keys are per user.
+ */
+export function idempotency(deps: Deps): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const key = c.req.header('idempotency-key');
+    if (key === undefined || !['POST', 'PUT', 'PATCH', 'DELETE'].includes(c.req.method)) return next();
+    if (key.length === 0 || key.length > 255) {
+      return problemResponse(c, {
+        type: 'validation-error',
+        title: 'Your request is not valid',
+        status: 400,
+        detail: 'The Idempotency-Key header must be 1 to 255 characters.',
+        errors: [{ parameter: 'Idempotency-Key', detail: 'must be 1 to 255 characters' }],
+      });
+    }
+    const userId = c.get('principal').userId;
+    const body = await c.req.text();
+    const fingerprint = createHash('sha256').update(`${c.req.method} ${c.req.path}\n${body}`).digest('hex');
+    const db = deps.database.db;
+    const now = deps.clock();
+
+    const claim = await inTransaction(db, async (trx) => {
+      const row = await trx
+        .selectFrom('idempotency_keys')
+        .selectAll()
+        .where('user_id', '=', userId)
+        .where('key', '=', key)
+        .executeTakeFirst();
+      if (row) {
+        const stale = row.state === 'in-flight' && now.getTime() - Date.parse(row.created_at) > IN_FLIGHT_EXPIRY_MS;
+        if (!stale) return { existing: row } as const;
+        await trx.deleteFrom('idempotency_keys').where('user_id', '=', userId).where('key', '=', key).execute();
+      }
+      await trx
+        .insertInto('idempotency_keys')
+        .values({
+          user_id: userId,
+          key,
+          fingerprint,
+          state: 'in-flight',
+          status_code: null,
+          response_body: null,
+          content_type: null,
+          created_at: now.toISOString(),
+        })
+        .execute();
+      return { existing: null } as const;
+    });
+
+    if (claim.existing) {
+      const row = claim.existing;
+      if (row.fingerprint !== fingerprint) {
+        return problemResponse(c, {
+          type: 'idempotency-key-reused',
+          title: 'Idempotency key already used for another request',
+          status: 422,
+          detail: 'This Idempotency-Key was first used with a different method, path or body. Use a new key for a new request.',
+        });
+      }
+      if (row.state === 'in-flight') {
+        return problemResponse(c, {
+          type: 'idempotency-key-in-use',
+          title: 'The first request with this key is still running',
+          status: 409,
+          detail: 'Retry shortly: the first request with this Idempotency-Key has not finished.',
+        });
+      }
+      return new Response(row.response_body, {
+        status: Number(row.status_code),
+        headers: { 'content-type': row.content_type ?? 'application/json', 'idempotent-replayed': 'true' },
+      });
+    }
+
+    let stored = false;
+    try {
+      await next();
+      if (c.res.status >= 200 && c.res.status < 300) {
+        const responseBody = await c.res.clone().text();
+        await db
+          .updateTable('idempotency_keys')
+          .set({
+            state: 'done',
+            status_code: c.res.status,
+            response_body: responseBody,
+            content_type: c.res.headers.get('content-type'),
+          })
+          .where('user_id', '=', userId)
+          .where('key', '=', key)
+          .execute();
+        stored = true;
+      }
+    } finally {
+      if (!stored) {
+        await db.deleteFrom('idempotency_keys').where('user_id', '=', userId).where('key', '=', key).execute();
+      }
+    }
+  };
+}
