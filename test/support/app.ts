@@ -1,0 +1,70 @@
+import { createApp } from '../../src/http/app.ts';
+import { createLogger } from '../../src/lib/log.ts';
+import { bootstrapTreasury, createUser, type NewUser } from '../../src/users/users.ts';
+import { inTransaction } from '../../src/db/database.ts';
+import { SYSTEM } from '../../src/audit/audit.ts';
+import { type EngineName, freshDatabase, type TestDatabase } from './db.ts';
+
+export interface Reply {
+  status: number;
+  headers: Headers;
+  // biome-ignore lint/suspicious/noExplicitAny: test replies are inspected field by field
+  body: any;
+  text: string;
+}
+
+export interface RequestOptions {
+  token?: string | null;
+  body?: unknown;
+  /** Sent as is, instead of JSON.stringify(body). */
+  raw?: string;
+  headers?: Record<string, string>;
+}
+
+/** The app on a fresh database, with a treasury token and an adjustable clock. */
+export async function testApp(engine: EngineName) {
+  const db: TestDatabase = await freshDatabase(engine);
+  let now = new Date('2026-06-01T09:00:00Z');
+  const app = createApp({ database: db.database, log: createLogger('silent'), clock: () => now });
+  const { token: treasury } = await bootstrapTreasury(db.database.db);
+
+  async function request(method: string, path: string, opts: RequestOptions = {}): Promise<Reply> {
+    const headers: Record<string, string> = { ...(opts.headers ?? {}) };
+    const token = opts.token === undefined ? treasury : opts.token;
+    if (token) headers.authorization = `Bearer ${token}`;
+    let body: string | undefined;
+    if (opts.raw !== undefined) body = opts.raw;
+    else if (opts.body !== undefined) {
+      body = JSON.stringify(opts.body);
+      headers['content-type'] ??= 'application/json';
+    }
+    const res = await app.request(path, { method, headers, body });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : null;
+    } catch {
+      /* not JSON: keep the text */
+    }
+    return { status: res.status, headers: res.headers, body: parsed, text };
+  }
+
+  async function userToken(user: NewUser): Promise<string> {
+    const { token } = await inTransaction(db.database.db, (trx) => createUser(trx, user, SYSTEM));
+    return token;
+  }
+
+  return {
+    app,
+    database: db.database,
+    treasury,
+    request,
+    userToken,
+    setNow: (d: Date) => {
+      now = d;
+    },
+    destroy: () => db.destroy(),
+  };
+}
+
+export type TestApp = Awaited<ReturnType<typeof testApp>>;
