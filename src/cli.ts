@@ -25,7 +25,7 @@ async function main(argv: string[]): Promise<number> {
     case 'migrate': {
       const database = await openDatabase(config.database);
       try {
-        const ran = await migrateToLatest(database.db);
+        const ran = await migrateToLatest(database.db, { schema: database.schema });
         console.log(ran.length ? `Applied: ${ran.join(', ')}` : 'Already up to date.');
       } finally {
         await database.close();
@@ -35,7 +35,7 @@ async function main(argv: string[]): Promise<number> {
     case 'load-fixtures': {
       const database = await openDatabase(config.database);
       try {
-        await migrateToLatest(database.db);
+        await migrateToLatest(database.db, { schema: database.schema });
         const n = await loadReferenceData(database.db);
         console.log(`Loaded ${n.organisations} organisations, ${n.places} places, ${n.themes} themes.`);
       } finally {

@@ -25,6 +25,8 @@ export type Tx = Transaction<DB>;
 export interface Database {
   readonly db: Db;
   readonly engine: Engine;
+  /** PostgreSQL only: the schema every connection works in, when not the default. */
+  readonly schema?: string;
   close(): Promise<void>;
 }
 
@@ -115,7 +117,7 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
     },
   });
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
-  return { db, engine: 'postgres', close: () => db.destroy() };
+  return { db, engine: 'postgres', schema: config.schema, close: () => db.destroy() };
 }
 
 export function isPostgres(db: Db | Tx): boolean {

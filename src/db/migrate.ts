@@ -32,9 +32,14 @@ async function loadMigrations(dir: string): Promise<Record<string, Migration>> {
 
 /** Runs every pending migration in `migrations/`. Throws with the failing migration's name. */
 // biome-ignore lint/suspicious/noExplicitAny: the migrator works on any schema
-export async function migrateToLatest(db: Kysely<any>, dir = MIGRATIONS_DIR): Promise<string[]> {
-  const migrations = await loadMigrations(dir);
-  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+export async function migrateToLatest(db: Kysely<any>, options: { schema?: string; dir?: string } = {}): Promise<string[]> {
+  const migrations = await loadMigrations(options.dir ?? MIGRATIONS_DIR);
+  // With a schema of its own, the migrator must look for its bookkeeping tables only there.
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: async () => migrations },
+    ...(options.schema ? { migrationTableSchema: options.schema } : {}),
+  });
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');
   if (error) {

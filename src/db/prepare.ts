@@ -7,7 +7,7 @@ import { migrateToLatest } from './migrate.ts';
 export async function prepareDatabase(config: DatabaseConfig): Promise<Database> {
   const database = await openDatabase(config);
   try {
-    await migrateToLatest(database.db);
+    await migrateToLatest(database.db, { schema: database.schema });
     await loadReferenceData(database.db);
     return database;
   } catch (error) {

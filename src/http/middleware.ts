@@ -61,7 +61,7 @@ export function requireJsonBody(): MiddlewareHandler<AppEnv> {
     if (['POST', 'PUT', 'PATCH'].includes(c.req.method)) {
       const type = (c.req.header('content-type') ?? '').split(';')[0]?.trim() ?? '';
       const length = c.req.header('content-length');
-      const hasBody = (length !== undefined && length !== '0') || c.req.header('transfer-encoding') !== undefined;
+      const hasBody = length === undefined ? c.req.raw.body !== null : length !== '0';
       if (hasBody && !JSON_TYPE.test(type)) {
         return problemResponse(c, {
           type: 'unsupported-media-type',

@@ -1,8 +1,8 @@
+import { SYSTEM } from '../../src/audit/audit.ts';
+import { inTransaction } from '../../src/db/database.ts';
 import { createApp } from '../../src/http/app.ts';
 import { createLogger } from '../../src/lib/log.ts';
 import { bootstrapTreasury, createUser, type NewUser } from '../../src/users/users.ts';
-import { inTransaction } from '../../src/db/database.ts';
-import { SYSTEM } from '../../src/audit/audit.ts';
 import { type EngineName, freshDatabase, type TestDatabase } from './db.ts';
 
 export interface Reply {
@@ -68,3 +68,19 @@ export async function testApp(engine: EngineName) {
 }
 
 export type TestApp = Awaited<ReturnType<typeof testApp>>;
+
+export const DEPARTMENTS = {
+  DHSC: { baselinePence: 1_000_000_000_00, topSliceBasisPoints: 250, savingsTargetPence: 5_000_000_00 },
+  DWP: { baselinePence: 800_000_000_00, topSliceBasisPoints: 150, savingsTargetPence: 3_000_000_00 },
+  MOJ: { baselinePence: 95_000_000_01, topSliceBasisPoints: 333, savingsTargetPence: 1_000_000_00 },
+} as const;
+
+/** Treasury sets up a year and three departments through the API. */
+export async function setUpYear(t: TestApp, fy = '2026-27'): Promise<void> {
+  const year = await t.request('POST', '/api/v1/financial-years', { body: { name: fy } });
+  if (year.status !== 201) throw new Error(`year: ${year.status} ${year.text}`);
+  for (const [code, settings] of Object.entries(DEPARTMENTS)) {
+    const r = await t.request('PUT', `/api/v1/financial-years/${fy}/departments/${code}`, { body: settings });
+    if (r.status !== 201) throw new Error(`${code}: ${r.status} ${r.text}`);
+  }
+}
