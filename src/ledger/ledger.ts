@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { Selectable } from 'kysely';
+import { type Selectable, sql } from 'kysely';
 import { type Db, isPostgres, type Tx } from '../db/database.ts';
+import { prepared } from '../db/prepared.ts';
 import type { AccountTable, TransferTable } from '../db/schema.ts';
 import { type CreateAccountError, STATE_ERRORS, type TransferError } from './errors.ts';
 import {
@@ -135,11 +136,16 @@ export async function listAccounts(
 /** Loads accounts; with `lock`, takes their row locks in id order (PostgreSQL) so writers never deadlock. */
 async function loadAccounts(db: Db | Tx, ids: string[], lock: boolean): Promise<Account[]> {
   if (ids.length === 0) return [];
-  let q = db.selectFrom('accounts').selectAll().where('id', 'in', ids).orderBy('id');
-  if (lock && isPostgres(db)) q = q.forUpdate();
-  const rows = await q.execute();
+  const { rows } = await (lock ? selectAccountsForUpdate : selectAccounts)(db, ids);
   return rows.map(accountFromRow);
 }
+
+const selectAccounts = prepared((db, ids: string[]) => db.selectFrom('accounts').selectAll().where('id', 'in', ids).orderBy('id'));
+
+const selectAccountsForUpdate = prepared((db, ids: string[]) => {
+  const q = db.selectFrom('accounts').selectAll().where('id', 'in', ids).orderBy('id');
+  return isPostgres(db) ? q.forUpdate() : q;
+});
 
 // ---------------------------------------------------------------------------------------------
 // Transfers
@@ -172,8 +178,6 @@ interface Known {
  */
 export async function createTransfers(trx: Tx, inputs: TransferInput[], now = new Date()): Promise<CreateTransferResult[]> {
   const at = now.toISOString();
-  await expirePendingTransfers(trx, now);
-
   const ids = unique(inputs.map((t) => t.id).filter((id) => typeof id === 'string' && ID_PATTERN.test(id)));
   const pendingIds = unique(inputs.flatMap((t) => (t.pendingId && ID_PATTERN.test(t.pendingId) ? [t.pendingId] : [])));
 
@@ -185,39 +189,40 @@ export async function createTransfers(trx: Tx, inputs: TransferInput[], now = ne
     ...inputs.flatMap((t) => [t.debitAccountId, t.creditAccountId].filter((x): x is string => !!x)),
     ...pendingOriginals.flatMap((t) => [t.debit_account_id, t.credit_account_id]),
   ]);
-  const accounts = new Map((await loadAccounts(trx, accountIds, true)).map((a) => [a.id, a]));
+  let accounts = new Map((await loadAccounts(trx, accountIds, true)).map((a) => [a.id, a]));
 
-  // Read after the locks, so what we see is what committed before us.
-  const known = new Map<string, Known>();
-  if (ids.length > 0) {
-    const [rows, failures] = await Promise.all([
-      trx.selectFrom('transfers').selectAll().where('id', 'in', ids).execute(),
-      trx.selectFrom('transfer_failures').selectAll().where('id', 'in', ids).execute(),
-    ]);
-    for (const r of rows) known.set(r.id, { fingerprint: r.fingerprint, transfer: transferFromRow(r), error: null });
-    for (const f of failures) known.set(f.id, { fingerprint: f.fingerprint, transfer: null, error: f.error as TransferError });
+  // Read after the locks, so what we see is what committed before us. Due pending transfers
+  // lapse first (rarely any: then the accounts are read again).
+  let seen = await lookUp(trx, ids, pendingIds, at);
+  if (seen.due) {
+    await expirePendingTransfers(trx, now);
+    accounts = new Map((await loadAccounts(trx, accountIds, true)).map((a) => [a.id, a]));
+    seen = await lookUp(trx, ids, pendingIds, at);
   }
+  const known = new Map<string, Known>();
+  const replayed = [...seen.transfers.keys()];
+  const stored = replayed.length > 0 ? await trx.selectFrom('transfers').selectAll().where('id', 'in', replayed).execute() : [];
+  for (const r of stored) known.set(r.id, { fingerprint: r.fingerprint, transfer: transferFromRow(r), error: null });
+  for (const [id, f] of seen.failures) known.set(id, { fingerprint: f.fingerprint, transfer: null, error: f.error });
+  const notPending = new Set(pendingOriginals.map((t) => t.id));
   const pendings = new Map<string, PendingState>();
-  if (pendingIds.length > 0) {
-    const statuses = await trx.selectFrom('pending_transfers').selectAll().where('id', 'in', pendingIds).execute();
-    const originals = new Map(pendingOriginals.map((t) => [t.id, t]));
-    for (const s of statuses) {
-      const o = originals.get(s.id);
-      if (!o) continue;
-      pendings.set(s.id, {
-        id: s.id,
-        debitAccountId: o.debit_account_id,
-        creditAccountId: o.credit_account_id,
-        amount: BigInt(o.amount),
-        ledger: o.ledger as LedgerName,
-        code: o.code,
-        expiresAt: s.expires_at,
-        status: s.status as PendingStatus,
-        isNew: false,
-        changed: false,
-        resolvedBy: s.resolved_by,
-      });
-    }
+  for (const o of pendingOriginals) {
+    const state = seen.pendings.get(o.id);
+    if (!state) continue;
+    notPending.delete(o.id);
+    pendings.set(o.id, {
+      id: o.id,
+      debitAccountId: o.debit_account_id,
+      creditAccountId: o.credit_account_id,
+      amount: BigInt(o.amount),
+      ledger: o.ledger as LedgerName,
+      code: o.code,
+      expiresAt: state.expiresAt,
+      status: state.status,
+      isNew: false,
+      changed: false,
+      resolvedBy: state.resolvedBy,
+    });
   }
 
   const touched = new Set<string>();
@@ -243,7 +248,7 @@ export async function createTransfers(trx: Tx, inputs: TransferInput[], now = ne
         failedAt = i;
         break;
       }
-      const result = applyTransfer(input, { accounts, known, pendings, touched, created, undo, at, now });
+      const result = applyTransfer(input, { accounts, known, pendings, notPending, touched, created, undo, at, now });
       chainResults.push(result);
       if ('error' in result) {
         failedAt = i;
@@ -275,22 +280,47 @@ export async function createTransfers(trx: Tx, inputs: TransferInput[], now = ne
   }
 
   await writeBatch(trx, { created, failures, touched, accounts, pendings, at });
-  // Sequence numbers are assigned by the insert; report them.
-  if (created.length > 0) {
-    const seqs = await trx
-      .selectFrom('transfers')
-      .select(['id', 'seq'])
-      .where(
-        'id',
-        'in',
-        created.map((c) => c.transfer.id),
-      )
-      .execute();
-    const byId = new Map(seqs.map((s) => [s.id, BigInt(s.seq)]));
-    for (const { transfer } of created) transfer.seq = byId.get(transfer.id) ?? 0n;
-  }
   return results;
 }
+
+interface LookUp {
+  transfers: Map<string, string>;
+  failures: Map<string, { fingerprint: string; error: TransferError }>;
+  pendings: Map<string, { status: PendingStatus; expiresAt: string | null; resolvedBy: string | null }>;
+  due: boolean;
+}
+
+/**
+ * One round trip for what a batch must know before it runs: which of its ids exist or failed,
+ * the state of the pending transfers it resolves, and whether any pending transfer is due to lapse.
+ */
+async function lookUp(trx: Tx, ids: string[], pendingIds: string[], at: string): Promise<LookUp> {
+  const { rows } = await lookUpQuery(trx, ids, pendingIds, at);
+  const out: LookUp = { transfers: new Map(), failures: new Map(), pendings: new Map(), due: false };
+  for (const r of rows) {
+    if (r.source === 'due') out.due = true;
+    else if (r.source === 'transfer') out.transfers.set(r.id, r.a ?? '');
+    else if (r.source === 'failure') out.failures.set(r.id, { fingerprint: r.a ?? '', error: r.b as TransferError });
+    else out.pendings.set(r.id, { status: r.a as PendingStatus, expiresAt: r.b, resolvedBy: r.c });
+  }
+  return out;
+}
+
+type LookUpRow = { source: string; id: string; a: string | null; b: string | null; c: string | null };
+
+const lookUpQuery = prepared<[string[], string[], string], LookUpRow>((_db, ids, pendingIds, at) => {
+  const parts = [
+    sql`select 'due' as source, id, null as a, null as b, null as c from pending_transfers where status = 'pending' and expires_at <= ${at}`,
+  ];
+  if (ids.length > 0) {
+    parts.push(sql`select 'transfer', id, fingerprint, null, null from transfers where id in (${sql.join(ids)})`);
+    parts.push(sql`select 'failure', id, fingerprint, error, null from transfer_failures where id in (${sql.join(ids)})`);
+  }
+  if (pendingIds.length > 0) {
+    parts.push(sql`select 'pending', id, status, expires_at, resolved_by from pending_transfers where id in (${sql.join(pendingIds)})`);
+  }
+  return sql<LookUpRow>`${sql.join(parts, sql` union all `)}`;
+});
 
 interface Created {
   transfer: Transfer;
@@ -302,6 +332,8 @@ interface BatchState {
   accounts: Map<string, Account>;
   known: Map<string, Known>;
   pendings: Map<string, PendingState>;
+  /** Ids of stored transfers that are not pending transfers. */
+  notPending: Set<string>;
   touched: Set<string>;
   created: Created[];
   undo: (() => void)[];
@@ -334,7 +366,10 @@ function applyTransfer(t: TransferInput, s: BatchState): CreateTransferResult {
     if (!pending) {
       return {
         id: t.id,
-        error: s.known.get(t.pendingId as string)?.transfer ? 'pending_transfer_not_pending' : 'pending_transfer_not_found',
+        error:
+          s.notPending.has(t.pendingId as string) || s.known.get(t.pendingId as string)?.transfer
+            ? 'pending_transfer_not_pending'
+            : 'pending_transfer_not_found',
       };
     }
     if (t.debitAccountId && t.debitAccountId !== pending.debitAccountId)
@@ -523,6 +558,22 @@ function fingerprintOf(t: TransferInput): string {
   return createHash('sha256').update(canonical).digest('base64url');
 }
 
+const insertTransfers = prepared((db, rows: ReturnType<typeof transferRow>[]) =>
+  db.insertInto('transfers').values(rows).returning(['id', 'seq']),
+);
+
+const updateCounters = prepared((db, id: string, c: Counters) =>
+  db
+    .updateTable('accounts')
+    .set({
+      debits_pending: c.debitsPending,
+      debits_posted: c.debitsPosted,
+      credits_pending: c.creditsPending,
+      credits_posted: c.creditsPosted,
+    })
+    .where('id', '=', id),
+);
+
 async function writeBatch(
   trx: Tx,
   b: {
@@ -535,23 +586,16 @@ async function writeBatch(
   },
 ): Promise<void> {
   for (const chunk of chunks(b.created, 200)) {
-    await trx
-      .insertInto('transfers')
-      .values(chunk.map((c) => transferRow(c.transfer, c.fingerprint)))
-      .execute();
+    const { rows: seqs } = await insertTransfers(
+      trx,
+      chunk.map((c) => transferRow(c.transfer, c.fingerprint)),
+    );
+    const byId = new Map(seqs.map((r) => [r.id, BigInt(r.seq)]));
+    for (const { transfer } of chunk) transfer.seq = byId.get(transfer.id) ?? 0n;
   }
   for (const id of [...b.touched].sort()) {
     const a = b.accounts.get(id) as Account;
-    await trx
-      .updateTable('accounts')
-      .set({
-        debits_pending: a.debitsPending,
-        debits_posted: a.debitsPosted,
-        credits_pending: a.creditsPending,
-        credits_posted: a.creditsPosted,
-      })
-      .where('id', '=', id)
-      .execute();
+    await updateCounters(trx, id, a);
   }
   const fresh = [...b.pendings.values()].filter((p) => p.isNew);
   for (const chunk of chunks(fresh, 200)) {
