@@ -124,8 +124,12 @@ export function isPostgres(db: Db | Tx): boolean {
   return db.getExecutor().adapter instanceof PostgresAdapter;
 }
 
-/** PostgreSQL's codes for a transaction that lost a race and may simply be run again. */
-const RETRYABLE = new Set(['40001', '40P01']);
+/**
+ * PostgreSQL's codes for a transaction that lost a race and may simply be run again: a
+ * serialisation failure, a deadlock, or a unique key another transaction took first (operations
+ * look before they insert, so on the retry they see the winner's row and answer accordingly).
+ */
+const RETRYABLE = new Set(['40001', '40P01', '23505']);
 
 function isRetryable(error: unknown): boolean {
   const e = error as { code?: unknown } | null;
