@@ -73,12 +73,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .execute();
   await db.schema.createIndex('accounts_by_organisation').on('accounts').columns(['organisation_code']).execute();
 
-  // Transfers are never updated or deleted: `seq` orders them; `id` is the client's key.
-  const transfers = table('transfers');
-  await (isSqlite(t)
-    ? transfers.addColumn('seq', 'integer', (c) => c.primaryKey())
-    : transfers.addColumn('seq', 'bigint', (c) => c.primaryKey().generatedAlwaysAsIdentity())
-  )
+  // Transfers are never updated or deleted: `seq` orders them in commit order; `id` is the
+  // client's key. SQLite writers are serialised, so its rowid is commit order; PostgreSQL
+  // writers take `seq` from `ledger_head`, whose row lock they hold until they commit.
+  await table('transfers')
+    .addColumn('seq', t.int64, (c) => c.primaryKey())
     .addColumn('id', t.text, (c) => c.notNull().unique())
     .addColumn('debit_account_id', t.text, (c) => c.notNull().references('accounts.id'))
     .addColumn('credit_account_id', t.text, (c) => c.notNull().references('accounts.id'))
@@ -110,6 +109,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .unique()
     .where('pending_id', 'is not', null)
     .execute();
+
+  await table('ledger_head')
+    .addColumn('id', t.int32, (c) => c.primaryKey())
+    .addColumn('seq', t.int64, (c) => c.notNull())
+    .execute();
+  await (db as Kysely<{ ledger_head: { id: number; seq: number } }>).insertInto('ledger_head').values({ id: 1, seq: 0 }).execute();
 
   // The one mutable part of a pending transfer: whether it is still pending.
   await table('pending_transfers')
@@ -172,10 +177,6 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('created_at', t.text, (c) => c.notNull())
     .addPrimaryKeyConstraint('idempotency_keys_pk', ['user_id', 'key'])
     .execute();
-}
-
-function isSqlite(t: ReturnType<typeof columnTypes>): boolean {
-  return t.int64 === 'integer';
 }
 
 export async function down(): Promise<void> {

@@ -25,7 +25,7 @@ function stand(value: unknown, path: Path, marks: Map<string, Path>): unknown {
 }
 
 function shapeOf(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(shapeOf).join(',')}]`;
+  if (Array.isArray(value)) return `[${value.length}:${value.map(shapeOf).join(',')}]`;
   if (value !== null && typeof value === 'object')
     return `{${Object.entries(value)
       .map(([k, v]) => `${k}:${shapeOf(v)}`)

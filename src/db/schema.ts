@@ -15,6 +15,7 @@ export interface DB {
   department_years: DepartmentYearTable;
   accounts: AccountTable;
   transfers: TransferTable;
+  ledger_head: LedgerHeadTable;
   pending_transfers: PendingTransferTable;
   transfer_failures: TransferFailureTable;
   audit_log: AuditLogTable;
@@ -88,7 +89,13 @@ export interface AccountTable {
   created_at: string;
 }
 
+export interface LedgerHeadTable {
+  id: bigint | number;
+  seq: bigint;
+}
+
 export interface TransferTable {
+  /** SQLite assigns it (rowid); PostgreSQL writers take it from `ledger_head`. */
   seq: Generated<bigint>;
   id: string;
   debit_account_id: string;

@@ -189,6 +189,9 @@ export async function createTransfers(trx: Tx, inputs: TransferInput[], now = ne
     ...inputs.flatMap((t) => [t.debitAccountId, t.creditAccountId].filter((x): x is string => !!x)),
     ...pendingOriginals.flatMap((t) => [t.debit_account_id, t.credit_account_id]),
   ]);
+  // On PostgreSQL, two batches with the same transfer id but no account in common would not
+  // wait for each other; lock each id first (in order), so one id has one outcome.
+  if (isPostgres(trx) && ids.length > 0) await lockTransferIds(trx, ids);
   let accounts = new Map((await loadAccounts(trx, accountIds, true)).map((a) => [a.id, a]));
 
   // Read after the locks, so what we see is what committed before us. Due pending transfers
@@ -305,6 +308,11 @@ async function lookUp(trx: Tx, ids: string[], pendingIds: string[], at: string):
   }
   return out;
 }
+
+const lockTransferIds = prepared<[string[]], unknown>(
+  (_db, ids) =>
+    sql`select pg_advisory_xact_lock(hashtextextended(id, 0)) from (select id from unnest(cast(array[${sql.join(ids)}] as text[])) as id order by id) as ordered`,
+);
 
 type LookUpRow = { source: string; id: string; a: string | null; b: string | null; c: string | null };
 
@@ -585,6 +593,18 @@ async function writeBatch(
     at: string;
   },
 ): Promise<void> {
+  if (b.created.length > 0 && isPostgres(trx)) {
+    // Concurrent PostgreSQL writers would otherwise commit out of `seq` order, and a reader
+    // paging by `seq` could pass a transfer before it committed.
+    const head = await trx
+      .updateTable('ledger_head')
+      .set((eb) => ({ seq: eb('seq', '+', BigInt(b.created.length)) }))
+      .where('id', '=', 1)
+      .returning('seq')
+      .executeTakeFirstOrThrow();
+    let next = BigInt(head.seq) - BigInt(b.created.length);
+    for (const { transfer } of b.created) transfer.seq = ++next;
+  }
   for (const chunk of chunks(b.created, 200)) {
     const { rows: seqs } = await insertTransfers(
       trx,
@@ -765,6 +785,8 @@ export function accountFromRow(r: Selectable<AccountTable>): Account {
 
 function transferRow(t: Transfer, fingerprint: string) {
   return {
+    // 0n: not yet assigned (SQLite assigns it on insert).
+    ...(t.seq > 0n ? { seq: t.seq } : {}),
     id: t.id,
     debit_account_id: t.debitAccountId,
     credit_account_id: t.creditAccountId,
