@@ -102,7 +102,8 @@ function sameAccount(a: Account, n: NewAccount): boolean {
 export type CloseAccountError = 'account_not_found' | 'account_already_closed' | 'account_has_pending_transfers';
 
 /** Closes an account: no new transfer may debit or credit it. Voids of its pending transfers still resolve. */
-export async function closeAccount(trx: Tx, id: string): Promise<CloseAccountError | null> {
+export async function closeAccount(trx: Tx, id: string, now = new Date()): Promise<CloseAccountError | null> {
+  await expirePendingTransfers(trx, now);
   const [account] = await loadAccounts(trx, [id], true);
   if (!account) return 'account_not_found';
   if (account.closed) return 'account_already_closed';
@@ -270,6 +271,8 @@ export async function createTransfers(trx: Tx, inputs: TransferInput[], now = ne
             failures.push({ id: input.id, error: failing.error, fingerprint });
             known.set(input.id, { fingerprint, transfer: null, error: failing.error });
           }
+        } else if (chainOpen && i === chain.length - 1) {
+          results[chainStart + i] = { id: input.id, error: 'linked_event_chain_open' };
         } else {
           results[chainStart + i] = { id: input.id, error: 'linked_event_failed' };
         }
@@ -388,7 +391,9 @@ function applyTransfer(t: TransferInput, s: BatchState): CreateTransferResult {
     if (t.code && t.code !== pending.code) return { id: t.id, error: 'pending_transfer_has_different_code' };
     if (pending.status === 'posted') return { id: t.id, error: 'pending_transfer_already_posted' };
     if (pending.status === 'voided') return { id: t.id, error: 'pending_transfer_already_voided' };
-    if (pending.status === 'expired') return { id: t.id, error: 'pending_transfer_expired' };
+    if (pending.status === 'expired' || (pending.expiresAt !== null && pending.expiresAt <= s.at)) {
+      return { id: t.id, error: 'pending_transfer_expired' };
+    }
     if (t.voidPendingTransfer && t.amount !== undefined && t.amount !== pending.amount)
       return { id: t.id, error: 'pending_transfer_has_different_amount' };
     if (t.postPendingTransfer && t.amount !== undefined && t.amount > pending.amount)
@@ -657,6 +662,17 @@ async function writeBatch(
  * counters and it can no longer be posted. Runs at the start of every batch of transfers.
  */
 export async function expirePendingTransfers(trx: Tx, now = new Date()): Promise<number> {
+  let expired = 0;
+  for (;;) {
+    const n = await expireSome(trx, now);
+    expired += n.expired;
+    if (n.seen < EXPIRY_BATCH) return expired;
+  }
+}
+
+const EXPIRY_BATCH = 1000;
+
+async function expireSome(trx: Tx, now: Date): Promise<{ seen: number; expired: number }> {
   const at = now.toISOString();
   const due = await trx
     .selectFrom('pending_transfers')
@@ -665,7 +681,7 @@ export async function expirePendingTransfers(trx: Tx, now = new Date()): Promise
     .where('expires_at', 'is not', null)
     .where('expires_at', '<=', at)
     .orderBy('id')
-    .limit(1000)
+    .limit(EXPIRY_BATCH)
     .execute();
   let expired = 0;
   for (const p of due) {
@@ -689,7 +705,7 @@ export async function expirePendingTransfers(trx: Tx, now = new Date()): Promise
       .execute();
     expired++;
   }
-  return expired;
+  return { seen: due.length, expired };
 }
 
 export async function getTransfer(db: Db | Tx, id: string): Promise<Transfer | undefined> {
