@@ -575,17 +575,22 @@ const insertTransfers = prepared((db, rows: ReturnType<typeof transferRow>[]) =>
   db.insertInto('transfers').values(rows).returning(['id', 'seq']),
 );
 
-const updateCounters = prepared((db, id: string, c: Counters) =>
-  db
-    .updateTable('accounts')
-    .set({
-      debits_pending: c.debitsPending,
-      debits_posted: c.debitsPosted,
-      credits_pending: c.creditsPending,
-      credits_posted: c.creditsPosted,
-    })
-    .where('id', '=', id),
-);
+type CounterRow = { id: string; debitsPending: bigint; debitsPosted: bigint; creditsPending: bigint; creditsPosted: bigint };
+
+/** Every touched account's counters in one statement (one CASE per counter), in id order. */
+const updateCounters = prepared<[CounterRow[]], unknown>((_db, rows) => {
+  const column = (name: string, pick: (r: CounterRow) => bigint) =>
+    sql`${sql.ref(name)} = case id ${sql.join(
+      rows.map((r) => sql`when ${r.id} then ${pick(r)}`),
+      sql` `,
+    )} else ${sql.ref(name)} end`;
+  return sql`update accounts set ${sql.join([
+    column('debits_pending', (r) => r.debitsPending),
+    column('debits_posted', (r) => r.debitsPosted),
+    column('credits_pending', (r) => r.creditsPending),
+    column('credits_posted', (r) => r.creditsPosted),
+  ])} where id in (${sql.join(rows.map((r) => r.id))})`;
+});
 
 async function writeBatch(
   trx: Tx,
@@ -618,10 +623,17 @@ async function writeBatch(
     const byId = new Map(seqs.map((r) => [r.id, BigInt(r.seq)]));
     for (const { transfer } of chunk) transfer.seq = byId.get(transfer.id) ?? 0n;
   }
-  for (const id of [...b.touched].sort()) {
+  const touched = [...b.touched].sort().map((id) => {
     const a = b.accounts.get(id) as Account;
-    await updateCounters(trx, id, a);
-  }
+    return {
+      id,
+      debitsPending: a.debitsPending,
+      debitsPosted: a.debitsPosted,
+      creditsPending: a.creditsPending,
+      creditsPosted: a.creditsPosted,
+    };
+  });
+  for (const chunk of chunks(touched, 100)) await updateCounters(trx, chunk);
   const fresh = [...b.pendings.values()].filter((p) => p.isNew);
   for (const chunk of chunks(fresh, 200)) {
     await trx
