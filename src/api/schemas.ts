@@ -37,3 +37,15 @@ export const Limit = z.coerce
   .min(1, { error: says('must be at least 1') })
   .max(500, { error: says('must be at most 500') })
   .default(100);
+
+/** A calendar date as YYYY-MM-DD that exists (no 2027-02-30). */
+export const IsoDate = z
+  .string({ error: says('must be a date as YYYY-MM-DD') })
+  .refine(isRealDate, { error: 'is not a real date as YYYY-MM-DD' })
+  .openapi({ example: '2026-06-01' });
+
+function isRealDate(d: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(d)) return false;
+  const t = Date.parse(`${d}T00:00:00Z`);
+  return !Number.isNaN(t) && new Date(t).toISOString().slice(0, 10) === d;
+}

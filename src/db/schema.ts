@@ -21,6 +21,23 @@ export interface DB {
   audit_log: AuditLogTable;
   audit_head: AuditHeadTable;
   idempotency_keys: IdempotencyKeyTable;
+  appraisal_parameter_sets: ParameterSetTable;
+  deflator_tables: DeflatorTableRow;
+  unit_costs: UnitCostTable;
+  funding_rounds: FundingRoundTable;
+  cases: CaseTable;
+  case_beneficiaries: CaseBeneficiaryTable;
+  appraisals: AppraisalTable;
+  panel_conflicts: PanelConflictTable;
+  panel_scores: PanelScoreTable;
+  panel_moderations: PanelModerationTable;
+  vfm_overrides: VfmOverrideTable;
+  case_decisions: CaseDecisionTable;
+  tranches: TrancheTable;
+  tranche_approvals: TrancheApprovalTable;
+  clawbacks: ClawbackTable;
+  benefit_forecasts: BenefitForecastTable;
+  benefit_reports: BenefitReportTable;
 }
 
 export interface OrganisationTable {
@@ -165,4 +182,188 @@ export interface IdempotencyKeyTable {
   response_body: string | null;
   content_type: string | null;
   created_at: string;
+}
+
+export interface ParameterSetTable {
+  name: string;
+  version: string;
+  provisional: bigint | number;
+  definition: string; // JSON, exactly as loaded
+  loaded_at: string;
+}
+
+export interface DeflatorTableRow {
+  edition: string;
+  definition: string;
+  loaded_at: string;
+}
+
+export interface UnitCostTable {
+  code: string;
+  sheet: string | null;
+  category: string | null;
+  detail: string | null;
+  description: string;
+  unit: string | null;
+  value_pence: bigint | null;
+  agency: string | null;
+  agency_detail: string | null;
+  price_year: string | null;
+  department_code: string | null;
+  search_text: string;
+}
+
+export interface FundingRoundTable {
+  id: string;
+  financial_year: string;
+  name: string;
+  envelope_pence: bigint;
+  opens_on: string;
+  closes_on: string;
+  min_match_funding_basis_points: bigint | number;
+  themes: string; // JSON array
+  quorum: bigint | number;
+  criteria: string; // JSON [{key, name, weight}]
+  parameter_set_name: string;
+  parameter_set_version: string;
+  deflator_edition: string | null;
+  two_approver_threshold_pence: Generated<bigint>;
+  created_at: string;
+  created_by: string;
+}
+
+export interface CaseTable {
+  id: string;
+  reference: string;
+  round_id: string;
+  lead_council_code: string;
+  status: string;
+  revision: bigint | number;
+  document: string; // JSON: the case as the council wrote it
+  created_at: string;
+  created_by: string;
+  updated_at: string;
+  submitted_at: string | null;
+  submitted_by: string | null;
+}
+
+export interface CaseBeneficiaryTable {
+  case_id: string;
+  organisation_code: string;
+}
+
+export interface AppraisalTable {
+  case_id: string;
+  revision: bigint | number;
+  parameter_set_name: string;
+  parameter_set_version: string;
+  deflator_edition: string | null;
+  result: string; // JSON
+  computed_at: string;
+}
+
+export interface PanelConflictTable {
+  case_id: string;
+  user_id: string;
+  reason: string;
+  declared_at: string;
+}
+
+export interface PanelScoreTable {
+  case_id: string;
+  user_id: string;
+  criterion: string;
+  score: bigint | number;
+  justification: string;
+  scored_at: string;
+}
+
+export interface PanelModerationTable {
+  case_id: string;
+  score_hundredths: bigint | number;
+  reason: string;
+  moderated_by: string;
+  moderated_at: string;
+}
+
+export interface VfmOverrideTable {
+  case_id: string;
+  reason: string;
+  granted_by: string;
+  granted_at: string;
+}
+
+export interface CaseDecisionTable {
+  case_id: string;
+  sequence: bigint | number;
+  outcome: string;
+  reasons: string;
+  amount_pence: bigint | null;
+  conditions: string; // JSON array
+  tranches: string; // JSON array
+  decided_by: string;
+  decided_at: string;
+}
+
+export interface TrancheTable {
+  case_id: string;
+  number: bigint | number;
+  amount_pence: bigint;
+  earliest_on: string;
+  condition: string;
+  status: string;
+  pending_transfer_id: string;
+  offset_pence: Generated<bigint>;
+  claimed_by: string | null;
+  claimed_at: string | null;
+  evidence: string | null;
+  released_pence: bigint | null;
+  released_at: string | null;
+  voided_at: string | null;
+}
+
+export interface TrancheApprovalTable {
+  case_id: string;
+  number: bigint | number;
+  user_id: string;
+  approved_at: string;
+}
+
+export interface ClawbackTable {
+  id: string;
+  case_id: string;
+  kind: string;
+  amount_pence: bigint;
+  reason: string;
+  tranche_number: bigint | number | null;
+  transfer_id: string | null;
+  recorded_by: string;
+  recorded_at: string;
+}
+
+export interface BenefitForecastTable {
+  case_id: string;
+  line_index: bigint | number;
+  year: string;
+  forecast_pence: bigint;
+  reason: string;
+  revised_by: string;
+  revised_at: string;
+}
+
+export interface BenefitReportTable {
+  id: string;
+  case_id: string;
+  line_index: bigint | number;
+  year: string;
+  beneficiary_code: string | null;
+  claimed_pence: bigint;
+  evidence: string;
+  status: string;
+  reported_by: string;
+  reported_at: string;
+  verified_pence: bigint | null;
+  reviewed_by: string | null;
+  reviewed_at: string | null;
+  rejection_reason: string | null;
 }

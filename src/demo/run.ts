@@ -6,6 +6,7 @@ import { formatPence } from '../lib/money.ts';
 import { FIXTURES_DIR } from '../reference/reference.ts';
 import { closeOnSignals, startServer } from '../server.ts';
 import { bootstrapTreasury } from '../users/users.ts';
+import { playCases } from './cases.ts';
 
 /*
  * npm run demo: a fresh demo database from fixtures/, a year played through the HTTP API as
@@ -84,6 +85,8 @@ async function main(): Promise<void> {
   for (const k of ['contributedPence', 'committedPence', 'releasedPence', 'availablePence', 'balancePence'] as const) {
     say(`${k.replace('Pence', '').padEnd(12)} ${formatPence(BigInt(fund[k])).padStart(16)}`);
   }
+
+  await playCases(api, treasury, fy, new Date(), step, say);
 
   step('The auditor verifies the ledger and the audit chain');
   const verify = await api(users.auditor as string, 'GET', '/api/v1/ledger/verify', undefined, 200);

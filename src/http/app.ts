@@ -1,8 +1,13 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
+import { benefitRoutes } from '../api/benefits.routes.ts';
+import { caseRoutes } from '../api/cases.routes.ts';
 import { fundRoutes } from '../api/fund.routes.ts';
 import { ledgerRoutes } from '../api/ledger.routes.ts';
+import { panelRoutes } from '../api/panel.routes.ts';
 import { referenceRoutes } from '../api/reference.routes.ts';
+import { releaseRoutes } from '../api/releases.routes.ts';
+import { roundRoutes } from '../api/rounds.routes.ts';
 import { userRoutes } from '../api/users.routes.ts';
 import type { AppEnv, Deps } from './context.ts';
 import { mountDocs } from './docs.ts';
@@ -31,6 +36,11 @@ export function createApp(deps: Deps): OpenAPIHono<AppEnv> {
   api.route('/', referenceRoutes(deps));
   api.route('/', fundRoutes(deps));
   api.route('/', ledgerRoutes(deps));
+  api.route('/', roundRoutes(deps));
+  api.route('/', caseRoutes(deps));
+  api.route('/', panelRoutes(deps));
+  api.route('/', releaseRoutes(deps));
+  api.route('/', benefitRoutes(deps));
   app.route('/api/v1', api);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {

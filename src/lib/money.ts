@@ -40,3 +40,21 @@ export function penceToJson(amount: Pence): number {
   if (!Number.isSafeInteger(n)) throw new RangeError(`amount ${amount} is beyond a JSON safe integer`);
   return n;
 }
+
+/** A value as it leaves in JSON: every bigint (pence, counters) an exact integer number. */
+export type Jsonified<T> = T extends bigint
+  ? number
+  : T extends (infer U)[]
+    ? Jsonified<U>[]
+    : T extends object
+      ? { [K in keyof T]: Jsonified<T[K]> }
+      : T;
+
+export function toJson<T>(value: T): Jsonified<T> {
+  if (typeof value === 'bigint') return penceToJson(value) as Jsonified<T>;
+  if (Array.isArray(value)) return value.map(toJson) as Jsonified<T>;
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toJson(v)])) as Jsonified<T>;
+  }
+  return value as Jsonified<T>;
+}

@@ -34,7 +34,16 @@ describe('npm run demo', () => {
       const token = lines.at(-1);
       const fund = await fetch(`${url}/api/v1/fund?fy=2026-27`, { headers: { authorization: `Bearer ${token}` } });
       expect(fund.status).toBe(200);
-      expect(await fund.json()).toMatchObject({ contributedPence: 835_400_000_00, availablePence: 835_400_000_00 });
+      const position = (await fund.json()) as {
+        contributedPence: number;
+        committedPence: number;
+        releasedPence: number;
+        availablePence: number;
+        balancePence: number;
+      };
+      expect(position).toMatchObject({ contributedPence: 835_400_000_00 });
+      expect(position.committedPence + position.releasedPence).toBeGreaterThan(0);
+      expect(position.availablePence).toBe(position.balancePence - position.committedPence);
       expect((await fetch(`${url}/docs`)).status).toBe(200);
     } finally {
       child.kill('SIGTERM');

@@ -1,0 +1,281 @@
+import { z } from '@hono/zod-openapi';
+import {
+  caseRegister,
+  getBenefitReport,
+  realisedBenefits,
+  reportBenefit,
+  reviewBenefitReport,
+  reviseForecast,
+} from '../benefits/benefits.ts';
+import { getReadableCase } from '../cases/cases.ts';
+import { inTransaction } from '../db/database.ts';
+import type { Deps } from '../http/context.ts';
+import { apiRoute, createRouter, errorResponses, jsonBody, jsonContent } from '../http/router.ts';
+import { toJson } from '../lib/money.ts';
+import { ROLES } from '../users/users.ts';
+import { FinancialYearName, OrganisationCode, Pence, PenceInput, says } from './schemas.ts';
+
+const IdParam = z.object({ id: z.uuid({ error: says('must be an id') }) });
+const LineIndex = z
+  .int({ error: says('must be the index of a benefit line (0 is the first)') })
+  .min(0)
+  .max(199);
+
+const RowSchema = z
+  .object({
+    caseId: z.string(),
+    reference: z.string(),
+    placeCode: z.string(),
+    theme: z.string(),
+    benefitLineIndex: z.int(),
+    outcome: z.string(),
+    type: z.string(),
+    cashable: z.boolean(),
+    beneficiaryCode: z.string().nullable(),
+    departmentCode: z.string().nullable(),
+    year: z.string(),
+    appraisedPence: Pence,
+    forecastPence: Pence,
+    forecastReason: z.string().nullable(),
+    claimedPence: Pence,
+    verifiedPence: Pence,
+    variancePence: Pence.openapi({ description: 'verified − forecast' }),
+    rag: z.enum(['green', 'amber', 'red', 'not-due']),
+    reportId: z.string().nullable(),
+    reportStatus: z.enum(['pending', 'verified', 'rejected']).nullable(),
+  })
+  .openapi('BenefitRegisterRow');
+
+const TotalsSchema = z.object({ appraisedPence: Pence, forecastPence: Pence, claimedPence: Pence, verifiedPence: Pence });
+
+const ReportSchema = z
+  .object({
+    id: z.string(),
+    caseId: z.string(),
+    benefitLineIndex: z.int(),
+    year: z.string(),
+    beneficiaryCode: z.string().nullable(),
+    claimedPence: Pence,
+    evidence: z.string(),
+    status: z.enum(['pending', 'verified', 'rejected']),
+    reportedBy: z.string(),
+    reportedAt: z.string(),
+    verifiedPence: Pence.nullable(),
+    reviewedBy: z.string().nullable(),
+    reviewedAt: z.string().nullable(),
+    rejectionReason: z.string().nullable(),
+  })
+  .openapi('BenefitReport');
+
+export function benefitRoutes(deps: Deps) {
+  const db = deps.database.db;
+  const today = () => deps.clock().toISOString().slice(0, 10);
+  return createRouter()
+    .openapi(
+      apiRoute({
+        method: 'get',
+        path: '/cases/{id}/benefits',
+        tags: ['Benefits'],
+        summary: "A case's benefits register: appraised, forecast, claimed and verified by line and year, with variance and RAG",
+        roles: ROLES,
+        request: { params: IdParam },
+        responses: { 200: jsonContent(z.array(RowSchema), 'The register'), 404: errorResponses[404] },
+      }),
+      async (c) => {
+        const found = await getReadableCase(db, c.get('principal'), c.req.valid('param').id);
+        return c.json(toJson(await caseRegister(db, found, today())), 200);
+      },
+    )
+    .openapi(
+      apiRoute({
+        method: 'post',
+        path: '/cases/{id}/benefit-forecasts',
+        tags: ['Benefits'],
+        summary: 'The council revises its forecast for a benefit line and year, with a reason',
+        roles: ['council'],
+        idempotent: true,
+        request: {
+          params: IdParam,
+          body: jsonBody(
+            z.strictObject({
+              benefitLineIndex: LineIndex,
+              year: FinancialYearName,
+              forecastPence: PenceInput,
+              reason: z
+                .string()
+                .trim()
+                .min(1, { error: says('must say why the forecast changed') })
+                .max(5000),
+            }),
+          ),
+        },
+        responses: { 200: jsonContent(RowSchema, 'The register row'), 404: errorResponses[404], 409: errorResponses[409] },
+      }),
+      async (c) => {
+        const body = c.req.valid('json');
+        const row = await inTransaction(db, (trx) =>
+          reviseForecast(
+            trx,
+            c.req.valid('param').id,
+            c.get('principal'),
+            { ...body, forecastPence: BigInt(body.forecastPence) },
+            c.get('requestId'),
+            deps.clock(),
+          ),
+        );
+        return c.json(toJson(row as NonNullable<typeof row>), 200);
+      },
+    )
+    .openapi(
+      apiRoute({
+        method: 'post',
+        path: '/cases/{id}/benefit-reports',
+        tags: ['Benefits'],
+        summary: 'The council reports the benefit a line achieved in a year, with evidence',
+        roles: ['council'],
+        idempotent: true,
+        request: {
+          params: IdParam,
+          body: jsonBody(
+            z.strictObject({
+              benefitLineIndex: LineIndex,
+              year: FinancialYearName,
+              claimedPence: PenceInput,
+              evidence: z
+                .string()
+                .trim()
+                .min(10, { error: says('must describe the evidence in at least 10 characters') })
+                .max(10_000),
+            }),
+          ),
+        },
+        responses: {
+          201: jsonContent(ReportSchema, 'The report, awaiting verification'),
+          404: errorResponses[404],
+          409: errorResponses[409],
+        },
+      }),
+      async (c) => {
+        const body = c.req.valid('json');
+        const report = await inTransaction(db, (trx) =>
+          reportBenefit(
+            trx,
+            c.req.valid('param').id,
+            c.get('principal'),
+            { ...body, claimedPence: BigInt(body.claimedPence) },
+            c.get('requestId'),
+            deps.clock(),
+          ),
+        );
+        return c.json(toJson(report), 201);
+      },
+    )
+    .openapi(
+      apiRoute({
+        method: 'get',
+        path: '/benefit-reports/{id}',
+        tags: ['Benefits'],
+        summary: 'One benefit report',
+        roles: ROLES,
+        request: { params: IdParam },
+        responses: { 200: jsonContent(ReportSchema, 'The report'), 404: errorResponses[404] },
+      }),
+      async (c) => {
+        const report = await getBenefitReport(db, c.req.valid('param').id);
+        await getReadableCase(db, c.get('principal'), report.caseId);
+        return c.json(toJson(report), 200);
+      },
+    )
+    .openapi(
+      apiRoute({
+        method: 'post',
+        path: '/benefit-reports/{id}/verify',
+        tags: ['Benefits'],
+        summary: 'The beneficiary department (or treasury) verifies a reported benefit',
+        roles: ['department', 'treasury'],
+        idempotent: true,
+        request: { params: IdParam },
+        responses: { 200: jsonContent(ReportSchema, 'Verified'), 404: errorResponses[404], 409: errorResponses[409] },
+      }),
+      async (c) => {
+        const report = await inTransaction(db, (trx) =>
+          reviewBenefitReport(trx, c.req.valid('param').id, c.get('principal'), { verify: true }, c.get('requestId'), deps.clock()),
+        );
+        return c.json(toJson(report), 200);
+      },
+    )
+    .openapi(
+      apiRoute({
+        method: 'post',
+        path: '/benefit-reports/{id}/reject',
+        tags: ['Benefits'],
+        summary: 'The beneficiary department (or treasury) rejects a reported benefit, with a reason',
+        roles: ['department', 'treasury'],
+        idempotent: true,
+        request: {
+          params: IdParam,
+          body: jsonBody(
+            z.strictObject({
+              reason: z
+                .string()
+                .trim()
+                .min(1, { error: says('must say why') })
+                .max(5000),
+            }),
+          ),
+        },
+        responses: { 200: jsonContent(ReportSchema, 'Rejected'), 404: errorResponses[404], 409: errorResponses[409] },
+      }),
+      async (c) => {
+        const { reason } = c.req.valid('json');
+        const report = await inTransaction(db, (trx) =>
+          reviewBenefitReport(
+            trx,
+            c.req.valid('param').id,
+            c.get('principal'),
+            { verify: false, reason },
+            c.get('requestId'),
+            deps.clock(),
+          ),
+        );
+        return c.json(toJson(report), 200);
+      },
+    )
+    .openapi(
+      apiRoute({
+        method: 'get',
+        path: '/benefits',
+        tags: ['Benefits'],
+        summary: 'Realised benefits: forecast against verified, cashable and not, by year, department, place, theme or case',
+        description: 'Departments see the benefits attributed to them; councils their own cases’. Totals are the sums of the rows.',
+        roles: ROLES,
+        request: {
+          query: z.object({
+            fy: FinancialYearName.optional(),
+            department: OrganisationCode.optional(),
+            place: OrganisationCode.optional(),
+            theme: z.string().max(50).optional(),
+            case: z.uuid({ error: says('must be a case id') }).optional(),
+          }),
+        },
+        responses: {
+          200: jsonContent(
+            z
+              .object({ rows: z.array(RowSchema), totals: TotalsSchema, cashable: TotalsSchema, nonCashable: TotalsSchema })
+              .openapi('RealisedBenefits'),
+            'The rows and their totals',
+          ),
+        },
+      }),
+      async (c) => {
+        const q = c.req.valid('query');
+        const out = await realisedBenefits(
+          db,
+          c.get('principal'),
+          { fy: q.fy, department: q.department, place: q.place, theme: q.theme, caseId: q.case },
+          today(),
+        );
+        return c.json(toJson(out), 200);
+      },
+    );
+}

@@ -1,0 +1,300 @@
+import { z } from '@hono/zod-openapi';
+import type { AppraisalResult } from '../appraisal/types.ts';
+import {
+  type Case,
+  type CaseInput,
+  caseAppraisal,
+  createCase,
+  getReadableCase,
+  listCases,
+  NARRATIVE_SECTIONS,
+  submitCase,
+  updateCase,
+} from '../cases/cases.ts';
+import { inTransaction } from '../db/database.ts';
+import type { Deps } from '../http/context.ts';
+import { apiRoute, createRouter, errorResponses, jsonBody, jsonContent } from '../http/router.ts';
+import { toJson } from '../lib/money.ts';
+import { listDecisions } from '../panel/panel.ts';
+import { ROLES } from '../users/users.ts';
+import { BasisPoints, FinancialYearName, OrganisationCode, Pence, PenceInput, says } from './schemas.ts';
+
+const Grade = z
+  .int({ error: says('must be a confidence grade from 1 (best evidence) to 6') })
+  .min(1, { error: says('must be a confidence grade from 1 (best evidence) to 6') })
+  .max(6, { error: says('must be a confidence grade from 1 (best evidence) to 6') });
+
+const Text = (max: number) => z.string().max(max, { error: says(`must be at most ${max} characters`) });
+
+const CostLineSchema = z.strictObject({
+  year: FinancialYearName,
+  kind: z.enum(['revenue', 'capital'], { error: says('must be revenue or capital') }),
+  payerCode: OrganisationCode,
+  amountPence: PenceInput,
+  confidenceGrade: Grade,
+});
+
+const BenefitLineSchema = z.strictObject({
+  outcome: Text(300).min(1, { error: says('must not be empty') }),
+  beneficiaryCode: OrganisationCode.nullable()
+    .optional()
+    .openapi({ description: 'Who saves. Required for fiscal lines (a Unit Cost Database pick defaults to its paying department).' }),
+  type: z.enum(['fiscal', 'economic', 'social'], { error: says('must be fiscal, economic or social') }),
+  cashable: z.boolean({ error: says('must be true or false') }),
+  unitCostCode: z
+    .string()
+    .max(20)
+    .optional()
+    .openapi({ description: 'A Unit Cost Database code; or state unitValuePence, priceYear and source.', example: 'HE5.0' }),
+  unitValuePence: PenceInput.optional(),
+  priceYear: z
+    .string()
+    .regex(/^\d{4}[-/]\d{2}$/, { error: says('must be a financial year such as 2019-20') })
+    .optional(),
+  source: Text(500).min(1).optional(),
+  volumes: z
+    .record(z.string(), z.int({ error: says('must be a whole number of people or units') }).min(0, { error: says('must not be negative') }))
+    .openapi({ description: 'Cohort engaged in each financial year.', example: { '2026-27': 120, '2027-28': 150 } }),
+  impactBasisPoints: BasisPoints,
+  deadweightBasisPoints: BasisPoints,
+  persistenceYears: z
+    .int({ error: says('must be a whole number of years') })
+    .min(1, { error: says('must be at least 1') })
+    .max(30),
+  confidenceGrade: Grade,
+});
+
+const CaseInputSchema = z
+  .strictObject({
+    roundId: z.string().min(1).max(50),
+    title: Text(200)
+      .trim()
+      .min(1, { error: says('must not be empty') }),
+    placeCode: OrganisationCode,
+    theme: z.string().max(50),
+    partnerCodes: z.array(OrganisationCode).max(30),
+    matchFundingPence: PenceInput,
+    baseYear: FinancialYearName,
+    discountSchedule: z
+      .enum(['standard', 'health'])
+      .optional()
+      .openapi({ description: 'Green Book schedule; health for health outcomes.' }),
+    narrative: z.strictObject(
+      Object.fromEntries(NARRATIVE_SECTIONS.map((s) => [s, Text(20_000).default('')])) as Record<
+        (typeof NARRATIVE_SECTIONS)[number],
+        z.ZodDefault<z.ZodString>
+      >,
+    ),
+    costs: z.array(CostLineSchema).max(200),
+    benefits: z.array(BenefitLineSchema).max(200),
+  })
+  .openapi('CaseInput');
+
+const CaseSchema = z
+  .object({
+    id: z.string(),
+    reference: z.string().openapi({ example: 'TP-2026-27-001' }),
+    roundId: z.string(),
+    leadCouncilCode: z.string(),
+    status: z.enum(['draft', 'submitted', 'approved', 'rejected', 'deferred', 'terminated']),
+    revision: z.int(),
+    title: z.string(),
+    placeCode: z.string(),
+    theme: z.string(),
+    partnerCodes: z.array(z.string()),
+    matchFundingPence: Pence,
+    totalCostsPence: Pence,
+    requestedPence: Pence.openapi({ description: 'Total costs less match funding: what the case asks of the fund.' }),
+    baseYear: z.string(),
+    discountSchedule: z.string(),
+    narrative: z.record(z.string(), z.string()),
+    costs: z.array(z.object({ year: z.string(), kind: z.string(), payerCode: z.string(), amountPence: Pence, confidenceGrade: z.int() })),
+    benefits: z.array(
+      z
+        .object({
+          outcome: z.string(),
+          beneficiaryCode: z.string().nullable(),
+          type: z.string(),
+          cashable: z.boolean(),
+          unitCostCode: z.string().optional(),
+          unitValuePence: Pence,
+          priceYear: z.string(),
+          source: z.string(),
+        })
+        .passthrough(),
+    ),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    submittedAt: z.string().nullable(),
+    decisions: z.array(z.unknown()),
+  })
+  .openapi('Case');
+
+const AppraisalSchema = z
+  .object({
+    caseId: z.string(),
+    stored: z.boolean().openapi({ description: 'True for the appraisal stored at submission; false for a draft computed now.' }),
+    computedAt: z.string().nullable(),
+    pvCostsPence: Pence,
+    pvBenefitsPence: z.object({ fiscal: Pence, economic: Pence, social: Pence }),
+    fiscalNpvPence: Pence,
+    publicValueNpvPence: Pence,
+    fiscalRoi: z.number().nullable(),
+    bcr: z.number().nullable(),
+    paybackYear: z.string().nullable(),
+    vfmBand: z.enum(['poor', 'low', 'medium', 'high', 'very-high']).nullable(),
+    whoBenefits: z.array(z.object({ organisationCode: z.string().nullable(), pvPence: Pence, cashablePvPence: Pence })),
+    switchingValues: z.array(z.unknown()),
+    years: z.array(z.unknown()),
+    parameterSet: z.object({ name: z.string(), version: z.string(), provisional: z.boolean() }),
+    warnings: z.array(z.string()),
+  })
+  .passthrough()
+  .openapi('Appraisal');
+
+const IdParam = z.object({ id: z.uuid({ error: says('must be a case id') }) });
+
+type CaseBody = z.infer<typeof CaseInputSchema>;
+
+function caseInput(body: CaseBody): CaseInput {
+  return {
+    ...body,
+    matchFundingPence: BigInt(body.matchFundingPence),
+    costs: body.costs.map((l) => ({ ...l, amountPence: BigInt(l.amountPence), confidenceGrade: l.confidenceGrade as 1 })),
+    benefits: body.benefits.map((b) => ({
+      ...b,
+      unitValuePence: b.unitValuePence === undefined ? undefined : BigInt(b.unitValuePence),
+      confidenceGrade: b.confidenceGrade as 1,
+    })),
+  };
+}
+
+export function appraisalJson(caseId: string, a: { result: AppraisalResult; stored: boolean; computedAt: string | null }) {
+  return { caseId, stored: a.stored, computedAt: a.computedAt, ...toJson(a.result) };
+}
+
+export function caseRoutes(deps: Deps) {
+  const db = deps.database.db;
+  const caseJson = async (c: Case) => ({ ...toJson(c), decisions: toJson(await listDecisions(db, c.id)) });
+  return createRouter()
+    .openapi(
+      apiRoute({
+        method: 'post',
+        path: '/cases',
+        tags: ['Cases'],
+        summary: 'Draft a business case (five-case narrative, cost lines, benefit lines)',
+        description:
+          'The draft is private to the council until it is submitted. Benefit lines take a Unit Cost Database code or a stated unit value with its price year and source.',
+        roles: ['council'],
+        idempotent: true,
+        request: { body: jsonBody(CaseInputSchema) },
+        responses: { 201: jsonContent(CaseSchema, 'The draft') },
+      }),
+      async (c) => {
+        const input = caseInput(c.req.valid('json'));
+        const created = await inTransaction(db, (trx) => createCase(trx, input, c.get('principal'), c.get('requestId'), deps.clock()));
+        return c.json(await caseJson(created), 201);
+      },
+    )
+    .openapi(
+      apiRoute({
+        method: 'get',
+        path: '/cases',
+        tags: ['Cases'],
+        summary: 'The cases you may see',
+        description:
+          'Councils: their own, drafts included. Panel, treasury, auditors: every submitted case. Departments: submitted cases that name them (or a body answering to them) as a beneficiary.',
+        roles: ROLES,
+        request: {
+          query: z.object({
+            round: z.string().max(50).optional(),
+            status: z.enum(['draft', 'submitted', 'approved', 'rejected', 'deferred', 'terminated']).optional(),
+          }),
+        },
+        responses: { 200: jsonContent(z.array(CaseSchema), 'The cases, by reference') },
+      }),
+      async (c) => {
+        const q = c.req.valid('query');
+        const cases = await listCases(db, c.get('principal'), { roundId: q.round, status: q.status });
+        return c.json(await Promise.all(cases.map(caseJson)), 200);
+      },
+    )
+    .openapi(
+      apiRoute({
+        method: 'get',
+        path: '/cases/{id}',
+        tags: ['Cases'],
+        summary: 'One case, with its decisions',
+        roles: ROLES,
+        request: { params: IdParam },
+        responses: { 200: jsonContent(CaseSchema, 'The case'), 404: errorResponses[404] },
+      }),
+      async (c) => c.json(await caseJson(await getReadableCase(db, c.get('principal'), c.req.valid('param').id)), 200),
+    )
+    .openapi(
+      apiRoute({
+        method: 'put',
+        path: '/cases/{id}',
+        tags: ['Cases'],
+        summary: 'Replace a draft with a new revision (drafts only)',
+        roles: ['council'],
+        idempotent: true,
+        request: { params: IdParam, body: jsonBody(CaseInputSchema) },
+        responses: { 200: jsonContent(CaseSchema, 'The new revision'), 404: errorResponses[404], 409: errorResponses[409] },
+      }),
+      async (c) => {
+        const input = caseInput(c.req.valid('json'));
+        const updated = await inTransaction(db, (trx) =>
+          updateCase(trx, c.req.valid('param').id, input, c.get('principal'), c.get('requestId'), deps.clock()),
+        );
+        return c.json(await caseJson(updated), 200);
+      },
+    )
+    .openapi(
+      apiRoute({
+        method: 'get',
+        path: '/cases/{id}/appraisal',
+        tags: ['Cases'],
+        summary: "The case's appraisal: PV costs and benefits, NPVs, ROI, BCR, payback, who benefits, VfM band, switching values",
+        description:
+          'A draft is appraised afresh on every request; a submitted case returns the appraisal stored at submission, with the parameter set it used.',
+        roles: ROLES,
+        request: { params: IdParam },
+        responses: { 200: jsonContent(AppraisalSchema, 'The appraisal'), 404: errorResponses[404], 422: errorResponses[422] },
+      }),
+      async (c) => {
+        const found = await getReadableCase(db, c.get('principal'), c.req.valid('param').id);
+        return c.json(appraisalJson(found.id, await caseAppraisal(db, found)), 200);
+      },
+    )
+    .openapi(
+      apiRoute({
+        method: 'post',
+        path: '/cases/{id}/submit',
+        tags: ['Cases'],
+        summary: 'Submit a draft to its round, if it passes every eligibility gate',
+        description:
+          'Gates: the round is open; at least two partner bodies; a benefit to an organisation other than the lead council; match funding at or above the round minimum; all five narrative sections; cost and benefit lines; the round’s themes. A refusal (422) lists every failed gate in `failures`.',
+        roles: ['council'],
+        idempotent: true,
+        request: { params: IdParam },
+        responses: {
+          200: jsonContent(z.object({ case: CaseSchema, appraisal: AppraisalSchema }), 'Submitted, with its stored appraisal'),
+          404: errorResponses[404],
+          409: errorResponses[409],
+          422: errorResponses[422],
+        },
+      }),
+      async (c) => {
+        const id = c.req.valid('param').id;
+        const done = await inTransaction(db, (trx) => submitCase(trx, id, c.get('principal'), c.get('requestId'), deps.clock()));
+        return c.json(
+          {
+            case: await caseJson(done.case),
+            appraisal: appraisalJson(id, { result: done.appraisal, stored: true, computedAt: done.case.submittedAt }),
+          },
+          200,
+        );
+      },
+    );
+}

@@ -1,0 +1,793 @@
+/**
+ * The appraisal engine: HM Treasury's *cost benefit analysis guidance for local partnerships*
+ * (2014) on Green Book discounting (DESIGN.md step 4). Pure functions: no database, no HTTP.
+ * Full write-up with worked examples: src/appraisal/README.md and test/appraisal/golden.md.
+ *
+ * Method (t = 0 is `input.baseYear`, t = 1 the next financial year, …):
+ *   cost_{line,t}     = amount × (1 + cost uplift of its grade)
+ *   benefit_{line,s}  = Σ over cohorts engaged in year t with t ≤ s ≤ t + persistenceYears − 1 of
+ *                       volume_t × impact × (1 − deadweight) × unitValue × deflator[base] / deflator[priceYear]
+ *                       × (1 − benefit haircut of its grade)
+ *   DF_t              = 1 / Π_{k=1..t} (1 + r_k), DF_0 = 1, r_k the schedule's rate for year k taken from its exact
+ *                       decimal string (standard: 3.5% to year 30, 3.0% from year 31, so DF_31 = 1/(1.035^30 × 1.03))
+ *   PV                = Σ_t value_t × DF_t
+ *   fiscal NPV = PV fiscal − PV costs; public-value NPV = PV all benefits − PV costs;
+ *   fiscal ROI = PV fiscal / PV costs; BCR = PV all benefits / PV costs (null when PV costs is 0).
+ *
+ * Exactness and rounding: everything inside is an exact rational held as bigint numerators over ONE common
+ * denominator G = 10^12 × L × D, where D = Π_{k=1..T} p_k for the reduced fractions 1 + r_k = p_k / q_k (so
+ * DF_t = N_t / D with integer N_t), 10^12 carries the three basis-point factors, and L is the product of the
+ * distinct per-line denominators (price-year deflator × volume decimal scale). Sums are therefore plain integer
+ * sums (order-independent by construction) and no gcd is taken on the hot path. Each output figure is rounded
+ * independently, HALF-EVEN, from its own exact value, only at the output: money to whole pence, ratios to 4 dp
+ * (a JSON number), discount factors to 10 dp (a string). So reported parts need not add to reported totals to the
+ * penny (e.g. who-benefits rows vs PV totals); every figure is the correctly rounded exact value. The VfM band
+ * compares the EXACT BCR with the band edges (a BCR of 0.99999 is "poor" even though it prints as 1.0000).
+ *
+ * Switching values: fiscal NPV is linear in each input varied, so each is exact: for "costs" (every cost line
+ * scaled together; value = the undiscounted total of the amounts as entered) C* = C0 × PVfiscal / PVcosts; for the
+ * unit value of each of the five largest fiscal lines by PV, u* = u0 × (PVline − fiscalNPV) / PVline. The string
+ * carries enough decimals (≥ 2) that substituting it moves fiscal NPV less than 1/1000 of a penny from zero.
+ * A unit-value switching value that would have to be negative is null (no admissible value makes NPV zero).
+ *
+ * Sources (fixtures/appraisal/SOURCES.md): HM Treasury, PSTN and New Economy, "Supporting public service
+ * transformation: cost benefit analysis guidance for local partnerships" (2014); HM Treasury Green Book (2003
+ * Annex 6 Table 6.1 declining schedule; 2022 health rate 1.5%); DfT value-for-money categories; HM Treasury GDP
+ * deflators (March 2026). The optimism-bias table is UNVERIFIED, so that set is marked provisional and every
+ * appraisal using it carries a warning.
+ */
+import { DomainError, type FieldError } from '../lib/errors.ts';
+import { AppraisalDataError, deflatorTableSchema, financialYearName, financialYearStart, parameterSetSchema } from './parameters.ts';
+import type { Floored } from './rational.ts';
+import {
+  addFloored,
+  floorDiv,
+  gcd,
+  numberToDecimal,
+  parseDecimal,
+  pow10,
+  roundFloored,
+  roundHalfEven,
+  toDecimalString,
+  toNumber4dp,
+} from './rational.ts';
+import type {
+  AppraisalInput,
+  AppraisalResult,
+  BenefitLine,
+  BenefitType,
+  DeflatorTable,
+  DiscountBand,
+  DiscountScheduleName,
+  ParameterSet,
+  SwitchingValue,
+  VfmBand,
+} from './types.ts';
+
+export { AppraisalDataError, parseDeflatorTable, parseParameterSet, parseParameterSets } from './parameters.ts';
+
+/** Lines may fall at most this many years after the base year. */
+export const MAX_YEAR_INDEX = 200;
+export const MAX_PERSISTENCE_YEARS = 100;
+/** Decimal places of the per-year discount factor strings. */
+export const DISCOUNT_FACTOR_DECIMALS = 10;
+/** How many fiscal benefit lines (largest PV first) get a unit-value switching value. */
+export const SWITCHING_LINES = 5;
+
+/**
+ * The case cannot be appraised as entered. A DomainError of kind `invalid`, so the API turns it into a
+ * 400 problem with one field error per problem (`pointer` is a JSON Pointer into the input, e.g. "/costs/2/year").
+ */
+export class AppraisalInputError extends DomainError {
+  /** Pointer of the first problem. */
+  readonly path: string;
+  constructor(errors: FieldError[]) {
+    const first = errors[0] ?? { pointer: '', detail: 'invalid input' };
+    const more = errors.length > 1 ? ` (and ${errors.length - 1} more)` : '';
+    super('invalid', 'appraisal-input', 'The case cannot be appraised', `${first.pointer}: ${first.detail}${more}`, {}, errors);
+    this.name = 'AppraisalInputError';
+    this.path = first.pointer ?? '';
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parameter sets and deflator tables, compiled once per object (module-level caches).
+
+interface Discounting {
+  /** DF_t = N[t] / D. */
+  N: bigint[];
+  D: bigint;
+  /** PN[t] = N[0] + … + N[t−1], so Σ_{t=a..b−1} N[t] = PN[b] − PN[a]. */
+  PN: bigint[];
+  /** windows[p][t] = N[t] + … + N[t+p−1]: what one unit engaged in year t for p years is worth (over D). */
+  windows: bigint[][];
+}
+
+function window(d: Discounting, p: number): bigint[] {
+  let w = d.windows[p];
+  if (!w) {
+    w = [];
+    for (let t = 0; t + p < d.PN.length; t++) w.push(d.PN[t + p]! - d.PN[t]!);
+    d.windows[p] = w;
+  }
+  return w;
+}
+
+interface CompiledSchedule {
+  /** 1 + r_k = p[k] / q[k] in lowest terms, for k = 1 … (grown on demand). */
+  p: bigint[];
+  q: bigint[];
+  bands: { from: number; to: number; p: bigint; q: bigint }[];
+  byHorizon: Map<number, Discounting>;
+  dfStrings: string[];
+}
+
+interface CompiledParameters {
+  schedules: Map<string, CompiledSchedule>;
+  /** Indexed by grade: 10,000 + cost uplift bp, and 10,000 − benefit haircut bp. */
+  costFactor: (bigint | undefined)[];
+  benefitKeep: (number | undefined)[];
+  vfm: { band: VfmBand; min: [bigint, bigint] | null; max: [bigint, bigint] | null; minInclusive: boolean; maxInclusive: boolean }[];
+}
+
+const compiledParameters = new WeakMap<ParameterSet, CompiledParameters>();
+
+function fractionOf(decimal: string): [bigint, bigint] {
+  const d = parseDecimal(decimal);
+  if (!d) throw new AppraisalDataError(`not a decimal: ${decimal}`, []);
+  return [d.num, pow10(d.scale)];
+}
+
+function compileSchedule(bands: DiscountBand[]): CompiledSchedule {
+  return {
+    p: [1n],
+    q: [1n],
+    bands: bands.map((band) => {
+      const [num, den] = fractionOf(band.rate);
+      const g = gcd(den + num, den);
+      return { from: band.fromYear, to: band.toYear ?? Number.POSITIVE_INFINITY, p: (den + num) / g, q: den / g };
+    }),
+    byHorizon: new Map(),
+    dfStrings: [],
+  };
+}
+
+function compileParameters(params: ParameterSet): CompiledParameters {
+  const cached = compiledParameters.get(params);
+  if (cached) return cached;
+  const checked = parameterSetSchema.safeParse(params);
+  if (!checked.success) {
+    const issues = checked.error.issues.map((i) => ({ path: `/${i.path.map(String).join('/')}`, message: i.message }));
+    throw new AppraisalDataError(`Invalid appraisal parameter set: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues);
+  }
+  const costFactor: (bigint | undefined)[] = [];
+  const benefitKeep: (number | undefined)[] = [];
+  for (const g of params.confidenceGrades) {
+    costFactor[g.grade] = BigInt(10_000 + g.costUpliftBasisPoints);
+    benefitKeep[g.grade] = 10_000 - g.benefitHaircutBasisPoints;
+  }
+  const compiled: CompiledParameters = {
+    schedules: new Map(Object.entries(params.discountSchedules).map(([name, bands]) => [name, compileSchedule(bands)])),
+    costFactor,
+    benefitKeep,
+    vfm: params.vfmBands.map((b) => ({
+      band: b.band,
+      min: b.minBcr === null ? null : fractionOf(b.minBcr),
+      max: b.maxBcr === null ? null : fractionOf(b.maxBcr),
+      minInclusive: b.minInclusive,
+      maxInclusive: b.maxInclusive,
+    })),
+  };
+  compiledParameters.set(params, compiled);
+  return compiled;
+}
+
+function rateFor(schedule: CompiledSchedule, k: number): void {
+  while (schedule.p.length <= k) {
+    const year = schedule.p.length;
+    const band = schedule.bands.find((b) => year >= b.from && year <= b.to);
+    if (!band) throw new AppraisalDataError(`discount schedule has no rate for year ${year}`, []);
+    schedule.p.push(band.p);
+    schedule.q.push(band.q);
+  }
+}
+
+function discounting(schedule: CompiledSchedule, T: number): Discounting {
+  const cached = schedule.byHorizon.get(T);
+  if (cached) return cached;
+  rateFor(schedule, T);
+  // Q[t] = Π_{k≤t} q_k; P[t] = Π_{k≤t} p_k; DF_t = Q[t] / P[t] = Q[t] × (P[T] / P[t]) / P[T].
+  const Q: bigint[] = [1n];
+  const P: bigint[] = [1n];
+  for (let k = 1; k <= T; k++) {
+    Q.push((Q[k - 1] as bigint) * (schedule.q[k] as bigint));
+    P.push((P[k - 1] as bigint) * (schedule.p[k] as bigint));
+  }
+  const D = P[T] as bigint;
+  const N: bigint[] = [];
+  const PN: bigint[] = [0n];
+  for (let t = 0; t <= T; t++) {
+    N.push((Q[t] as bigint) * (D / (P[t] as bigint)));
+    PN.push((PN[t] as bigint) + (N[t] as bigint));
+  }
+  for (let t = schedule.dfStrings.length; t <= T; t++) {
+    schedule.dfStrings.push(toDecimalString(Q[t] as bigint, P[t] as bigint, DISCOUNT_FACTOR_DECIMALS));
+  }
+  const result: Discounting = { N, D, PN, windows: [] };
+  schedule.byHorizon.set(T, result);
+  return result;
+}
+
+interface CompiledDeflators {
+  edition: string;
+  values: Map<string, { value: bigint; forecast: boolean }>;
+}
+
+const compiledDeflators = new WeakMap<DeflatorTable, CompiledDeflators>();
+
+function compileDeflators(table: DeflatorTable): CompiledDeflators {
+  const cached = compiledDeflators.get(table);
+  if (cached) return cached;
+  const checked = deflatorTableSchema.safeParse(table);
+  if (!checked.success) {
+    const issues = checked.error.issues.map((i) => ({ path: `/${i.path.map(String).join('/')}`, message: i.message }));
+    throw new AppraisalDataError(`Invalid GDP deflator table: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues);
+  }
+  // All figures at one decimal scale, so a ratio of two is a ratio of integers.
+  const entries: [string, { num: bigint; scale: number }, boolean][] = [];
+  for (const [year, v] of Object.entries(table.forecastIndex ?? {})) entries.push([year, parseDecimal(v)!, true]);
+  for (const [year, v] of Object.entries(table.index)) entries.push([year, parseDecimal(v)!, false]); // outturn wins
+  const scale = Math.max(0, ...entries.map(([, d]) => d.scale));
+  const values = new Map<string, { value: bigint; forecast: boolean }>();
+  for (const [year, d, forecast] of entries) values.set(year, { value: d.num * pow10(scale - d.scale), forecast });
+  const compiled = { edition: table.edition, values };
+  compiledDeflators.set(table, compiled);
+  return compiled;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Input validation
+
+/** Preallocated bigints for small whole volumes (saves an allocation per cohort). */
+const SMALL: bigint[] = Array.from({ length: 4096 }, (_, i) => BigInt(i));
+
+const BENEFIT_TYPES: readonly BenefitType[] = ['fiscal', 'economic', 'social'];
+
+function isBasisPoints(v: unknown, max: number): v is number {
+  return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= max;
+}
+
+interface PreparedBenefit {
+  index: number;
+  line: BenefitLine;
+  priceYear: string;
+  /** Cohort start years and volumes (numerators over 10^volumeScale). */
+  cohortT: number[];
+  cohortV: bigint[];
+  volumeScale: number;
+  /** impact × (10^4 − deadweight) × (10^4 − haircut), exact integer ≤ 10^12. */
+  factor: number;
+}
+
+/** JSON Pointer (RFC 6901) for a field of line `i` of `list`; built only when reporting an error. */
+function ptr(list: string, i: number, ...path: string[]): string {
+  return `/${[list, String(i), ...path].map((p) => p.replace(/~/g, '~0').replace(/\//g, '~1')).join('/')}`;
+}
+
+/**
+ * Year index of `name`, or −1 after recording an error at the pointer for `path` (built only then; no
+ * closures on the hot path).
+ */
+function yearIndex(
+  name: unknown,
+  baseStart: number,
+  baseYear: string,
+  errors: FieldError[],
+  list: string,
+  i: number,
+  ...path: string[]
+): number {
+  const start = typeof name === 'string' ? financialYearStart(name) : null;
+  let detail: string | null = null;
+  if (start === null) detail = 'must be a financial year such as "2026-27"';
+  else if (start < baseStart) detail = `${name} is before the base year ${baseYear}`;
+  else if (start - baseStart > MAX_YEAR_INDEX) detail = `${name} is more than ${MAX_YEAR_INDEX} years after the base year ${baseYear}`;
+  if (detail === null) return (start as number) - baseStart;
+  errors.push({ pointer: ptr(list, i, ...path), detail });
+  return -1;
+}
+
+function lineName(line: BenefitLine): string {
+  return `benefit line "${line.outcome}" (${line.beneficiaryCode ?? 'no beneficiary organisation'}, ${line.type})`;
+}
+
+function asStated(b: PreparedBenefit, baseYear: string): string {
+  return `${lineName(b.line)}: its unit value is used as stated at ${b.priceYear} prices, not rebased to ${baseYear} prices`;
+}
+
+/** A content key for benefit lines, used only to break exact ties in PV deterministically. */
+function lineKey(line: BenefitLine): string {
+  const volumes = Object.entries(line.volumes).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return JSON.stringify([
+    line.outcome,
+    line.beneficiaryCode,
+    line.type,
+    line.cashable,
+    line.unitValuePence.toString(),
+    line.priceYear.replace('/', '-'),
+    volumes,
+    line.impactBasisPoints,
+    line.deadweightBasisPoints,
+    line.persistenceYears,
+    line.confidenceGrade,
+  ]);
+}
+
+/** Smallest number of decimals (≥ 2) at which rounding a value moves NPV by ≤ 1/1000 penny, given |dNPV/dvalue| = sNum/sDen. */
+function decimalsFor(sNum: bigint, sDen: bigint): number {
+  // Need 10^d ≥ 500 × sNum / sDen. The float estimate is within a relative 1e-15 of the truth and only
+  // picks how many digits to print, so one spare digit makes the bound certain without a bigint division.
+  const need = (500 * Number(sNum)) / Number(sDen);
+  return Math.max(2, Math.ceil(Math.log10(need)) + 1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The engine
+
+interface PreparedCase {
+  cp: CompiledParameters;
+  baseStart: number;
+  baseYear: string;
+  schedule: CompiledSchedule;
+  horizon: number;
+  costT: number[];
+  /** amount × (10^4 + uplift), over 10^4. */
+  costUplifted: bigint[];
+  costTotal: bigint;
+  prepared: PreparedBenefit[];
+  /** Per prepared benefit line: deflator[base] / deflator[priceYear] (1/1 when not rebased). */
+  rebaseNum: bigint[];
+  rebaseDen: bigint[];
+  warnings: Set<string>;
+}
+
+/** Validates the input (throwing AppraisalInputError with every problem) and resolves grades and rebasing. */
+function prepareCase(input: AppraisalInput, params: ParameterSet, deflators: DeflatorTable | null): PreparedCase {
+  const cp = compileParameters(params);
+  const baseYear = input.baseYear;
+  const baseStart = typeof baseYear === 'string' ? financialYearStart(baseYear) : null;
+  if (baseStart === null) throw new AppraisalInputError([{ pointer: '/baseYear', detail: 'must be a financial year such as "2026-27"' }]);
+
+  const errors: FieldError[] = [];
+  const scheduleName: DiscountScheduleName = input.discountSchedule ?? 'standard';
+  const schedule = cp.schedules.get(scheduleName);
+  if (!schedule) errors.push({ pointer: '/discountSchedule', detail: `must be one of ${[...cp.schedules.keys()].join(', ')}` });
+
+  let horizon = 0;
+
+  // Costs: amount × (10^4 + uplift) per year, over 10^4.
+  const costs = Array.isArray(input.costs) ? input.costs : [];
+  if (!Array.isArray(input.costs)) errors.push({ pointer: '/costs', detail: 'must be a list of cost lines' });
+  const costT: number[] = [];
+  const costUplifted: bigint[] = [];
+  let costTotal = 0n;
+  for (let i = 0; i < costs.length; i++) {
+    const line = costs[i]!;
+    const t = yearIndex(line.year, baseStart, baseYear, errors, 'costs', i, 'year');
+    const factor = cp.costFactor[line.confidenceGrade];
+    if (factor === undefined)
+      errors.push({ pointer: ptr('costs', i, 'confidenceGrade'), detail: 'must be a confidence grade from 1 to 6' });
+    const amount = line.amountPence;
+    if (typeof amount !== 'bigint' || amount < 0n) {
+      errors.push({ pointer: ptr('costs', i, 'amountPence'), detail: 'must be a whole, non-negative number of pence' });
+      continue;
+    }
+    if (t < 0 || factor === undefined) continue;
+    costT.push(t);
+    costUplifted.push(amount * factor);
+    costTotal += amount;
+    if (t > horizon) horizon = t;
+  }
+
+  // Benefits.
+  const benefits = Array.isArray(input.benefits) ? input.benefits : [];
+  if (!Array.isArray(input.benefits)) errors.push({ pointer: '/benefits', detail: 'must be a list of benefit lines' });
+  const prepared: PreparedBenefit[] = [];
+  for (let i = 0; i < benefits.length; i++) {
+    const line = benefits[i]!;
+    const before = errors.length;
+    if (!BENEFIT_TYPES.includes(line.type))
+      errors.push({ pointer: ptr('benefits', i, 'type'), detail: 'must be fiscal, economic or social' });
+    if (line.beneficiaryCode === null) {
+      if (line.type === 'fiscal')
+        errors.push({ pointer: ptr('benefits', i, 'beneficiaryCode'), detail: 'a fiscal benefit must name the organisation that saves' });
+    } else if (typeof line.beneficiaryCode !== 'string' || line.beneficiaryCode === '') {
+      errors.push({ pointer: ptr('benefits', i, 'beneficiaryCode'), detail: 'must be an organisation code or null' });
+    }
+    if (typeof line.cashable !== 'boolean') errors.push({ pointer: ptr('benefits', i, 'cashable'), detail: 'must be true or false' });
+    if (typeof line.unitValuePence !== 'bigint' || line.unitValuePence < 0n) {
+      errors.push({ pointer: ptr('benefits', i, 'unitValuePence'), detail: 'must be a whole, non-negative number of pence' });
+    }
+    const priceStart = typeof line.priceYear === 'string' ? financialYearStart(line.priceYear, true) : null;
+    if (priceStart === null)
+      errors.push({ pointer: ptr('benefits', i, 'priceYear'), detail: 'must be a financial year such as "2013-14" or "2013/14"' });
+    if (!isBasisPoints(line.impactBasisPoints, 10_000)) {
+      errors.push({ pointer: ptr('benefits', i, 'impactBasisPoints'), detail: 'must be a whole number of basis points from 0 to 10,000' });
+    }
+    if (!isBasisPoints(line.deadweightBasisPoints, 10_000)) {
+      errors.push({
+        pointer: ptr('benefits', i, 'deadweightBasisPoints'),
+        detail: 'must be a whole number of basis points from 0 to 10,000',
+      });
+    }
+    const p = line.persistenceYears;
+    if (!(Number.isInteger(p) && p >= 1 && p <= MAX_PERSISTENCE_YEARS)) {
+      errors.push({
+        pointer: ptr('benefits', i, 'persistenceYears'),
+        detail: `must be a whole number of years from 1 to ${MAX_PERSISTENCE_YEARS}`,
+      });
+    }
+    const keep = cp.benefitKeep[line.confidenceGrade];
+    if (keep === undefined)
+      errors.push({ pointer: ptr('benefits', i, 'confidenceGrade'), detail: 'must be a confidence grade from 1 to 6' });
+    const cohortT: number[] = [];
+    // Volumes as exact decimals num / 10^scale (whole numbers, the usual case, have scale 0).
+    const cohortNum: bigint[] = [];
+    const cohortScale: number[] = [];
+    let volumeScale = 0;
+    if (typeof line.volumes !== 'object' || line.volumes === null) {
+      errors.push({ pointer: ptr('benefits', i, 'volumes'), detail: 'must map financial years to volumes' });
+    } else {
+      for (const year of Object.keys(line.volumes)) {
+        const t = yearIndex(year, baseStart, baseYear, errors, 'benefits', i, 'volumes', year);
+        const v = line.volumes[year];
+        if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
+          errors.push({ pointer: ptr('benefits', i, 'volumes', year), detail: 'must be a finite, non-negative number' });
+          continue;
+        }
+        if (t < 0) continue;
+        cohortT.push(t);
+        if (Number.isSafeInteger(v)) {
+          cohortNum.push(v < SMALL.length ? SMALL[v]! : BigInt(v));
+          cohortScale.push(0);
+        } else {
+          const d = numberToDecimal(v);
+          cohortNum.push(d.num);
+          cohortScale.push(d.scale);
+          if (d.scale > volumeScale) volumeScale = d.scale;
+        }
+      }
+    }
+    if (errors.length !== before) continue;
+    const cohortV = volumeScale === 0 ? cohortNum : cohortNum.map((n, c) => n * pow10(volumeScale - cohortScale[c]!));
+    for (const t of cohortT) if (t + p - 1 > horizon) horizon = t + p - 1;
+    prepared.push({
+      index: i,
+      line,
+      priceYear: financialYearName(priceStart!),
+      cohortT,
+      cohortV,
+      volumeScale,
+      factor: line.impactBasisPoints * (10_000 - line.deadweightBasisPoints) * keep!,
+    });
+  }
+  if (errors.length > 0) throw new AppraisalInputError(errors);
+
+  const warnings = new Set<string>();
+
+  // Rebasing: unit value × deflator[base] / deflator[priceYear], or as stated with a warning.
+  const table = deflators === null ? null : compileDeflators(deflators);
+  const forecastsUsed = new Set<string>();
+  const rebaseNum: bigint[] = [];
+  const rebaseDen: bigint[] = [];
+  for (const b of prepared) {
+    let num = 1n;
+    let den = 1n;
+    if (b.priceYear !== baseYear) {
+      if (table === null) {
+        warnings.add(`${asStated(b, baseYear)}, because no GDP deflator table was supplied.`);
+      } else {
+        const base = table.values.get(baseYear);
+        const price = table.values.get(b.priceYear);
+        if (!base || !price) {
+          const missing = [!price ? b.priceYear : null, !base ? baseYear : null].filter((y) => y !== null).join(' and ');
+          warnings.add(`${asStated(b, baseYear)}, because the GDP deflator table (${table.edition}) has no figure for ${missing}.`);
+        } else {
+          num = base.value;
+          den = price.value;
+          if (base.forecast) forecastsUsed.add(baseYear);
+          if (price.forecast) forecastsUsed.add(b.priceYear);
+        }
+      }
+    }
+    rebaseNum.push(num);
+    rebaseDen.push(den);
+  }
+
+  for (const year of forecastsUsed) {
+    warnings.add(`The GDP deflator for ${year} is a forecast, not outturn (${table!.edition}); rebasing to ${baseYear} prices used it.`);
+  }
+
+  return {
+    cp,
+    baseStart,
+    baseYear,
+    schedule: schedule!,
+    horizon,
+    costT,
+    costUplifted,
+    costTotal,
+    prepared,
+    rebaseNum,
+    rebaseDen,
+    warnings,
+  };
+}
+
+/**
+ * Appraises one case. Deterministic and independent of the order of lines. Throws AppraisalInputError
+ * (kind `invalid`, with JSON-pointer field errors) when the input cannot be appraised, and AppraisalDataError
+ * when the parameter set or deflator table is malformed.
+ */
+export function appraise(input: AppraisalInput, params: ParameterSet, deflators: DeflatorTable | null): AppraisalResult {
+  const { cp, baseStart, schedule, horizon, costT, costUplifted, costTotal, prepared, rebaseNum, rebaseDen, warnings } = prepareCase(
+    input,
+    params,
+    deflators,
+  );
+
+  // Common denominator G = 10^12 × L × D, L = product of the distinct per-line denominators.
+  const T = horizon;
+  const disc = discounting(schedule, T);
+  const { N, D } = disc;
+  const lineDen: bigint[] = [];
+  const distinct = new Map<bigint, bigint>();
+  let L = 1n;
+  for (let j = 0; j < prepared.length; j++) {
+    const d = (rebaseDen[j] as bigint) * pow10(prepared[j]!.volumeScale);
+    lineDen.push(d);
+    if (!distinct.has(d)) {
+      distinct.set(d, 0n);
+      L *= d;
+    }
+  }
+  for (const d of distinct.keys()) distinct.set(d, L / d);
+  const G = pow10(12) * L * D;
+
+  // Costs by year, over G.
+  const costScale = pow10(8) * L;
+  const costByYear: bigint[] = new Array(T + 1).fill(0n);
+  for (let j = 0; j < costT.length; j++) {
+    const t = costT[j]!;
+    costByYear[t] = costByYear[t]! + costUplifted[j]!;
+  }
+
+  // Benefits: each line's PV numerator (over G) = K × Σ_cohorts v × (N_c + … + N_{c+p−1}).
+  let numFiscal = 0n;
+  let numEconomic = 0n;
+  let numSocial = 0n;
+  const fiscalDiff: bigint[] = new Array(T + 2).fill(0n);
+  const byOrg = new Map<string | null, { pv: bigint; cashable: bigint }>();
+  const fiscalLines: { b: PreparedBenefit; num: bigint }[] = [];
+  for (let j = 0; j < prepared.length; j++) {
+    const b = prepared[j]!;
+    const line = b.line;
+    const p = line.persistenceYears;
+    const K = BigInt(b.factor) * line.unitValuePence * (rebaseNum[j] as bigint) * distinct.get(lineDen[j]!)!;
+    const fiscal = line.type === 'fiscal';
+    const win = window(disc, p);
+    let W = 0n;
+    for (let c = 0; c < b.cohortT.length; c++) {
+      const t = b.cohortT[c]!;
+      const v = b.cohortV[c]!;
+      if (v === 0n) continue;
+      W += v * win[t]!;
+      if (fiscal) {
+        const x = v * K;
+        fiscalDiff[t] = fiscalDiff[t]! + x;
+        fiscalDiff[t + p] = fiscalDiff[t + p]! - x;
+      }
+    }
+    const num = W * K;
+    if (fiscal) {
+      numFiscal += num;
+      fiscalLines.push({ b, num });
+    } else if (line.type === 'economic') numEconomic += num;
+    else numSocial += num;
+    const org = byOrg.get(line.beneficiaryCode);
+    const cashable = line.cashable ? num : 0n;
+    if (org) {
+      org.pv += num;
+      org.cashable += cashable;
+    } else byOrg.set(line.beneficiaryCode, { pv: num, cashable });
+  }
+
+  // Per-year rows and payback (exact cumulative comparison). Costs stay over 10^4 × D (smaller numbers)
+  // and are brought over G only to compare with the fiscal benefits; zero rows and unchanged running
+  // totals reuse the previous rounding.
+  const costDen = 10_000n * D;
+  const years: AppraisalResult['years'] = [];
+  let cumCosts = 0n;
+  let cumFiscal = 0n;
+  const cumCostsF: Floored = { q: 0n, r: 0n };
+  const cumFiscalF: Floored = { q: 0n, r: 0n };
+  let cumCostsRounded = 0n;
+  let cumFiscalRounded = 0n;
+  let running = 0n;
+  let paybackYear: string | null = null;
+  for (let t = 0; t <= T; t++) {
+    running += fiscalDiff[t]!;
+    const cost = costByYear[t]!;
+    let pvCosts = 0n;
+    if (cost !== 0n) {
+      const c = N[t]! * cost;
+      cumCosts += c;
+      const f = floorDiv(c, costDen);
+      pvCosts = roundFloored(f.q, f.r, costDen);
+      addFloored(cumCostsF, f, costDen);
+      cumCostsRounded = roundFloored(cumCostsF.q, cumCostsF.r, costDen);
+    }
+    let pvFiscal = 0n;
+    if (running !== 0n) {
+      const b = N[t]! * running;
+      cumFiscal += b;
+      const f = floorDiv(b, G);
+      pvFiscal = roundFloored(f.q, f.r, G);
+      addFloored(cumFiscalF, f, G);
+      cumFiscalRounded = roundFloored(cumFiscalF.q, cumFiscalF.r, G);
+    }
+    const year = financialYearName(baseStart + t);
+    if (paybackYear === null && cumCosts > 0n && cumFiscal >= cumCosts * costScale) paybackYear = year;
+    years.push({
+      year,
+      index: t,
+      discountFactor: schedule.dfStrings[t]!,
+      pvCostsPence: pvCosts,
+      pvFiscalBenefitsPence: pvFiscal,
+      cumulativePvCostsPence: cumCostsRounded,
+      cumulativePvFiscalBenefitsPence: cumFiscalRounded,
+    });
+  }
+  // Fiscal NPV from the two running totals: (qF − qC) + (rF − rC × costScale) / G.
+  let npvQ = cumFiscalF.q - cumCostsF.q;
+  let npvR = cumFiscalF.r - cumCostsF.r * costScale;
+  if (npvR < 0n) {
+    npvR += G;
+    npvQ -= 1n;
+  }
+  const numCosts = cumCosts * costScale;
+  const numAll = numFiscal + numEconomic + numSocial;
+
+  // VfM band from the EXACT BCR.
+  let vfmBand: VfmBand | null = null;
+  if (numCosts > 0n) {
+    for (const band of cp.vfm) {
+      if (band.min) {
+        const l = numAll * band.min[1];
+        const r = band.min[0] * numCosts;
+        if (band.minInclusive ? l < r : l <= r) continue;
+      }
+      if (band.max) {
+        const l = numAll * band.max[1];
+        const r = band.max[0] * numCosts;
+        if (band.maxInclusive ? l > r : l >= r) continue;
+      }
+      vfmBand = band.band;
+      break;
+    }
+  }
+
+  // Who benefits: by organisation code (ordinal), null last.
+  const whoBenefits = [...byOrg.entries()]
+    .sort(([a], [b]) => (a === b ? 0 : a === null ? 1 : b === null ? -1 : a < b ? -1 : 1))
+    .map(([organisationCode, v]) => ({
+      organisationCode,
+      pvPence: roundHalfEven(v.pv, G),
+      cashablePvPence: v.cashable === v.pv ? roundHalfEven(v.pv, G) : v.cashable === 0n ? 0n : roundHalfEven(v.cashable, G),
+    }));
+
+  // Switching values.
+  const switchingValues: SwitchingValue[] = [];
+  {
+    const base = costTotal;
+    const possible = numCosts > 0n;
+    const dp = possible ? decimalsFor(numCosts, G * base) : 2;
+    switchingValues.push({
+      input: 'costs',
+      label: 'All costs (every cost line scaled together; undiscounted total as entered, before optimism bias)',
+      baseValue: Number(base),
+      switchingValue: possible ? toDecimalString(base * numFiscal, numCosts, dp) : null,
+      changeBasisPoints: possible ? Number(roundHalfEven((numFiscal - numCosts) * 10_000n, numCosts)) : null,
+    });
+  }
+  const largest = fiscalLines
+    .filter((l) => l.num > 0n)
+    .sort((x, y) => {
+      if (x.num !== y.num) return x.num > y.num ? -1 : 1;
+      const kx = lineKey(x.b.line);
+      const ky = lineKey(y.b.line);
+      return kx < ky ? -1 : kx > ky ? 1 : x.b.index - y.b.index;
+    })
+    .slice(0, SWITCHING_LINES);
+  for (const { b, num } of largest) {
+    const u0 = b.line.unitValuePence;
+    // u* = u0 × (PVline − fiscal NPV) / PVline; over G: u0 × (num − numFiscal + numCosts) / num.
+    const top = u0 * (num - numFiscal + numCosts);
+    const possible = top >= 0n;
+    switchingValues.push({
+      input: `benefits/${b.index}/unitValuePence`,
+      label: `Unit value of "${b.line.outcome}" (${b.line.beneficiaryCode})`,
+      baseValue: Number(u0),
+      switchingValue: possible ? toDecimalString(top, num, decimalsFor(num, G * u0)) : null,
+      changeBasisPoints: possible ? Number(roundHalfEven((numCosts - numFiscal) * 10_000n, num)) : null,
+    });
+  }
+
+  const ordered: string[] = [];
+  if (params.provisional) {
+    ordered.push(
+      `Parameter set ${params.name} ${params.version} is provisional: some of its values could not be verified against their published source, so this appraisal is indicative.`,
+    );
+  }
+  if (numCosts === 0n) ordered.push('The present value of costs is zero, so fiscal ROI, BCR and the value-for-money band are not defined.');
+  ordered.push(...[...warnings].sort());
+
+  return {
+    pvCostsPence: cumCostsRounded,
+    pvBenefitsPence: {
+      fiscal: cumFiscalRounded,
+      economic: roundHalfEven(numEconomic, G),
+      social: roundHalfEven(numSocial, G),
+    },
+    fiscalNpvPence: roundFloored(npvQ, npvR, G),
+    publicValueNpvPence: roundHalfEven(numAll - numCosts, G),
+    fiscalRoi: numCosts > 0n ? toNumber4dp(numFiscal, numCosts) : null,
+    bcr: numCosts > 0n ? toNumber4dp(numAll, numCosts) : null,
+    paybackYear,
+    vfmBand,
+    whoBenefits,
+    switchingValues,
+    years,
+    parameterSet: { name: params.name, version: params.version, provisional: params.provisional },
+    warnings: ordered,
+  };
+}
+
+/**
+ * The appraised value of each benefit line in each year it yields: undiscounted, at base-year prices, after
+ * impact, deadweight, rebasing and the optimism-bias haircut: what the appraisal expects that year (the
+ * benefits register's "appraised" column). Each value is rounded half-even to the penny on its own; `line` is
+ * the index into `input.benefits`. Years run in order within each line; lines in input order. The same
+ * validation and warnings rules as appraise() apply (warnings are not returned here).
+ */
+export function benefitSchedule(
+  input: AppraisalInput,
+  params: ParameterSet,
+  deflators: DeflatorTable | null,
+): { line: number; year: string; valuePence: bigint }[] {
+  const { baseStart, horizon, prepared, rebaseNum, rebaseDen } = prepareCase(input, params, deflators);
+  const out: { line: number; year: string; valuePence: bigint }[] = [];
+  for (let j = 0; j < prepared.length; j++) {
+    const b = prepared[j]!;
+    const p = b.line.persistenceYears;
+    // Yield volume per year (numerators over 10^volumeScale) from each cohort's persistence window.
+    const diff: bigint[] = new Array(horizon + 2).fill(0n);
+    const active: boolean[] = new Array(horizon + 2).fill(false);
+    for (let c = 0; c < b.cohortT.length; c++) {
+      const t = b.cohortT[c]!;
+      const v = b.cohortV[c]!;
+      if (v === 0n) continue;
+      diff[t] = diff[t]! + v;
+      diff[t + p] = diff[t + p]! - v;
+      for (let s = t; s < t + p; s++) active[s] = true;
+    }
+    const num = BigInt(b.factor) * b.line.unitValuePence * rebaseNum[j]!;
+    const den = pow10(12 + b.volumeScale) * rebaseDen[j]!;
+    let volume = 0n;
+    for (let t = 0; t <= horizon; t++) {
+      volume += diff[t]!;
+      if (active[t]) out.push({ line: b.index, year: financialYearName(baseStart + t), valuePence: roundHalfEven(volume * num, den) });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,112 @@
+/**
+ * Exact arithmetic helpers for the appraisal engine: bigint numerators over bigint denominators,
+ * decimal strings parsed exactly, and half-even rounding applied once, at the output.
+ * No floats ever touch a money figure.
+ */
+
+const POW10: bigint[] = [1n];
+
+/** 10^n as a bigint (cached). */
+export function pow10(n: number): bigint {
+  if (n < 0 || !Number.isInteger(n)) throw new RangeError(`pow10: ${n}`);
+  while (POW10.length <= n) POW10.push((POW10[POW10.length - 1] as bigint) * 10n);
+  return POW10[n] as bigint;
+}
+
+/** n / d rounded half-even (banker's rounding) to an integer; d must be positive. */
+export function roundHalfEven(n: bigint, d: bigint): bigint {
+  let q = n / d; // truncates toward zero
+  let r = n - q * d;
+  if (r === 0n) return q;
+  const negative = r < 0n;
+  if (negative) r = -r;
+  const twice = r * 2n;
+  if (twice > d || (twice === d && (q & 1n) !== 0n)) q += negative ? -1n : 1n;
+  return q;
+}
+
+/** n / d as a decimal string with exactly `dp` places, rounded half-even; d must be positive. */
+export function toDecimalString(n: bigint, d: bigint, dp: number): string {
+  const q = roundHalfEven(n * pow10(dp), d);
+  const negative = q < 0n;
+  const digits = (negative ? -q : q).toString();
+  if (dp === 0) return (negative ? '-' : '') + digits;
+  const padded = digits.padStart(dp + 1, '0');
+  return `${negative ? '-' : ''}${padded.slice(0, -dp)}.${padded.slice(-dp)}`;
+}
+
+/** n / d rounded half-even to 4 decimal places, as a JSON number (null-free; d must be positive). */
+export function toNumber4dp(n: bigint, d: bigint): number {
+  return Number(roundHalfEven(n * 10_000n, d)) / 10_000;
+}
+
+const DECIMAL = /^([+-]?)(\d+)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/;
+
+/** An exact decimal ("0.035", "1.5e-7", "105.3095") as `num / 10^scale`; null if not a decimal. */
+export function parseDecimal(text: string): { num: bigint; scale: number } | null {
+  const m = DECIMAL.exec(text);
+  if (!m) return null;
+  const fraction = m[3] ?? '';
+  let num = BigInt(`${m[2]}${fraction}`);
+  if (m[1] === '-') num = -num;
+  let scale = fraction.length - Number(m[4] ?? '0');
+  if (scale < 0) {
+    num *= pow10(-scale);
+    scale = 0;
+  }
+  return { num, scale };
+}
+
+/** A finite JavaScript number as an exact decimal (its shortest round-trip form) `num / 10^scale`. */
+export function numberToDecimal(value: number): { num: bigint; scale: number } {
+  if (Number.isSafeInteger(value)) return { num: BigInt(value), scale: 0 };
+  const parsed = parseDecimal(String(value));
+  if (!parsed) throw new RangeError(`not a finite number: ${value}`);
+  return parsed;
+}
+
+export function gcd(a: bigint, b: bigint): bigint {
+  let x = a < 0n ? -a : a;
+  let y = b < 0n ? -b : b;
+  while (y !== 0n) [x, y] = [y, x % y];
+  return x;
+}
+
+/** Compares a/b with c/d (b, d positive): -1, 0 or 1. */
+export function compareFractions(a: bigint, b: bigint, c: bigint, d: bigint): -1 | 0 | 1 {
+  const l = a * d;
+  const r = c * b;
+  return l < r ? -1 : l > r ? 1 : 0;
+}
+
+/**
+ * A non-negative exact value held as whole part q plus remainder r / d (0 ≤ r < d), so running totals
+ * can be kept and rounded without a division per step.
+ */
+export interface Floored {
+  q: bigint;
+  r: bigint;
+}
+
+/** Floor division of a non-negative n by positive d. */
+export function floorDiv(n: bigint, d: bigint): Floored {
+  const q = n / d;
+  return { q, r: n - q * d };
+}
+
+/** Adds b to a in place (same denominator d). */
+export function addFloored(a: Floored, b: Floored, d: bigint): void {
+  a.q += b.q;
+  a.r += b.r;
+  if (a.r >= d) {
+    a.r -= d;
+    a.q += 1n;
+  }
+}
+
+/** q + r / d rounded half-even, for 0 ≤ r < d. */
+export function roundFloored(q: bigint, r: bigint, d: bigint): bigint {
+  if (r === 0n) return q;
+  const twice = r << 1n;
+  return twice > d || (twice === d && (q & 1n) !== 0n) ? q + 1n : q;
+}

@@ -1,0 +1,421 @@
+import { randomUUID } from 'node:crypto';
+import { benefitSchedule } from '../appraisal/engine.ts';
+import { getDeflatorTable, getParameterSet } from '../appraisal/library.ts';
+import { type Actor, appendAudit } from '../audit/audit.ts';
+import { appraisalInputOf, type Case, getCase } from '../cases/cases.ts';
+import type { Db, Tx } from '../db/database.ts';
+import { financialYearOf, parseFinancialYear } from '../fund/fund.ts';
+import { conflict, forbidden, invalid, notFound } from '../lib/errors.ts';
+import type { Pence } from '../lib/money.ts';
+import { getRound } from '../rounds/rounds.ts';
+import type { Principal } from '../users/users.ts';
+
+/*
+ * The benefits register (DESIGN step 7). For each benefit line and year of an approved case
+ * it holds four values:
+ *   appraised — what the appraisal expects that year (undiscounted, at the case's base-year
+ *               prices, after impact, deadweight and optimism bias);
+ *   forecast  — the appraised value until the council revises it, with a reason;
+ *   claimed   — what the council reports was achieved (one open report per line and year);
+ *   verified  — what the beneficiary department (or treasury) has verified.
+ * Variance is verified − forecast. RAG status:
+ *   green     — verified is at least 90% of forecast;
+ *   amber     — verified is at least 70% of forecast, or a claim awaits verification;
+ *   red       — verified is under 70% of forecast, the latest report was rejected, or the year
+ *               has ended with nothing reported;
+ *   not-due   — the year has not ended and nothing is reported yet.
+ * (A forecast of zero is green once anything, or nothing, is verified.)
+ */
+
+export type Rag = 'green' | 'amber' | 'red' | 'not-due';
+export type ReportStatus = 'pending' | 'verified' | 'rejected';
+
+export interface BenefitReport {
+  id: string;
+  caseId: string;
+  benefitLineIndex: number;
+  year: string;
+  beneficiaryCode: string | null;
+  claimedPence: Pence;
+  evidence: string;
+  status: ReportStatus;
+  reportedBy: string;
+  reportedAt: string;
+  verifiedPence: Pence | null;
+  reviewedBy: string | null;
+  reviewedAt: string | null;
+  rejectionReason: string | null;
+}
+
+export interface RegisterRow {
+  caseId: string;
+  reference: string;
+  placeCode: string;
+  theme: string;
+  benefitLineIndex: number;
+  outcome: string;
+  type: string;
+  cashable: boolean;
+  beneficiaryCode: string | null;
+  /** The department whose budget the saving lands in: the beneficiary, or the department it answers to. */
+  departmentCode: string | null;
+  year: string;
+  appraisedPence: Pence;
+  forecastPence: Pence;
+  forecastReason: string | null;
+  claimedPence: Pence;
+  verifiedPence: Pence;
+  variancePence: Pence;
+  rag: Rag;
+  reportId: string | null;
+  reportStatus: ReportStatus | null;
+}
+
+const REPORTABLE = ['approved', 'terminated'];
+
+function actorOf(p: Principal): Actor {
+  return { userId: p.userId, role: p.role };
+}
+
+function rag(forecast: Pence, claimed: Pence, verified: Pence, status: ReportStatus | null, yearEnded: boolean): Rag {
+  if (status === 'verified') {
+    if (verified * 10n >= forecast * 9n) return 'green';
+    if (verified * 10n >= forecast * 7n) return 'amber';
+    return 'red';
+  }
+  if (status === 'pending') return claimed * 10n >= forecast * 7n ? 'amber' : 'red';
+  if (status === 'rejected') return 'red';
+  return yearEnded ? 'red' : 'not-due';
+}
+
+function reportFromRow(r: {
+  id: string;
+  case_id: string;
+  line_index: bigint | number;
+  year: string;
+  beneficiary_code: string | null;
+  claimed_pence: bigint | number;
+  evidence: string;
+  status: string;
+  reported_by: string;
+  reported_at: string;
+  verified_pence: bigint | number | null;
+  reviewed_by: string | null;
+  reviewed_at: string | null;
+  rejection_reason: string | null;
+}): BenefitReport {
+  return {
+    id: r.id,
+    caseId: r.case_id,
+    benefitLineIndex: Number(r.line_index),
+    year: r.year,
+    beneficiaryCode: r.beneficiary_code,
+    claimedPence: BigInt(r.claimed_pence),
+    evidence: r.evidence,
+    status: r.status as ReportStatus,
+    reportedBy: r.reported_by,
+    reportedAt: r.reported_at,
+    verifiedPence: r.verified_pence === null ? null : BigInt(r.verified_pence),
+    reviewedBy: r.reviewed_by,
+    reviewedAt: r.reviewed_at,
+    rejectionReason: r.rejection_reason,
+  };
+}
+
+/** The register for one case: every line × year that has an appraised value, a forecast or a report. */
+export async function caseRegister(db: Db | Tx, c: Case, today: string): Promise<RegisterRow[]> {
+  const round = await getRound(db, c.roundId);
+  const [params, deflators, forecasts, reports, departments] = await Promise.all([
+    getParameterSet(db, round.parameterSet.name, round.parameterSet.version),
+    getDeflatorTable(db, round.deflatorEdition),
+    db.selectFrom('benefit_forecasts').selectAll().where('case_id', '=', c.id).execute(),
+    db.selectFrom('benefit_reports').selectAll().where('case_id', '=', c.id).orderBy('reported_at').orderBy('id').execute(),
+    db.selectFrom('organisations').select(['code', 'kind', 'department_code']).execute(),
+  ]);
+  const departmentOf = new Map(departments.map((o) => [o.code, o.kind === 'department' ? o.code : o.department_code]));
+  const appraised = new Map<string, Pence>();
+  for (const v of benefitSchedule(appraisalInputOf(c), params, deflators)) appraised.set(`${v.line}|${v.year}`, v.valuePence);
+  const forecastOf = new Map(forecasts.map((f) => [`${Number(f.line_index)}|${f.year}`, f]));
+  // The latest report for each line and year decides its state.
+  const latest = new Map<string, BenefitReport>();
+  for (const r of reports.map(reportFromRow)) latest.set(`${r.benefitLineIndex}|${r.year}`, r);
+  const keys = new Set([...appraised.keys(), ...forecastOf.keys(), ...latest.keys()]);
+  const rows: RegisterRow[] = [];
+  for (const key of keys) {
+    const [lineText, year] = key.split('|') as [string, string];
+    const line = Number(lineText);
+    const b = c.benefits[line];
+    if (!b) continue;
+    const appraisedPence = appraised.get(key) ?? 0n;
+    const f = forecastOf.get(key);
+    const forecastPence = f ? BigInt(f.forecast_pence) : appraisedPence;
+    const report = latest.get(key) ?? null;
+    const claimedPence = report && report.status !== 'rejected' ? report.claimedPence : 0n;
+    const verifiedPence = report?.status === 'verified' ? (report.verifiedPence ?? 0n) : 0n;
+    const yearEnded = (parseFinancialYear(year)?.endsOn ?? '9999') < today;
+    rows.push({
+      caseId: c.id,
+      reference: c.reference,
+      placeCode: c.placeCode,
+      theme: c.theme,
+      benefitLineIndex: line,
+      outcome: b.outcome,
+      type: b.type,
+      cashable: b.cashable,
+      beneficiaryCode: b.beneficiaryCode,
+      departmentCode: b.beneficiaryCode ? (departmentOf.get(b.beneficiaryCode) ?? null) : null,
+      year,
+      appraisedPence,
+      forecastPence,
+      forecastReason: f?.reason ?? null,
+      claimedPence,
+      verifiedPence,
+      variancePence: verifiedPence - forecastPence,
+      rag: rag(forecastPence, claimedPence, verifiedPence, report?.status ?? null, yearEnded),
+      reportId: report?.id ?? null,
+      reportStatus: report?.status ?? null,
+    });
+  }
+  return rows.sort((a, b) => a.benefitLineIndex - b.benefitLineIndex || a.year.localeCompare(b.year));
+}
+
+async function ownApprovedCase(trx: Tx, caseId: string, p: Principal): Promise<Case> {
+  const c = await getCase(trx, caseId);
+  if (p.role !== 'council' || p.organisationCode !== c.leadCouncilCode) throw notFound('case', `There is no case ${caseId}.`);
+  if (!REPORTABLE.includes(c.status)) {
+    throw conflict('case-not-approved', 'Case not approved', `${c.reference} is ${c.status}; benefits are reported on approved cases.`);
+  }
+  return c;
+}
+
+function checkLineYear(c: Case, line: number, year: string, today: string): void {
+  const errors = [];
+  if (!c.benefits[line])
+    errors.push({ pointer: '/benefitLineIndex', detail: `${c.reference} has benefit lines 0 to ${c.benefits.length - 1}` });
+  if (!parseFinancialYear(year)) errors.push({ pointer: '/year', detail: 'must be a financial year as YYYY-YY' });
+  else if (year < c.baseYear) errors.push({ pointer: '/year', detail: `is before the case's base year ${c.baseYear}` });
+  else if (year > financialYearOf(new Date(`${today}T00:00:00Z`))) errors.push({ pointer: '/year', detail: 'has not started yet' });
+  if (errors.length > 0) throw invalid(errors);
+}
+
+export async function reviseForecast(
+  trx: Tx,
+  caseId: string,
+  p: Principal,
+  input: { benefitLineIndex: number; year: string; forecastPence: Pence; reason: string },
+  requestId: string | null,
+  now: Date,
+) {
+  const c = await ownApprovedCase(trx, caseId, p);
+  const errors = [];
+  if (!c.benefits[input.benefitLineIndex])
+    errors.push({ pointer: '/benefitLineIndex', detail: `${c.reference} has benefit lines 0 to ${c.benefits.length - 1}` });
+  if (!parseFinancialYear(input.year) || input.year < c.baseYear)
+    errors.push({ pointer: '/year', detail: `must be a financial year from ${c.baseYear}` });
+  if (errors.length > 0) throw invalid(errors);
+  const at = now.toISOString();
+  await trx
+    .deleteFrom('benefit_forecasts')
+    .where('case_id', '=', caseId)
+    .where('line_index', '=', input.benefitLineIndex)
+    .where('year', '=', input.year)
+    .execute();
+  await trx
+    .insertInto('benefit_forecasts')
+    .values({
+      case_id: caseId,
+      line_index: input.benefitLineIndex,
+      year: input.year,
+      forecast_pence: input.forecastPence,
+      reason: input.reason,
+      revised_by: p.userId,
+      revised_at: at,
+    })
+    .execute();
+  await appendAudit(
+    trx,
+    { actor: actorOf(p), action: 'benefit.forecast-revised', subject: `case/${caseId}`, detail: input, requestId },
+    now,
+  );
+  return (await caseRegister(trx, c, at.slice(0, 10))).find((r) => r.benefitLineIndex === input.benefitLineIndex && r.year === input.year);
+}
+
+/** The council reports what a benefit line achieved in a year: one open report per line and year. */
+export async function reportBenefit(
+  trx: Tx,
+  caseId: string,
+  p: Principal,
+  input: { benefitLineIndex: number; year: string; claimedPence: Pence; evidence: string },
+  requestId: string | null,
+  now: Date,
+): Promise<BenefitReport> {
+  const c = await ownApprovedCase(trx, caseId, p);
+  const today = now.toISOString().slice(0, 10);
+  checkLineYear(c, input.benefitLineIndex, input.year, today);
+  const open = await trx
+    .selectFrom('benefit_reports')
+    .select(['id', 'status'])
+    .where('case_id', '=', caseId)
+    .where('line_index', '=', input.benefitLineIndex)
+    .where('year', '=', input.year)
+    .where('status', '!=', 'rejected')
+    .executeTakeFirst();
+  if (open) {
+    throw conflict(
+      'benefit-already-reported',
+      'Already reported',
+      `Benefit line ${input.benefitLineIndex} of ${c.reference} already has a ${open.status} report for ${input.year} (${open.id}).`,
+    );
+  }
+  const row = {
+    id: randomUUID(),
+    case_id: caseId,
+    line_index: input.benefitLineIndex,
+    year: input.year,
+    beneficiary_code: c.benefits[input.benefitLineIndex]?.beneficiaryCode ?? null,
+    claimed_pence: input.claimedPence,
+    evidence: input.evidence,
+    status: 'pending',
+    reported_by: p.userId,
+    reported_at: now.toISOString(),
+    verified_pence: null,
+    reviewed_by: null,
+    reviewed_at: null,
+    rejection_reason: null,
+  };
+  await trx.insertInto('benefit_reports').values(row).execute();
+  await appendAudit(
+    trx,
+    { actor: actorOf(p), action: 'benefit.reported', subject: `benefit-report/${row.id}`, detail: { caseId, ...input }, requestId },
+    now,
+  );
+  return reportFromRow(row);
+}
+
+export async function getBenefitReport(db: Db | Tx, id: string): Promise<BenefitReport> {
+  const row = await db.selectFrom('benefit_reports').selectAll().where('id', '=', id).executeTakeFirst();
+  if (!row) throw notFound('benefit-report', `There is no benefit report ${id}.`);
+  return reportFromRow(row);
+}
+
+/** The beneficiary's department (the beneficiary itself, or the department a partner body answers to) or treasury. */
+async function assertCanReview(db: Db | Tx, report: BenefitReport, p: Principal): Promise<void> {
+  if (p.role === 'treasury') return;
+  if (p.role === 'department' && report.beneficiaryCode) {
+    if (report.beneficiaryCode === p.organisationCode) return;
+    const org = await db
+      .selectFrom('organisations')
+      .select('department_code')
+      .where('code', '=', report.beneficiaryCode)
+      .executeTakeFirst();
+    if (org?.department_code && org.department_code === p.organisationCode) return;
+  }
+  throw forbidden('Only the department the benefit is attributed to, or treasury, can verify or reject this report.');
+}
+
+export async function reviewBenefitReport(
+  trx: Tx,
+  id: string,
+  p: Principal,
+  decision: { verify: true } | { verify: false; reason: string },
+  requestId: string | null,
+  now: Date,
+): Promise<BenefitReport> {
+  const report = await getBenefitReport(trx, id);
+  await assertCanReview(trx, report, p);
+  if (report.status !== 'pending') {
+    throw conflict(
+      'benefit-report-reviewed',
+      'Report already reviewed',
+      `Benefit report ${id} was ${report.status} on ${report.reviewedAt}.`,
+    );
+  }
+  const at = now.toISOString();
+  const changed = await trx
+    .updateTable('benefit_reports')
+    .set(
+      decision.verify
+        ? { status: 'verified', verified_pence: report.claimedPence, reviewed_by: p.userId, reviewed_at: at }
+        : { status: 'rejected', rejection_reason: decision.reason, reviewed_by: p.userId, reviewed_at: at },
+    )
+    .where('id', '=', id)
+    .where('status', '=', 'pending')
+    .executeTakeFirst();
+  if (Number(changed.numUpdatedRows) !== 1)
+    throw conflict('benefit-report-reviewed', 'Report already reviewed', `Benefit report ${id} was reviewed meanwhile.`);
+  await appendAudit(
+    trx,
+    {
+      actor: actorOf(p),
+      action: decision.verify ? 'benefit.verified' : 'benefit.rejected',
+      subject: `benefit-report/${id}`,
+      detail: decision.verify ? { verifiedPence: report.claimedPence } : { reason: decision.reason },
+      requestId,
+    },
+    now,
+  );
+  return getBenefitReport(trx, id);
+}
+
+export interface BenefitsFilter {
+  fy?: string;
+  department?: string;
+  place?: string;
+  theme?: string;
+  caseId?: string;
+}
+
+export interface RealisedBenefits {
+  rows: RegisterRow[];
+  totals: Totals;
+  cashable: Totals;
+  nonCashable: Totals;
+}
+
+interface Totals {
+  appraisedPence: Pence;
+  forecastPence: Pence;
+  claimedPence: Pence;
+  verifiedPence: Pence;
+}
+
+function total(rows: RegisterRow[]): Totals {
+  return rows.reduce(
+    (t, r) => ({
+      appraisedPence: t.appraisedPence + r.appraisedPence,
+      forecastPence: t.forecastPence + r.forecastPence,
+      claimedPence: t.claimedPence + r.claimedPence,
+      verifiedPence: t.verifiedPence + r.verifiedPence,
+    }),
+    { appraisedPence: 0n, forecastPence: 0n, claimedPence: 0n, verifiedPence: 0n },
+  );
+}
+
+/**
+ * Forecast against verified across approved cases, by year, department, place, theme or case.
+ * Departments see the benefits attributed to them; councils their own cases'.
+ */
+export async function realisedBenefits(db: Db | Tx, p: Principal, filter: BenefitsFilter, today: string): Promise<RealisedBenefits> {
+  let q = db.selectFrom('cases').select('id').where('status', 'in', REPORTABLE);
+  if (filter.caseId) q = q.where('id', '=', filter.caseId);
+  if (p.role === 'council') q = q.where('lead_council_code', '=', p.organisationCode ?? '');
+  const ids = (await q.orderBy('reference').execute()).map((r) => r.id);
+  const rows: RegisterRow[] = [];
+  for (const id of ids) {
+    const c = await getCase(db, id);
+    if (filter.place && c.placeCode !== filter.place) continue;
+    if (filter.theme && c.theme !== filter.theme) continue;
+    for (const r of await caseRegister(db, c, today)) {
+      if (filter.fy && r.year !== filter.fy) continue;
+      if (filter.department && r.departmentCode !== filter.department) continue;
+      if (p.role === 'department' && r.departmentCode !== p.organisationCode) continue;
+      rows.push(r);
+    }
+  }
+  return {
+    rows,
+    totals: total(rows),
+    cashable: total(rows.filter((r) => r.cashable)),
+    nonCashable: total(rows.filter((r) => !r.cashable)),
+  };
+}

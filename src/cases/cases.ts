@@ -1,0 +1,643 @@
+import { randomUUID } from 'node:crypto';
+import { AppraisalInputError, appraise } from '../appraisal/engine.ts';
+import { getDeflatorTable, getParameterSet } from '../appraisal/library.ts';
+import type { AppraisalInput, AppraisalResult, BenefitType, ConfidenceGrade, DiscountScheduleName } from '../appraisal/types.ts';
+import { type Actor, appendAudit } from '../audit/audit.ts';
+import type { Db, Tx } from '../db/database.ts';
+import { parseFinancialYear } from '../fund/fund.ts';
+import { conflict, DomainError, type FieldError, forbidden, invalid, notFound, unprocessable } from '../lib/errors.ts';
+import type { Pence } from '../lib/money.ts';
+import { getRound, type Round, roundStatus } from '../rounds/rounds.ts';
+import { getUnitCosts } from '../unit-costs/unit-costs.ts';
+import type { Principal } from '../users/users.ts';
+
+/*
+ * A spend-to-save business case in the Green Book five-case shape. A council drafts it (only
+ * the council sees a draft), edits it while the appraisal updates, and submits it to an open
+ * round once it passes the eligibility gates; from then on it is read-only and visible to the
+ * panel, treasury, auditors and the departments it names as beneficiaries.
+ */
+
+export const NARRATIVE_SECTIONS = ['strategic', 'economic', 'commercial', 'financial', 'management'] as const;
+export type NarrativeSection = (typeof NARRATIVE_SECTIONS)[number];
+export type CaseStatus = 'draft' | 'submitted' | 'approved' | 'rejected' | 'deferred' | 'terminated';
+
+export interface CostLine {
+  year: string;
+  kind: 'revenue' | 'capital';
+  payerCode: string;
+  amountPence: Pence;
+  confidenceGrade: ConfidenceGrade;
+}
+
+export interface BenefitLineInput {
+  outcome: string;
+  beneficiaryCode?: string | null;
+  type: BenefitType;
+  cashable: boolean;
+  unitCostCode?: string;
+  unitValuePence?: Pence;
+  priceYear?: string;
+  source?: string;
+  volumes: Record<string, number>;
+  impactBasisPoints: number;
+  deadweightBasisPoints: number;
+  persistenceYears: number;
+  confidenceGrade: ConfidenceGrade;
+}
+
+/** A benefit line as stored: its unit value resolved (from the Unit Cost Database if picked from it). */
+export interface BenefitLine extends Omit<BenefitLineInput, 'unitValuePence' | 'priceYear' | 'source' | 'beneficiaryCode'> {
+  beneficiaryCode: string | null;
+  unitCostCode?: string;
+  unitValuePence: Pence;
+  priceYear: string;
+  source: string;
+}
+
+export interface CaseInput {
+  roundId: string;
+  title: string;
+  placeCode: string;
+  theme: string;
+  partnerCodes: string[];
+  matchFundingPence: Pence;
+  baseYear: string;
+  discountSchedule?: DiscountScheduleName;
+  narrative: Record<NarrativeSection, string>;
+  costs: CostLine[];
+  benefits: BenefitLineInput[];
+}
+
+export interface Case {
+  id: string;
+  reference: string;
+  roundId: string;
+  leadCouncilCode: string;
+  status: CaseStatus;
+  revision: number;
+  title: string;
+  placeCode: string;
+  theme: string;
+  partnerCodes: string[];
+  matchFundingPence: Pence;
+  baseYear: string;
+  discountSchedule: DiscountScheduleName;
+  narrative: Record<NarrativeSection, string>;
+  costs: CostLine[];
+  benefits: BenefitLine[];
+  totalCostsPence: Pence;
+  /** What the case asks of the fund: total costs less match funding. */
+  requestedPence: Pence;
+  createdAt: string;
+  updatedAt: string;
+  submittedAt: string | null;
+}
+
+const DEPARTMENT_READABLE: CaseStatus[] = ['submitted', 'approved', 'rejected', 'deferred', 'terminated'];
+
+// ---------------------------------------------------------------------------------------------
+// Reading
+
+/** Who may read a case: its council always; once submitted, panel, treasury, auditors and named departments. */
+export async function assertCanRead(db: Db | Tx, p: Principal, c: Case): Promise<void> {
+  if (p.role === 'council' && p.organisationCode === c.leadCouncilCode) return;
+  if (c.status === 'draft') throw notFound('case', `There is no case ${c.id}.`);
+  if (p.role === 'panel' || p.role === 'treasury' || p.role === 'auditor') return;
+  if (p.role === 'department' && p.organisationCode) {
+    const named = await db
+      .selectFrom('case_beneficiaries')
+      .select('organisation_code')
+      .where('case_id', '=', c.id)
+      .where('organisation_code', '=', p.organisationCode)
+      .executeTakeFirst();
+    if (named) return;
+  }
+  throw notFound('case', `There is no case ${c.id}.`);
+}
+
+export async function getCase(db: Db | Tx, id: string): Promise<Case> {
+  const row = await db.selectFrom('cases').selectAll().where('id', '=', id).executeTakeFirst();
+  if (!row) throw notFound('case', `There is no case ${id}.`);
+  return caseFromRow(row);
+}
+
+export async function getReadableCase(db: Db | Tx, p: Principal, id: string): Promise<Case> {
+  const c = await getCase(db, id);
+  await assertCanRead(db, p, c);
+  return c;
+}
+
+/** The cases a user may see, optionally in one round or status. */
+export async function listCases(db: Db | Tx, p: Principal, filter: { roundId?: string; status?: CaseStatus } = {}): Promise<Case[]> {
+  let q = db.selectFrom('cases').selectAll('cases');
+  if (filter.roundId) q = q.where('round_id', '=', filter.roundId);
+  if (filter.status) q = q.where('status', '=', filter.status);
+  if (p.role === 'council') {
+    q = q.where('lead_council_code', '=', p.organisationCode ?? '');
+  } else if (p.role === 'department') {
+    q = q.where('status', 'in', DEPARTMENT_READABLE).where(
+      'id',
+      'in',
+      db
+        .selectFrom('case_beneficiaries')
+        .select('case_id')
+        .where('organisation_code', '=', p.organisationCode ?? ''),
+    );
+  } else {
+    q = q.where('status', '!=', 'draft');
+  }
+  const rows = await q.orderBy('reference').execute();
+  return rows.map(caseFromRow);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Drafting
+
+export async function createCase(trx: Tx, input: CaseInput, p: Principal, requestId: string | null, now: Date): Promise<Case> {
+  const lead = councilOf(p);
+  const round = await getRound(trx, input.roundId).catch((e) => {
+    throw e instanceof DomainError ? invalid([{ pointer: '/roundId', detail: `there is no funding round ${input.roundId}` }]) : e;
+  });
+  const benefits = await checkCase(trx, input, lead);
+  // References run from 001 in each financial year.
+  const count = await trx
+    .selectFrom('cases')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('reference', 'like', `TP-${round.financialYear}-%`)
+    .executeTakeFirstOrThrow();
+  const at = now.toISOString();
+  const c: Case = {
+    ...documentOf(input, benefits),
+    id: randomUUID(),
+    reference: `TP-${round.financialYear}-${String(Number(count.n) + 1).padStart(3, '0')}`,
+    roundId: round.id,
+    leadCouncilCode: lead,
+    status: 'draft',
+    revision: 1,
+    createdAt: at,
+    updatedAt: at,
+    submittedAt: null,
+  };
+  await trx
+    .insertInto('cases')
+    .values({
+      id: c.id,
+      reference: c.reference,
+      round_id: c.roundId,
+      lead_council_code: lead,
+      status: c.status,
+      revision: c.revision,
+      document: storedDocument(c),
+      created_at: at,
+      created_by: p.userId,
+      updated_at: at,
+      submitted_at: null,
+      submitted_by: null,
+    })
+    .execute();
+  await saveBeneficiaries(trx, c);
+  await appendAudit(
+    trx,
+    {
+      actor: actorOf(p),
+      action: 'case.drafted',
+      subject: `case/${c.id}`,
+      detail: { reference: c.reference, title: c.title, revision: 1 },
+      requestId,
+    },
+    now,
+  );
+  return c;
+}
+
+export async function updateCase(trx: Tx, id: string, input: CaseInput, p: Principal, requestId: string | null, now: Date): Promise<Case> {
+  const existing = await getCase(trx, id);
+  const lead = councilOf(p);
+  if (existing.leadCouncilCode !== lead) throw notFound('case', `There is no case ${id}.`);
+  if (existing.status !== 'draft') {
+    throw conflict('case-not-draft', 'Case is no longer a draft', `Case ${existing.reference} was submitted and is read-only.`);
+  }
+  if (input.roundId !== existing.roundId) {
+    throw invalid([
+      { pointer: '/roundId', detail: `a draft stays in its round (${existing.roundId}); start a new case for another round` },
+    ]);
+  }
+  const benefits = await checkCase(trx, input, lead);
+  const c: Case = { ...existing, ...documentOf(input, benefits), revision: existing.revision + 1, updatedAt: now.toISOString() };
+  await trx
+    .updateTable('cases')
+    .set({ document: storedDocument(c), revision: c.revision, updated_at: c.updatedAt })
+    .where('id', '=', id)
+    .where('status', '=', 'draft')
+    .execute();
+  await saveBeneficiaries(trx, c);
+  await appendAudit(
+    trx,
+    { actor: actorOf(p), action: 'case.edited', subject: `case/${c.id}`, detail: { revision: c.revision }, requestId },
+    now,
+  );
+  return c;
+}
+
+function councilOf(p: Principal): string {
+  if (p.role !== 'council' || !p.organisationCode) throw forbidden('Only a council drafts cases.');
+  return p.organisationCode;
+}
+
+function actorOf(p: Principal): Actor {
+  return { userId: p.userId, role: p.role };
+}
+
+/**
+ * Everything about a draft that can be checked on its own: codes exist, the lead council is
+ * in the place, years are real financial years on or after the base year, each benefit line
+ * has exactly one unit value. Returns the benefit lines with their unit values resolved.
+ */
+async function checkCase(trx: Tx, input: CaseInput, lead: string): Promise<BenefitLine[]> {
+  const errors: FieldError[] = [];
+  const orgs = new Map((await trx.selectFrom('organisations').select(['code', 'kind', 'place_code']).execute()).map((o) => [o.code, o]));
+  const place = await trx.selectFrom('places').select(['code', 'theme_codes']).where('code', '=', input.placeCode).executeTakeFirst();
+  if (!place) errors.push({ pointer: '/placeCode', detail: `there is no place ${input.placeCode}` });
+  else if (orgs.get(lead)?.place_code !== input.placeCode) {
+    errors.push({
+      pointer: '/placeCode',
+      detail: `${lead} is not a council of ${input.placeCode}; a council leads cases in its own place`,
+    });
+  }
+  const theme = await trx.selectFrom('themes').select('code').where('code', '=', input.theme).executeTakeFirst();
+  if (!theme) errors.push({ pointer: '/theme', detail: `there is no theme ${input.theme}` });
+  input.partnerCodes.forEach((code, i) => {
+    if (!orgs.has(code)) errors.push({ pointer: `/partnerCodes/${i}`, detail: `there is no organisation ${code}` });
+    else if (code === lead) errors.push({ pointer: `/partnerCodes/${i}`, detail: 'the lead council is not its own partner' });
+  });
+  if (new Set(input.partnerCodes).size !== input.partnerCodes.length)
+    errors.push({ pointer: '/partnerCodes', detail: 'lists a partner twice' });
+
+  const base = parseFinancialYear(input.baseYear);
+  if (!base) errors.push({ pointer: '/baseYear', detail: 'must be a financial year as YYYY-YY, e.g. 2026-27' });
+  const checkYear = (year: string, pointer: string) => {
+    if (!parseFinancialYear(year)) errors.push({ pointer, detail: 'must be a financial year as YYYY-YY, e.g. 2027-28' });
+    else if (base && year < input.baseYear) errors.push({ pointer, detail: `is before the base year ${input.baseYear}` });
+    else if (base && Number(year.slice(0, 4)) - Number(input.baseYear.slice(0, 4)) > 60) {
+      errors.push({ pointer, detail: 'is more than 60 years after the base year' });
+    }
+  };
+
+  let total = 0n;
+  input.costs.forEach((line, i) => {
+    checkYear(line.year, `/costs/${i}/year`);
+    if (!orgs.has(line.payerCode)) errors.push({ pointer: `/costs/${i}/payerCode`, detail: `there is no organisation ${line.payerCode}` });
+    total += line.amountPence;
+  });
+  if (input.matchFundingPence > total) {
+    errors.push({ pointer: '/matchFundingPence', detail: 'cannot be more than the total of the cost lines' });
+  }
+
+  const unitCosts = await getUnitCosts(
+    trx,
+    input.benefits.flatMap((b) => (b.unitCostCode ? [b.unitCostCode] : [])),
+  );
+  const benefits: BenefitLine[] = [];
+  input.benefits.forEach((line, i) => {
+    const at = `/benefits/${i}`;
+    for (const [year, volume] of Object.entries(line.volumes)) {
+      checkYear(year, `${at}/volumes/${year}`);
+      if (!Number.isSafeInteger(volume) || volume < 0)
+        errors.push({ pointer: `${at}/volumes/${year}`, detail: 'must be a whole number, 0 or more' });
+    }
+    const beneficiary = line.beneficiaryCode ?? null;
+    if (beneficiary !== null && !orgs.has(beneficiary))
+      errors.push({ pointer: `${at}/beneficiaryCode`, detail: `there is no organisation ${beneficiary}` });
+    if (line.type === 'fiscal' && beneficiary === null && !line.unitCostCode) {
+      errors.push({ pointer: `${at}/beneficiaryCode`, detail: 'a fiscal benefit must name the organisation that saves' });
+    }
+    const stated = line.unitValuePence !== undefined || line.priceYear !== undefined || line.source !== undefined;
+    if (line.unitCostCode && stated) {
+      errors.push({
+        pointer: `${at}/unitCostCode`,
+        detail: 'give either unitCostCode or unitValuePence with priceYear and source, not both',
+      });
+      return;
+    }
+    if (line.unitCostCode) {
+      const uc = unitCosts.get(line.unitCostCode);
+      if (!uc) {
+        errors.push({ pointer: `${at}/unitCostCode`, detail: `there is no unit cost ${line.unitCostCode} in the Unit Cost Database` });
+        return;
+      }
+      if (uc.valuePence === null || !uc.priceYear) {
+        errors.push({
+          pointer: `${at}/unitCostCode`,
+          detail: `unit cost ${uc.code} has no value; state one with its price year and source`,
+        });
+        return;
+      }
+      const who = beneficiary ?? uc.departmentCode;
+      if (line.type === 'fiscal' && who === null) {
+        errors.push({
+          pointer: `${at}/beneficiaryCode`,
+          detail: `${uc.code} is paid by ${uc.agency ?? 'several agencies'}: name the organisation that saves`,
+        });
+        return;
+      }
+      benefits.push({
+        ...line,
+        beneficiaryCode: who,
+        unitValuePence: uc.valuePence,
+        priceYear: uc.priceYear.replace('/', '-'),
+        source: `Unit Cost Database v1.4 ${uc.code}: ${uc.description} (${uc.unit ?? 'per unit'})`,
+      });
+      return;
+    }
+    const missing = (['unitValuePence', 'priceYear', 'source'] as const).filter((k) => line[k] === undefined);
+    if (missing.length > 0) {
+      errors.push({ pointer: `${at}/unitCostCode`, detail: `pick a unitCostCode, or state ${missing.join(', ')}` });
+      return;
+    }
+    if (!parseFinancialYear((line.priceYear as string).replace('/', '-'))) {
+      errors.push({ pointer: `${at}/priceYear`, detail: 'must be a financial year as YYYY-YY, e.g. 2019-20' });
+      return;
+    }
+    benefits.push({
+      ...line,
+      beneficiaryCode: beneficiary,
+      unitValuePence: line.unitValuePence as Pence,
+      priceYear: (line.priceYear as string).replace('/', '-'),
+      source: line.source as string,
+    });
+  });
+  if (errors.length > 0) throw invalid(errors, `The case has ${errors.length} problem${errors.length === 1 ? '' : 's'}.`);
+  return benefits;
+}
+
+function documentOf(input: CaseInput, benefits: BenefitLine[]) {
+  const total = input.costs.reduce((s, c) => s + c.amountPence, 0n);
+  return {
+    title: input.title,
+    placeCode: input.placeCode,
+    theme: input.theme,
+    partnerCodes: input.partnerCodes,
+    matchFundingPence: input.matchFundingPence,
+    baseYear: input.baseYear,
+    discountSchedule: input.discountSchedule ?? ('standard' as const),
+    narrative: input.narrative,
+    costs: input.costs,
+    benefits,
+    totalCostsPence: total,
+    requestedPence: total - input.matchFundingPence,
+  };
+}
+
+/** Who a case names as saving money: each beneficiary, and the department a partner body answers to. */
+async function saveBeneficiaries(trx: Tx, c: Case): Promise<void> {
+  const named = [...new Set(c.benefits.flatMap((b) => (b.beneficiaryCode ? [b.beneficiaryCode] : [])))];
+  const parents =
+    named.length > 0
+      ? await trx
+          .selectFrom('organisations')
+          .select('department_code')
+          .where('code', 'in', named)
+          .where('department_code', 'is not', null)
+          .execute()
+      : [];
+  const all = [...new Set([...named, ...parents.map((r) => r.department_code as string)])].sort();
+  await trx.deleteFrom('case_beneficiaries').where('case_id', '=', c.id).execute();
+  if (all.length > 0) {
+    await trx
+      .insertInto('case_beneficiaries')
+      .values(all.map((code) => ({ case_id: c.id, organisation_code: code })))
+      .execute();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Appraisal
+
+export function appraisalInputOf(c: Case): AppraisalInput {
+  return {
+    baseYear: c.baseYear,
+    discountSchedule: c.discountSchedule,
+    costs: c.costs.map((l) => ({ ...l })),
+    benefits: c.benefits.map((b) => ({
+      outcome: b.outcome,
+      beneficiaryCode: b.beneficiaryCode,
+      type: b.type,
+      cashable: b.cashable,
+      unitValuePence: b.unitValuePence,
+      priceYear: b.priceYear,
+      volumes: b.volumes,
+      impactBasisPoints: b.impactBasisPoints,
+      deadweightBasisPoints: b.deadweightBasisPoints,
+      persistenceYears: b.persistenceYears,
+      confidenceGrade: b.confidenceGrade,
+    })),
+  };
+}
+
+/** Appraises a case with its round's parameter set and deflators. Input the engine cannot use is a 422 with pointers. */
+export async function appraiseCase(db: Db | Tx, c: Case): Promise<AppraisalResult> {
+  const round = await getRound(db, c.roundId);
+  const [params, deflators] = await Promise.all([
+    getParameterSet(db, round.parameterSet.name, round.parameterSet.version),
+    getDeflatorTable(db, round.deflatorEdition),
+  ]);
+  try {
+    return appraise(appraisalInputOf(c), params, deflators);
+  } catch (error) {
+    // A draft the engine cannot appraise is not a bad request: it is a case not yet ready.
+    if (error instanceof AppraisalInputError) {
+      throw new DomainError('unprocessable', 'appraisal-not-possible', 'The case cannot be appraised yet', error.message, {}, error.errors);
+    }
+    throw error;
+  }
+}
+
+/** A submitted case's appraisal as stored at submission; a draft's, computed now. */
+export async function caseAppraisal(
+  db: Db | Tx,
+  c: Case,
+): Promise<{ result: AppraisalResult; stored: boolean; computedAt: string | null }> {
+  if (c.status !== 'draft') {
+    const row = await db.selectFrom('appraisals').selectAll().where('case_id', '=', c.id).orderBy('revision', 'desc').executeTakeFirst();
+    if (row) return { result: reviveAppraisal(row.result), stored: true, computedAt: row.computed_at };
+  }
+  return { result: await appraiseCase(db, c), stored: false, computedAt: null };
+}
+
+/** JSON with bigints as `{"$bigint":"…"}`, so a stored appraisal comes back exactly. */
+export function storeAppraisal(result: AppraisalResult): string {
+  return JSON.stringify(result, (_k, v) => (typeof v === 'bigint' ? { $bigint: v.toString() } : v));
+}
+
+function reviveAppraisal(json: string): AppraisalResult {
+  return JSON.parse(json, (_k, v) => (v && typeof v === 'object' && typeof v.$bigint === 'string' ? BigInt(v.$bigint) : v));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Submission
+
+export interface GateFailure {
+  gate: string;
+  detail: string;
+}
+
+/** The eligibility gates, each with its reason; an empty list means the case may be submitted. */
+export function eligibility(c: Case, round: Round, today: string): GateFailure[] {
+  const failures: GateFailure[] = [];
+  const status = roundStatus(round, today);
+  if (status !== 'open') {
+    failures.push({
+      gate: 'round-open',
+      detail: status === 'upcoming' ? `Round ${round.id} opens on ${round.opensOn}.` : `Round ${round.id} closed on ${round.closesOn}.`,
+    });
+  }
+  if (c.partnerCodes.length < 2) {
+    failures.push({
+      gate: 'partners',
+      detail: `A case needs at least two partner bodies besides the lead council; it names ${c.partnerCodes.length}.`,
+    });
+  }
+  if (!c.benefits.some((b) => b.beneficiaryCode !== null && b.beneficiaryCode !== c.leadCouncilCode)) {
+    failures.push({ gate: 'benefits-beyond-lead', detail: 'At least one benefit must go to an organisation other than the lead council.' });
+  }
+  const matchBp = c.totalCostsPence === 0n ? 0n : (c.matchFundingPence * 10_000n) / c.totalCostsPence;
+  if (c.totalCostsPence === 0n || c.matchFundingPence * 10_000n < BigInt(round.minMatchFundingBasisPoints) * c.totalCostsPence) {
+    failures.push({
+      gate: 'match-funding',
+      detail: `Match funding is ${Number(matchBp) / 100}% of costs; the round needs at least ${round.minMatchFundingBasisPoints / 100}%.`,
+    });
+  }
+  const missing = NARRATIVE_SECTIONS.filter((s) => c.narrative[s].trim().length === 0);
+  if (missing.length > 0)
+    failures.push({ gate: 'narrative', detail: `The ${missing.join(', ')} case${missing.length > 1 ? 's are' : ' is'} missing.` });
+  if (c.costs.length === 0) failures.push({ gate: 'costs', detail: 'A case needs at least one cost line.' });
+  if (c.benefits.length === 0) failures.push({ gate: 'benefits', detail: 'A case needs at least one benefit line.' });
+  if (round.themes.length > 0 && !round.themes.includes(c.theme)) {
+    failures.push({ gate: 'theme', detail: `Round ${round.id} funds ${round.themes.join(', ')}; this case is filed under ${c.theme}.` });
+  }
+  return failures;
+}
+
+export async function submitCase(
+  trx: Tx,
+  id: string,
+  p: Principal,
+  requestId: string | null,
+  now: Date,
+): Promise<{ case: Case; appraisal: AppraisalResult }> {
+  const c = await getCase(trx, id);
+  if (p.role !== 'council' || p.organisationCode !== c.leadCouncilCode) throw notFound('case', `There is no case ${id}.`);
+  if (c.status !== 'draft')
+    throw conflict('case-not-draft', 'Case already submitted', `Case ${c.reference} was submitted on ${c.submittedAt}.`);
+  const round = await getRound(trx, c.roundId);
+  const failures = eligibility(c, round, now.toISOString().slice(0, 10));
+  if (failures.length > 0) {
+    throw unprocessable('case-not-eligible', 'The case cannot be submitted yet', failures.map((f) => f.detail).join(' '), { failures });
+  }
+  const result = await appraiseCase(trx, c);
+  const at = now.toISOString();
+  await trx
+    .updateTable('cases')
+    .set({ status: 'submitted', submitted_at: at, submitted_by: p.userId, updated_at: at })
+    .where('id', '=', id)
+    .where('status', '=', 'draft')
+    .execute();
+  await trx
+    .insertInto('appraisals')
+    .values({
+      case_id: id,
+      revision: c.revision,
+      parameter_set_name: result.parameterSet.name,
+      parameter_set_version: result.parameterSet.version,
+      deflator_edition: round.deflatorEdition,
+      result: storeAppraisal(result),
+      computed_at: at,
+    })
+    .execute();
+  await appendAudit(
+    trx,
+    {
+      actor: actorOf(p),
+      action: 'case.submitted',
+      subject: `case/${id}`,
+      detail: {
+        reference: c.reference,
+        revision: c.revision,
+        requestedPence: c.requestedPence,
+        parameterSet: result.parameterSet,
+        bcr: result.bcr,
+        vfmBand: result.vfmBand,
+        fiscalNpvPence: result.fiscalNpvPence,
+      },
+      requestId,
+    },
+    now,
+  );
+  return { case: { ...c, status: 'submitted', submittedAt: at, updatedAt: at }, appraisal: result };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rows
+
+type StoredLine = Record<string, unknown>;
+
+function storedDocument(c: Case): string {
+  return JSON.stringify(
+    {
+      title: c.title,
+      placeCode: c.placeCode,
+      theme: c.theme,
+      partnerCodes: c.partnerCodes,
+      matchFundingPence: c.matchFundingPence,
+      baseYear: c.baseYear,
+      discountSchedule: c.discountSchedule,
+      narrative: c.narrative,
+      costs: c.costs,
+      benefits: c.benefits,
+    },
+    (_k, v) => (typeof v === 'bigint' ? v.toString() : v),
+  );
+}
+
+function caseFromRow(r: {
+  id: string;
+  reference: string;
+  round_id: string;
+  lead_council_code: string;
+  status: string;
+  revision: bigint | number;
+  document: string;
+  created_at: string;
+  updated_at: string;
+  submitted_at: string | null;
+}): Case {
+  const d = JSON.parse(r.document) as Record<string, unknown> & { costs: StoredLine[]; benefits: StoredLine[] };
+  const costs = d.costs.map((l) => ({ ...l, amountPence: BigInt(l.amountPence as string) }) as CostLine);
+  const benefits = d.benefits.map((l) => ({ ...l, unitValuePence: BigInt(l.unitValuePence as string) }) as BenefitLine);
+  const total = costs.reduce((s, l) => s + l.amountPence, 0n);
+  const match = BigInt(d.matchFundingPence as string);
+  return {
+    id: r.id,
+    reference: r.reference,
+    roundId: r.round_id,
+    leadCouncilCode: r.lead_council_code,
+    status: r.status as CaseStatus,
+    revision: Number(r.revision),
+    title: d.title as string,
+    placeCode: d.placeCode as string,
+    theme: d.theme as string,
+    partnerCodes: d.partnerCodes as string[],
+    matchFundingPence: match,
+    baseYear: d.baseYear as string,
+    discountSchedule: d.discountSchedule as DiscountScheduleName,
+    narrative: d.narrative as Record<NarrativeSection, string>,
+    costs,
+    benefits,
+    totalCostsPence: total,
+    requestedPence: total - match,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    submittedAt: r.submitted_at,
+  };
+}

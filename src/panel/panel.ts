@@ -1,0 +1,501 @@
+import type { VfmBand } from '../appraisal/types.ts';
+import { type Actor, appendAudit } from '../audit/audit.ts';
+import { type Case, type CaseStatus, caseAppraisal, getCase } from '../cases/cases.ts';
+import type { Db, Tx } from '../db/database.ts';
+import { conflict, DomainError, forbidden, invalid, notFound, unprocessable } from '../lib/errors.ts';
+import { allocatePence, formatPence, type Pence } from '../lib/money.ts';
+import { commitAward } from '../releases/releases.ts';
+import { getRound, type Round, VALUE_FOR_MONEY } from '../rounds/rounds.ts';
+import type { Principal } from '../users/users.ts';
+
+/*
+ * The Whitehall panel: members declare conflicts (a conflicted member neither scores nor
+ * decides that case), score each criterion 0–5 with a justification, and once a quorum has
+ * scored, the moderated score (the mean of members, unless the chair moderates with a reason)
+ * ranks the round. A decision approves (an amount up to the request, conditions, a tranche
+ * schedule), rejects or defers, with reasons. A poor value-for-money case needs a treasury
+ * override before it can be approved.
+ */
+
+/** The value-for-money criterion's suggested score for each band. */
+export const SUGGESTED_VFM_SCORE: Record<VfmBand, number> = { poor: 1, low: 2, medium: 3, high: 4, 'very-high': 5 };
+
+const SCOREABLE: CaseStatus[] = ['submitted', 'deferred'];
+
+function actorOf(p: Principal): Actor {
+  return { userId: p.userId, role: p.role };
+}
+
+async function panelCase(trx: Db | Tx, id: string, p: Principal): Promise<Case> {
+  const c = await getCase(trx, id);
+  if (c.status === 'draft') throw notFound('case', `There is no case ${id}.`);
+  if (p.role !== 'panel') throw forbidden('Only panel members do this.');
+  return c;
+}
+
+async function isConflicted(db: Db | Tx, caseId: string, userId: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('panel_conflicts')
+    .select('user_id')
+    .where('case_id', '=', caseId)
+    .where('user_id', '=', userId)
+    .executeTakeFirst();
+  return !!row;
+}
+
+async function assertNotConflicted(db: Db | Tx, c: Case, p: Principal): Promise<void> {
+  if (await isConflicted(db, c.id, p.userId)) {
+    throw new DomainError(
+      'forbidden',
+      'conflict-of-interest',
+      'Declared conflict of interest',
+      `You declared a conflict of interest in ${c.reference}, so you can neither score nor decide it.`,
+    );
+  }
+}
+
+export async function declareConflict(trx: Tx, caseId: string, p: Principal, reason: string, requestId: string | null, now: Date) {
+  const c = await panelCase(trx, caseId, p);
+  if (await isConflicted(trx, caseId, p.userId)) {
+    throw conflict('conflict-already-declared', 'Conflict already declared', `You have already declared a conflict in ${c.reference}.`);
+  }
+  const row = { case_id: caseId, user_id: p.userId, reason, declared_at: now.toISOString() };
+  await trx.insertInto('panel_conflicts').values(row).execute();
+  await appendAudit(
+    trx,
+    { actor: actorOf(p), action: 'panel.conflict-declared', subject: `case/${caseId}`, detail: { reason }, requestId },
+    now,
+  );
+  return { caseId, userId: p.userId, reason, declaredAt: row.declared_at };
+}
+
+export interface ScoreInput {
+  criterion: string;
+  score: number;
+  justification: string;
+}
+
+export async function recordScores(trx: Tx, caseId: string, p: Principal, scores: ScoreInput[], requestId: string | null, now: Date) {
+  const c = await panelCase(trx, caseId, p);
+  await assertNotConflicted(trx, c, p);
+  if (!SCOREABLE.includes(c.status)) {
+    throw conflict('case-decided', 'Case already decided', `${c.reference} was ${c.status}; its scores are final.`);
+  }
+  const round = await getRound(trx, c.roundId);
+  const keys = new Set(round.criteria.map((k) => k.key));
+  const errors = scores.flatMap((s, i) =>
+    keys.has(s.criterion)
+      ? []
+      : [
+          {
+            pointer: `/scores/${i}/criterion`,
+            detail: `round ${round.id} has no criterion ${s.criterion}; it scores ${[...keys].join(', ')}`,
+          },
+        ],
+  );
+  if (new Set(scores.map((s) => s.criterion)).size !== scores.length)
+    errors.push({ pointer: '/scores', detail: 'scores a criterion twice' });
+  if (errors.length > 0) throw invalid(errors);
+  const at = now.toISOString();
+  for (const s of scores) {
+    await trx
+      .deleteFrom('panel_scores')
+      .where('case_id', '=', caseId)
+      .where('user_id', '=', p.userId)
+      .where('criterion', '=', s.criterion)
+      .execute();
+    await trx
+      .insertInto('panel_scores')
+      .values({ case_id: caseId, user_id: p.userId, criterion: s.criterion, score: s.score, justification: s.justification, scored_at: at })
+      .execute();
+  }
+  await appendAudit(trx, { actor: actorOf(p), action: 'panel.scored', subject: `case/${caseId}`, detail: { scores }, requestId }, now);
+  return scoreboard(trx, c, round);
+}
+
+export interface Scoreboard {
+  caseId: string;
+  criteria: { key: string; name: string; weight: number; suggestedScore: number | null; meanScore: number | null }[];
+  members: {
+    userId: string;
+    name: string;
+    complete: boolean;
+    weightedScore: number | null;
+    scores: { criterion: string; score: number; justification: string; scoredAt: string }[];
+  }[];
+  conflicts: { userId: string; name: string; reason: string; declaredAt: string }[];
+  quorum: number;
+  /** Members (not conflicted) who have scored every criterion. */
+  completeMembers: number;
+  quorumMet: boolean;
+  /** Mean of the complete members' weighted scores (0–5), to 2 dp. */
+  meanScore: number | null;
+  moderation: { score: number; reason: string; moderatedBy: string; moderatedAt: string } | null;
+  /** The score that ranks the case: the chair's moderation if any, else the mean. */
+  moderatedScore: number | null;
+  vfmBand: VfmBand | null;
+}
+
+/** Half-even to 2 dp of an exact fraction num/den (both ≥ 0), as a number. */
+function twoDp(num: bigint, den: bigint): number {
+  const scaled = num * 100n;
+  let q = scaled / den;
+  const r = scaled % den;
+  if (r * 2n > den || (r * 2n === den && q % 2n === 1n)) q += 1n;
+  return Number(q) / 100;
+}
+
+export async function scoreboard(db: Db | Tx, c: Case, round?: Round): Promise<Scoreboard> {
+  const r = round ?? (await getRound(db, c.roundId));
+  const [scores, conflicts, moderation, appraisal] = await Promise.all([
+    db
+      .selectFrom('panel_scores')
+      .innerJoin('users', 'users.id', 'panel_scores.user_id')
+      .select(['panel_scores.user_id as userId', 'users.name as name', 'criterion', 'score', 'justification', 'scored_at as scoredAt'])
+      .where('case_id', '=', c.id)
+      .orderBy('users.name')
+      .orderBy('criterion')
+      .execute(),
+    db
+      .selectFrom('panel_conflicts')
+      .innerJoin('users', 'users.id', 'panel_conflicts.user_id')
+      .select(['panel_conflicts.user_id as userId', 'users.name as name', 'reason', 'declared_at as declaredAt'])
+      .where('case_id', '=', c.id)
+      .execute(),
+    db.selectFrom('panel_moderations').selectAll().where('case_id', '=', c.id).executeTakeFirst(),
+    caseAppraisal(db, c).catch(() => null),
+  ]);
+  const conflicted = new Set(conflicts.map((x) => x.userId));
+  const totalWeight = BigInt(r.criteria.reduce((s, k) => s + k.weight, 0));
+  const byMember = new Map<string, { name: string; scores: Scoreboard['members'][number]['scores'] }>();
+  for (const s of scores) {
+    if (conflicted.has(s.userId)) continue;
+    const m = byMember.get(s.userId) ?? { name: s.name, scores: [] };
+    m.scores.push({ criterion: s.criterion, score: Number(s.score), justification: s.justification, scoredAt: s.scoredAt });
+    byMember.set(s.userId, m);
+  }
+  const members = [...byMember].map(([userId, m]) => {
+    const complete = r.criteria.every((k) => m.scores.some((s) => s.criterion === k.key));
+    // Σ weight × score over Σ weight: exact, then rounded for show.
+    const weighted = r.criteria.reduce(
+      (sum, k) => sum + BigInt(k.weight) * BigInt(m.scores.find((s) => s.criterion === k.key)?.score ?? 0),
+      0n,
+    );
+    return { userId, name: m.name, complete, weightedNumerator: weighted, scores: m.scores };
+  });
+  const complete = members.filter((m) => m.complete);
+  const sumNumerators = complete.reduce((s, m) => s + m.weightedNumerator, 0n);
+  const meanScore = complete.length > 0 && totalWeight > 0n ? twoDp(sumNumerators, totalWeight * BigInt(complete.length)) : null;
+  const band = appraisal?.result.vfmBand ?? null;
+  const criteria = r.criteria.map((k) => {
+    const given = complete.flatMap((m) => m.scores.filter((s) => s.criterion === k.key).map((s) => BigInt(s.score)));
+    return {
+      ...k,
+      suggestedScore: k.key === VALUE_FOR_MONEY && band ? SUGGESTED_VFM_SCORE[band] : null,
+      meanScore:
+        given.length > 0
+          ? twoDp(
+              given.reduce((a, b) => a + b, 0n),
+              BigInt(given.length),
+            )
+          : null,
+    };
+  });
+  const mod = moderation
+    ? {
+        score: Number(moderation.score_hundredths) / 100,
+        reason: moderation.reason,
+        moderatedBy: moderation.moderated_by,
+        moderatedAt: moderation.moderated_at,
+      }
+    : null;
+  return {
+    caseId: c.id,
+    criteria,
+    members: members.map(({ weightedNumerator, ...m }) => ({
+      ...m,
+      weightedScore: m.complete && totalWeight > 0n ? twoDp(weightedNumerator, totalWeight) : null,
+    })),
+    conflicts,
+    quorum: r.quorum,
+    completeMembers: complete.length,
+    quorumMet: complete.length >= r.quorum,
+    meanScore,
+    moderation: mod,
+    moderatedScore: mod ? mod.score : meanScore,
+    vfmBand: band,
+  };
+}
+
+/** The chair sets the case's score, with a reason, in place of the members' mean. */
+export async function moderate(trx: Tx, caseId: string, p: Principal, score: number, reason: string, requestId: string | null, now: Date) {
+  const c = await panelCase(trx, caseId, p);
+  if (!p.isChair) throw forbidden('Only the panel chair moderates scores.');
+  await assertNotConflicted(trx, c, p);
+  if (!SCOREABLE.includes(c.status)) throw conflict('case-decided', 'Case already decided', `${c.reference} was ${c.status}.`);
+  const hundredths = Math.round(score * 100);
+  await trx.deleteFrom('panel_moderations').where('case_id', '=', caseId).execute();
+  await trx
+    .insertInto('panel_moderations')
+    .values({ case_id: caseId, score_hundredths: hundredths, reason, moderated_by: p.userId, moderated_at: now.toISOString() })
+    .execute();
+  await appendAudit(
+    trx,
+    { actor: actorOf(p), action: 'panel.moderated', subject: `case/${caseId}`, detail: { score: hundredths / 100, reason }, requestId },
+    now,
+  );
+  return scoreboard(trx, c);
+}
+
+export interface RankedCase {
+  rank: number;
+  caseId: string;
+  reference: string;
+  title: string;
+  leadCouncilCode: string;
+  status: CaseStatus;
+  requestedPence: Pence;
+  cumulativeRequestedPence: Pence;
+  withinEnvelope: boolean;
+  moderatedScore: number | null;
+  quorumMet: boolean;
+  bcr: number | null;
+  vfmBand: VfmBand | null;
+}
+
+/** The round's submitted cases, best moderated score first; unscored cases last, by reference. */
+export async function ranking(db: Db | Tx, roundId: string): Promise<{ round: Round; cases: RankedCase[] }> {
+  const round = await getRound(db, roundId);
+  const rows = await db.selectFrom('cases').select('id').where('round_id', '=', roundId).where('status', '!=', 'draft').execute();
+  const entries = [];
+  for (const { id } of rows) {
+    const c = await getCase(db, id);
+    const board = await scoreboard(db, c, round);
+    const appraisal = await caseAppraisal(db, c).catch(() => null);
+    entries.push({ c, board, appraisal });
+  }
+  entries.sort((a, b) => (b.board.moderatedScore ?? -1) - (a.board.moderatedScore ?? -1) || a.c.reference.localeCompare(b.c.reference));
+  let cumulative = 0n;
+  const cases = entries.map((e, i) => {
+    cumulative += e.c.requestedPence;
+    return {
+      rank: i + 1,
+      caseId: e.c.id,
+      reference: e.c.reference,
+      title: e.c.title,
+      leadCouncilCode: e.c.leadCouncilCode,
+      status: e.c.status,
+      requestedPence: e.c.requestedPence,
+      cumulativeRequestedPence: cumulative,
+      withinEnvelope: cumulative <= round.envelopePence,
+      moderatedScore: e.board.moderatedScore,
+      quorumMet: e.board.quorumMet,
+      bcr: e.appraisal?.result.bcr ?? null,
+      vfmBand: e.appraisal?.result.vfmBand ?? null,
+    };
+  });
+  return { round, cases };
+}
+
+/** Treasury records that a poor value-for-money case may still be approved, and why. */
+export async function grantVfmOverride(trx: Tx, caseId: string, p: Principal, reason: string, requestId: string | null, now: Date) {
+  if (p.role !== 'treasury') throw forbidden('Only treasury can override the value-for-money rule.');
+  const c = await getCase(trx, caseId);
+  if (c.status === 'draft') throw notFound('case', `There is no case ${caseId}.`);
+  const { result } = await caseAppraisal(trx, c);
+  if (result.vfmBand !== 'poor') {
+    throw conflict(
+      'override-not-needed',
+      'No override needed',
+      `${c.reference} is in the ${result.vfmBand ?? 'unbanded'} value-for-money band; only poor cases need an override.`,
+    );
+  }
+  const existing = await trx.selectFrom('vfm_overrides').select('case_id').where('case_id', '=', caseId).executeTakeFirst();
+  if (existing) throw conflict('override-exists', 'Override already recorded', `${c.reference} already has a treasury override.`);
+  const row = { case_id: caseId, reason, granted_by: p.userId, granted_at: now.toISOString() };
+  await trx.insertInto('vfm_overrides').values(row).execute();
+  await appendAudit(
+    trx,
+    { actor: actorOf(p), action: 'case.vfm-overridden', subject: `case/${caseId}`, detail: { reason, bcr: result.bcr }, requestId },
+    now,
+  );
+  return { caseId, reason, grantedBy: p.userId, grantedAt: row.granted_at };
+}
+
+export interface TrancheInput {
+  basisPoints?: number;
+  amountPence?: Pence;
+  earliestOn: string;
+  condition: string;
+}
+
+export interface Tranche {
+  number: number;
+  amountPence: Pence;
+  earliestOn: string;
+  condition: string;
+}
+
+export interface DecisionInput {
+  outcome: 'approve' | 'reject' | 'defer';
+  reasons: string;
+  amountPence?: Pence;
+  conditions?: string[];
+  tranches?: TrancheInput[];
+}
+
+export interface Decision {
+  caseId: string;
+  sequence: number;
+  outcome: DecisionInput['outcome'];
+  reasons: string;
+  amountPence: Pence | null;
+  conditions: string[];
+  tranches: Tranche[];
+  decidedBy: string;
+  decidedAt: string;
+}
+
+/**
+ * Splits an award into its tranches. Percentages (basis points, adding to 10,000) are split
+ * with dinero's allocation so the tranches add up to the award to the penny; amounts must add
+ * up to it. With no schedule, the whole award is one tranche on the decision date.
+ */
+export function trancheSchedule(award: Pence, input: TrancheInput[] | undefined, today: string): Tranche[] {
+  if (!input || input.length === 0)
+    return [{ number: 1, amountPence: award, earliestOn: today, condition: 'Acceptance of the award and its conditions' }];
+  const byShare = input.every((t) => t.basisPoints !== undefined && t.amountPence === undefined);
+  const byAmount = input.every((t) => t.amountPence !== undefined && t.basisPoints === undefined);
+  if (!byShare && !byAmount) {
+    throw invalid([{ pointer: '/tranches', detail: 'give every tranche either basisPoints or amountPence, the same way for all' }]);
+  }
+  let amounts: Pence[];
+  if (byShare) {
+    const total = input.reduce((s, t) => s + (t.basisPoints ?? 0), 0);
+    if (total !== 10_000) throw invalid([{ pointer: '/tranches', detail: `the shares add up to ${total} basis points, not 10000` }]);
+    if (input.some((t) => t.basisPoints === 0)) throw invalid([{ pointer: '/tranches', detail: 'a tranche cannot be 0%' }]);
+    amounts = allocatePence(
+      award,
+      input.map((t) => BigInt(t.basisPoints ?? 0)),
+    );
+  } else {
+    amounts = input.map((t) => t.amountPence ?? 0n);
+    const total = amounts.reduce((s, a) => s + a, 0n);
+    if (total !== award)
+      throw invalid([
+        { pointer: '/tranches', detail: `the tranches add up to ${formatPence(total)}, not the award of ${formatPence(award)}` },
+      ]);
+    if (amounts.some((a) => a === 0n)) throw invalid([{ pointer: '/tranches', detail: 'a tranche cannot be £0' }]);
+  }
+  const dates = input.map((t) => t.earliestOn);
+  const errors = dates.flatMap((d, i) =>
+    i > 0 && d < (dates[i - 1] as string) ? [{ pointer: `/tranches/${i}/earliestOn`, detail: 'tranches must be in date order' }] : [],
+  );
+  if (errors.length > 0) throw invalid(errors);
+  return input.map((t, i) => ({ number: i + 1, amountPence: amounts[i] as Pence, earliestOn: t.earliestOn, condition: t.condition }));
+}
+
+export async function decide(
+  trx: Tx,
+  caseId: string,
+  p: Principal,
+  input: DecisionInput,
+  requestId: string | null,
+  now: Date,
+): Promise<Decision> {
+  const c = await panelCase(trx, caseId, p);
+  await assertNotConflicted(trx, c, p);
+  if (!SCOREABLE.includes(c.status)) throw conflict('case-decided', 'Case already decided', `${c.reference} was ${c.status}.`);
+  const today = now.toISOString().slice(0, 10);
+  let amount: Pence | null = null;
+  let tranches: Tranche[] = [];
+  if (input.outcome === 'approve') {
+    const round = await getRound(trx, c.roundId);
+    const board = await scoreboard(trx, c, round);
+    if (!board.quorumMet) {
+      throw unprocessable(
+        'quorum-not-met',
+        'Not enough panel members have scored',
+        `${board.completeMembers} member${board.completeMembers === 1 ? ' has' : 's have'} scored ${c.reference} in full; the round needs ${round.quorum}.`,
+      );
+    }
+    amount = input.amountPence ?? c.requestedPence;
+    if (amount <= 0n) throw invalid([{ pointer: '/amountPence', detail: 'an award must be more than £0' }]);
+    if (amount > c.requestedPence) {
+      throw unprocessable(
+        'amount-exceeds-request',
+        'Award larger than the request',
+        `${formatPence(amount)} is more than the ${formatPence(c.requestedPence)} ${c.reference} asked for.`,
+      );
+    }
+    if (board.vfmBand === 'poor') {
+      const override = await trx.selectFrom('vfm_overrides').select('case_id').where('case_id', '=', caseId).executeTakeFirst();
+      if (!override) {
+        throw unprocessable(
+          'vfm-override-required',
+          'Poor value for money',
+          `${c.reference} is in the poor value-for-money band; treasury must record an override, with its reason, before it can be approved.`,
+        );
+      }
+    }
+    tranches = trancheSchedule(amount, input.tranches, today);
+  } else if (input.amountPence !== undefined || input.tranches !== undefined) {
+    throw invalid([
+      { pointer: input.amountPence !== undefined ? '/amountPence' : '/tranches', detail: `only an approval has an amount and tranches` },
+    ]);
+  }
+  // The whole award is reserved in the fund before the decision is recorded; a short fund refuses it.
+  if (input.outcome === 'approve') await commitAward(trx, c, tranches, now);
+  const count = await trx
+    .selectFrom('case_decisions')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('case_id', '=', caseId)
+    .executeTakeFirstOrThrow();
+  const decision: Decision = {
+    caseId,
+    sequence: Number(count.n) + 1,
+    outcome: input.outcome,
+    reasons: input.reasons,
+    amountPence: amount,
+    conditions: input.conditions ?? [],
+    tranches,
+    decidedBy: p.userId,
+    decidedAt: now.toISOString(),
+  };
+  await trx
+    .insertInto('case_decisions')
+    .values({
+      case_id: caseId,
+      sequence: decision.sequence,
+      outcome: decision.outcome,
+      reasons: decision.reasons,
+      amount_pence: amount,
+      conditions: JSON.stringify(decision.conditions),
+      tranches: JSON.stringify(tranches, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)),
+      decided_by: p.userId,
+      decided_at: decision.decidedAt,
+    })
+    .execute();
+  const status: CaseStatus = input.outcome === 'approve' ? 'approved' : input.outcome === 'reject' ? 'rejected' : 'deferred';
+  await trx.updateTable('cases').set({ status, updated_at: decision.decidedAt }).where('id', '=', caseId).execute();
+  await appendAudit(trx, { actor: actorOf(p), action: `case.${status}`, subject: `case/${caseId}`, detail: decision, requestId }, now);
+  return decision;
+}
+
+export async function listDecisions(db: Db | Tx, caseId: string): Promise<Decision[]> {
+  const rows = await db.selectFrom('case_decisions').selectAll().where('case_id', '=', caseId).orderBy('sequence').execute();
+  return rows.map((r) => ({
+    caseId: r.case_id,
+    sequence: Number(r.sequence),
+    outcome: r.outcome as Decision['outcome'],
+    reasons: r.reasons,
+    amountPence: r.amount_pence === null ? null : BigInt(r.amount_pence),
+    conditions: JSON.parse(r.conditions) as string[],
+    tranches: (JSON.parse(r.tranches) as (Omit<Tranche, 'amountPence'> & { amountPence: string })[]).map((t) => ({
+      ...t,
+      amountPence: BigInt(t.amountPence),
+    })),
+    decidedBy: r.decided_by,
+    decidedAt: r.decided_at,
+  }));
+}

@@ -1,0 +1,512 @@
+import { randomUUID } from 'node:crypto';
+import { type Actor, appendAudit } from '../audit/audit.ts';
+import { type Case, getCase } from '../cases/cases.ts';
+import type { Db, Tx } from '../db/database.ts';
+import { accountIds as fundAccounts } from '../fund/fund.ts';
+import { type CreateTransferResult, createAccounts, createTransfers, getAccount } from '../ledger/ledger.ts';
+import type { TransferInput } from '../ledger/types.ts';
+import { conflict, forbidden, invalid, notFound, unprocessable } from '../lib/errors.ts';
+import { formatPence, type Pence } from '../lib/money.ts';
+import type { Tranche } from '../panel/panel.ts';
+import { getRound } from '../rounds/rounds.ts';
+import type { Principal } from '../users/users.ts';
+
+/*
+ * Releases. Approving a case reserves the whole award in the fund: one pending transfer per
+ * tranche, from the round's fund account to the council's, all or nothing (a linked chain), so
+ * the fund can never commit more than it holds. The council claims a tranche with evidence; a
+ * panel or treasury user other than the claimant approves it (two distinct approvers above the
+ * round's threshold), and the tranche's pending transfer is posted. Termination voids what is
+ * left; a clawback moves money back to the fund, as a refund now or as an offset against a
+ * later tranche.
+ *
+ * For every case: released + still committed + voided (and offset) = award, and clawbacks are
+ * never more than was released.
+ */
+
+export type TrancheStatus = 'scheduled' | 'claimed' | 'released' | 'voided';
+
+export interface TrancheState {
+  caseId: string;
+  number: number;
+  amountPence: Pence;
+  earliestOn: string;
+  condition: string;
+  status: TrancheStatus;
+  pendingTransferId: string;
+  /** Withheld from this tranche to claw back money released earlier. */
+  offsetPence: Pence;
+  claimedBy: string | null;
+  claimedAt: string | null;
+  evidence: string | null;
+  approvals: { userId: string; approvedAt: string }[];
+  approvalsNeeded: number;
+  releasedPence: Pence | null;
+  releasedAt: string | null;
+  voidedAt: string | null;
+}
+
+export const councilAccountId = (fy: string, code: string) => `GBP/${fy}/council/${code}`;
+const trancheTransferId = (caseId: string, n: number) => `tranche/${caseId}/${n}`;
+
+function actorOf(p: Principal): Actor {
+  return { userId: p.userId, role: p.role };
+}
+
+/** Reserves an award: one pending transfer per tranche, linked, from the fund to the council. */
+export async function commitAward(trx: Tx, c: Case, tranches: Tranche[], now: Date): Promise<void> {
+  const round = await getRound(trx, c.roundId);
+  const fy = round.financialYear;
+  const created = await createAccounts(
+    trx,
+    [
+      {
+        id: councilAccountId(fy, c.leadCouncilCode),
+        ledger: 'GBP',
+        kind: 'council',
+        organisationCode: c.leadCouncilCode,
+        financialYear: fy,
+        debitsMustNotExceedCredits: true,
+      },
+    ],
+    now,
+  );
+  if (created.some((r) => 'error' in r)) throw new Error(`council account refused: ${JSON.stringify(created)}`);
+  const transfers: TransferInput[] = tranches.map((t, i) => ({
+    id: trancheTransferId(c.id, t.number),
+    debitAccountId: fundAccounts.fund(fy),
+    creditAccountId: councilAccountId(fy, c.leadCouncilCode),
+    amount: t.amountPence,
+    ledger: 'GBP',
+    code: 'commitment',
+    pending: true,
+    linked: i < tranches.length - 1,
+    reference: `${c.reference} tranche ${t.number}`,
+  }));
+  const results = await createTransfers(trx, transfers, now);
+  const failed = results.find((r) => 'error' in r && r.error !== 'linked_event_failed') as
+    | Extract<CreateTransferResult, { error: unknown }>
+    | undefined;
+  if (failed) {
+    if (failed.error === 'exceeds_credits' || failed.error === 'debit_account_not_found') {
+      const fund = await getAccount(trx, fundAccounts.fund(fy));
+      const available = fund ? fund.creditsPosted - fund.debitsPosted - fund.debitsPending : 0n;
+      const award = tranches.reduce((s, t) => s + t.amountPence, 0n);
+      throw unprocessable(
+        'insufficient-funds',
+        'The fund cannot cover this award',
+        `Approving ${c.reference} would commit ${formatPence(award)}, but the ${fy} fund has only ${formatPence(available)} available.`,
+        { availablePence: available, awardPence: award },
+      );
+    }
+    throw unprocessable('ledger-refused', 'The ledger refused the commitment', `Commitment for ${c.reference} refused: ${failed.error}.`, {
+      ledgerError: failed.error,
+    });
+  }
+  await trx
+    .insertInto('tranches')
+    .values(
+      tranches.map((t) => ({
+        case_id: c.id,
+        number: t.number,
+        amount_pence: t.amountPence,
+        earliest_on: t.earliestOn,
+        condition: t.condition,
+        status: 'scheduled',
+        pending_transfer_id: trancheTransferId(c.id, t.number),
+      })),
+    )
+    .execute();
+}
+
+export async function listTranches(db: Db | Tx, caseId: string): Promise<TrancheState[]> {
+  const c = await getCase(db, caseId);
+  const round = await getRound(db, c.roundId);
+  const [rows, approvals] = await Promise.all([
+    db.selectFrom('tranches').selectAll().where('case_id', '=', caseId).orderBy('number').execute(),
+    db.selectFrom('tranche_approvals').selectAll().where('case_id', '=', caseId).orderBy('approved_at').execute(),
+  ]);
+  return rows.map((r) => {
+    const amount = BigInt(r.amount_pence);
+    return {
+      caseId: r.case_id,
+      number: Number(r.number),
+      amountPence: amount,
+      earliestOn: r.earliest_on,
+      condition: r.condition,
+      status: r.status as TrancheStatus,
+      pendingTransferId: r.pending_transfer_id,
+      offsetPence: BigInt(r.offset_pence),
+      claimedBy: r.claimed_by,
+      claimedAt: r.claimed_at,
+      evidence: r.evidence,
+      approvals: approvals
+        .filter((a) => Number(a.number) === Number(r.number))
+        .map((a) => ({ userId: a.user_id, approvedAt: a.approved_at })),
+      approvalsNeeded: amount > round.twoApproverThresholdPence ? 2 : 1,
+      releasedPence: r.released_pence === null ? null : BigInt(r.released_pence),
+      releasedAt: r.released_at,
+      voidedAt: r.voided_at,
+    };
+  });
+}
+
+async function trancheOf(trx: Tx, caseId: string, n: number): Promise<{ c: Case; tranches: TrancheState[]; t: TrancheState }> {
+  const c = await getCase(trx, caseId);
+  const tranches = await listTranches(trx, caseId);
+  const t = tranches.find((x) => x.number === n);
+  if (!t) throw notFound('tranche', `${c.reference} has no tranche ${n}.`);
+  return { c, tranches, t };
+}
+
+/** The council claims a tranche with evidence: in order, not before its date, once. */
+export async function claimTranche(
+  trx: Tx,
+  caseId: string,
+  n: number,
+  p: Principal,
+  evidence: string,
+  requestId: string | null,
+  now: Date,
+) {
+  const c0 = await getCase(trx, caseId);
+  if (p.role !== 'council' || p.organisationCode !== c0.leadCouncilCode) throw notFound('case', `There is no case ${caseId}.`);
+  const { c, tranches, t } = await trancheOf(trx, caseId, n);
+  if (c.status !== 'approved')
+    throw conflict(
+      'case-not-approved',
+      'Case not approved',
+      `${c.reference} is ${c.status}; only an approved case's tranches can be claimed.`,
+    );
+  if (t.status !== 'scheduled') {
+    throw conflict(
+      'tranche-already-claimed',
+      'Tranche already claimed',
+      `Tranche ${n} of ${c.reference} is ${t.status}${t.claimedAt ? ` (claimed ${t.claimedAt})` : ''}.`,
+    );
+  }
+  const earlier = tranches.find((x) => x.number < n && x.status !== 'released' && x.status !== 'voided');
+  if (earlier) {
+    throw conflict(
+      'tranche-out-of-order',
+      'Earlier tranche outstanding',
+      `Tranche ${earlier.number} of ${c.reference} must be released before tranche ${n} can be claimed.`,
+    );
+  }
+  const today = now.toISOString().slice(0, 10);
+  if (today < t.earliestOn) {
+    throw conflict('tranche-not-due', 'Tranche not yet due', `Tranche ${n} of ${c.reference} can be claimed from ${t.earliestOn}.`);
+  }
+  const at = now.toISOString();
+  const claimed = await trx
+    .updateTable('tranches')
+    .set({ status: 'claimed', claimed_by: p.userId, claimed_at: at, evidence })
+    .where('case_id', '=', caseId)
+    .where('number', '=', n)
+    .where('status', '=', 'scheduled')
+    .executeTakeFirst();
+  if (Number(claimed.numUpdatedRows) !== 1)
+    throw conflict('tranche-already-claimed', 'Tranche already claimed', `Tranche ${n} of ${c.reference} was claimed meanwhile.`);
+  await appendAudit(
+    trx,
+    {
+      actor: actorOf(p),
+      action: 'tranche.claimed',
+      subject: `case/${caseId}/tranche/${n}`,
+      detail: { evidence, amountPence: t.amountPence },
+      requestId,
+    },
+    now,
+  );
+  return (await listTranches(trx, caseId)).find((x) => x.number === n) as TrancheState;
+}
+
+/**
+ * A panel or treasury user other than the claimant approves a claimed tranche. When it has
+ * all the approvals it needs, its pending transfer is posted (less any offset) and the money moves.
+ */
+export async function approveTranche(trx: Tx, caseId: string, n: number, p: Principal, requestId: string | null, now: Date) {
+  if (p.role !== 'panel' && p.role !== 'treasury') throw forbidden('Only panel members and treasury approve tranches.');
+  const { c, t } = await trancheOf(trx, caseId, n);
+  if (t.status === 'released')
+    throw conflict(
+      'tranche-already-released',
+      'Tranche already released',
+      `Tranche ${n} of ${c.reference} was released on ${t.releasedAt}.`,
+    );
+  if (t.status !== 'claimed')
+    throw conflict(
+      'tranche-not-claimed',
+      'Tranche not claimed',
+      `Tranche ${n} of ${c.reference} is ${t.status}; the council must claim it first.`,
+    );
+  if (t.claimedBy === p.userId) throw forbidden('Nobody approves their own claim.');
+  if (t.approvals.some((a) => a.userId === p.userId)) {
+    throw conflict(
+      'already-approved-by-you',
+      'You have already approved this tranche',
+      `Tranche ${n} of ${c.reference} needs a second, different approver.`,
+    );
+  }
+  const at = now.toISOString();
+  await trx.insertInto('tranche_approvals').values({ case_id: caseId, number: n, user_id: p.userId, approved_at: at }).execute();
+  await appendAudit(
+    trx,
+    {
+      actor: actorOf(p),
+      action: 'tranche.approved',
+      subject: `case/${caseId}/tranche/${n}`,
+      detail: { approval: t.approvals.length + 1, of: t.approvalsNeeded },
+      requestId,
+    },
+    now,
+  );
+  if (t.approvals.length + 1 < t.approvalsNeeded) return (await listTranches(trx, caseId)).find((x) => x.number === n) as TrancheState;
+
+  const pay = t.amountPence - t.offsetPence;
+  const [result] = await createTransfers(
+    trx,
+    [
+      pay > 0n
+        ? {
+            id: `release/${caseId}/${n}`,
+            pendingId: t.pendingTransferId,
+            postPendingTransfer: true,
+            amount: pay,
+            reference: `${c.reference} tranche ${n} released`,
+          }
+        : {
+            id: `release/${caseId}/${n}`,
+            pendingId: t.pendingTransferId,
+            voidPendingTransfer: true,
+            reference: `${c.reference} tranche ${n} offset in full`,
+          },
+    ],
+    now,
+  );
+  if (!result || 'error' in result) {
+    if (result?.error === 'pending_transfer_already_posted') {
+      throw conflict('tranche-already-released', 'Tranche already released', `Tranche ${n} of ${c.reference} was released meanwhile.`);
+    }
+    throw unprocessable('ledger-refused', 'The ledger refused the release', `Tranche ${n} of ${c.reference}: ${result?.error}.`, {
+      ledgerError: result?.error,
+    });
+  }
+  const updated = await trx
+    .updateTable('tranches')
+    .set({ status: 'released', released_pence: pay, released_at: at })
+    .where('case_id', '=', caseId)
+    .where('number', '=', n)
+    .where('status', '=', 'claimed')
+    .executeTakeFirst();
+  if (Number(updated.numUpdatedRows) !== 1)
+    throw conflict('tranche-already-released', 'Tranche already released', `Tranche ${n} was released meanwhile.`);
+  await appendAudit(
+    trx,
+    {
+      actor: actorOf(p),
+      action: 'tranche.released',
+      subject: `case/${caseId}/tranche/${n}`,
+      detail: { releasedPence: pay, offsetPence: t.offsetPence, transferId: result.id },
+      requestId,
+    },
+    now,
+  );
+  return (await listTranches(trx, caseId)).find((x) => x.number === n) as TrancheState;
+}
+
+/** Ends a failing project: every tranche not yet released is voided and its reservation returns to the fund. */
+export async function terminateCase(trx: Tx, caseId: string, p: Principal, reason: string, requestId: string | null, now: Date) {
+  if (p.role !== 'treasury' && p.role !== 'panel') throw forbidden('Only panel members and treasury terminate awards.');
+  const c = await getCase(trx, caseId);
+  if (c.status === 'draft') throw notFound('case', `There is no case ${caseId}.`);
+  if (c.status !== 'approved')
+    throw conflict('case-not-approved', 'Case not approved', `${c.reference} is ${c.status}; only an approved award can be terminated.`);
+  const open = (await listTranches(trx, caseId)).filter((t) => t.status === 'scheduled' || t.status === 'claimed');
+  const results = await createTransfers(
+    trx,
+    open.map((t, i) => ({
+      id: `terminate/${caseId}/${t.number}`,
+      pendingId: t.pendingTransferId,
+      voidPendingTransfer: true,
+      linked: i < open.length - 1,
+      reference: `${c.reference} terminated`,
+    })),
+    now,
+  );
+  const failed = results.find((r) => 'error' in r);
+  if (failed && 'error' in failed)
+    throw unprocessable('ledger-refused', 'The ledger refused the termination', `${failed.id}: ${failed.error}.`, {
+      ledgerError: failed.error,
+    });
+  const at = now.toISOString();
+  for (const t of open) {
+    await trx
+      .updateTable('tranches')
+      .set({ status: 'voided', voided_at: at })
+      .where('case_id', '=', caseId)
+      .where('number', '=', t.number)
+      .execute();
+  }
+  await trx.updateTable('cases').set({ status: 'terminated', updated_at: at }).where('id', '=', caseId).execute();
+  const voided = open.reduce((s, t) => s + t.amountPence - t.offsetPence, 0n);
+  await appendAudit(
+    trx,
+    {
+      actor: actorOf(p),
+      action: 'case.terminated',
+      subject: `case/${caseId}`,
+      detail: { reason, voidedPence: voided, tranches: open.map((t) => t.number) },
+      requestId,
+    },
+    now,
+  );
+  return { caseId, voidedPence: voided, tranches: await listTranches(trx, caseId) };
+}
+
+export interface Clawback {
+  id: string;
+  caseId: string;
+  kind: 'refund' | 'offset';
+  amountPence: Pence;
+  reason: string;
+  trancheNumber: number | null;
+  transferId: string | null;
+  recordedBy: string;
+  recordedAt: string;
+}
+
+export async function listClawbacks(db: Db | Tx, caseId: string): Promise<Clawback[]> {
+  const rows = await db.selectFrom('clawbacks').selectAll().where('case_id', '=', caseId).orderBy('recorded_at').orderBy('id').execute();
+  return rows.map((r) => ({
+    id: r.id,
+    caseId: r.case_id,
+    kind: r.kind as Clawback['kind'],
+    amountPence: BigInt(r.amount_pence),
+    reason: r.reason,
+    trancheNumber: r.tranche_number === null ? null : Number(r.tranche_number),
+    transferId: r.transfer_id,
+    recordedBy: r.recorded_by,
+    recordedAt: r.recorded_at,
+  }));
+}
+
+/**
+ * Claws money back: a refund moves it from the council to the fund now; an offset withholds it
+ * from a later tranche. Either way, never more than has been released and not yet clawed back.
+ */
+export async function clawBack(
+  trx: Tx,
+  caseId: string,
+  p: Principal,
+  input: { kind: 'refund' | 'offset'; amountPence: Pence; reason: string; trancheNumber?: number },
+  requestId: string | null,
+  now: Date,
+): Promise<Clawback> {
+  if (p.role !== 'treasury' && p.role !== 'panel') throw forbidden('Only panel members and treasury claw money back.');
+  const c = await getCase(trx, caseId);
+  if (c.status === 'draft') throw notFound('case', `There is no case ${caseId}.`);
+  const tranches = await listTranches(trx, caseId);
+  const released = tranches.reduce((s, t) => s + (t.releasedPence ?? 0n), 0n);
+  const clawed = (await listClawbacks(trx, caseId)).reduce((s, k) => s + k.amountPence, 0n);
+  if (input.amountPence <= 0n) throw invalid([{ pointer: '/amountPence', detail: 'must be more than £0' }]);
+  if (clawed + input.amountPence > released) {
+    throw unprocessable(
+      'clawback-exceeds-released',
+      'Clawback larger than what was released',
+      `${formatPence(released)} has been released for ${c.reference} and ${formatPence(clawed)} already clawed back; ${formatPence(input.amountPence)} more would exceed it.`,
+    );
+  }
+  const id = randomUUID();
+  let transferId: string | null = null;
+  if (input.kind === 'refund') {
+    if (input.trancheNumber !== undefined) throw invalid([{ pointer: '/trancheNumber', detail: 'only an offset names a tranche' }]);
+    const round = await getRound(trx, c.roundId);
+    transferId = `clawback/${caseId}/${id}`;
+    const [result] = await createTransfers(
+      trx,
+      [
+        {
+          id: transferId,
+          debitAccountId: councilAccountId(round.financialYear, c.leadCouncilCode),
+          creditAccountId: fundAccounts.fund(round.financialYear),
+          amount: input.amountPence,
+          ledger: 'GBP',
+          code: 'clawback',
+          reference: `${c.reference}: ${input.reason}`.slice(0, 500),
+        },
+      ],
+      now,
+    );
+    if (!result || 'error' in result) {
+      throw unprocessable('ledger-refused', 'The ledger refused the refund', `${c.reference}: ${result?.error}.`, {
+        ledgerError: result?.error,
+      });
+    }
+  } else {
+    const target = tranches.find((t) => t.number === input.trancheNumber);
+    if (input.trancheNumber === undefined || !target) {
+      throw invalid([{ pointer: '/trancheNumber', detail: `an offset names a later tranche of ${c.reference} that is not yet released` }]);
+    }
+    if (target.status === 'released' || target.status === 'voided') {
+      throw conflict('tranche-closed', 'Tranche already closed', `Tranche ${target.number} of ${c.reference} is ${target.status}.`);
+    }
+    if (target.offsetPence + input.amountPence > target.amountPence) {
+      throw unprocessable(
+        'offset-exceeds-tranche',
+        'Offset larger than the tranche',
+        `Tranche ${target.number} is ${formatPence(target.amountPence)}; it cannot carry ${formatPence(target.offsetPence + input.amountPence)} of offsets.`,
+      );
+    }
+    await trx
+      .updateTable('tranches')
+      .set({ offset_pence: target.offsetPence + input.amountPence })
+      .where('case_id', '=', caseId)
+      .where('number', '=', target.number)
+      .execute();
+  }
+  const k: Clawback = {
+    id,
+    caseId,
+    kind: input.kind,
+    amountPence: input.amountPence,
+    reason: input.reason,
+    trancheNumber: input.trancheNumber ?? null,
+    transferId,
+    recordedBy: p.userId,
+    recordedAt: now.toISOString(),
+  };
+  await trx
+    .insertInto('clawbacks')
+    .values({
+      id,
+      case_id: caseId,
+      kind: k.kind,
+      amount_pence: k.amountPence,
+      reason: k.reason,
+      tranche_number: k.trancheNumber,
+      transfer_id: transferId,
+      recorded_by: p.userId,
+      recorded_at: k.recordedAt,
+    })
+    .execute();
+  await appendAudit(trx, { actor: actorOf(p), action: `clawback.${k.kind}`, subject: `case/${caseId}`, detail: k, requestId }, now);
+  return k;
+}
+
+/** The award's money, which must always add up: released + committed + voided (and offset) = award. */
+export async function awardPosition(db: Db | Tx, caseId: string) {
+  const tranches = await listTranches(db, caseId);
+  const clawbacks = await listClawbacks(db, caseId);
+  const sum = (f: (t: TrancheState) => bigint) => tranches.reduce((s, t) => s + f(t), 0n);
+  return {
+    awardPence: sum((t) => t.amountPence),
+    releasedPence: sum((t) => t.releasedPence ?? 0n),
+    committedPence: sum((t) => (t.status === 'scheduled' || t.status === 'claimed' ? t.amountPence : 0n)),
+    voidedPence: sum((t) =>
+      t.status === 'voided' ? t.amountPence : t.status === 'released' ? t.amountPence - (t.releasedPence ?? 0n) : 0n,
+    ),
+    clawedBackPence: clawbacks.reduce((s, k) => s + k.amountPence, 0n),
+    refundedPence: clawbacks.filter((k) => k.kind === 'refund').reduce((s, k) => s + k.amountPence, 0n),
+  };
+}
