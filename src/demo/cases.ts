@@ -51,6 +51,11 @@ function scoresFor(outcome: DemoCase['demo']['expectedOutcome'], suggestedVfm: n
   }));
 }
 
+export interface PlayedCases {
+  cases: { id: string; reference: string; title: string; demo: DemoCase['demo']; vfmBand: string; bcr: number | null; council: string }[];
+  panel: string[];
+}
+
 export async function playCases(
   api: Api,
   treasury: string,
@@ -58,7 +63,7 @@ export async function playCases(
   today: Date,
   step: (title: string) => void,
   say: (line: string) => void,
-): Promise<void> {
+): Promise<PlayedCases> {
   const day = (offset: number) => new Date(today.getTime() + offset * 86_400_000).toISOString().slice(0, 10);
 
   step('Treasury opens a funding round');
@@ -84,7 +89,7 @@ export async function playCases(
   say(`Appraisal parameters ${round.parameterSet.name} ${round.parameterSet.version}; GDP deflators ${round.deflatorEdition}`);
 
   step('Councils draft and submit their business cases');
-  const submitted: { id: string; reference: string; title: string; demo: DemoCase['demo']; vfmBand: string; bcr: number | null }[] = [];
+  const submitted: PlayedCases['cases'] = [];
   for (const c of demoCases()) {
     const council = (
       await api(
@@ -105,6 +110,7 @@ export async function playCases(
       demo: c.demo,
       vfmBand: appraisal.vfmBand,
       bcr: appraisal.bcr,
+      council,
     });
     say(
       `${draft.reference} ${c.demo.lead.padEnd(15)} asks ${formatPence(BigInt(draft.requestedPence)).padStart(14)}; BCR ${String(appraisal.bcr).padEnd(6)} ${appraisal.vfmBand.padEnd(9)} fiscal NPV ${formatPence(BigInt(appraisal.fiscalNpvPence))}; ${done.case.status}`,
@@ -201,4 +207,5 @@ export async function playCases(
       say(`${s.reference} deferred`);
     }
   }
+  return { cases: submitted, panel: members };
 }

@@ -7,6 +7,7 @@ import { FIXTURES_DIR } from '../reference/reference.ts';
 import { closeOnSignals, startServer } from '../server.ts';
 import { bootstrapTreasury } from '../users/users.ts';
 import { playCases } from './cases.ts';
+import { playReleases } from './releases.ts';
 
 /*
  * npm run demo: a fresh demo database from fixtures/, a year played through the HTTP API as
@@ -86,7 +87,21 @@ async function main(): Promise<void> {
     say(`${k.replace('Pence', '').padEnd(12)} ${formatPence(BigInt(fund[k])).padStart(16)}`);
   }
 
-  await playCases(api, treasury, fy, new Date(), step, say);
+  const played = await playCases(api, treasury, fy, new Date(), step, say);
+  await playReleases(api, treasury, fy, played, step, say);
+
+  step(`The fund for ${fy} after the round`);
+  const after = await api(treasury, 'GET', `/api/v1/fund?fy=${fy}`, undefined, 200);
+  for (const k of [
+    'contributedPence',
+    'committedPence',
+    'releasedPence',
+    'otherReceiptsPence',
+    'availablePence',
+    'balancePence',
+  ] as const) {
+    say(`${k.replace('Pence', '').padEnd(14)} ${formatPence(BigInt(after[k])).padStart(16)}`);
+  }
 
   step('The auditor verifies the ledger and the audit chain');
   const verify = await api(users.auditor as string, 'GET', '/api/v1/ledger/verify', undefined, 200);
