@@ -13,9 +13,8 @@ import type { Deps } from '../http/context.ts';
 import { apiRoute, createRouter, errorResponses, jsonBody, jsonContent } from '../http/router.ts';
 import { toJson } from '../lib/money.ts';
 import { ROLES } from '../users/users.ts';
-import { FinancialYearName, OrganisationCode, Pence, PenceInput, says } from './schemas.ts';
+import { FinancialYearName, IdParam, OrganisationCode, Pence, PenceInput, says } from './schemas.ts';
 
-const IdParam = z.object({ id: z.uuid({ error: says('must be an id') }) });
 const LineIndex = z
   .int({ error: says('must be the index of a benefit line (0 is the first)') })
   .min(0)

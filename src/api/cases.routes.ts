@@ -17,7 +17,7 @@ import { apiRoute, createRouter, errorResponses, jsonBody, jsonContent } from '.
 import { toJson } from '../lib/money.ts';
 import { listDecisions } from '../panel/panel.ts';
 import { ROLES } from '../users/users.ts';
-import { BasisPoints, FinancialYearName, OrganisationCode, Pence, PenceInput, says } from './schemas.ts';
+import { BasisPoints, FinancialYearName, IdParam, OrganisationCode, Pence, PenceInput, says } from './schemas.ts';
 
 const Grade = z
   .int({ error: says('must be a confidence grade from 1 (best evidence) to 6') })
@@ -151,8 +151,6 @@ const AppraisalSchema = z
   })
   .passthrough()
   .openapi('Appraisal');
-
-const IdParam = z.object({ id: z.uuid({ error: says('must be a case id') }) });
 
 type CaseBody = z.infer<typeof CaseInputSchema>;
 

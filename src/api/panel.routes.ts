@@ -5,14 +5,7 @@ import type { Deps } from '../http/context.ts';
 import { apiRoute, createRouter, errorResponses, jsonBody, jsonContent } from '../http/router.ts';
 import { toJson } from '../lib/money.ts';
 import { decide, declareConflict, grantVfmOverride, listDecisions, moderate, recordScores, scoreboard } from '../panel/panel.ts';
-import { IsoDate, Pence, PenceInput, says } from './schemas.ts';
-
-const IdParam = z.object({ id: z.uuid({ error: says('must be a case id') }) });
-const Reason = z
-  .string()
-  .trim()
-  .min(1, { error: says('must not be empty') })
-  .max(5000);
+import { IdParam, IsoDate, Pence, PenceInput, Reason, says } from './schemas.ts';
 
 const ScoreboardSchema = z
   .object({

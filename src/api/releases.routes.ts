@@ -6,9 +6,8 @@ import { apiRoute, createRouter, errorResponses, jsonBody, jsonContent } from '.
 import { toJson } from '../lib/money.ts';
 import { approveTranche, awardPosition, claimTranche, clawBack, listClawbacks, listTranches, terminateCase } from '../releases/releases.ts';
 import { ROLES } from '../users/users.ts';
-import { Pence, PenceInput, says } from './schemas.ts';
+import { IdParam, Pence, PenceInput, Reason, says } from './schemas.ts';
 
-const IdParam = z.object({ id: z.uuid({ error: says('must be a case id') }) });
 const TrancheParam = IdParam.extend({
   n: z.coerce
     .number({ error: says('must be a tranche number') })
@@ -16,11 +15,6 @@ const TrancheParam = IdParam.extend({
     .min(1)
     .max(100),
 });
-const Reason = z
-  .string()
-  .trim()
-  .min(1, { error: says('must not be empty') })
-  .max(5000);
 
 const TrancheSchema = z
   .object({

@@ -49,3 +49,13 @@ function isRealDate(d: string): boolean {
   const t = Date.parse(`${d}T00:00:00Z`);
   return !Number.isNaN(t) && new Date(t).toISOString().slice(0, 10) === d;
 }
+
+/** A case (or report) id in the path. */
+export const IdParam = z.object({ id: z.uuid({ error: says('must be an id as returned when it was created') }) });
+
+/** Why: a reason recorded in the audit trail. */
+export const Reason = z
+  .string()
+  .trim()
+  .min(1, { error: says('must not be empty') })
+  .max(5000);
