@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { benefitSchedule } from '../appraisal/engine.ts';
 import { getDeflatorTable, getParameterSet } from '../appraisal/library.ts';
 import { type Actor, appendAudit } from '../audit/audit.ts';
-import { appraisalInputOf, type Case, getCase } from '../cases/cases.ts';
+import { appraisalInputOf, type Case, getCase, lockCase } from '../cases/cases.ts';
 import type { Db, Tx } from '../db/database.ts';
 import { financialYearOf, parseFinancialYear } from '../fund/fund.ts';
 import { conflict, forbidden, invalid, notFound } from '../lib/errors.ts';
@@ -180,7 +180,7 @@ export async function caseRegister(db: Db | Tx, c: Case, today: string): Promise
 }
 
 async function ownApprovedCase(trx: Tx, caseId: string, p: Principal): Promise<Case> {
-  const c = await getCase(trx, caseId);
+  const c = await lockCase(trx, caseId);
   if (p.role !== 'council' || p.organisationCode !== c.leadCouncilCode) throw notFound('case', `There is no case ${caseId}.`);
   if (!REPORTABLE.includes(c.status)) {
     throw conflict('case-not-approved', 'Case not approved', `${c.reference} is ${c.status}; benefits are reported on approved cases.`);
@@ -321,6 +321,8 @@ export async function reviewBenefitReport(
   requestId: string | null,
   now: Date,
 ): Promise<BenefitReport> {
+  // A report's case never changes: lock the case, then read the report as it now stands.
+  await lockCase(trx, (await getBenefitReport(trx, id)).caseId);
   const report = await getBenefitReport(trx, id);
   await assertCanReview(trx, report, p);
   if (report.status !== 'pending') {

@@ -3,7 +3,7 @@ import { AppraisalInputError, appraise } from '../appraisal/engine.ts';
 import { getDeflatorTable, getParameterSet } from '../appraisal/library.ts';
 import type { AppraisalInput, AppraisalResult, BenefitType, ConfidenceGrade, DiscountScheduleName } from '../appraisal/types.ts';
 import { type Actor, appendAudit } from '../audit/audit.ts';
-import type { Db, Tx } from '../db/database.ts';
+import { type Db, isPostgres, type Tx } from '../db/database.ts';
 import { parseFinancialYear } from '../fund/fund.ts';
 import { conflict, DomainError, type FieldError, forbidden, invalid, notFound, unprocessable } from '../lib/errors.ts';
 import type { Pence } from '../lib/money.ts';
@@ -122,6 +122,17 @@ export async function getCase(db: Db | Tx, id: string): Promise<Case> {
   return caseFromRow(row);
 }
 
+/**
+ * Reads a case to change it. On PostgreSQL this takes the case row's lock, so every change to
+ * one case (edit, submit, score, decide, claim, approve, report) runs one after another and each
+ * sees the state the last one left; SQLite writers already run one at a time. Lock order:
+ * case, then ledger accounts, then the audit head.
+ */
+export async function lockCase(trx: Tx, id: string): Promise<Case> {
+  if (isPostgres(trx)) await trx.selectFrom('cases').select('id').where('id', '=', id).forUpdate().execute();
+  return getCase(trx, id);
+}
+
 export async function getReadableCase(db: Db | Tx, p: Principal, id: string): Promise<Case> {
   const c = await getCase(db, id);
   await assertCanRead(db, p, c);
@@ -212,7 +223,7 @@ export async function createCase(trx: Tx, input: CaseInput, p: Principal, reques
 }
 
 export async function updateCase(trx: Tx, id: string, input: CaseInput, p: Principal, requestId: string | null, now: Date): Promise<Case> {
-  const existing = await getCase(trx, id);
+  const existing = await lockCase(trx, id);
   const lead = councilOf(p);
   if (existing.leadCouncilCode !== lead) throw notFound('case', `There is no case ${id}.`);
   if (existing.status !== 'draft') {
@@ -526,7 +537,7 @@ export async function submitCase(
   requestId: string | null,
   now: Date,
 ): Promise<{ case: Case; appraisal: AppraisalResult }> {
-  const c = await getCase(trx, id);
+  const c = await lockCase(trx, id);
   if (p.role !== 'council' || p.organisationCode !== c.leadCouncilCode) throw notFound('case', `There is no case ${id}.`);
   if (c.status !== 'draft')
     throw conflict('case-not-draft', 'Case already submitted', `Case ${c.reference} was submitted on ${c.submittedAt}.`);

@@ -1,6 +1,6 @@
 import type { VfmBand } from '../appraisal/types.ts';
 import { type Actor, appendAudit } from '../audit/audit.ts';
-import { type Case, type CaseStatus, caseAppraisal, getCase } from '../cases/cases.ts';
+import { type Case, type CaseStatus, caseAppraisal, getCase, lockCase } from '../cases/cases.ts';
 import type { Db, Tx } from '../db/database.ts';
 import { conflict, DomainError, forbidden, invalid, notFound, unprocessable } from '../lib/errors.ts';
 import { allocatePence, formatPence, type Pence } from '../lib/money.ts';
@@ -26,8 +26,8 @@ function actorOf(p: Principal): Actor {
   return { userId: p.userId, role: p.role };
 }
 
-async function panelCase(trx: Db | Tx, id: string, p: Principal): Promise<Case> {
-  const c = await getCase(trx, id);
+async function panelCase(trx: Tx, id: string, p: Principal): Promise<Case> {
+  const c = await lockCase(trx, id);
   if (c.status === 'draft') throw notFound('case', `There is no case ${id}.`);
   if (p.role !== 'panel') throw forbidden('Only panel members do this.');
   return c;
@@ -300,7 +300,7 @@ export async function ranking(db: Db | Tx, roundId: string): Promise<{ round: Ro
 /** Treasury records that a poor value-for-money case may still be approved, and why. */
 export async function grantVfmOverride(trx: Tx, caseId: string, p: Principal, reason: string, requestId: string | null, now: Date) {
   if (p.role !== 'treasury') throw forbidden('Only treasury can override the value-for-money rule.');
-  const c = await getCase(trx, caseId);
+  const c = await lockCase(trx, caseId);
   if (c.status === 'draft') throw notFound('case', `There is no case ${caseId}.`);
   const { result } = await caseAppraisal(trx, c);
   if (result.vfmBand !== 'poor') {

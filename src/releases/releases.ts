@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type Actor, appendAudit } from '../audit/audit.ts';
-import { type Case, getCase } from '../cases/cases.ts';
+import { type Case, getCase, lockCase } from '../cases/cases.ts';
 import type { Db, Tx } from '../db/database.ts';
 import { accountIds as fundAccounts } from '../fund/fund.ts';
 import { type CreateTransferResult, createAccounts, createTransfers, getAccount } from '../ledger/ledger.ts';
@@ -169,7 +169,7 @@ export async function claimTranche(
   requestId: string | null,
   now: Date,
 ) {
-  const c0 = await getCase(trx, caseId);
+  const c0 = await lockCase(trx, caseId);
   if (p.role !== 'council' || p.organisationCode !== c0.leadCouncilCode) throw notFound('case', `There is no case ${caseId}.`);
   const { c, tranches, t } = await trancheOf(trx, caseId, n);
   if (c.status !== 'approved')
@@ -227,6 +227,7 @@ export async function claimTranche(
  */
 export async function approveTranche(trx: Tx, caseId: string, n: number, p: Principal, requestId: string | null, now: Date) {
   if (p.role !== 'panel' && p.role !== 'treasury') throw forbidden('Only panel members and treasury approve tranches.');
+  await lockCase(trx, caseId);
   const { c, t } = await trancheOf(trx, caseId, n);
   if (t.status === 'released')
     throw conflict(
@@ -318,7 +319,7 @@ export async function approveTranche(trx: Tx, caseId: string, n: number, p: Prin
 /** Ends a failing project: every tranche not yet released is voided and its reservation returns to the fund. */
 export async function terminateCase(trx: Tx, caseId: string, p: Principal, reason: string, requestId: string | null, now: Date) {
   if (p.role !== 'treasury' && p.role !== 'panel') throw forbidden('Only panel members and treasury terminate awards.');
-  const c = await getCase(trx, caseId);
+  const c = await lockCase(trx, caseId);
   if (c.status === 'draft') throw notFound('case', `There is no case ${caseId}.`);
   if (c.status !== 'approved')
     throw conflict('case-not-approved', 'Case not approved', `${c.reference} is ${c.status}; only an approved award can be terminated.`);
@@ -404,7 +405,7 @@ export async function clawBack(
   now: Date,
 ): Promise<Clawback> {
   if (p.role !== 'treasury' && p.role !== 'panel') throw forbidden('Only panel members and treasury claw money back.');
-  const c = await getCase(trx, caseId);
+  const c = await lockCase(trx, caseId);
   if (c.status === 'draft') throw notFound('case', `There is no case ${caseId}.`);
   const tranches = await listTranches(trx, caseId);
   const released = tranches.reduce((s, t) => s + (t.releasedPence ?? 0n), 0n);
