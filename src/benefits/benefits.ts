@@ -77,13 +77,13 @@ function actorOf(p: Principal): Actor {
   return { userId: p.userId, role: p.role };
 }
 
-function rag(forecast: Pence, claimed: Pence, verified: Pence, status: ReportStatus | null, yearEnded: boolean): Rag {
+function rag(forecast: Pence, verified: Pence, status: ReportStatus | null, yearEnded: boolean): Rag {
   if (status === 'verified') {
     if (verified * 10n >= forecast * 9n) return 'green';
     if (verified * 10n >= forecast * 7n) return 'amber';
     return 'red';
   }
-  if (status === 'pending') return claimed * 10n >= forecast * 7n ? 'amber' : 'red';
+  if (status === 'pending') return 'amber';
   if (status === 'rejected') return 'red';
   return yearEnded ? 'red' : 'not-due';
 }
@@ -136,9 +136,15 @@ export async function caseRegister(db: Db | Tx, c: Case, today: string): Promise
   const appraised = new Map<string, Pence>();
   for (const v of benefitSchedule(appraisalInputOf(c), params, deflators)) appraised.set(`${v.line}|${v.year}`, v.valuePence);
   const forecastOf = new Map(forecasts.map((f) => [`${Number(f.line_index)}|${f.year}`, f]));
-  // The latest report for each line and year decides its state.
+  // A line and year has at most one open (pending or verified) report, and it decides the
+  // state; failing that, the latest rejected one does.
   const latest = new Map<string, BenefitReport>();
-  for (const r of reports.map(reportFromRow)) latest.set(`${r.benefitLineIndex}|${r.year}`, r);
+  for (const r of reports.map(reportFromRow)) {
+    const key = `${r.benefitLineIndex}|${r.year}`;
+    const current = latest.get(key);
+    if (current && current.status !== 'rejected') continue;
+    latest.set(key, r);
+  }
   const keys = new Set([...appraised.keys(), ...forecastOf.keys(), ...latest.keys()]);
   const rows: RegisterRow[] = [];
   for (const key of keys) {
@@ -171,7 +177,7 @@ export async function caseRegister(db: Db | Tx, c: Case, today: string): Promise
       claimedPence,
       verifiedPence,
       variancePence: verifiedPence - forecastPence,
-      rag: rag(forecastPence, claimedPence, verifiedPence, report?.status ?? null, yearEnded),
+      rag: rag(forecastPence, verifiedPence, report?.status ?? null, yearEnded),
       reportId: report?.id ?? null,
       reportStatus: report?.status ?? null,
     });

@@ -4,6 +4,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ZodError } from 'zod';
 import { DomainError, type ErrorKind, type FieldError } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
+import { toJson } from '../lib/money.ts';
 
 /** RFC 9457 problem details: the only shape an error ever leaves the service in. */
 export interface Problem {
@@ -28,7 +29,7 @@ export function problemResponse(c: Context, p: Problem, headers: Record<string, 
   const body: Problem = { ...p, type: `/problems/${p.type}`, instance: c.req.path };
   const requestId = c.get('requestId' as never) as string | undefined;
   if (requestId) body.requestId = requestId;
-  return new Response(JSON.stringify(body), {
+  return new Response(JSON.stringify(toJson(body)), {
     status: p.status,
     headers: { 'content-type': 'application/problem+json', ...headers },
   });

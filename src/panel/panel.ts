@@ -43,7 +43,7 @@ async function isConflicted(db: Db | Tx, caseId: string, userId: string): Promis
   return !!row;
 }
 
-async function assertNotConflicted(db: Db | Tx, c: Case, p: Principal): Promise<void> {
+export async function assertNotConflicted(db: Db | Tx, c: Case, p: Principal): Promise<void> {
   if (await isConflicted(db, c.id, p.userId)) {
     throw new DomainError(
       'forbidden',

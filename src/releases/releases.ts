@@ -7,7 +7,7 @@ import { type CreateTransferResult, createAccounts, createTransfers, getAccount 
 import type { TransferInput } from '../ledger/types.ts';
 import { conflict, forbidden, invalid, notFound, unprocessable } from '../lib/errors.ts';
 import { formatPence, type Pence } from '../lib/money.ts';
-import type { Tranche } from '../panel/panel.ts';
+import { assertNotConflicted, type Tranche } from '../panel/panel.ts';
 import { getRound } from '../rounds/rounds.ts';
 import type { Principal } from '../users/users.ts';
 
@@ -229,6 +229,7 @@ export async function approveTranche(trx: Tx, caseId: string, n: number, p: Prin
   if (p.role !== 'panel' && p.role !== 'treasury') throw forbidden('Only panel members and treasury approve tranches.');
   await lockCase(trx, caseId);
   const { c, t } = await trancheOf(trx, caseId, n);
+  if (p.role === 'panel') await assertNotConflicted(trx, c, p);
   if (t.status === 'released')
     throw conflict(
       'tranche-already-released',
@@ -409,7 +410,7 @@ export async function clawBack(
   if (c.status === 'draft') throw notFound('case', `There is no case ${caseId}.`);
   const tranches = await listTranches(trx, caseId);
   const released = tranches.reduce((s, t) => s + (t.releasedPence ?? 0n), 0n);
-  const clawed = (await listClawbacks(trx, caseId)).reduce((s, k) => s + k.amountPence, 0n);
+  const clawed = clawedBack(tranches, await listClawbacks(trx, caseId));
   if (input.amountPence <= 0n) throw invalid([{ pointer: '/amountPence', detail: 'must be more than £0' }]);
   if (clawed + input.amountPence > released) {
     throw unprocessable(
@@ -495,6 +496,15 @@ export async function clawBack(
   return k;
 }
 
+/**
+ * What has been clawed back: every refund, and every offset except those against a tranche that
+ * was voided (terminating an award cancels its offsets: they recovered nothing).
+ */
+function clawedBack(tranches: TrancheState[], clawbacks: Clawback[]): Pence {
+  const voided = new Set(tranches.filter((t) => t.status === 'voided').map((t) => t.number));
+  return clawbacks.reduce((s, k) => (k.kind === 'offset' && k.trancheNumber !== null && voided.has(k.trancheNumber) ? s : s + k.amountPence), 0n);
+}
+
 /** The award's money, which must always add up: released + committed + voided (and offset) = award. */
 export async function awardPosition(db: Db | Tx, caseId: string) {
   const tranches = await listTranches(db, caseId);
@@ -507,7 +517,7 @@ export async function awardPosition(db: Db | Tx, caseId: string) {
     voidedPence: sum((t) =>
       t.status === 'voided' ? t.amountPence : t.status === 'released' ? t.amountPence - (t.releasedPence ?? 0n) : 0n,
     ),
-    clawedBackPence: clawbacks.reduce((s, k) => s + k.amountPence, 0n),
+    clawedBackPence: clawedBack(tranches, clawbacks),
     refundedPence: clawbacks.filter((k) => k.kind === 'refund').reduce((s, k) => s + k.amountPence, 0n),
   };
 }
