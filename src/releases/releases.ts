@@ -502,7 +502,10 @@ export async function clawBack(
  */
 function clawedBack(tranches: TrancheState[], clawbacks: Clawback[]): Pence {
   const voided = new Set(tranches.filter((t) => t.status === 'voided').map((t) => t.number));
-  return clawbacks.reduce((s, k) => (k.kind === 'offset' && k.trancheNumber !== null && voided.has(k.trancheNumber) ? s : s + k.amountPence), 0n);
+  return clawbacks.reduce(
+    (s, k) => (k.kind === 'offset' && k.trancheNumber !== null && voided.has(k.trancheNumber) ? s : s + k.amountPence),
+    0n,
+  );
 }
 
 /** The award's money, which must always add up: released + committed + voided (and offset) = award. */
