@@ -1,13 +1,12 @@
 import { z } from '@hono/zod-openapi';
 import {
-  caseRegister,
-  getBenefitReport,
+  getReadableBenefitReport,
+  readableRegister,
   realisedBenefits,
   reportBenefit,
   reviewBenefitReport,
   reviseForecast,
 } from '../benefits/benefits.ts';
-import { getReadableCase } from '../cases/cases.ts';
 import { inTransaction } from '../db/database.ts';
 import type { Deps } from '../http/context.ts';
 import { apiRoute, createRouter, errorResponses, jsonBody, jsonContent } from '../http/router.ts';
@@ -80,10 +79,7 @@ export function benefitRoutes(deps: Deps) {
         request: { params: IdParam },
         responses: { 200: jsonContent(z.array(RowSchema), 'The register'), 404: errorResponses[404] },
       }),
-      async (c) => {
-        const found = await getReadableCase(db, c.get('principal'), c.req.valid('param').id);
-        return c.json(toJson(await caseRegister(db, found, today())), 200);
-      },
+      async (c) => c.json(toJson(await readableRegister(db, c.get('principal'), c.req.valid('param').id, today())), 200),
     )
     .openapi(
       apiRoute({
@@ -179,11 +175,7 @@ export function benefitRoutes(deps: Deps) {
         request: { params: IdParam },
         responses: { 200: jsonContent(ReportSchema, 'The report'), 404: errorResponses[404] },
       }),
-      async (c) => {
-        const report = await getBenefitReport(db, c.req.valid('param').id);
-        await getReadableCase(db, c.get('principal'), report.caseId);
-        return c.json(toJson(report), 200);
-      },
+      async (c) => c.json(toJson(await getReadableBenefitReport(db, c.get('principal'), c.req.valid('param').id)), 200),
     )
     .openapi(
       apiRoute({

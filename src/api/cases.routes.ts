@@ -24,13 +24,16 @@ const Grade = z
   .min(1, { error: says('must be a confidence grade from 1 (best evidence) to 6') })
   .max(6, { error: says('must be a confidence grade from 1 (best evidence) to 6') });
 
+/** A case's line amounts and unit values: up to £10bn each, so any case's totals stay exact in JSON. */
+const LinePence = PenceInput.max(1_000_000_000_000, { error: says('must be at most £10,000,000,000 (1000000000000 pence)') });
+
 const Text = (max: number) => z.string().max(max, { error: says(`must be at most ${max} characters`) });
 
 const CostLineSchema = z.strictObject({
   year: FinancialYearName,
   kind: z.enum(['revenue', 'capital'], { error: says('must be revenue or capital') }),
   payerCode: OrganisationCode,
-  amountPence: PenceInput,
+  amountPence: LinePence,
   confidenceGrade: Grade,
 });
 
@@ -46,14 +49,20 @@ const BenefitLineSchema = z.strictObject({
     .max(20)
     .optional()
     .openapi({ description: 'A Unit Cost Database code; or state unitValuePence, priceYear and source.', example: 'HE5.0' }),
-  unitValuePence: PenceInput.optional(),
+  unitValuePence: LinePence.optional(),
   priceYear: z
     .string()
     .regex(/^\d{4}[-/]\d{2}$/, { error: says('must be a financial year such as 2019-20') })
     .optional(),
   source: Text(500).min(1).optional(),
   volumes: z
-    .record(z.string(), z.int({ error: says('must be a whole number of people or units') }).min(0, { error: says('must not be negative') }))
+    .record(
+      z.string(),
+      z
+        .int({ error: says('must be a whole number of people or units') })
+        .min(0, { error: says('must not be negative') })
+        .max(1_000_000_000, { error: says('must be at most 1,000,000,000') }),
+    )
     .openapi({ description: 'Cohort engaged in each financial year.', example: { '2026-27': 120, '2027-28': 150 } }),
   impactBasisPoints: BasisPoints,
   deadweightBasisPoints: BasisPoints,
@@ -73,7 +82,7 @@ const CaseInputSchema = z
     placeCode: OrganisationCode,
     theme: z.string().max(50),
     partnerCodes: z.array(OrganisationCode).max(30),
-    matchFundingPence: PenceInput,
+    matchFundingPence: LinePence,
     baseYear: FinancialYearName,
     discountSchedule: z
       .enum(['standard', 'health'])

@@ -6,6 +6,7 @@ import { listAccounts, listTransfers } from '../ledger/ledger.ts';
 import { type Account, type Counters, LEDGERS, type Transfer } from '../ledger/types.ts';
 import { verifyLedger } from '../ledger/verify.ts';
 import { forbidden } from '../lib/errors.ts';
+import { penceToJson } from '../lib/money.ts';
 import type { Principal } from '../users/users.ts';
 import { FinancialYearName, Limit, OrganisationCode } from './schemas.ts';
 
@@ -42,8 +43,10 @@ const TransferSchema = z
     timeoutSeconds: z.int(),
     reference: z.string().nullable(),
     createdAt: z.string(),
-    debitAccountAfter: CountersSchema,
-    creditAccountAfter: CountersSchema,
+    debitAccountAfter: CountersSchema.nullable().openapi({
+      description: "Null for a department or council reading another organisation's account.",
+    }),
+    creditAccountAfter: CountersSchema.nullable(),
   })
   .openapi('Transfer');
 
@@ -83,7 +86,7 @@ const AuditEntrySchema = z
   })
   .openapi('AuditEntry');
 
-const n = (b: bigint) => Number(b);
+const n = (b: bigint) => penceToJson(b);
 const countersJson = (c: Counters) => ({
   debitsPending: n(c.debitsPending),
   debitsPosted: n(c.debitsPosted),
@@ -171,8 +174,8 @@ export function ledgerRoutes(deps: Deps) {
         const q = c.req.valid('query');
         const own = ownOrganisation(c.get('principal'));
         let accountIds = q.account ? [q.account] : undefined;
-        if (own) {
-          const mine = (await listAccounts(db, { organisationCode: own })).map((a) => a.id);
+        const mine = own ? (await listAccounts(db, { organisationCode: own })).map((a) => a.id) : null;
+        if (mine) {
           if (q.account && !mine.includes(q.account)) throw forbidden(`You can see only ${own}'s accounts.`);
           accountIds = accountIds ?? mine;
         }
@@ -183,9 +186,19 @@ export function ledgerRoutes(deps: Deps) {
           limit: q.limit,
         });
         const last = transfers.at(-1);
+        // A department or council sees its own accounts' balances, not its counterparties'.
+        const visible = (t: Transfer) => {
+          const j = transferJson(t);
+          if (!mine) return j;
+          return {
+            ...j,
+            debitAccountAfter: mine.includes(t.debitAccountId) ? j.debitAccountAfter : null,
+            creditAccountAfter: mine.includes(t.creditAccountId) ? j.creditAccountAfter : null,
+          };
+        };
         return c.json(
           {
-            transfers: transfers.map(transferJson),
+            transfers: transfers.map(visible),
             nextAfter: transfers.length === q.limit && last ? last.seq.toString() : null,
           },
           200,

@@ -57,7 +57,9 @@ export function userRoutes(deps: Deps) {
         responses: {
           201: jsonContent(
             UserSchema.extend({
-              token: z.string().openapi({ description: 'The bearer token. It is not stored and cannot be shown again.' }),
+              token: z.string().nullable().openapi({
+                description: 'The bearer token. It is not stored and cannot be shown again: an Idempotency-Key replay returns null.',
+              }),
             }),
             'The user, with their token',
           ),
@@ -68,6 +70,8 @@ export function userRoutes(deps: Deps) {
         const { user, token } = await inTransaction(db, (trx) =>
           createUser(trx, body, actorOf(c.get('principal')), c.get('requestId'), deps.clock()),
         );
+        // A token is shown once: a replay of this request returns the user without it.
+        c.set('replayBody', JSON.stringify({ ...userJson(user), token: null }));
         return c.json({ ...userJson(user), token }, 201);
       },
     )

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { benefitSchedule } from '../appraisal/engine.ts';
 import { getDeflatorTable, getParameterSet } from '../appraisal/library.ts';
 import { type Actor, appendAudit } from '../audit/audit.ts';
-import { appraisalInputOf, type Case, getCase, lockCase } from '../cases/cases.ts';
+import { appraisalInputOf, type Case, getCase, getReadableCase, lockCase } from '../cases/cases.ts';
 import type { Db, Tx } from '../db/database.ts';
 import { financialYearOf, parseFinancialYear } from '../fund/fund.ts';
 import { conflict, forbidden, invalid, notFound } from '../lib/errors.ts';
@@ -304,19 +304,36 @@ export async function getBenefitReport(db: Db | Tx, id: string): Promise<Benefit
   return reportFromRow(row);
 }
 
+/** Whether a benefit attributed to `beneficiaryCode` lands in department `code`'s budget (directly, or through a body answering to it). */
+async function attributedTo(db: Db | Tx, beneficiaryCode: string | null, code: string | null): Promise<boolean> {
+  if (!beneficiaryCode || !code) return false;
+  if (beneficiaryCode === code) return true;
+  const org = await db.selectFrom('organisations').select('department_code').where('code', '=', beneficiaryCode).executeTakeFirst();
+  return org?.department_code === code;
+}
+
 /** The beneficiary's department (the beneficiary itself, or the department a partner body answers to) or treasury. */
 async function assertCanReview(db: Db | Tx, report: BenefitReport, p: Principal): Promise<void> {
   if (p.role === 'treasury') return;
-  if (p.role === 'department' && report.beneficiaryCode) {
-    if (report.beneficiaryCode === p.organisationCode) return;
-    const org = await db
-      .selectFrom('organisations')
-      .select('department_code')
-      .where('code', '=', report.beneficiaryCode)
-      .executeTakeFirst();
-    if (org?.department_code && org.department_code === p.organisationCode) return;
-  }
+  if (p.role === 'department' && (await attributedTo(db, report.beneficiaryCode, p.organisationCode))) return;
   throw forbidden('Only the department the benefit is attributed to, or treasury, can verify or reject this report.');
+}
+
+/** A report as its reader may see it: a department only the reports attributed to it. */
+export async function getReadableBenefitReport(db: Db | Tx, p: Principal, id: string): Promise<BenefitReport> {
+  const report = await getBenefitReport(db, id);
+  await getReadableCase(db, p, report.caseId);
+  if (p.role === 'department' && !(await attributedTo(db, report.beneficiaryCode, p.organisationCode))) {
+    throw notFound('benefit-report', `There is no benefit report ${id}.`);
+  }
+  return report;
+}
+
+/** A case's register as its reader may see it: a department only the rows attributed to it. */
+export async function readableRegister(db: Db | Tx, p: Principal, caseId: string, today: string): Promise<RegisterRow[]> {
+  const c = await getReadableCase(db, p, caseId);
+  const rows = await caseRegister(db, c, today);
+  return p.role === 'department' ? rows.filter((r) => r.departmentCode === p.organisationCode) : rows;
 }
 
 export async function reviewBenefitReport(

@@ -454,7 +454,15 @@ export async function appraiseCase(db: Db | Tx, c: Case): Promise<AppraisalResul
     getDeflatorTable(db, round.deflatorEdition),
   ]);
   try {
-    return appraise(appraisalInputOf(c), params, deflators);
+    const result = appraise(appraisalInputOf(c), params, deflators);
+    if (!withinJson(result)) {
+      throw unprocessable(
+        'appraisal-out-of-range',
+        'The appraisal is too large to be a real case',
+        `${c.reference}'s figures exceed what money fields can carry exactly (about £90 trillion): check its volumes and unit values.`,
+      );
+    }
+    return result;
   } catch (error) {
     // A draft the engine cannot appraise is not a bad request: it is a case not yet ready.
     if (error instanceof AppraisalInputError) {
@@ -462,6 +470,14 @@ export async function appraiseCase(db: Db | Tx, c: Case): Promise<AppraisalResul
     }
     throw error;
   }
+}
+
+/** Every amount in a result fits an exact JSON number. */
+function withinJson(value: unknown): boolean {
+  if (typeof value === 'bigint') return value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= -BigInt(Number.MAX_SAFE_INTEGER);
+  if (Array.isArray(value)) return value.every(withinJson);
+  if (value !== null && typeof value === 'object') return Object.values(value).every(withinJson);
+  return true;
 }
 
 /** A submitted case's appraisal as stored at submission; a draft's, computed now. */

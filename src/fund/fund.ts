@@ -1,5 +1,5 @@
 import { type Actor, appendAudit } from '../audit/audit.ts';
-import type { Db, Tx } from '../db/database.ts';
+import { type Db, isPostgres, type Tx } from '../db/database.ts';
 import { type CreateTransferResult, createAccounts, createTransfers, getAccount } from '../ledger/ledger.ts';
 import type { Account, TransferInput } from '../ledger/types.ts';
 import { conflict, type DomainError, invalid, notFound, unprocessable } from '../lib/errors.ts';
@@ -105,6 +105,16 @@ export async function getFinancialYear(db: Db | Tx, name: string): Promise<Finan
   return yearFromRow(row);
 }
 
+/**
+ * Reads a year to change its fund set-up. On PostgreSQL this takes the year's row lock, so a
+ * baseline change and a contribution run for the same year never interleave (SQLite writers
+ * already run one at a time). Lock order: year, then ledger accounts, then the audit head.
+ */
+async function lockYear(trx: Tx, name: string): Promise<FinancialYear> {
+  if (isPostgres(trx)) await trx.selectFrom('financial_years').select('name').where('name', '=', name).forUpdate().execute();
+  return getFinancialYear(trx, name);
+}
+
 function yearFromRow(r: { name: string; starts_on: string; ends_on: string; status: string; created_at: string }): FinancialYear {
   return { name: r.name, startsOn: r.starts_on, endsOn: r.ends_on, status: r.status as 'open' | 'closed', createdAt: r.created_at };
 }
@@ -129,7 +139,7 @@ export async function setDepartmentYear(
   requestId: string | null,
   now: Date,
 ): Promise<{ departmentYear: DepartmentYear; created: boolean }> {
-  const year = await getFinancialYear(trx, fy);
+  const year = await lockYear(trx, fy);
   if (year.status !== 'open') throw conflict('financial-year-closed', 'Financial year closed', `Financial year ${fy} is closed.`);
   const dept = await trx.selectFrom('organisations').select(['code', 'kind']).where('code', '=', departmentCode).executeTakeFirst();
   if (dept?.kind !== 'department') throw notFound('department', `There is no department with the code ${departmentCode}.`);
@@ -296,7 +306,7 @@ export interface ContributionRun {
  * posts nothing new.
  */
 export async function postContributions(trx: Tx, fy: string, actor: Actor, requestId: string | null, now: Date): Promise<ContributionRun> {
-  const year = await getFinancialYear(trx, fy);
+  const year = await lockYear(trx, fy);
   if (year.status !== 'open') throw conflict('financial-year-closed', 'Financial year closed', `Financial year ${fy} is closed.`);
   const departments = await listDepartmentYears(trx, fy);
   if (departments.length === 0) {

@@ -13,5 +13,7 @@ export interface AppEnv {
   Variables: {
     requestId: string;
     principal: Principal;
+    /** What an Idempotency-Key replay returns instead of the response, when that holds a secret. */
+    replayBody?: string;
   };
 }

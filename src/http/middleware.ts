@@ -157,7 +157,7 @@ export function idempotency(deps: Deps): MiddlewareHandler<AppEnv> {
     try {
       await next();
       if (c.res.status >= 200 && c.res.status < 300) {
-        const responseBody = await c.res.clone().text();
+        const responseBody = c.get('replayBody') ?? (await c.res.clone().text());
         await db
           .updateTable('idempotency_keys')
           .set({

@@ -378,6 +378,11 @@ export function trancheSchedule(award: Pence, input: TrancheInput[] | undefined,
       award,
       input.map((t) => BigInt(t.basisPoints ?? 0)),
     );
+    if (amounts.some((a) => a === 0n)) {
+      throw invalid([
+        { pointer: '/tranches', detail: `an award of ${formatPence(award)} is too small to split into ${input.length} tranches` },
+      ]);
+    }
   } else {
     amounts = input.map((t) => t.amountPence ?? 0n);
     const total = amounts.reduce((s, a) => s + a, 0n);

@@ -252,18 +252,22 @@ export async function approveTranche(trx: Tx, caseId: string, n: number, p: Prin
   }
   const at = now.toISOString();
   await trx.insertInto('tranche_approvals').values({ case_id: caseId, number: n, user_id: p.userId, approved_at: at }).execute();
-  await appendAudit(
-    trx,
-    {
-      actor: actorOf(p),
-      action: 'tranche.approved',
-      subject: `case/${caseId}/tranche/${n}`,
-      detail: { approval: t.approvals.length + 1, of: t.approvalsNeeded },
-      requestId,
-    },
-    now,
+  // An approval counts only while its approver has no declared conflict in the case.
+  const conflicted = new Set(
+    (await trx.selectFrom('panel_conflicts').select('user_id').where('case_id', '=', caseId).execute()).map((r) => r.user_id),
   );
-  if (t.approvals.length + 1 < t.approvalsNeeded) return (await listTranches(trx, caseId)).find((x) => x.number === n) as TrancheState;
+  const approvals = t.approvals.filter((a) => !conflicted.has(a.userId)).length + 1;
+  const approved = {
+    actor: actorOf(p),
+    action: 'tranche.approved',
+    subject: `case/${caseId}/tranche/${n}`,
+    detail: { approval: approvals, of: t.approvalsNeeded },
+    requestId,
+  };
+  if (approvals < t.approvalsNeeded) {
+    await appendAudit(trx, approved, now);
+    return (await listTranches(trx, caseId)).find((x) => x.number === n) as TrancheState;
+  }
 
   const pay = t.amountPence - t.offsetPence;
   const [result] = await createTransfers(
@@ -303,6 +307,8 @@ export async function approveTranche(trx: Tx, caseId: string, n: number, p: Prin
     .executeTakeFirst();
   if (Number(updated.numUpdatedRows) !== 1)
     throw conflict('tranche-already-released', 'Tranche already released', `Tranche ${n} was released meanwhile.`);
+  // Audit last, after the ledger: the lock order is case, accounts, audit head.
+  await appendAudit(trx, approved, now);
   await appendAudit(
     trx,
     {
@@ -321,6 +327,7 @@ export async function approveTranche(trx: Tx, caseId: string, n: number, p: Prin
 export async function terminateCase(trx: Tx, caseId: string, p: Principal, reason: string, requestId: string | null, now: Date) {
   if (p.role !== 'treasury' && p.role !== 'panel') throw forbidden('Only panel members and treasury terminate awards.');
   const c = await lockCase(trx, caseId);
+  if (p.role === 'panel') await assertNotConflicted(trx, c, p);
   if (c.status === 'draft') throw notFound('case', `There is no case ${caseId}.`);
   if (c.status !== 'approved')
     throw conflict('case-not-approved', 'Case not approved', `${c.reference} is ${c.status}; only an approved award can be terminated.`);
@@ -351,7 +358,8 @@ export async function terminateCase(trx: Tx, caseId: string, p: Principal, reaso
       .execute();
   }
   await trx.updateTable('cases').set({ status: 'terminated', updated_at: at }).where('id', '=', caseId).execute();
-  const voided = open.reduce((s, t) => s + t.amountPence - t.offsetPence, 0n);
+  // Offsets lapse with the tranches they were against: the whole reservation returns to the fund.
+  const voided = open.reduce((s, t) => s + t.amountPence, 0n);
   await appendAudit(
     trx,
     {
@@ -407,6 +415,7 @@ export async function clawBack(
 ): Promise<Clawback> {
   if (p.role !== 'treasury' && p.role !== 'panel') throw forbidden('Only panel members and treasury claw money back.');
   const c = await lockCase(trx, caseId);
+  if (p.role === 'panel') await assertNotConflicted(trx, c, p);
   if (c.status === 'draft') throw notFound('case', `There is no case ${caseId}.`);
   const tranches = await listTranches(trx, caseId);
   const released = tranches.reduce((s, t) => s + (t.releasedPence ?? 0n), 0n);

@@ -63,6 +63,19 @@ describe.each(engines())('Idempotency-Key on %s', (engine) => {
     expect(transfers.body.transfers).toHaveLength(1);
   });
 
+  it('never replays or stores a new user\'s token', async () => {
+    const headers = { 'idempotency-key': 'new-auditor' };
+    const first = await t.request('POST', '/api/v1/users', { body: { name: 'Replayed auditor', role: 'auditor' }, headers });
+    expect(first.status).toBe(201);
+    expect(first.body.token).toMatch(/^tsl_/);
+    const replay = await t.request('POST', '/api/v1/users', { body: { name: 'Replayed auditor', role: 'auditor' }, headers });
+    expect(replay.status).toBe(201);
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    expect(replay.body).toEqual({ ...first.body, token: null });
+    const stored = await t.database.db.selectFrom('idempotency_keys').select('response_body').execute();
+    expect(stored.map((r) => r.response_body ?? '').join('\n')).not.toContain(first.body.token);
+  });
+
   it('refuses an empty or over-long key', async () => {
     for (const key of ['', 'k'.repeat(256)]) {
       const r = await t.request('POST', '/api/v1/financial-years', { body: { name: '2028-29' }, headers: { 'idempotency-key': key } });

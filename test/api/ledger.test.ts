@@ -53,6 +53,12 @@ describe.each(engines())('ledger reads, verification and audit tamper on %s', (e
     expect(accounts.body.map((a: { id: string }) => a.id)).toEqual(['GBP/2026-27/department/DHSC']);
     const transfers = await t.request('GET', '/api/v1/ledger/transfers', { token: dhsc });
     expect(transfers.body.transfers.map((x: { id: string }) => x.id)).toEqual(['budget/2026-27/DHSC/1', 'contribution/2026-27/DHSC']);
+    // Its own balances after each transfer, never the Exchequer's or the fund's (which would reveal other departments').
+    const [budget, contribution] = transfers.body.transfers;
+    expect(budget.debitAccountAfter).toBeNull();
+    expect(budget.creditAccountAfter.creditsPosted).toBe(1_000_000_000_00);
+    expect(contribution.creditAccountAfter).toBeNull();
+    expect(contribution.debitAccountAfter.debitsPosted).toBe(25_000_000_00);
     expect((await t.request('GET', '/api/v1/ledger/transfers?account=GBP/2026-27/fund', { token: dhsc })).status).toBe(403);
     expect((await t.request('GET', '/api/v1/ledger/accounts?organisation=DWP', { token: dhsc })).status).toBe(403);
     expect((await t.request('GET', '/api/v1/ledger/accounts', { token: council })).body).toEqual([]);

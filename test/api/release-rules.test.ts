@@ -29,6 +29,97 @@ describe.each(engines())('panel rules on releases on %s', (engine) => {
     expect((await approve(w, id, 1, w.tokens.alice)).body.status).toBe('released');
   });
 
+  it('refuses termination and clawback from a panel member with a declared conflict', async () => {
+    const id = await approvedCase(w, { leadPence: 200_000_00 });
+    await w.t.request('POST', `/api/v1/cases/${id}/conflicts`, {
+      token: w.tokens.alice,
+      body: { reason: 'My partner works for the provider.' },
+    });
+    const terminate = await w.t.request('POST', `/api/v1/cases/${id}/terminate`, {
+      token: w.tokens.alice,
+      body: { reason: 'Stopping it.' },
+    });
+    expect(terminate.status).toBe(403);
+    expect(terminate.body.type).toBe('/problems/conflict-of-interest');
+    const claw = await w.t.request('POST', `/api/v1/cases/${id}/clawbacks`, {
+      token: w.tokens.alice,
+      body: { kind: 'refund', amountPence: 1, reason: 'Test' },
+    });
+    expect(claw.status).toBe(403);
+    expect((await w.t.request('GET', `/api/v1/cases/${id}`)).body.status).toBe('approved');
+  });
+
+  it('refuses a basis-point split that would leave a tranche at £0, and reports a termination at the full reservation', async () => {
+    const tiny = await submitted(w, simpleCase(w.roundId, { leadPence: 1, matchPence: 1, volume: 1, title: 'Tiny' }));
+    await scoreToQuorum(w, tiny);
+    const split = await w.t.request('POST', `/api/v1/cases/${tiny}/decision`, {
+      token: w.tokens.chair,
+      body: {
+        outcome: 'approve',
+        reasons: 'Tiny award.',
+        amountPence: 1,
+        tranches: [
+          { basisPoints: 5000, earliestOn: '2026-06-01', condition: 'First half' },
+          { basisPoints: 5000, earliestOn: '2026-06-01', condition: 'Second half' },
+        ],
+      },
+    });
+    expect(split.status).toBe(400);
+    expect(split.body.errors[0].pointer).toBe('/tranches');
+
+    const id = await approvedCase(w, {
+      leadPence: 900_000_00,
+      tranches: [
+        { basisPoints: 5000, earliestOn: '2026-06-01' },
+        { basisPoints: 5000, earliestOn: '2026-06-01' },
+      ],
+    });
+    expect((await claim(w, id, 1)).status).toBe(200);
+    expect((await approve(w, id, 1, w.tokens.alice)).body.status).toBe('released');
+    await w.t.request('POST', `/api/v1/cases/${id}/clawbacks`, {
+      body: { kind: 'offset', amountPence: 100_00, reason: 'Overpaid', trancheNumber: 2 },
+    });
+    const ended = await w.t.request('POST', `/api/v1/cases/${id}/terminate`, { body: { reason: 'Stopped delivering.' } });
+    const award = (await w.t.request('GET', `/api/v1/cases/${id}/award`)).body;
+    expect(ended.body.voidedPence).toBe(award.voidedPence);
+    expect(award.releasedPence + award.committedPence + award.voidedPence).toBe(award.awardPence);
+  });
+
+  it('refuses line amounts and volumes that no real case has, rather than failing to answer', async () => {
+    const body = simpleCase(w.roundId, { title: 'Huge' });
+    body.costs[0].amountPence = 2 ** 52;
+    body.benefits[0].volumes = { '2026-27': 2 ** 40 };
+    const r = await w.t.request('POST', '/api/v1/cases', { token: w.tokens.bradford, body });
+    expect(r.status).toBe(400);
+    expect(r.body.errors.map((e: { pointer: string }) => e.pointer).sort()).toEqual([
+      '/benefits/0/volumes/2026-27',
+      '/costs/0/amountPence',
+    ]);
+  });
+
+  it('shows a department only the benefit rows and reports attributed to it', async () => {
+    const body = simpleCase(w.roundId, { title: 'Two beneficiaries' });
+    body.benefits.push({ ...body.benefits[0], outcome: 'Benefit claims avoided', beneficiaryCode: 'DWP', cashable: false });
+    const id = await approvedCase(w, { body });
+    const report = async (line: number) =>
+      (
+        await w.t.request('POST', `/api/v1/cases/${id}/benefit-reports`, {
+          token: w.tokens.bradford,
+          body: { benefitLineIndex: line, year: '2026-27', claimedPence: 1_000_00, evidence: 'Matched activity data for the year.' },
+        })
+      ).body.id as string;
+    const icbReport = await report(0);
+    const dwpReport = await report(1);
+    expect((await w.t.request('GET', `/api/v1/benefit-reports/${icbReport}`, { token: w.tokens.dwp })).status).toBe(404);
+    expect((await w.t.request('GET', `/api/v1/benefit-reports/${dwpReport}`, { token: w.tokens.dwp })).status).toBe(200);
+    expect((await w.t.request('GET', `/api/v1/benefit-reports/${icbReport}`, { token: w.tokens.dhsc })).status).toBe(200);
+    const rows = (await w.t.request('GET', `/api/v1/cases/${id}/benefits`, { token: w.tokens.dwp })).body;
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows.every((r: { departmentCode: string }) => r.departmentCode === 'DWP')).toBe(true);
+    const all = (await w.t.request('GET', `/api/v1/cases/${id}/benefits`, { token: w.tokens.bradford })).body;
+    expect(new Set(all.map((r: { departmentCode: string }) => r.departmentCode))).toEqual(new Set(['DHSC', 'DWP']));
+  });
+
   it('lets exactly one decision win when an approval and a rejection race, and leaves no reservation behind a rejection', async () => {
     const ids: string[] = [];
     for (let i = 0; i < 6; i++) {
