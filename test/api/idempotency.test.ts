@@ -63,7 +63,7 @@ describe.each(engines())('Idempotency-Key on %s', (engine) => {
     expect(transfers.body.transfers).toHaveLength(1);
   });
 
-  it('never replays or stores a new user\'s token', async () => {
+  it("never replays or stores a new user's token", async () => {
     const headers = { 'idempotency-key': 'new-auditor' };
     const first = await t.request('POST', '/api/v1/users', { body: { name: 'Replayed auditor', role: 'auditor' }, headers });
     expect(first.status).toBe(201);
