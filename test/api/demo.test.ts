@@ -18,7 +18,10 @@ describe('npm run demo', () => {
       });
       const out = demo.lines.join('\n');
       expect(out).toContain('Posted again: 0 new, 8 already in the ledger');
-      expect(out).toMatch(/TP-2026-27-00\d approved: /);
+      expect(out.match(/TP-2026-27-00\d approved: /g)).toHaveLength(6);
+      expect(out.match(/TP-2026-27-00\d rejected/g)).toHaveLength(1);
+      expect(out.match(/TP-2026-27-00\d deferred/g)).toHaveLength(1);
+      expect(out.match(/tranche 1: £[\d,.]+ released/g)).toHaveLength(6);
       expect(out).toContain('rejects the report, with its reason');
       expect(out).toContain('ok: true');
       const url = /running at (http:\/\/\S+)/.exec(out)?.[1];
@@ -33,8 +36,9 @@ describe('npm run demo', () => {
         balancePence: number;
       };
       expect(position.contributedPence).toBe(835_400_000_00);
-      expect(position.committedPence).toBeGreaterThan(0);
-      expect(position.releasedPence).toBeGreaterThan(0);
+      // Six awards of £12,780,000 in all; their first tranches, £5,112,000, released; £25,000 refunded.
+      expect(position.committedPence).toBe(7_668_000_00);
+      expect(position.releasedPence).toBe(5_112_000_00);
       expect(position.availablePence).toBe(position.balancePence - position.committedPence);
       expect((await fetch(`${url}/docs`)).status).toBe(200);
     } finally {

@@ -48,6 +48,20 @@ describe.each(engines())('financial years, department settings and the fund on %
     });
   });
 
+  describe('GET /financial-years/{fy}', () => {
+    it('shows one year to every role, 404 for a year not set up, 400 for a name that is not a year', async () => {
+      const r = await t.request('GET', '/api/v1/financial-years/2026-27', { token: council });
+      expect(r.status).toBe(200);
+      expect(r.body).toMatchObject({ name: '2026-27', startsOn: '2026-04-01', endsOn: '2027-03-31', status: 'open' });
+      const missing = await t.request('GET', '/api/v1/financial-years/2035-36');
+      expect(missing.status).toBe(404);
+      expect(missing.body.type).toBe('/problems/financial-year-not-found');
+      const bad = await t.request('GET', '/api/v1/financial-years/2026');
+      expect(bad.status).toBe(400);
+      expect(bad.body.errors[0].parameter).toBe('fy');
+    });
+  });
+
   describe('PUT /financial-years/{fy}/departments/{code}', () => {
     it('sets baseline, rate and target, and votes the baseline to the department from the Exchequer', async () => {
       for (const [code, settings] of Object.entries(DEPARTMENTS)) {
@@ -180,6 +194,11 @@ describe.each(engines())('financial years, department settings and the fund on %
       });
       expect(rate.status).toBe(409);
       expect(rate.body.type).toBe('/problems/contribution-already-posted');
+      const baseline = await t.request('PUT', '/api/v1/financial-years/2026-27/departments/DHSC', {
+        body: { ...DEPARTMENTS.DHSC, baselinePence: DEPARTMENTS.DHSC.baselinePence + 1 },
+      });
+      expect(baseline.status).toBe(409);
+      expect(baseline.body.type).toBe('/problems/contribution-already-posted');
       const target = await t.request('PUT', '/api/v1/financial-years/2026-27/departments/DHSC', {
         body: { ...DEPARTMENTS.DHSC, savingsTargetPence: 1 },
       });

@@ -142,6 +142,31 @@ describe.each(engines())('ledger reads, verification and audit tamper on %s', (e
     expect((await t.request('GET', '/api/v1/ledger/verify')).body.ok).toBe(true);
   });
 
+  it('reports a forged entry appended without moving the head, and an edited actor or time', async () => {
+    const db = t.database.db;
+    const last = await db.selectFrom('audit_log').selectAll().orderBy('position', 'desc').limit(1).executeTakeFirstOrThrow();
+    const forged = { ...last, position: BigInt(last.position) + 1n, prev_hash: last.hash, action: 'user.created', hash: 'f'.repeat(64) };
+    await db.insertInto('audit_log').values(forged).execute();
+    const appended = await t.request('GET', '/api/v1/ledger/verify');
+    expect(appended.body.audit.ok).toBe(false);
+    expect(appended.body.audit.problems.map((p: { problem: string }) => p.problem)).toEqual(
+      expect.arrayContaining(['hash-mismatch', 'head-mismatch']),
+    );
+    await db.deleteFrom('audit_log').where('position', '=', forged.position).execute();
+    expect((await t.request('GET', '/api/v1/ledger/verify')).body.ok).toBe(true);
+
+    for (const change of [{ actor_role: 'auditor' }, { at: '2020-01-01T00:00:00.000Z' }]) {
+      const row = await db.selectFrom('audit_log').selectAll().where('position', '=', 2n).executeTakeFirstOrThrow();
+      await db.updateTable('audit_log').set(change).where('position', '=', 2n).execute();
+      const r = await t.request('GET', '/api/v1/ledger/verify');
+      expect(r.body.audit.problems, JSON.stringify(change)).toContainEqual(
+        expect.objectContaining({ position: '2', problem: 'hash-mismatch' }),
+      );
+      await db.updateTable('audit_log').set({ actor_role: row.actor_role, at: row.at }).where('position', '=', 2n).execute();
+    }
+    expect((await t.request('GET', '/api/v1/ledger/verify')).body.ok).toBe(true);
+  });
+
   it('reports a transfer deleted from the ledger', async () => {
     const db = t.database.db;
     const row = await db.selectFrom('transfers').selectAll().where('id', '=', 'contribution/2026-27/MOJ').executeTakeFirstOrThrow();

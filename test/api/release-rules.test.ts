@@ -120,6 +120,28 @@ describe.each(engines())('panel rules on releases on %s', (engine) => {
     expect(new Set(all.map((r: { departmentCode: string }) => r.departmentCode))).toEqual(new Set(['DHSC', 'DWP']));
   });
 
+  it('keeps each council to its own ledger accounts and transfers', async () => {
+    await approvedCase(w, { leadPence: 150_000_00, title: 'Bradford ledger' });
+    const base = simpleCase(w.roundId, { title: 'Lewisham ledger' });
+    const lewisham = {
+      ...base,
+      placeCode: 'LEWISHAM',
+      theme: 'alcohol-and-drugs',
+      partnerCodes: ['PROBATION-LONDON', 'LEWISHAM-GREENWICH-NHS'],
+      costs: base.costs.map((c: { payerCode: string }, i: number) => ({ ...c, payerCode: i === 0 ? 'LEWISHAM' : 'PROBATION-LONDON' })),
+      benefits: base.benefits.map((b: object) => ({ ...b, beneficiaryCode: 'LEWISHAM-GREENWICH-NHS' })),
+    };
+    await approvedCase(w, { body: lewisham, token: w.tokens.lewisham });
+    const mine = await w.t.request('GET', '/api/v1/ledger/accounts', { token: w.tokens.lewisham });
+    expect(mine.body.map((a: { id: string }) => a.id)).toEqual(['GBP/2026-27/council/LEWISHAM']);
+    const transfers = (await w.t.request('GET', '/api/v1/ledger/transfers', { token: w.tokens.lewisham })).body.transfers;
+    expect(transfers.map((x: { code: string; pending: boolean }) => [x.code, x.pending])).toEqual([['commitment', true]]);
+    expect(transfers.every((x: { creditAccountId: string }) => x.creditAccountId === 'GBP/2026-27/council/LEWISHAM')).toBe(true);
+    const other = await w.t.request('GET', '/api/v1/ledger/transfers?account=GBP/2026-27/council/BRADFORD', { token: w.tokens.lewisham });
+    expect(other.status).toBe(403);
+    expect((await w.t.request('GET', '/api/v1/ledger/accounts?organisation=BRADFORD', { token: w.tokens.lewisham })).status).toBe(403);
+  });
+
   it('lets exactly one decision win when an approval and a rejection race, and leaves no reservation behind a rejection', async () => {
     const ids: string[] = [];
     for (let i = 0; i < 6; i++) {
