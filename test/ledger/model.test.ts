@@ -12,7 +12,7 @@ import {
 import type { Account, NewAccount, Transfer, TransferInput } from '../../src/ledger/types.ts';
 import { verifyLedger } from '../../src/ledger/verify.ts';
 import { engines, freshDatabase, type TestDatabase } from '../support/db.ts';
-import { LedgerModel, type ModelAccount, type ModelOptions, type ModelTransferResult } from './model.ts';
+import { LedgerModel, type ModelAccount, type ModelTransferResult } from './model.ts';
 
 /*
  * A model test of the ledger: random sequences of commands (accounts, single transfers, linked
@@ -32,14 +32,6 @@ const ACCOUNTS = 6;
 const TRANSFER_IDS = 16;
 /** How long to spend shrinking a counterexample (LEDGER_MODEL_SHRINK_SECONDS, 0: not at all). */
 const SHRINK_BUDGET_MS = Number(process.env.LEDGER_MODEL_SHRINK_SECONDS ?? 30) * 1000;
-/**
- * Readings of README.md where it contradicts itself (see ModelOptions): README's by default,
- * the implementation's with LEDGER_MODEL_AS_IMPLEMENTED=1.
- */
-const AS_IMPLEMENTED = process.env.LEDGER_MODEL_AS_IMPLEMENTED === '1';
-const MODEL_OPTIONS: ModelOptions = {
-  openChainEndIsAlwaysChainOpen: !AS_IMPLEMENTED,
-};
 const HUGE = [1n << 62n, (1n << 63n) - 1n, 1n << 63n];
 
 // ---------------------------------------------------------------------------------------------
@@ -222,7 +214,7 @@ function preferredLedger(idx: number): 'GBP' | 'CREDIT' {
 }
 
 class Run {
-  readonly model = new LedgerModel(MODEL_OPTIONS);
+  readonly model = new LedgerModel();
   /** Every transfer request sent in this run, for replays. */
   readonly history: TransferInput[] = [];
   /** The request that stored each transfer, and the one that first failed each recorded failure. */

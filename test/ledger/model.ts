@@ -139,18 +139,7 @@ function requestKey(t: TransferInput): string {
   ]);
 }
 
-export interface ModelOptions {
-  /**
-   * An open chain in which an earlier member failed: README says both that the last transfer
-   * of an open chain "gets linked_event_chain_open" and that in a failed chain "every other
-   * member gets linked_event_failed". `true` (the default) follows the first sentence, as
-   * TigerBeetle does; `false` the second.
-   */
-  openChainEndIsAlwaysChainOpen?: boolean;
-}
-
 export class LedgerModel {
-  constructor(private readonly options: ModelOptions = {}) {}
   private s: State = { accounts: new Map(), transfers: new Map(), failed: new Map(), pendings: new Map() };
 
   account(id: string): ModelAccount | undefined {
@@ -274,7 +263,7 @@ export class LedgerModel {
           if (i === failedAt) {
             results[i] = failing;
             if (RECORDED_ERRORS.has(failing.error)) this.s.failed.set(t.id, failing.error);
-          } else if (open && i === end && this.options.openChainEndIsAlwaysChainOpen !== false) {
+          } else if (open && i === end) {
             // README: "that last transfer gets linked_event_chain_open", whatever else failed.
             results[i] = { id: t.id, error: 'linked_event_chain_open' };
           } else {
