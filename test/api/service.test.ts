@@ -41,6 +41,13 @@ describe.each(engines())('the service on %s', (engine) => {
     ]) {
       expect(paths).toContain(p);
     }
+    for (const [path, ops] of Object.entries(r.body.paths as Record<string, Record<string, { description?: string; responses: object }>>)) {
+      if (!path.startsWith('/api/v1/')) continue;
+      for (const [method, op] of Object.entries(ops)) {
+        expect(op.description, `${method} ${path}`).toMatch(/Roles: `/);
+        expect(Object.keys(op.responses), `${method} ${path}`).toEqual(expect.arrayContaining(['400', '401', '403', '415', '500']));
+      }
+    }
     const put = r.body.paths['/api/v1/financial-years/{fy}/departments/{code}'].put;
     expect(put.description).toContain('Roles: `treasury`');
     expect(Object.keys(put.responses)).toEqual(expect.arrayContaining(['200', '201', '400', '401', '403', '404', '409', '415', '422']));
