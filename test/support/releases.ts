@@ -1,4 +1,5 @@
 import { expect } from 'vitest';
+import { TRANSFER_FLAGS } from '../../src/ledger/types.ts';
 import { type Reply, setUpYear, type TestApp, testApp } from './app.ts';
 import { type CaseBody, draftCase, openRound, simpleCase, submit } from './cases.ts';
 import type { EngineName } from './db.ts';
@@ -182,6 +183,172 @@ export async function transfersOf(w: World, account: string) {
     after = page.nextAfter;
   } while (after);
   return out;
+}
+
+/** A ledger transfer as the API lists it, reduced to what the releases suites check. */
+export interface LedgerTransfer {
+  id: string;
+  debitAccountId: string;
+  creditAccountId: string;
+  amount: number;
+  code: string;
+  pending: boolean;
+  postPendingTransfer: boolean;
+  voidPendingTransfer: boolean;
+  pendingId: string | null;
+}
+
+/** The `seq` of the ledger's last transfer (0 if none): pass it to `caseLedger` for a case made after it. */
+export async function lastSeq(w: World): Promise<number> {
+  const r = await w.t.database.db
+    .selectFrom('transfers')
+    .select((eb) => eb.fn.max('seq').as('seq'))
+    .executeTakeFirst();
+  return Number(r?.seq ?? 0);
+}
+
+/**
+ * Every transfer the ledger holds for a case (only those after `afterSeq`, if given), read straight from the database (not through the
+ * releases code): ids naming the case (`tranche/`, `release/`, `terminate/`, `clawback/`) and
+ * anything resolving one of its tranche reservations; with the stored state of each reservation.
+ */
+export async function caseLedger(
+  w: World,
+  caseId: string,
+  afterSeq = 0,
+): Promise<{ transfers: LedgerTransfer[]; reservations: Map<string, string> }> {
+  const db = w.t.database.db;
+  const rows = await db
+    .selectFrom('transfers')
+    .selectAll()
+    .where('seq', '>', BigInt(afterSeq))
+    .where((eb) => eb.or([eb('id', 'like', `%/${caseId}/%`), eb('pending_id', 'like', `tranche/${caseId}/%`)]))
+    .orderBy('seq')
+    .execute();
+  const transfers = rows.map((r) => {
+    const flags = Number(r.flags);
+    return {
+      id: r.id,
+      debitAccountId: r.debit_account_id,
+      creditAccountId: r.credit_account_id,
+      amount: Number(r.amount),
+      code: r.code,
+      pending: (flags & TRANSFER_FLAGS.pending) !== 0,
+      postPendingTransfer: (flags & TRANSFER_FLAGS.postPendingTransfer) !== 0,
+      voidPendingTransfer: (flags & TRANSFER_FLAGS.voidPendingTransfer) !== 0,
+      pendingId: r.pending_id,
+    };
+  });
+  const reserved = transfers.filter((x) => x.pending).map((x) => x.id);
+  const pending =
+    reserved.length === 0 ? [] : await db.selectFrom('pending_transfers').select(['id', 'status']).where('id', 'in', reserved).execute();
+  return { transfers, reservations: new Map(pending.map((p) => [p.id, p.status])) };
+}
+
+export interface LedgerTranche {
+  number: number;
+  amount: number;
+  /** What became of the reservation: still `pending`, `posted` (in part or in full) or `voided`. */
+  state: 'pending' | 'posted' | 'voided';
+  released: number;
+  voided: number;
+}
+
+/** An award's money as the ledger alone has it. */
+export interface LedgerPosition {
+  award: number;
+  released: number;
+  committed: number;
+  voided: number;
+  refunded: number;
+  tranches: LedgerTranche[];
+}
+
+/**
+ * Works out a case's position from its ledger transfers, checking their shape on the way: one
+ * pending `tranche/<case>/<n>` reservation fund → council per tranche, each resolved at most once,
+ * by a `release/<case>/<n>` post (the unposted rest is voided) or a void (`release/`, offset in
+ * full, or `terminate/`); refunds are posted `clawback/<case>/...` transfers council → fund.
+ * `reservations`, when given, is the ledger's own record of each reservation's state.
+ */
+export function ledgerPosition(
+  caseId: string,
+  transfers: LedgerTransfer[],
+  reservations?: Map<string, string>,
+  label = caseId,
+  fy = '2026-27',
+  council = 'BRADFORD',
+): LedgerPosition {
+  const fundId = `GBP/${fy}/fund`;
+  const councilId = `GBP/${fy}/council/${council}`;
+  const reserved = new Map<string, LedgerTransfer>();
+  const resolutions = new Map<string, LedgerTransfer[]>();
+  let refunded = 0;
+  for (const x of transfers) {
+    const what = `${label}: ${JSON.stringify(x)}`;
+    if (x.id.startsWith(`tranche/${caseId}/`)) {
+      expect(x, what).toMatchObject({ pending: true, code: 'commitment', debitAccountId: fundId, creditAccountId: councilId });
+      expect(x.amount, what).toBeGreaterThan(0);
+      expect(reserved.has(x.id), what).toBe(false);
+      reserved.set(x.id, x);
+    } else if (x.pendingId !== null) {
+      expect(x.pendingId.startsWith(`tranche/${caseId}/`), what).toBe(true);
+      expect(x.postPendingTransfer !== x.voidPendingTransfer, what).toBe(true);
+      const n = x.pendingId.slice(`tranche/${caseId}/`.length);
+      expect(x.postPendingTransfer ? [`release/${caseId}/${n}`] : [`release/${caseId}/${n}`, `terminate/${caseId}/${n}`], what).toContain(
+        x.id,
+      );
+      expect(x, what).toMatchObject({ pending: false, debitAccountId: fundId, creditAccountId: councilId });
+      resolutions.set(x.pendingId, [...(resolutions.get(x.pendingId) ?? []), x]);
+    } else {
+      expect(x.id.startsWith(`clawback/${caseId}/`), `${what} is not a transfer of the case`).toBe(true);
+      expect(x, what).toMatchObject({
+        pending: false,
+        postPendingTransfer: false,
+        voidPendingTransfer: false,
+        code: 'clawback',
+        debitAccountId: councilId,
+        creditAccountId: fundId,
+      });
+      expect(x.amount, what).toBeGreaterThan(0);
+      refunded += x.amount;
+    }
+  }
+  for (const pendingId of resolutions.keys())
+    expect(reserved.has(pendingId), `${label}: ${pendingId} resolved but never reserved`).toBe(true);
+  const tranches = [...reserved.values()].map((p): LedgerTranche => {
+    const number = Number(p.id.slice(`tranche/${caseId}/`.length));
+    const rs = resolutions.get(p.id) ?? [];
+    expect(rs.length, `${label}: ${p.id} resolved ${rs.length} times`).toBeLessThanOrEqual(1);
+    const r = rs[0];
+    let t: LedgerTranche;
+    if (!r) t = { number, amount: p.amount, state: 'pending', released: 0, voided: 0 };
+    else if (r.postPendingTransfer) {
+      expect(r.amount, `${label}: ${r.id}`).toBeGreaterThan(0);
+      expect(r.amount, `${label}: ${r.id}`).toBeLessThanOrEqual(p.amount);
+      t = { number, amount: p.amount, state: 'posted', released: r.amount, voided: p.amount - r.amount };
+    } else {
+      expect(r.amount, `${label}: ${r.id} voids the whole reservation`).toBe(p.amount);
+      t = { number, amount: p.amount, state: 'voided', released: 0, voided: p.amount };
+    }
+    if (reservations) expect(reservations.get(p.id), `${label}: ${p.id}`).toBe(t.state);
+    return t;
+  });
+  if (reservations) expect(reservations.size, `${label}: reservations`).toBe(reserved.size);
+  tranches.sort((a, b) => a.number - b.number);
+  expect(
+    tranches.map((t) => t.number),
+    `${label}: tranche numbers`,
+  ).toEqual(tranches.map((_, i) => i + 1));
+  const sum = (f: (t: LedgerTranche) => number) => tranches.reduce((s, t) => s + f(t), 0);
+  return {
+    award: sum((t) => t.amount),
+    released: sum((t) => t.released),
+    committed: sum((t) => (t.state === 'pending' ? t.amount : 0)),
+    voided: sum((t) => t.voided),
+    refunded,
+    tranches,
+  };
 }
 
 export async function ledgerOk(w: World): Promise<void> {
