@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DatabaseConfig } from '../../src/config.ts';
 import { type Database, inTransaction, openDatabase } from '../../src/db/database.ts';
@@ -13,10 +16,13 @@ import type { AckedTransfer, WorkerReport } from '../support/ledger-worker.ts';
  * Several writers race on one funded account that may never owe (`debitsMustNotExceedCredits`).
  * SQLite: separate OS processes on one file (each a single connection; BEGIN IMMEDIATE serialises
  * them). PostgreSQL: separate processes, each with several transactions in flight on its pool,
- * so the accounts' row locks decide who goes first.
+ * so the accounts' row locks decide who goes first. Every worker connects and warms up first, then
+ * waits at a start gate (a go file) so that all of them really run at the same time; the test
+ * checks afterwards that their transfers interleave in the ledger.
  *
  * Scale up with LEDGER_CONCURRENCY_TRANSFERS (batches per worker), LEDGER_CONCURRENCY_WORKERS
- * (processes) and LEDGER_CONCURRENCY_LANES (transactions in flight per PostgreSQL process).
+ * (processes) and LEDGER_CONCURRENCY_LANES (transactions in flight per PostgreSQL process);
+ * LEDGER_CONCURRENCY_SQLITE_PAUSE_MS sets the pause between a SQLite worker's batches (see below).
  */
 
 const FUNDING = 10_000n;
@@ -24,6 +30,24 @@ const WORKERS = envInt('LEDGER_CONCURRENCY_WORKERS', 4);
 const OPS = envInt('LEDGER_CONCURRENCY_TRANSFERS', 200);
 const PG_LANES = envInt('LEDGER_CONCURRENCY_LANES', 3);
 const SINKS = ['sink-a', 'sink-b', 'sink-c', 'sink-d'];
+/*
+ * The gate alone is not enough on SQLite: a worker that has just committed begins its next
+ * BEGIN IMMEDIATE at once, while the others sleep in SQLite's busy handler (backing off 1 ms, 2,
+ * 5, ... up to 100 ms), so one process keeps the lock for most of its run. Measured with the gate
+ * and no pause: 3 to 10 writer switches in about 600 transfers (0.5% to 1.6%), i.e. the workers
+ * still ran one after the other. So on SQLite each worker waits a random 0..SQLITE_PAUSE_MS ms
+ * after each batch, which lets the waiting processes in.
+ *
+ * The share of writer switches (see the interleaving test), measured on 2 cores under a load
+ * average of about 4 to 7 (4 workers x 200 batches, about 600 stored transfers):
+ *   SQLite, pause 1 ms: 37% to 57% (3 runs); pause 2 ms: 38% to 58% (11 runs), 24% to 35% with a
+ *   busy loop on one core (3 runs); pause 4 ms (the default): 42% to 67% (11 runs), 31% to 53%
+ *   with the busy loop (5 runs), about 1 to 4 s after the gate;
+ *   PostgreSQL (3 lanes per process, no pause): 57% to 62% (13 runs), about 3 to 9 s.
+ * Without the gate each worker finished before the next began: about WORKERS - 1 switches.
+ */
+const MIN_SWITCH_SHARE = 0.15;
+const SQLITE_PAUSE_MS = envInt('LEDGER_CONCURRENCY_SQLITE_PAUSE_MS', 4);
 const SEED = envInt('LEDGER_CONCURRENCY_SEED', Math.floor(Math.random() * 2 ** 31));
 
 describe.each(engines())('the ledger under concurrent writers on %s', (engine: EngineName) => {
@@ -31,6 +55,8 @@ describe.each(engines())('the ledger under concurrent writers on %s', (engine: E
   let drop: () => Promise<void>;
   let reports: WorkerReport[] = [];
   let database: Database;
+  let goDir: string | undefined;
+  let raceMs = 0;
 
   beforeAll(async () => {
     const fresh = await freshConfig(engine);
@@ -44,6 +70,7 @@ describe.each(engines())('the ledger under concurrent writers on %s', (engine: E
           { id: 'fund', ledger: 'GBP', kind: 'fund', debitsMustNotExceedCredits: true },
           ...SINKS.map((id) => ({ id, ledger: 'GBP' as const, kind: 'department' })),
         ]);
+        expect(accounts).toHaveLength(2 + SINKS.length);
         expect(accounts.every((a) => 'status' in a && a.status === 'created')).toBe(true);
         const [funded] = await createTransfers(trx, [
           { id: 'funding', debitAccountId: 'exchequer', creditAccountId: 'fund', amount: FUNDING, ledger: 'GBP', code: 'contribution' },
@@ -55,6 +82,8 @@ describe.each(engines())('the ledger under concurrent writers on %s', (engine: E
     }
 
     const lanes = engine === 'postgres' ? PG_LANES : 1;
+    goDir = mkdtempSync(join(tmpdir(), 'topslice-ledger-race-'));
+    const go = join(goDir, 'go');
     const children = Array.from({ length: WORKERS }, (_, w) =>
       startTsx('test/support/ledger-worker.ts', {
         LEDGER_WORKER_DB: JSON.stringify(config),
@@ -64,14 +93,30 @@ describe.each(engines())('the ledger under concurrent writers on %s', (engine: E
         LEDGER_WORKER_OPS: String(OPS),
         LEDGER_WORKER_LANES: String(lanes),
         LEDGER_WORKER_SEED: String(SEED + w),
+        LEDGER_WORKER_GO: go,
+        LEDGER_WORKER_PAUSE: String(engine === 'sqlite' ? SQLITE_PAUSE_MS : 0),
       }),
     );
+    // Start together: wait until every worker is connected and warm (or one has died), then open
+    // the gate. It opens either way, so that a dead worker cannot leave the others waiting forever;
+    // its exit code is reported below.
+    let started = 0;
+    try {
+      await Promise.race([
+        Promise.all(children.map((c) => new Promise<void>((resolve) => c.onLine((l) => l === 'ready' && resolve())))),
+        ...children.map((c) => c.exited),
+      ]);
+    } finally {
+      started = Date.now();
+      writeFileSync(go, '');
+    }
     const exits = await Promise.all(children.map((c) => c.exited));
+    raceMs = Date.now() - started;
     reports = children.map((c, w) => {
       const exit = exits[w];
       if (exit?.code !== 0) throw new Error(`worker ${w} (seed ${SEED + w}) exited ${exit?.code ?? exit?.signal}:\n${c.stderr()}`);
       const last = c.lines.at(-1);
-      if (!last) throw new Error(`worker ${w} printed no report:\n${c.stderr()}`);
+      if (!last || last === 'ready') throw new Error(`worker ${w} printed no report:\n${c.stderr()}`);
       return JSON.parse(last) as WorkerReport;
     });
     database = await openDatabase(config);
@@ -80,6 +125,7 @@ describe.each(engines())('the ledger under concurrent writers on %s', (engine: E
   afterAll(async () => {
     await database?.close();
     await drop?.();
+    if (goDir) rmSync(goDir, { recursive: true, force: true });
   });
 
   /** Every acknowledged transfer once, by id; a replay must agree with the original. */
@@ -103,9 +149,10 @@ describe.each(engines())('the ledger under concurrent writers on %s', (engine: E
     for (const r of reports) for (const [e, n] of Object.entries(r.refused)) refused[e] = (refused[e] ?? 0) + n;
     console.info(
       `${engine}: ${reports.reduce((n, r) => n + r.batches, 0)} batches, ${reports.reduce((n, r) => n + r.acked.length, 0)} acknowledged, ` +
-        `retries ${reports.reduce((n, r) => n + r.retriesSeen, 0)}, refused ${JSON.stringify(refused)}`,
+        `retries ${reports.reduce((n, r) => n + r.retriesSeen, 0)}, refused ${JSON.stringify(refused)}, ${raceMs} ms after the gate`,
     );
     expect(reports.flatMap((r) => r.unexpected)).toEqual([]);
+    expect(reports).toHaveLength(WORKERS);
     expect(reports.every((r) => r.batches >= OPS)).toBe(true);
     const created = reports.flatMap((r) => r.acked).filter((a) => a.status === 'created');
     expect(created.length).toBeGreaterThan(0);
@@ -116,11 +163,26 @@ describe.each(engines())('the ledger under concurrent writers on %s', (engine: E
     }
   });
 
+  it.skipIf(WORKERS < 2)('really ran the workers at the same time: their transfers interleave in the ledger', async () => {
+    const rows = await database.db.selectFrom('transfers').select('id').where('id', '!=', 'funding').orderBy('seq').execute();
+    const owners = rows.map((r) => r.id.slice(0, r.id.indexOf('-')));
+    expect(new Set(owners)).toEqual(new Set(reports.map((r) => r.name)));
+    // How often the writer changes from one transfer to the next, in ledger order (measurements
+    // and the reason for MIN_SWITCH_SHARE at the top). Without the start gate this was about
+    // WORKERS - 1: each worker was done before the next had started.
+    let switches = 0;
+    for (let i = 1; i < owners.length; i++) if (owners[i] !== owners[i - 1]) switches++;
+    const share = switches / Math.max(1, owners.length - 1);
+    console.info(`${engine}: ${owners.length} transfers, ${switches} writer switches (${(share * 100).toFixed(1)}%)`);
+    expect(share).toBeGreaterThanOrEqual(MIN_SWITCH_SHARE);
+  });
+
   it('keeps every invariant: balanced ledgers, counters equal to the log, no account over its limit', async () => {
     const v = await verifyLedger(database.db);
     expect(v.accounts.mismatches).toEqual([]);
     expect(v.limits.overdrawn).toEqual([]);
     expect(v.pendingTransfers.inconsistent).toEqual([]);
+    expect(v.ledgers.length).toBeGreaterThan(0);
     expect(v.ledgers.every((l) => l.balanced)).toBe(true);
     expect(v.ok).toBe(true);
   });
@@ -226,6 +288,8 @@ describe.each(engines())('the ledger under concurrent writers on %s', (engine: E
       ),
     );
     // Same id, other fields: refused, and nothing changes.
+    expect(acked.length).toBeGreaterThan(0);
+    expect(results).toHaveLength(acked.length);
     expect(results.every((r) => 'error' in r && r.error === 'exists_with_different_fields')).toBe(true);
     expect((await verifyLedger(database.db)).ok).toBe(true);
   });

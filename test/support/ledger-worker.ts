@@ -1,9 +1,11 @@
 /**
  * A child process for test/ledger/concurrency.test.ts: hammers one funded account (with
  * `debitsMustNotExceedCredits`) with single, pending, post, void and linked transfers, refunds
- * paid back into it, and replays of its own earlier ids, each batch in its own transaction. At
- * the end it prints one JSON line (see WorkerReport) with every transfer it got an acknowledged
- * `created`/`exists` result for.
+ * paid back into it, and replays of its own earlier ids, each batch in its own transaction.
+ *
+ * It prints `ready` once it is connected and warmed up, waits for the go file to appear (so all
+ * workers start together and really overlap), and at the end prints one JSON line (see
+ * WorkerReport) with every transfer it got an acknowledged `created`/`exists` result for.
  *
  * Run: node --import tsx test/support/ledger-worker.ts
  * Environment:
@@ -14,10 +16,13 @@
  *   LEDGER_WORKER_OPS    how many operations (batches) to run, over all lanes
  *   LEDGER_WORKER_LANES  concurrent async loops in this process (each its own transaction)
  *   LEDGER_WORKER_SEED   the random seed
+ *   LEDGER_WORKER_GO     a file path: start when it exists
+ *   LEDGER_WORKER_PAUSE  at most this many milliseconds (random) to wait after each batch; 0 for none
  */
+import { existsSync } from 'node:fs';
 import type { DatabaseConfig } from '../../src/config.ts';
 import { type Database, inTransaction, openDatabase } from '../../src/db/database.ts';
-import { type CreateTransferResult, createTransfers } from '../../src/ledger/ledger.ts';
+import { type CreateTransferResult, createTransfers, getAccount } from '../../src/ledger/ledger.ts';
 import type { TransferInput } from '../../src/ledger/types.ts';
 import { random } from './child.ts';
 
@@ -49,6 +54,8 @@ function env(name: string): string {
   return v;
 }
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 interface Op {
   inputs: TransferInput[];
   kinds: AckedTransfer['kind'][];
@@ -64,6 +71,8 @@ async function main(): Promise<void> {
   const ops = Number(env('LEDGER_WORKER_OPS'));
   const lanes = Number(process.env.LEDGER_WORKER_LANES ?? '1');
   const rnd = random(Number(env('LEDGER_WORKER_SEED')));
+  const go = env('LEDGER_WORKER_GO');
+  const pause = Number(process.env.LEDGER_WORKER_PAUSE ?? '0');
   const pick = <T>(xs: T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
   const amount = () => BigInt(1 + Math.floor(rnd() * 60));
 
@@ -194,9 +203,16 @@ async function main(): Promise<void> {
     while (started < ops) {
       started++;
       await runOp(nextOp());
+      // Not from `rnd`: the operations a seed gives must not depend on the pause.
+      if (pause > 0) await sleep(Math.random() * pause);
     }
   }
   try {
+    // Warm up (module loading, first connection, a transaction on every lane's connection)
+    // before the start line, so that no worker is done before the last one has begun.
+    await Promise.all(Array.from({ length: lanes }, () => inTransaction(database.db, (trx) => getAccount(trx, fund))));
+    process.stdout.write('ready\n');
+    while (!existsSync(go)) await sleep(2);
     await Promise.all(Array.from({ length: lanes }, lane));
     // Leave nothing reserved forever: resolve what is still open, half posted, half voided.
     while (open.length > 0) {
