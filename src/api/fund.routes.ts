@@ -58,6 +58,16 @@ const FundSchema = z
   })
   .openapi('FundPosition');
 
+const ContributionRunSchema = z
+  .object({
+    financialYear: z.string(),
+    posted: z.array(ContributionLine),
+    alreadyPosted: z.array(ContributionLine),
+    nothingDue: z.array(z.string()),
+    fund: FundSchema,
+  })
+  .openapi('ContributionRun');
+
 const FyParam = z.object({ fy: FinancialYearName });
 
 const departmentYearJson = (d: DepartmentYear) => ({
@@ -217,26 +227,8 @@ export function fundRoutes(deps: Deps) {
         idempotent: true,
         request: { params: FyParam },
         responses: {
-          200: jsonContent(
-            z.object({
-              financialYear: z.string(),
-              posted: z.array(ContributionLine),
-              alreadyPosted: z.array(ContributionLine),
-              nothingDue: z.array(z.string()),
-              fund: FundSchema,
-            }),
-            'Nothing new was posted',
-          ),
-          201: jsonContent(
-            z.object({
-              financialYear: z.string(),
-              posted: z.array(ContributionLine),
-              alreadyPosted: z.array(ContributionLine),
-              nothingDue: z.array(z.string()),
-              fund: FundSchema,
-            }),
-            'At least one contribution was posted',
-          ),
+          200: jsonContent(ContributionRunSchema, 'Nothing new was posted'),
+          201: jsonContent(ContributionRunSchema, 'At least one contribution was posted'),
           404: errorResponses[404],
           409: errorResponses[409],
           422: errorResponses[422],
