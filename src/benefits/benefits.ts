@@ -7,6 +7,7 @@ import type { Db, Tx } from '../db/database.ts';
 import { financialYearOf, parseFinancialYear } from '../fund/fund.ts';
 import { conflict, forbidden, invalid, notFound } from '../lib/errors.ts';
 import type { Pence } from '../lib/money.ts';
+import { departmentOfEach } from '../reference/reference.ts';
 import { getRound } from '../rounds/rounds.ts';
 import type { Principal } from '../users/users.ts';
 
@@ -125,14 +126,13 @@ function reportFromRow(r: {
 /** The register for one case: every line × year that has an appraised value, a forecast or a report. */
 export async function caseRegister(db: Db | Tx, c: Case, today: string): Promise<RegisterRow[]> {
   const round = await getRound(db, c.roundId);
-  const [params, deflators, forecasts, reports, departments] = await Promise.all([
+  const [params, deflators, forecasts, reports, departmentOf] = await Promise.all([
     getParameterSet(db, round.parameterSet.name, round.parameterSet.version),
     getDeflatorTable(db, round.deflatorEdition),
     db.selectFrom('benefit_forecasts').selectAll().where('case_id', '=', c.id).execute(),
     db.selectFrom('benefit_reports').selectAll().where('case_id', '=', c.id).orderBy('reported_at').orderBy('id').execute(),
-    db.selectFrom('organisations').select(['code', 'kind', 'department_code']).execute(),
+    departmentOfEach(db),
   ]);
-  const departmentOf = new Map(departments.map((o) => [o.code, o.kind === 'department' ? o.code : o.department_code]));
   const appraised = new Map<string, Pence>();
   for (const v of benefitSchedule(appraisalInputOf(c), params, deflators)) appraised.set(`${v.line}|${v.year}`, v.valuePence);
   const forecastOf = new Map(forecasts.map((f) => [`${Number(f.line_index)}|${f.year}`, f]));
@@ -307,9 +307,7 @@ export async function getBenefitReport(db: Db | Tx, id: string): Promise<Benefit
 /** Whether a benefit attributed to `beneficiaryCode` lands in department `code`'s budget (directly, or through a body answering to it). */
 async function attributedTo(db: Db | Tx, beneficiaryCode: string | null, code: string | null): Promise<boolean> {
   if (!beneficiaryCode || !code) return false;
-  if (beneficiaryCode === code) return true;
-  const org = await db.selectFrom('organisations').select('department_code').where('code', '=', beneficiaryCode).executeTakeFirst();
-  return org?.department_code === code;
+  return (await departmentOfEach(db)).get(beneficiaryCode) === code;
 }
 
 /** The beneficiary's department (the beneficiary itself, or the department a partner body answers to) or treasury. */

@@ -7,6 +7,7 @@ import { type Db, isPostgres, type Tx } from '../db/database.ts';
 import { parseFinancialYear } from '../fund/fund.ts';
 import { conflict, DomainError, type FieldError, forbidden, invalid, notFound, unprocessable } from '../lib/errors.ts';
 import type { Pence } from '../lib/money.ts';
+import { departmentOfEach } from '../reference/reference.ts';
 import { getRound, type Round, roundStatus } from '../rounds/rounds.ts';
 import { getUnitCosts } from '../unit-costs/unit-costs.ts';
 import type { Principal } from '../users/users.ts';
@@ -403,16 +404,8 @@ function documentOf(input: CaseInput, benefits: BenefitLine[]) {
 /** Who a case names as saving money: each beneficiary, and the department a partner body answers to. */
 async function saveBeneficiaries(trx: Tx, c: Case): Promise<void> {
   const named = [...new Set(c.benefits.flatMap((b) => (b.beneficiaryCode ? [b.beneficiaryCode] : [])))];
-  const parents =
-    named.length > 0
-      ? await trx
-          .selectFrom('organisations')
-          .select('department_code')
-          .where('code', 'in', named)
-          .where('department_code', 'is not', null)
-          .execute()
-      : [];
-  const all = [...new Set([...named, ...parents.map((r) => r.department_code as string)])].sort();
+  const departmentOf = await departmentOfEach(trx);
+  const all = [...new Set([...named, ...named.flatMap((code) => departmentOf.get(code) ?? [])])].sort();
   await trx.deleteFrom('case_beneficiaries').where('case_id', '=', c.id).execute();
   if (all.length > 0) {
     await trx

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Selectable } from 'kysely';
 import { z } from 'zod';
-import { type Db, inTransaction } from '../db/database.ts';
+import { type Db, inTransaction, type Tx } from '../db/database.ts';
 import type { OrganisationTable } from '../db/schema.ts';
 
 /**
@@ -193,6 +193,16 @@ export async function listPlaces(db: Db): Promise<Place[]> {
 export async function listThemes(db: Db): Promise<Theme[]> {
   const rows = await db.selectFrom('themes').selectAll().orderBy('code').execute();
   return rows.map((t) => ({ code: t.code, name: t.name, description: t.description }));
+}
+
+/**
+ * Which department's budget an organisation's savings land in: a department's own, the
+ * department a partner body answers to; null for councils and the rest. The one place this
+ * rule lives (case visibility, the benefits register and who may verify a benefit use it).
+ */
+export async function departmentOfEach(db: Db | Tx): Promise<Map<string, string | null>> {
+  const rows = await db.selectFrom('organisations').select(['code', 'kind', 'department_code']).execute();
+  return new Map(rows.map((o) => [o.code, o.kind === 'department' ? o.code : o.department_code]));
 }
 
 /** The fund's and the Exchequer's organisation codes (one each, checked when fixtures load). */
