@@ -1,4 +1,6 @@
 import { z } from '@hono/zod-openapi';
+import { MAX_LAG_YEARS, MAX_PERSISTENCE_YEARS } from '../appraisal/engine.ts';
+import { reappraiseCase } from '../appraisal/reappraisal.ts';
 import type { AppraisalResult } from '../appraisal/types.ts';
 import {
   type Case,
@@ -29,6 +31,15 @@ const LinePence = PenceInput.max(1_000_000_000_000, { error: says('must be at mo
 
 const Text = (max: number) => z.string().max(max, { error: says(`must be at most ${max} characters`) });
 
+/** Whole people or units per financial year (the year itself is checked against the base year with the case). */
+const CohortVolumes = z.record(
+  z.string(),
+  z
+    .int({ error: says('must be a whole number of people or units') })
+    .min(0, { error: says('must not be negative') })
+    .max(1_000_000_000, { error: says('must be at most 1,000,000,000') }),
+);
+
 const CostLineSchema = z.strictObject({
   year: FinancialYearName,
   kind: z.enum(['revenue', 'capital'], { error: says('must be revenue or capital') }),
@@ -43,7 +54,14 @@ const BenefitLineSchema = z.strictObject({
     .optional()
     .openapi({ description: 'Who saves. Required for fiscal lines (a Unit Cost Database pick defaults to its paying department).' }),
   type: z.enum(['fiscal', 'economic', 'social'], { error: says('must be fiscal, economic or social') }),
-  cashable: z.boolean({ error: says('must be true or false') }),
+  cashable: z
+    .boolean({ error: says('must be true or false') })
+    .optional()
+    .openapi({ description: 'Wholly cashable (true = 10,000 basis points) or not (false = 0). Give this or cashableBasisPoints.' }),
+  cashableBasisPoints: BasisPoints.optional().openapi({
+    description: 'The cashable share of a fiscal benefit, in basis points (the local CBA model’s partial cashability).',
+    example: 6_000,
+  }),
   unitCostCode: z
     .string()
     .max(20)
@@ -55,21 +73,33 @@ const BenefitLineSchema = z.strictObject({
     .regex(/^\d{4}[-/]\d{2}$/, { error: says('must be a financial year such as 2019-20') })
     .optional(),
   source: Text(500).min(1).optional(),
-  volumes: z
-    .record(
-      z.string(),
-      z
-        .int({ error: says('must be a whole number of people or units') })
-        .min(0, { error: says('must not be negative') })
-        .max(1_000_000_000, { error: says('must be at most 1,000,000,000') }),
-    )
-    .openapi({ description: 'Cohort engaged in each financial year.', example: { '2026-27': 120, '2027-28': 150 } }),
+  volumes: CohortVolumes.optional().openapi({
+    description: 'Cohort engaged in each financial year. Give this, or need with engagementBasisPoints.',
+    example: { '2026-27': 120, '2027-28': 150 },
+  }),
+  need: CohortVolumes.optional().openapi({
+    description: 'The eligible cohort in each financial year; the engaged cohort is need × engagement.',
+    example: { '2026-27': 400 },
+  }),
+  engagementBasisPoints: BasisPoints.optional().openapi({ description: 'The share of the need that takes part (only with need).' }),
   impactBasisPoints: BasisPoints,
   deadweightBasisPoints: BasisPoints,
+  displacementBasisPoints: BasisPoints.optional().openapi({
+    description: 'Green Book additionality: the share displaced from elsewhere. Not part of the 2014 local CBA model. Default 0.',
+  }),
+  lagYears: z
+    .int({ error: says('must be a whole number of years') })
+    .min(0, { error: says('must not be negative') })
+    .max(MAX_LAG_YEARS, { error: says(`must be at most ${MAX_LAG_YEARS}`) })
+    .optional()
+    .openapi({ description: 'Years from engagement to the first year of benefit. Default 0.' }),
+  dropOffBasisPoints: BasisPoints.optional().openapi({
+    description: 'Each year after the first year of benefit, the benefit falls by this share of the year before (compounding). Default 0.',
+  }),
   persistenceYears: z
     .int({ error: says('must be a whole number of years') })
     .min(1, { error: says('must be at least 1') })
-    .max(30),
+    .max(MAX_PERSISTENCE_YEARS, { error: says(`must be at most ${MAX_PERSISTENCE_YEARS}`) }),
   confidenceGrade: Grade,
 });
 
@@ -157,6 +187,21 @@ const AppraisalSchema = z
     years: z.array(z.unknown()),
     parameterSet: z.object({ name: z.string(), version: z.string(), provisional: z.boolean() }),
     warnings: z.array(z.string()),
+    sensitivity: z
+      .array(
+        z.object({
+          scenario: z.enum(['optimism-bias-removed', 'one-grade-worse', 'impact-20-percent-lower', 'lag-one-year-longer']),
+          label: z.string(),
+          fiscalNpvPence: Pence,
+          bcr: z.number().nullable(),
+          vfmBand: z.enum(['poor', 'low', 'medium', 'high', 'very-high']).nullable(),
+        }),
+      )
+      .optional()
+      .openapi({
+        description:
+          'Fiscal NPV, BCR and VfM band with optimism bias removed, every line one confidence grade worse, impact 20% lower (× 0.8), and every lag one year longer. Absent only from appraisals stored before it was added.',
+      }),
   })
   .passthrough()
   .openapi('Appraisal');
@@ -264,14 +309,41 @@ export function caseRoutes(deps: Deps) {
         tags: ['Cases'],
         summary: "The case's appraisal: PV costs and benefits, NPVs, ROI, BCR, payback, who benefits, VfM band, switching values",
         description:
-          'A draft is appraised afresh on every request; a submitted case returns the appraisal stored at submission, with the parameter set it used.',
+          'A draft is appraised afresh on every request; a submitted case returns the appraisal stored at submission, with the parameter set it used. ' +
+          'With `parameterSet=name@version` the case is recomputed under that parameter set (its round’s GDP deflator edition) and `reappraisal` gives the difference from the stored appraisal (a draft’s: from its appraisal under its round’s set); nothing is stored, and the stored appraisal never changes.',
         roles: ROLES,
-        request: { params: IdParam },
+        request: {
+          params: IdParam,
+          query: z.object({
+            parameterSet: z
+              .string()
+              .max(200)
+              .optional()
+              .openapi({ description: 'Recompute under this parameter set, as name@version.', example: 'local-partnerships-cba@2014.1' }),
+          }),
+        },
         responses: { 200: jsonContent(AppraisalSchema, 'The appraisal'), 404: errorResponses[404], 422: errorResponses[422] },
       }),
       async (c) => {
         const found = await getReadableCase(db, c.get('principal'), c.req.valid('param').id);
-        return c.json(appraisalJson(found.id, await caseAppraisal(db, found)), 200);
+        const ref = c.req.valid('query').parameterSet;
+        if (ref === undefined) return c.json(appraisalJson(found.id, await caseAppraisal(db, found)), 200);
+        const re = await reappraiseCase(db, found, ref);
+        return c.json(
+          {
+            ...appraisalJson(found.id, { result: re.result, stored: false, computedAt: null }),
+            reappraisal: toJson({
+              parameterSet: re.result.parameterSet,
+              comparedWith: {
+                parameterSet: re.comparedWith.result.parameterSet,
+                stored: re.comparedWith.stored,
+                computedAt: re.comparedWith.computedAt,
+              },
+              difference: re.difference,
+            }),
+          },
+          200,
+        );
       },
     )
     .openapi(

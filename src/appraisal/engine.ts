@@ -60,15 +60,22 @@ import type {
   DiscountBand,
   DiscountScheduleName,
   ParameterSet,
+  SensitivityCase,
   SwitchingValue,
   VfmBand,
 } from './types.ts';
 
 export { AppraisalDataError, parseDeflatorTable, parseParameterSet, parseParameterSets } from './parameters.ts';
 
-/** Lines may fall at most this many years after the base year. */
-export const MAX_YEAR_INDEX = 200;
-export const MAX_PERSISTENCE_YEARS = 100;
+/**
+ * The limits of a case, stated once here and used by the API's validation too: a cost line or a cohort may fall
+ * at most MAX_YEAR_INDEX years after the base year; a cohort yields for at most MAX_PERSISTENCE_YEARS years,
+ * beginning at most MAX_LAG_YEARS years after engagement. So no benefit falls more than 60 + 10 + 30 − 1 = 99
+ * years after the base year (100 with the sensitivity's extra year of lag).
+ */
+export const MAX_YEAR_INDEX = 60;
+export const MAX_PERSISTENCE_YEARS = 30;
+export const MAX_LAG_YEARS = 10;
 /** Decimal places of the per-year discount factor strings. */
 export const DISCOUNT_FACTOR_DECIMALS = 10;
 /** How many fiscal benefit lines (largest PV first) get a unit-value switching value. */
@@ -101,6 +108,56 @@ interface Discounting {
   PN: bigint[];
   /** windows[p][t] = N[t] + … + N[t+p−1]: what one unit engaged in year t for p years is worth (over D). */
   windows: bigint[][];
+  /** The same with drop-off, keyed by p × 10,001 + keep (see dropWindow). */
+  dropWindows: Map<number, bigint[]>;
+}
+
+/** a^k × 10,000^(p−1−k) for k = 0 … p−1: a cohort's benefit in its k-th year of benefit, over 10,000^(p−1). */
+const dropCoefficients = new Map<number, bigint[]>();
+function dropCoefficient(p: number, keep: number): bigint[] {
+  const key = p * 10_001 + keep;
+  let c = dropCoefficients.get(key);
+  if (!c) {
+    c = [];
+    const a = BigInt(keep);
+    let ak = 1n;
+    for (let k = 0; k < p; k++) {
+      c.push(ak * 10_000n ** BigInt(p - 1 - k));
+      ak *= a;
+    }
+    if (dropCoefficients.size > 4096) dropCoefficients.clear();
+    dropCoefficients.set(key, c);
+  }
+  return c;
+}
+
+/**
+ * dropWindow(d, p, keep)[t] = Σ_{k<p} keep^k × 10^(4(p−1−k)) × N[t+k]: what one unit engaged for p years of
+ * benefit starting in year t is worth, each year keeping keep/10,000 of the year before (over 10^(4(p−1)) × D).
+ * Built from the end in one pass: W[t] = 10^(4(p−1)) N[t] + keep × (W[t+1] − keep^(p−1) N[t+p]) / 10^4, an exact division.
+ */
+function dropWindow(d: Discounting, p: number, keep: number): bigint[] {
+  const key = p * 10_001 + keep;
+  let w = d.dropWindows.get(key);
+  if (w) return w;
+  const c = dropCoefficient(p, keep);
+  const len = d.N.length - p + 1;
+  w = new Array<bigint>(Math.max(0, len));
+  if (len > 0) {
+    const a = BigInt(keep);
+    const top = c[0]!;
+    const last = c[p - 1]!; // keep^(p−1)
+    let acc = 0n;
+    for (let k = 0; k < p; k++) acc += c[k]! * d.N[len - 1 + k]!;
+    w[len - 1] = acc;
+    for (let t = len - 2; t >= 0; t--) {
+      acc = top * d.N[t]! + (a * (acc - last * d.N[t + p]!)) / 10_000n;
+      w[t] = acc;
+    }
+  }
+  if (d.dropWindows.size > 256) d.dropWindows.clear();
+  d.dropWindows.set(key, w);
+  return w;
 }
 
 function window(d: Discounting, p: number): bigint[] {
@@ -126,7 +183,7 @@ interface CompiledParameters {
   schedules: Map<string, CompiledSchedule>;
   /** Indexed by grade: 10,000 + cost uplift bp, and 10,000 − benefit haircut bp. */
   costFactor: (bigint | undefined)[];
-  benefitKeep: (number | undefined)[];
+  benefitKeep: (bigint | undefined)[];
   vfm: { band: VfmBand; min: [bigint, bigint] | null; max: [bigint, bigint] | null; minInclusive: boolean; maxInclusive: boolean }[];
 }
 
@@ -161,10 +218,10 @@ function compileParameters(params: ParameterSet): CompiledParameters {
     throw new AppraisalDataError(`Invalid appraisal parameter set: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues);
   }
   const costFactor: (bigint | undefined)[] = [];
-  const benefitKeep: (number | undefined)[] = [];
+  const benefitKeep: (bigint | undefined)[] = [];
   for (const g of params.confidenceGrades) {
     costFactor[g.grade] = BigInt(10_000 + g.costUpliftBasisPoints);
-    benefitKeep[g.grade] = 10_000 - g.benefitHaircutBasisPoints;
+    benefitKeep[g.grade] = BigInt(10_000 - g.benefitHaircutBasisPoints);
   }
   const compiled: CompiledParameters = {
     schedules: new Map(Object.entries(params.discountSchedules).map(([name, bands]) => [name, compileSchedule(bands)])),
@@ -213,7 +270,7 @@ function discounting(schedule: CompiledSchedule, T: number): Discounting {
   for (let t = schedule.dfStrings.length; t <= T; t++) {
     schedule.dfStrings.push(toDecimalString(Q[t] as bigint, P[t] as bigint, DISCOUNT_FACTOR_DECIMALS));
   }
-  const result: Discounting = { N, D, PN, windows: [] };
+  const result: Discounting = { N, D, PN, windows: [], dropWindows: new Map() };
   schedule.byHorizon.set(T, result);
   return result;
 }
@@ -257,16 +314,24 @@ function isBasisPoints(v: unknown, max: number): v is number {
   return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= max;
 }
 
+const BP_DETAIL = 'must be a whole number of basis points from 0 to 10,000';
+
 interface PreparedBenefit {
   index: number;
   line: BenefitLine;
   priceYear: string;
-  /** Cohort start years and volumes (numerators over 10^volumeScale). */
+  /** Cohort engagement years and volumes (numerators over 10^volumeScale; need × engagement carries 4 of them). */
   cohortT: number[];
   cohortV: bigint[];
   volumeScale: number;
-  /** impact × (10^4 − deadweight) × (10^4 − haircut), exact integer ≤ 10^12. */
-  factor: number;
+  persistence: number;
+  lag: number;
+  /** 10,000 − drop-off: the share of each year's benefit kept the next year (10,000 when there is no drop-off). */
+  dropKeep: number;
+  cashableBp: bigint;
+  /** impact × (10^4 − deadweight) × (10^4 − displacement): exact, over 10^12. */
+  pre: bigint;
+  grade: number;
 }
 
 /** JSON Pointer (RFC 6901) for a field of line `i` of `list`; built only when reporting an error. */
@@ -306,29 +371,97 @@ function asStated(b: PreparedBenefit, baseYear: string): string {
 }
 
 /** A content key for benefit lines, used only to break exact ties in PV deterministically. */
-function lineKey(line: BenefitLine): string {
-  const volumes = Object.entries(line.volumes).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+function lineKey(b: PreparedBenefit): string {
+  const line = b.line;
+  const sorted = (m: Record<string, number> | undefined) => Object.entries(m ?? {}).sort(([a], [c]) => (a < c ? -1 : a > c ? 1 : 0));
   return JSON.stringify([
     line.outcome,
     line.beneficiaryCode,
     line.type,
-    line.cashable,
+    b.cashableBp.toString(),
     line.unitValuePence.toString(),
     line.priceYear.replace('/', '-'),
-    volumes,
+    sorted(line.volumes),
+    sorted(line.need),
+    line.engagementBasisPoints ?? null,
     line.impactBasisPoints,
     line.deadweightBasisPoints,
+    line.displacementBasisPoints ?? 0,
+    b.lag,
+    b.dropKeep,
     line.persistenceYears,
     line.confidenceGrade,
   ]);
 }
 
-/** Smallest number of decimals (≥ 2) at which rounding a value moves NPV by ≤ 1/1000 penny, given |dNPV/dvalue| = sNum/sDen. */
+/** Number of decimal digits of a positive bigint. */
+function digits(n: bigint): number {
+  return n.toString().length;
+}
+
+/**
+ * Smallest number of decimals (≥ 2) at which rounding a value moves NPV by ≤ 1/1000 penny, given
+ * |dNPV/dvalue| = sNum/sDen, plus one spare digit: the smallest e with 10^e × sDen ≥ 500 × sNum, then e + 1.
+ * Exact integer arithmetic: sNum and sDen can be far larger than any JavaScript number.
+ */
 function decimalsFor(sNum: bigint, sDen: bigint): number {
-  // Need 10^d ≥ 500 × sNum / sDen. The float estimate is within a relative 1e-15 of the truth and only
-  // picks how many digits to print, so one spare digit makes the bound certain without a bigint division.
-  const need = (500 * Number(sNum)) / Number(sDen);
-  return Math.max(2, Math.ceil(Math.log10(need)) + 1);
+  const x = 500n * sNum;
+  if (x <= sDen) return 2;
+  let e = Math.max(0, digits(x) - digits(sDen));
+  while (pow10(e) * sDen < x) e++;
+  while (e > 0 && pow10(e - 1) * sDen >= x) e--;
+  return Math.max(2, e + 1);
+}
+
+/**
+ * The choices a benefit line makes between its fields, the same for the engine and for a case's validation:
+ * its cohort as `volumes` or as `need` with `engagementBasisPoints`; its cashability as `cashable` (true is
+ * 10,000 basis points, false 0) or `cashableBasisPoints` (only a fiscal line has a cashable share).
+ */
+export function lineChoiceErrors(
+  line: Pick<BenefitLine, 'type' | 'cashable' | 'cashableBasisPoints' | 'volumes' | 'need' | 'engagementBasisPoints'>,
+  i: number,
+): FieldError[] {
+  const errors: FieldError[] = [];
+  if (line.need !== undefined && line.volumes !== undefined) {
+    errors.push({ pointer: ptr('benefits', i, 'need'), detail: 'give volumes, or need with engagementBasisPoints, not both' });
+  } else if (line.need !== undefined) {
+    if (line.engagementBasisPoints === undefined)
+      errors.push({ pointer: ptr('benefits', i, 'engagementBasisPoints'), detail: 'is required with need' });
+  } else if (line.volumes === undefined) {
+    errors.push({ pointer: ptr('benefits', i, 'volumes'), detail: 'is required (or give need with engagementBasisPoints)' });
+  } else if (line.engagementBasisPoints !== undefined) {
+    errors.push({ pointer: ptr('benefits', i, 'engagementBasisPoints'), detail: 'applies to need only; volumes are already engaged' });
+  }
+  if (line.cashableBasisPoints === undefined) {
+    if (typeof line.cashable !== 'boolean') errors.push({ pointer: ptr('benefits', i, 'cashable'), detail: 'must be true or false' });
+  } else {
+    if (line.cashable !== undefined && line.cashableBasisPoints !== (line.cashable ? 10_000 : 0)) {
+      errors.push({
+        pointer: ptr('benefits', i, 'cashable'),
+        detail: 'give cashable or cashableBasisPoints, not both (cashable true is 10,000 basis points, false is 0)',
+      });
+    }
+    if (line.type !== 'fiscal' && line.cashableBasisPoints !== 0)
+      errors.push({ pointer: ptr('benefits', i, 'cashableBasisPoints'), detail: 'only a fiscal benefit has a cashable share' });
+  }
+  return errors;
+}
+
+/** A whole number of basis points, the default when absent; else an error at the field's pointer. */
+function optionalBasisPoints(
+  value: unknown,
+  fallback: number,
+  max: number,
+  errors: FieldError[],
+  i: number,
+  field: string,
+  detail = BP_DETAIL,
+): number {
+  if (value === undefined) return fallback;
+  if (isBasisPoints(value, max)) return value;
+  errors.push({ pointer: ptr('benefits', i, field), detail });
+  return fallback;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -339,8 +472,11 @@ interface PreparedCase {
   baseStart: number;
   baseYear: string;
   schedule: CompiledSchedule;
+  /** Last year index with a cost or a benefit. */
   horizon: number;
   costT: number[];
+  costAmount: bigint[];
+  costGrade: number[];
   /** amount × (10^4 + uplift), over 10^4. */
   costUplifted: bigint[];
   costTotal: bigint;
@@ -369,6 +505,8 @@ function prepareCase(input: AppraisalInput, params: ParameterSet, deflators: Def
   const costs = Array.isArray(input.costs) ? input.costs : [];
   if (!Array.isArray(input.costs)) errors.push({ pointer: '/costs', detail: 'must be a list of cost lines' });
   const costT: number[] = [];
+  const costAmount: bigint[] = [];
+  const costGrade: number[] = [];
   const costUplifted: bigint[] = [];
   let costTotal = 0n;
   for (let i = 0; i < costs.length; i++) {
@@ -384,6 +522,8 @@ function prepareCase(input: AppraisalInput, params: ParameterSet, deflators: Def
     }
     if (t < 0 || factor === undefined) continue;
     costT.push(t);
+    costAmount.push(amount);
+    costGrade.push(line.confidenceGrade);
     costUplifted.push(amount * factor);
     costTotal += amount;
     if (t > horizon) horizon = t;
@@ -404,22 +544,31 @@ function prepareCase(input: AppraisalInput, params: ParameterSet, deflators: Def
     } else if (typeof line.beneficiaryCode !== 'string' || line.beneficiaryCode === '') {
       errors.push({ pointer: ptr('benefits', i, 'beneficiaryCode'), detail: 'must be an organisation code or null' });
     }
-    if (typeof line.cashable !== 'boolean') errors.push({ pointer: ptr('benefits', i, 'cashable'), detail: 'must be true or false' });
+    errors.push(...lineChoiceErrors(line, i));
+    let cashableBp = line.cashable ? 10_000 : 0;
+    if (line.cashableBasisPoints !== undefined)
+      cashableBp = optionalBasisPoints(line.cashableBasisPoints, 0, 10_000, errors, i, 'cashableBasisPoints');
     if (typeof line.unitValuePence !== 'bigint' || line.unitValuePence < 0n) {
       errors.push({ pointer: ptr('benefits', i, 'unitValuePence'), detail: 'must be a whole, non-negative number of pence' });
     }
     const priceStart = typeof line.priceYear === 'string' ? financialYearStart(line.priceYear, true) : null;
     if (priceStart === null)
       errors.push({ pointer: ptr('benefits', i, 'priceYear'), detail: 'must be a financial year such as "2013-14" or "2013/14"' });
-    if (!isBasisPoints(line.impactBasisPoints, 10_000)) {
-      errors.push({ pointer: ptr('benefits', i, 'impactBasisPoints'), detail: 'must be a whole number of basis points from 0 to 10,000' });
-    }
-    if (!isBasisPoints(line.deadweightBasisPoints, 10_000)) {
-      errors.push({
-        pointer: ptr('benefits', i, 'deadweightBasisPoints'),
-        detail: 'must be a whole number of basis points from 0 to 10,000',
-      });
-    }
+    if (!isBasisPoints(line.impactBasisPoints, 10_000))
+      errors.push({ pointer: ptr('benefits', i, 'impactBasisPoints'), detail: BP_DETAIL });
+    if (!isBasisPoints(line.deadweightBasisPoints, 10_000))
+      errors.push({ pointer: ptr('benefits', i, 'deadweightBasisPoints'), detail: BP_DETAIL });
+    const displacement = optionalBasisPoints(line.displacementBasisPoints, 0, 10_000, errors, i, 'displacementBasisPoints');
+    const dropOff = optionalBasisPoints(line.dropOffBasisPoints, 0, 10_000, errors, i, 'dropOffBasisPoints');
+    const lag = optionalBasisPoints(
+      line.lagYears,
+      0,
+      MAX_LAG_YEARS,
+      errors,
+      i,
+      'lagYears',
+      `must be a whole number of years from 0 to ${MAX_LAG_YEARS}`,
+    );
     const p = line.persistenceYears;
     if (!(Number.isInteger(p) && p >= 1 && p <= MAX_PERSISTENCE_YEARS)) {
       errors.push({
@@ -430,19 +579,24 @@ function prepareCase(input: AppraisalInput, params: ParameterSet, deflators: Def
     const keep = cp.benefitKeep[line.confidenceGrade];
     if (keep === undefined)
       errors.push({ pointer: ptr('benefits', i, 'confidenceGrade'), detail: 'must be a confidence grade from 1 to 6' });
+    // The cohort: `volumes`, or `need` × `engagementBasisPoints` (which of them is checked by lineChoiceErrors).
+    const hasNeed = line.need !== undefined && line.volumes === undefined;
+    const field = hasNeed ? 'need' : 'volumes';
+    const cohorts = hasNeed ? line.need : line.volumes;
+    const engagement = hasNeed ? optionalBasisPoints(line.engagementBasisPoints, 0, 10_000, errors, i, 'engagementBasisPoints') : 10_000;
     const cohortT: number[] = [];
     // Volumes as exact decimals num / 10^scale (whole numbers, the usual case, have scale 0).
     const cohortNum: bigint[] = [];
     const cohortScale: number[] = [];
     let volumeScale = 0;
-    if (typeof line.volumes !== 'object' || line.volumes === null) {
-      errors.push({ pointer: ptr('benefits', i, 'volumes'), detail: 'must map financial years to volumes' });
+    if (typeof cohorts !== 'object' || cohorts === null) {
+      if (cohorts !== undefined) errors.push({ pointer: ptr('benefits', i, field), detail: 'must map financial years to volumes' });
     } else {
-      for (const year of Object.keys(line.volumes)) {
-        const t = yearIndex(year, baseStart, baseYear, errors, 'benefits', i, 'volumes', year);
-        const v = line.volumes[year];
+      for (const year of Object.keys(cohorts)) {
+        const t = yearIndex(year, baseStart, baseYear, errors, 'benefits', i, field, year);
+        const v = cohorts[year];
         if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
-          errors.push({ pointer: ptr('benefits', i, 'volumes', year), detail: 'must be a finite, non-negative number' });
+          errors.push({ pointer: ptr('benefits', i, field, year), detail: 'must be a finite, non-negative number' });
           continue;
         }
         if (t < 0) continue;
@@ -459,8 +613,13 @@ function prepareCase(input: AppraisalInput, params: ParameterSet, deflators: Def
       }
     }
     if (errors.length !== before) continue;
-    const cohortV = volumeScale === 0 ? cohortNum : cohortNum.map((n, c) => n * pow10(volumeScale - cohortScale[c]!));
-    for (const t of cohortT) if (t + p - 1 > horizon) horizon = t + p - 1;
+    let cohortV = volumeScale === 0 ? cohortNum : cohortNum.map((n, c) => n * pow10(volumeScale - cohortScale[c]!));
+    if (hasNeed) {
+      const e = BigInt(engagement);
+      cohortV = cohortV.map((n) => n * e);
+      volumeScale += 4;
+    }
+    for (const t of cohortT) if (t + lag + p - 1 > horizon) horizon = t + lag + p - 1;
     prepared.push({
       index: i,
       line,
@@ -468,12 +627,25 @@ function prepareCase(input: AppraisalInput, params: ParameterSet, deflators: Def
       cohortT,
       cohortV,
       volumeScale,
-      factor: line.impactBasisPoints * (10_000 - line.deadweightBasisPoints) * keep!,
+      persistence: p,
+      lag,
+      dropKeep: 10_000 - dropOff,
+      cashableBp: BigInt(cashableBp),
+      pre: BigInt(line.impactBasisPoints * (10_000 - line.deadweightBasisPoints)) * BigInt(10_000 - displacement),
+      grade: line.confidenceGrade,
     });
   }
   if (errors.length > 0) throw new AppraisalInputError(errors);
 
   const warnings = new Set<string>();
+  for (const b of prepared) {
+    const displacement = b.line.displacementBasisPoints ?? 0;
+    if (displacement > 0) {
+      warnings.add(
+        `${lineName(b.line)}: ${displacement / 100}% displacement applied (Green Book additionality; not part of the 2014 local CBA model).`,
+      );
+    }
+  }
 
   // Rebasing: unit value × deflator[base] / deflator[priceYear], or as stated with a warning.
   const table = deflators === null ? null : compileDeflators(deflators);
@@ -515,6 +687,8 @@ function prepareCase(input: AppraisalInput, params: ParameterSet, deflators: Def
     schedule: schedule!,
     horizon,
     costT,
+    costAmount,
+    costGrade,
     costUplifted,
     costTotal,
     prepared,
@@ -524,82 +698,175 @@ function prepareCase(input: AppraisalInput, params: ParameterSet, deflators: Def
   };
 }
 
+/** Per benefit line: the denominator beyond 10^16 × D: deflator × volume decimal scale × 10^(4(p−1)) for drop-off. */
+function lineDenominator(b: PreparedBenefit, rebaseDen: bigint): bigint {
+  const dropScale = b.dropKeep === 10_000 ? 0 : 4 * (b.persistence - 1);
+  return rebaseDen * pow10(b.volumeScale + dropScale);
+}
+
+/** Σ over cohorts of volume × the window value at (engagement year + lag): a line's discounted yield over its denominator × D. */
+function weightedYield(b: PreparedBenefit, disc: Discounting, lag: number): bigint {
+  const win = b.dropKeep === 10_000 ? window(disc, b.persistence) : dropWindow(disc, b.persistence, b.dropKeep);
+  let W = 0n;
+  for (let c = 0; c < b.cohortT.length; c++) {
+    const v = b.cohortV[c]!;
+    if (v !== 0n) W += v * win[b.cohortT[c]! + lag]!;
+  }
+  return W;
+}
+
+/** The VfM band containing the exact BCR numAll / numCosts (numCosts > 0). */
+function vfmBandOf(cp: CompiledParameters, numAll: bigint, numCosts: bigint): VfmBand | null {
+  if (numCosts <= 0n) return null;
+  for (const band of cp.vfm) {
+    if (band.min) {
+      const l = numAll * band.min[1];
+      const r = band.min[0] * numCosts;
+      if (band.minInclusive ? l < r : l <= r) continue;
+    }
+    if (band.max) {
+      const l = numAll * band.max[1];
+      const r = band.max[0] * numCosts;
+      if (band.maxInclusive ? l > r : l >= r) continue;
+    }
+    return band.band;
+  }
+  return null;
+}
+
 /**
  * Appraises one case. Deterministic and independent of the order of lines. Throws AppraisalInputError
  * (kind `invalid`, with JSON-pointer field errors) when the input cannot be appraised, and AppraisalDataError
  * when the parameter set or deflator table is malformed.
  */
 export function appraise(input: AppraisalInput, params: ParameterSet, deflators: DeflatorTable | null): AppraisalResult {
-  const { cp, baseStart, schedule, horizon, costT, costUplifted, costTotal, prepared, rebaseNum, rebaseDen, warnings } = prepareCase(
-    input,
-    params,
-    deflators,
-  );
+  const {
+    cp,
+    baseStart,
+    schedule,
+    horizon,
+    costT,
+    costAmount,
+    costGrade,
+    costUplifted,
+    costTotal,
+    prepared,
+    rebaseNum,
+    rebaseDen,
+    warnings,
+  } = prepareCase(input, params, deflators);
 
-  // Common denominator G = 10^12 × L × D, L = product of the distinct per-line denominators.
+  // Common denominator G = 10^16 × L × D, L = lcm of the per-line denominators. Discounting runs one year past
+  // the horizon, for the sensitivity with one more year of lag.
   const T = horizon;
-  const disc = discounting(schedule, T);
+  const disc = discounting(schedule, prepared.length > 0 ? T + 1 : T);
   const { N, D } = disc;
   const lineDen: bigint[] = [];
   const distinct = new Map<bigint, bigint>();
   let L = 1n;
   for (let j = 0; j < prepared.length; j++) {
-    const d = (rebaseDen[j] as bigint) * pow10(prepared[j]!.volumeScale);
+    const d = lineDenominator(prepared[j]!, rebaseDen[j]!);
     lineDen.push(d);
     if (!distinct.has(d)) {
       distinct.set(d, 0n);
-      L *= d;
+      if (L % d !== 0n) L = (L / gcd(L, d)) * d;
     }
   }
   for (const d of distinct.keys()) distinct.set(d, L / d);
-  const G = pow10(12) * L * D;
+  const G = pow10(16) * L * D;
 
-  // Costs by year, over G.
-  const costScale = pow10(8) * L;
+  // Costs by year, over 10^4 × D.
+  const costScale = pow10(12) * L;
   const costByYear: bigint[] = new Array(T + 1).fill(0n);
   for (let j = 0; j < costT.length; j++) {
     const t = costT[j]!;
     costByYear[t] = costByYear[t]! + costUplifted[j]!;
   }
 
-  // Benefits: each line's PV numerator (over G) = K × Σ_cohorts v × (N_c + … + N_{c+p−1}).
+  // Benefits: each line's PV numerator (over G) = K × Σ_cohorts v × window(t + lag).
   let numFiscal = 0n;
   let numEconomic = 0n;
   let numSocial = 0n;
+  // Sensitivity: W × Kpre (each line's PV before its grade's haircut) summed by grade, fiscal and all, at the
+  // line's lag and one year later; the scenarios multiply the sums by the grades' factors at the end.
+  const byGradeF: bigint[] = [0n, 0n, 0n, 0n, 0n, 0n, 0n];
+  const byGradeA: bigint[] = [0n, 0n, 0n, 0n, 0n, 0n, 0n];
+  const lagByGradeF: bigint[] = [0n, 0n, 0n, 0n, 0n, 0n, 0n];
+  const lagByGradeA: bigint[] = [0n, 0n, 0n, 0n, 0n, 0n, 0n];
   const fiscalDiff: bigint[] = new Array(T + 2).fill(0n);
-  const byOrg = new Map<string | null, { pv: bigint; cashable: bigint }>();
+  const fiscalDirect: bigint[] = new Array(T + 1).fill(0n);
+  const byOrg = new Map<string | null, { pv: bigint; whole: bigint; part: bigint }>();
   const fiscalLines: { b: PreparedBenefit; num: bigint }[] = [];
   for (let j = 0; j < prepared.length; j++) {
     const b = prepared[j]!;
     const line = b.line;
-    const p = line.persistenceYears;
-    const K = BigInt(b.factor) * line.unitValuePence * (rebaseNum[j] as bigint) * distinct.get(lineDen[j]!)!;
+    const p = b.persistence;
+    const lag = b.lag;
+    const g = b.grade;
+    const Kpre = b.pre * line.unitValuePence * rebaseNum[j]! * distinct.get(lineDen[j]!)!;
+    const keep = cp.benefitKeep[g]!;
     const fiscal = line.type === 'fiscal';
-    const win = window(disc, p);
-    let W = 0n;
-    for (let c = 0; c < b.cohortT.length; c++) {
-      const t = b.cohortT[c]!;
-      const v = b.cohortV[c]!;
-      if (v === 0n) continue;
-      W += v * win[t]!;
-      if (fiscal) {
-        const x = v * K;
-        fiscalDiff[t] = fiscalDiff[t]! + x;
-        fiscalDiff[t + p] = fiscalDiff[t + p]! - x;
+    const WK = weightedYield(b, disc, lag) * Kpre;
+    const W1K = weightedYield(b, disc, lag + 1) * Kpre;
+    if (fiscal) {
+      const K = Kpre * keep;
+      if (b.dropKeep === 10_000) {
+        for (let c = 0; c < b.cohortT.length; c++) {
+          const v = b.cohortV[c]!;
+          if (v === 0n) continue;
+          const t = b.cohortT[c]! + lag;
+          const x = v * K;
+          fiscalDiff[t] = fiscalDiff[t]! + x;
+          fiscalDiff[t + p] = fiscalDiff[t + p]! - x;
+        }
+      } else {
+        // Yield per year, Σ volume × keep^k × 10^(4(p−1−k)), then × K once per year.
+        const coef = dropCoefficient(p, b.dropKeep);
+        const yieldByYear = new Map<number, bigint>();
+        for (let c = 0; c < b.cohortT.length; c++) {
+          const v = b.cohortV[c]!;
+          if (v === 0n) continue;
+          const t = b.cohortT[c]! + lag;
+          for (let k = 0; k < p; k++) yieldByYear.set(t + k, (yieldByYear.get(t + k) ?? 0n) + v * coef[k]!);
+        }
+        for (const [s, y] of yieldByYear) fiscalDirect[s] = fiscalDirect[s]! + y * K;
       }
     }
-    const num = W * K;
+    const num = WK * keep;
+    byGradeA[g] = byGradeA[g]! + WK;
+    lagByGradeA[g] = lagByGradeA[g]! + W1K;
     if (fiscal) {
       numFiscal += num;
+      byGradeF[g] = byGradeF[g]! + WK;
+      lagByGradeF[g] = lagByGradeF[g]! + W1K;
       fiscalLines.push({ b, num });
     } else if (line.type === 'economic') numEconomic += num;
     else numSocial += num;
-    const org = byOrg.get(line.beneficiaryCode);
-    const cashable = line.cashable ? num : 0n;
-    if (org) {
-      org.pv += num;
-      org.cashable += cashable;
-    } else byOrg.set(line.beneficiaryCode, { pv: num, cashable });
+    let org = byOrg.get(line.beneficiaryCode);
+    if (!org) {
+      org = { pv: 0n, whole: 0n, part: 0n };
+      byOrg.set(line.beneficiaryCode, org);
+    }
+    org.pv += num;
+    if (b.cashableBp === 10_000n) org.whole += num;
+    else if (b.cashableBp !== 0n) org.part += num * b.cashableBp;
+  }
+  let obF = 0n;
+  let obA = 0n;
+  let worseF = 0n;
+  let worseA = 0n;
+  let lagF = 0n;
+  let lagA = 0n;
+  for (let g = 1; g <= 6; g++) {
+    if (byGradeA[g] === 0n && lagByGradeA[g] === 0n) continue;
+    const keep = cp.benefitKeep[g]!;
+    const worse = cp.benefitKeep[Math.min(g + 1, 6)]!;
+    obF += byGradeF[g]! * 10_000n;
+    obA += byGradeA[g]! * 10_000n;
+    worseF += byGradeF[g]! * worse;
+    worseA += byGradeA[g]! * worse;
+    lagF += lagByGradeF[g]! * keep;
+    lagA += lagByGradeA[g]! * keep;
   }
 
   // Per-year rows and payback (exact cumulative comparison). Costs stay over 10^4 × D (smaller numbers)
@@ -628,8 +895,9 @@ export function appraise(input: AppraisalInput, params: ParameterSet, deflators:
       cumCostsRounded = roundFloored(cumCostsF.q, cumCostsF.r, costDen);
     }
     let pvFiscal = 0n;
-    if (running !== 0n) {
-      const b = N[t]! * running;
+    const yearFiscal = running + fiscalDirect[t]!;
+    if (yearFiscal !== 0n) {
+      const b = N[t]! * yearFiscal;
       cumFiscal += b;
       const f = floorDiv(b, G);
       pvFiscal = roundFloored(f.q, f.r, G);
@@ -657,34 +925,24 @@ export function appraise(input: AppraisalInput, params: ParameterSet, deflators:
   }
   const numCosts = cumCosts * costScale;
   const numAll = numFiscal + numEconomic + numSocial;
+  const vfmBand = vfmBandOf(cp, numAll, numCosts);
 
-  // VfM band from the EXACT BCR.
-  let vfmBand: VfmBand | null = null;
-  if (numCosts > 0n) {
-    for (const band of cp.vfm) {
-      if (band.min) {
-        const l = numAll * band.min[1];
-        const r = band.min[0] * numCosts;
-        if (band.minInclusive ? l < r : l <= r) continue;
-      }
-      if (band.max) {
-        const l = numAll * band.max[1];
-        const r = band.max[0] * numCosts;
-        if (band.maxInclusive ? l > r : l >= r) continue;
-      }
-      vfmBand = band.band;
-      break;
-    }
-  }
-
-  // Who benefits: by organisation code (ordinal), null last.
+  // Who benefits: by organisation code (ordinal), null last; the cashable part is over G × 10^4.
+  const G4 = G * 10_000n;
   const whoBenefits = [...byOrg.entries()]
     .sort(([a], [b]) => (a === b ? 0 : a === null ? 1 : b === null ? -1 : a < b ? -1 : 1))
-    .map(([organisationCode, v]) => ({
-      organisationCode,
-      pvPence: roundHalfEven(v.pv, G),
-      cashablePvPence: v.cashable === v.pv ? roundHalfEven(v.pv, G) : v.cashable === 0n ? 0n : roundHalfEven(v.cashable, G),
-    }));
+    .map(([organisationCode, v]) => {
+      const pvPence = roundHalfEven(v.pv, G);
+      const cashablePvPence =
+        v.part === 0n
+          ? v.whole === v.pv
+            ? pvPence
+            : v.whole === 0n
+              ? 0n
+              : roundHalfEven(v.whole, G)
+          : roundHalfEven(v.whole * 10_000n + v.part, G4);
+      return { organisationCode, pvPence, cashablePvPence };
+    });
 
   // Switching values.
   const switchingValues: SwitchingValue[] = [];
@@ -704,8 +962,8 @@ export function appraise(input: AppraisalInput, params: ParameterSet, deflators:
     .filter((l) => l.num > 0n)
     .sort((x, y) => {
       if (x.num !== y.num) return x.num > y.num ? -1 : 1;
-      const kx = lineKey(x.b.line);
-      const ky = lineKey(y.b.line);
+      const kx = lineKey(x.b);
+      const ky = lineKey(y.b);
       return kx < ky ? -1 : kx > ky ? 1 : x.b.index - y.b.index;
     })
     .slice(0, SWITCHING_LINES);
@@ -722,6 +980,38 @@ export function appraise(input: AppraisalInput, params: ParameterSet, deflators:
       changeBasisPoints: possible ? Number(roundHalfEven((numCosts - numFiscal) * 10_000n, num)) : null,
     });
   }
+
+  // Sensitivity: costs without optimism bias and one grade worse (over 10^4 × D, then over G).
+  let obCosts = 0n;
+  let worseCosts = 0n;
+  for (let j = 0; j < costT.length; j++) {
+    const c = N[costT[j]!]! * costAmount[j]!;
+    obCosts += c * 10_000n;
+    worseCosts += c * cp.costFactor[Math.min(costGrade[j]! + 1, 6)]!;
+  }
+  obCosts *= costScale;
+  worseCosts *= costScale;
+  const scenario = (name: SensitivityCase['scenario'], label: string, f: bigint, a: bigint, c: bigint, den: bigint): SensitivityCase => ({
+    scenario: name,
+    label,
+    fiscalNpvPence: roundHalfEven(f - c, den),
+    bcr: c > 0n ? toNumber4dp(a, c) : null,
+    vfmBand: vfmBandOf(cp, a, c),
+  });
+  const sensitivity: SensitivityCase[] = [
+    scenario('optimism-bias-removed', 'Optimism bias removed (no cost uplift, no benefit haircut)', obF, obA, obCosts, G),
+    scenario('one-grade-worse', 'Every cost and benefit line one confidence grade worse (grade 6 stays 6)', worseF, worseA, worseCosts, G),
+    // Impact × 4/5: benefits scale by 4/5, so compare 4 × benefits with 5 × costs over 5G.
+    scenario(
+      'impact-20-percent-lower',
+      'Impact 20% lower on every benefit line (impact × 0.8)',
+      4n * numFiscal,
+      4n * numAll,
+      5n * numCosts,
+      5n * G,
+    ),
+    scenario('lag-one-year-longer', 'Every benefit line’s lag one year longer', lagF, lagA, numCosts, G),
+  ];
 
   const ordered: string[] = [];
   if (params.provisional) {
@@ -750,43 +1040,46 @@ export function appraise(input: AppraisalInput, params: ParameterSet, deflators:
     years,
     parameterSet: { name: params.name, version: params.version, provisional: params.provisional },
     warnings: ordered,
+    sensitivity,
   };
 }
 
 /**
  * The appraised value of each benefit line in each year it yields: undiscounted, at base-year prices, after
- * impact, deadweight, rebasing and the optimism-bias haircut: what the appraisal expects that year (the
- * benefits register's "appraised" column). Each value is rounded half-even to the penny on its own; `line` is
- * the index into `input.benefits`. Years run in order within each line; lines in input order. The same
- * validation and warnings rules as appraise() apply (warnings are not returned here).
+ * need × engagement, impact, deadweight, displacement, lag, drop-off, rebasing and the optimism-bias haircut:
+ * what the appraisal expects that year (the benefits register's "appraised" column). Each value is rounded
+ * half-even to the penny on its own; `line` is the index into `input.benefits`. Years run in order within
+ * each line; lines in input order. The same validation and warnings rules as appraise() apply (warnings are
+ * not returned here).
  */
 export function benefitSchedule(
   input: AppraisalInput,
   params: ParameterSet,
   deflators: DeflatorTable | null,
 ): { line: number; year: string; valuePence: bigint }[] {
-  const { baseStart, horizon, prepared, rebaseNum, rebaseDen } = prepareCase(input, params, deflators);
+  const { cp, baseStart, horizon, prepared, rebaseNum, rebaseDen } = prepareCase(input, params, deflators);
   const out: { line: number; year: string; valuePence: bigint }[] = [];
   for (let j = 0; j < prepared.length; j++) {
     const b = prepared[j]!;
-    const p = b.line.persistenceYears;
-    // Yield volume per year (numerators over 10^volumeScale) from each cohort's persistence window.
-    const diff: bigint[] = new Array(horizon + 2).fill(0n);
-    const active: boolean[] = new Array(horizon + 2).fill(false);
+    const p = b.persistence;
+    const coef = b.dropKeep === 10_000 ? null : dropCoefficient(p, b.dropKeep);
+    // Yield per year (numerators over 10^volumeScale, and 10^(4(p−1)) with drop-off) from each cohort's window.
+    const yieldByYear: bigint[] = new Array(horizon + 1).fill(0n);
+    const active: boolean[] = new Array(horizon + 1).fill(false);
     for (let c = 0; c < b.cohortT.length; c++) {
-      const t = b.cohortT[c]!;
+      const t = b.cohortT[c]! + b.lag;
       const v = b.cohortV[c]!;
       if (v === 0n) continue;
-      diff[t] = diff[t]! + v;
-      diff[t + p] = diff[t + p]! - v;
-      for (let s = t; s < t + p; s++) active[s] = true;
+      for (let k = 0; k < p; k++) {
+        yieldByYear[t + k] = yieldByYear[t + k]! + (coef ? v * coef[k]! : v);
+        active[t + k] = true;
+      }
     }
-    const num = BigInt(b.factor) * b.line.unitValuePence * rebaseNum[j]!;
-    const den = pow10(12 + b.volumeScale) * rebaseDen[j]!;
-    let volume = 0n;
+    const num = b.pre * cp.benefitKeep[b.grade]! * b.line.unitValuePence * rebaseNum[j]!;
+    const den = pow10(16) * lineDenominator(b, rebaseDen[j]!);
     for (let t = 0; t <= horizon; t++) {
-      volume += diff[t]!;
-      if (active[t]) out.push({ line: b.index, year: financialYearName(baseStart + t), valuePence: roundHalfEven(volume * num, den) });
+      if (active[t])
+        out.push({ line: b.index, year: financialYearName(baseStart + t), valuePence: roundHalfEven(yieldByYear[t]! * num, den) });
     }
   }
   return out;

@@ -70,15 +70,31 @@ export interface BenefitLine {
   /** Who saves: required for fiscal lines; may be null for economic and social lines (wider society). */
   beneficiaryCode: string | null;
   type: BenefitType;
-  cashable: boolean;
+  /** Wholly cashable (true, = 10,000 basis points) or not (false, = 0); or give `cashableBasisPoints`. */
+  cashable?: boolean;
+  /** The cashable share of a fiscal line, 0–10,000 basis points (the local CBA model's partial cashability). */
+  cashableBasisPoints?: number;
   /** Unit value in pence at `priceYear` prices (already resolved from the Unit Cost Database if picked from it). */
   unitValuePence: bigint;
   /** Financial year of the unit value's prices, "2013-14" (the UCD's "2013/14" is accepted too). */
   priceYear: string;
-  /** Cohort engaged in each financial year: a cohort engaged in year t yields in years t … t+persistenceYears−1. */
-  volumes: Record<string, number>;
+  /**
+   * Cohort engaged in each financial year: a cohort engaged in year t yields in years t + lagYears …
+   * t + lagYears + persistenceYears − 1. Give either `volumes`, or `need` with `engagementBasisPoints`.
+   */
+  volumes?: Record<string, number>;
+  /** The eligible cohort in each financial year; engaged volume = need × engagement. */
+  need?: Record<string, number>;
+  /** The share of the need that takes part, 0–10,000 basis points (only with `need`). */
+  engagementBasisPoints?: number;
   impactBasisPoints: number;
   deadweightBasisPoints: number;
+  /** Green Book additionality: the share of the benefit displaced from elsewhere (not part of the 2014 local model). Default 0. */
+  displacementBasisPoints?: number;
+  /** Years between engagement and the first year of benefit. Default 0. */
+  lagYears?: number;
+  /** Each year after the first year of benefit, a cohort's benefit falls by this share of the year before (compounding). Default 0. */
+  dropOffBasisPoints?: number;
   persistenceYears: number;
   confidenceGrade: ConfidenceGrade;
 }
@@ -100,6 +116,16 @@ export interface SwitchingValue {
   switchingValue: string | null;
   /** switchingValue / baseValue − 1, in basis points (rounded half-even); null with switchingValue. */
   changeBasisPoints: number | null;
+}
+
+/** Fiscal NPV and BCR recomputed with one assumption changed (every output rounded from its own exact value). */
+export interface SensitivityCase {
+  scenario: 'optimism-bias-removed' | 'one-grade-worse' | 'impact-20-percent-lower' | 'lag-one-year-longer';
+  label: string;
+  fiscalNpvPence: bigint;
+  /** Public-value BCR (4 dp); null when PV costs is zero. */
+  bcr: number | null;
+  vfmBand: VfmBand | null;
 }
 
 export interface AppraisalResult {
@@ -129,4 +155,6 @@ export interface AppraisalResult {
   }[];
   parameterSet: { name: string; version: string; provisional: boolean };
   warnings: string[];
+  /** Fiscal NPV and BCR under four changed assumptions, in this order: optimism bias removed, every line one grade worse, impact 20% lower, lag one year longer. */
+  sensitivity: SensitivityCase[];
 }

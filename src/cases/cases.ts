@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { AppraisalInputError, appraise } from '../appraisal/engine.ts';
+import { AppraisalInputError, appraise, lineChoiceErrors, MAX_YEAR_INDEX } from '../appraisal/engine.ts';
 import { getDeflatorTable, getParameterSet } from '../appraisal/library.ts';
 import type { AppraisalInput, AppraisalResult, BenefitType, ConfidenceGrade, DiscountScheduleName } from '../appraisal/types.ts';
 import { type Actor, appendAudit } from '../audit/audit.ts';
@@ -35,21 +35,34 @@ export interface BenefitLineInput {
   outcome: string;
   beneficiaryCode?: string | null;
   type: BenefitType;
-  cashable: boolean;
+  /** Wholly cashable or not; or give cashableBasisPoints (a fiscal line's cashable share). */
+  cashable?: boolean;
+  cashableBasisPoints?: number;
   unitCostCode?: string;
   unitValuePence?: Pence;
   priceYear?: string;
   source?: string;
-  volumes: Record<string, number>;
+  /** Engaged cohort by year; or `need` by year with `engagementBasisPoints`. */
+  volumes?: Record<string, number>;
+  need?: Record<string, number>;
+  engagementBasisPoints?: number;
   impactBasisPoints: number;
   deadweightBasisPoints: number;
+  displacementBasisPoints?: number;
+  lagYears?: number;
+  dropOffBasisPoints?: number;
   persistenceYears: number;
   confidenceGrade: ConfidenceGrade;
 }
 
-/** A benefit line as stored: its unit value resolved (from the Unit Cost Database if picked from it). */
-export interface BenefitLine extends Omit<BenefitLineInput, 'unitValuePence' | 'priceYear' | 'source' | 'beneficiaryCode'> {
+/**
+ * A benefit line as stored: its unit value resolved (from the Unit Cost Database if picked from it), and
+ * `cashable` always present: true only for a wholly cashable line (a partly cashable line keeps its share in
+ * `cashableBasisPoints` and counts as not cashable where a yes/no is needed, such as the benefits register).
+ */
+export interface BenefitLine extends Omit<BenefitLineInput, 'unitValuePence' | 'priceYear' | 'source' | 'beneficiaryCode' | 'cashable'> {
   beneficiaryCode: string | null;
+  cashable: boolean;
   unitCostCode?: string;
   unitValuePence: Pence;
   priceYear: string;
@@ -291,8 +304,8 @@ async function checkCase(trx: Tx, input: CaseInput, lead: string): Promise<Benef
   const checkYear = (year: string, pointer: string) => {
     if (!parseFinancialYear(year)) errors.push({ pointer, detail: 'must be a financial year as YYYY-YY, e.g. 2027-28' });
     else if (base && year < input.baseYear) errors.push({ pointer, detail: `is before the base year ${input.baseYear}` });
-    else if (base && Number(year.slice(0, 4)) - Number(input.baseYear.slice(0, 4)) > 60) {
-      errors.push({ pointer, detail: 'is more than 60 years after the base year' });
+    else if (base && Number(year.slice(0, 4)) - Number(input.baseYear.slice(0, 4)) > MAX_YEAR_INDEX) {
+      errors.push({ pointer, detail: `is more than ${MAX_YEAR_INDEX} years after the base year` });
     }
   };
 
@@ -313,11 +326,16 @@ async function checkCase(trx: Tx, input: CaseInput, lead: string): Promise<Benef
   const benefits: BenefitLine[] = [];
   input.benefits.forEach((line, i) => {
     const at = `/benefits/${i}`;
-    for (const [year, volume] of Object.entries(line.volumes)) {
-      checkYear(year, `${at}/volumes/${year}`);
+    const choices = lineChoiceErrors(line, i);
+    errors.push(...choices);
+    if (choices.length > 0) return;
+    const field = line.need !== undefined ? 'need' : 'volumes';
+    for (const [year, volume] of Object.entries(line.need ?? line.volumes ?? {})) {
+      checkYear(year, `${at}/${field}/${year}`);
       if (!Number.isSafeInteger(volume) || volume < 0)
-        errors.push({ pointer: `${at}/volumes/${year}`, detail: 'must be a whole number, 0 or more' });
+        errors.push({ pointer: `${at}/${field}/${year}`, detail: 'must be a whole number, 0 or more' });
     }
+    const cashable = line.cashableBasisPoints === undefined ? line.cashable === true : line.cashableBasisPoints === 10_000;
     const beneficiary = line.beneficiaryCode ?? null;
     if (beneficiary !== null && !orgs.has(beneficiary))
       errors.push({ pointer: `${at}/beneficiaryCode`, detail: `there is no organisation ${beneficiary}` });
@@ -355,6 +373,7 @@ async function checkCase(trx: Tx, input: CaseInput, lead: string): Promise<Benef
       }
       benefits.push({
         ...line,
+        cashable,
         beneficiaryCode: who,
         unitValuePence: uc.valuePence,
         priceYear: uc.priceYear.replace('/', '-'),
@@ -373,6 +392,7 @@ async function checkCase(trx: Tx, input: CaseInput, lead: string): Promise<Benef
     }
     benefits.push({
       ...line,
+      cashable,
       beneficiaryCode: beneficiary,
       unitValuePence: line.unitValuePence as Pence,
       priceYear: (line.priceYear as string).replace('/', '-'),
@@ -427,12 +447,16 @@ export function appraisalInputOf(c: Case): AppraisalInput {
       outcome: b.outcome,
       beneficiaryCode: b.beneficiaryCode,
       type: b.type,
-      cashable: b.cashable,
+      // A stored line always has `cashable`; its share, when given, is what counts.
+      ...(b.cashableBasisPoints === undefined ? { cashable: b.cashable } : { cashableBasisPoints: b.cashableBasisPoints }),
       unitValuePence: b.unitValuePence,
       priceYear: b.priceYear,
-      volumes: b.volumes,
+      ...(b.need === undefined ? { volumes: b.volumes } : { need: b.need, engagementBasisPoints: b.engagementBasisPoints }),
       impactBasisPoints: b.impactBasisPoints,
       deadweightBasisPoints: b.deadweightBasisPoints,
+      ...(b.displacementBasisPoints === undefined ? {} : { displacementBasisPoints: b.displacementBasisPoints }),
+      ...(b.lagYears === undefined ? {} : { lagYears: b.lagYears }),
+      ...(b.dropOffBasisPoints === undefined ? {} : { dropOffBasisPoints: b.dropOffBasisPoints }),
       persistenceYears: b.persistenceYears,
       confidenceGrade: b.confidenceGrade,
     })),
@@ -465,11 +489,18 @@ export async function appraiseCase(db: Db | Tx, c: Case): Promise<AppraisalResul
   }
 }
 
-/** Every amount in a result fits an exact JSON number. */
-function withinJson(value: unknown): boolean {
+/**
+ * Every figure in a result fits an exact JSON number: amounts and whole numbers are safe integers, and the
+ * 4-dp ratios (fiscalRoi, bcr) are below 2^53 / 10^4, so their digits are exact too.
+ */
+export function withinJson(value: unknown, key = ''): boolean {
   if (typeof value === 'bigint') return value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= -BigInt(Number.MAX_SAFE_INTEGER);
-  if (Array.isArray(value)) return value.every(withinJson);
-  if (value !== null && typeof value === 'object') return Object.values(value).every(withinJson);
+  if (typeof value === 'number') {
+    if (key === 'fiscalRoi' || key === 'bcr') return Number.isFinite(value) && Math.abs(value) <= Number.MAX_SAFE_INTEGER / 10_000;
+    return Number.isSafeInteger(value);
+  }
+  if (Array.isArray(value)) return value.every((v) => withinJson(v));
+  if (value !== null && typeof value === 'object') return Object.entries(value).every(([k, v]) => withinJson(v, k));
   return true;
 }
 
@@ -490,7 +521,7 @@ export function storeAppraisal(result: AppraisalResult): string {
   return JSON.stringify(result, (_k, v) => (typeof v === 'bigint' ? { $bigint: v.toString() } : v));
 }
 
-function reviveAppraisal(json: string): AppraisalResult {
+export function reviveAppraisal(json: string): AppraisalResult {
   return JSON.parse(json, (_k, v) => (v && typeof v === 'object' && typeof v.$bigint === 'string' ? BigInt(v.$bigint) : v));
 }
 
@@ -620,7 +651,7 @@ function storedDocument(c: Case): string {
   );
 }
 
-function caseFromRow(r: {
+export function caseFromRow(r: {
   id: string;
   reference: string;
   round_id: string;

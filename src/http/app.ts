@@ -5,6 +5,7 @@ import { caseRoutes } from '../api/cases.routes.ts';
 import { fundRoutes } from '../api/fund.routes.ts';
 import { ledgerRoutes } from '../api/ledger.routes.ts';
 import { panelRoutes } from '../api/panel.routes.ts';
+import { reappraisalRoutes } from '../api/reappraisal.routes.ts';
 import { referenceRoutes } from '../api/reference.routes.ts';
 import { releaseRoutes } from '../api/releases.routes.ts';
 import { roundRoutes } from '../api/rounds.routes.ts';
@@ -41,6 +42,7 @@ export function createApp(deps: Deps): OpenAPIHono<AppEnv> {
   api.route('/', panelRoutes(deps));
   api.route('/', releaseRoutes(deps));
   api.route('/', benefitRoutes(deps));
+  api.route('/', reappraisalRoutes(deps));
   app.route('/api/v1', api);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {

@@ -41,6 +41,7 @@ const POLICY: Record<string, readonly Role[]> = {
   'GET /api/v1/rounds': ALL,
   'GET /api/v1/rounds/{id}': ALL,
   'GET /api/v1/rounds/{id}/ranking': PTA,
+  'GET /api/v1/rounds/{id}/reappraisal': PTA,
   'GET /api/v1/unit-costs': ALL,
   'GET /api/v1/appraisal-parameter-sets': ALL,
   'POST /api/v1/cases': C,

@@ -65,7 +65,7 @@ describe('appraisal properties', () => {
           ...input,
           benefits: input.benefits.map((b) => ({
             ...b,
-            volumes: Object.fromEntries(Object.entries(b.volumes).map(([y, v]) => [y, v * k])),
+            volumes: Object.fromEntries(Object.entries(b.volumes!).map(([y, v]) => [y, v * k])),
           })),
         };
         const base = run(input).pvBenefitsPence;
@@ -90,7 +90,7 @@ describe('appraisal properties', () => {
         (input, pick, growUnit, du, dv) => {
           const i = pick % input.benefits.length;
           const line = input.benefits[i] as BenefitLine;
-          const [year, v] = Object.entries(line.volumes)[0] as [string, number];
+          const [year, v] = Object.entries(line.volumes!)[0] as [string, number];
           const grown: BenefitLine = growUnit
             ? { ...line, unitValuePence: line.unitValuePence + du }
             : { ...line, volumes: { ...line.volumes, [year]: v + dv } };

@@ -66,7 +66,10 @@ describe('appraisal input errors', () => {
 
   it('refuses a base year that is not a financial year, and lines too far ahead', () => {
     expect(errorOf({ baseYear: '2026/27' }).path).toBe('/baseYear');
-    expect(errorOf({ costs: [cost(1n, { year: '2227-28' })] }).errors[0]?.detail).toMatch(/more than 200 years/);
+    expect(errorOf({ costs: [cost(1n, { year: '2087-88' })] }).errors[0]?.detail).toMatch(/more than 60 years/);
+    expect(appraise({ baseYear: '2026-27', costs: [cost(1n, { year: '2086-87' })], benefits: [] }, params, deflators).years).toHaveLength(
+      61,
+    );
   });
 
   it('escapes "/" in pointers to volume keys (RFC 6901)', () => {
