@@ -249,3 +249,124 @@ describe("benefitSchedule (the register's appraised values)", () => {
     ]);
   });
 });
+
+describe('G11 need × engagement', () => {
+  it('takes the engaged cohort as need × engagement, exactly', () => {
+    const line = benefit(1_000n, { volumes: undefined, need: { '2026-27': 400 }, engagementBasisPoints: 2_500, impactBasisPoints: 5_000 });
+    expect(run({ benefits: [line] }).pvBenefitsPence.fiscal).toBe(50_000n);
+    // The same as stating the engaged volume of 100.
+    expect(run({ benefits: [benefit(1_000n, { volumes: { '2026-27': 100 }, impactBasisPoints: 5_000 })] }).pvBenefitsPence.fiscal).toBe(
+      50_000n,
+    );
+    // 7 × 33.33% = 2.3331 people, kept exact: × 10,000 p = 23,331 p.
+    const odd = benefit(10_000n, { volumes: undefined, need: { '2026-27': 7 }, engagementBasisPoints: 3_333 });
+    expect(run({ benefits: [odd] }).pvBenefitsPence.fiscal).toBe(23_331n);
+  });
+});
+
+describe('G12 lag', () => {
+  it('starts the benefit lagYears after engagement', () => {
+    const result = run({ benefits: [benefit(10_000n, { volumes: { '2026-27': 10 }, lagYears: 2 })] });
+    expect(result.years.map((y) => y.pvFiscalBenefitsPence)).toEqual([0n, 0n, 93_351n]);
+    expect(result.pvBenefitsPence.fiscal).toBe(93_351n);
+    expect(result.sensitivity.find((s) => s.scenario === 'lag-one-year-longer')?.fiscalNpvPence).toBe(90_194n);
+  });
+});
+
+describe('G13 compounding drop-off', () => {
+  it('keeps (1 − drop-off)^k of the first year’s benefit in the k-th year after it, within persistence', () => {
+    const result = run({ benefits: [benefit(10_000n, { volumes: { '2026-27': 10 }, persistenceYears: 3, dropOffBasisPoints: 2_000 })] });
+    expect(result.years.map((y) => y.pvFiscalBenefitsPence)).toEqual([100_000n, 77_295n, 59_745n]);
+    expect(result.years.map((y) => y.cumulativePvFiscalBenefitsPence)).toEqual([100_000n, 177_295n, 237_039n]);
+    expect(result.pvBenefitsPence.fiscal).toBe(237_039n);
+    expect(result.sensitivity.find((s) => s.scenario === 'lag-one-year-longer')?.fiscalNpvPence).toBe(229_024n);
+    const input: AppraisalInput = {
+      baseYear: '2026-27',
+      costs: [],
+      benefits: [benefit(10_000n, { volumes: { '2026-27': 10 }, persistenceYears: 3, dropOffBasisPoints: 2_000 })],
+    };
+    expect(benefitSchedule(input, params, deflators).map((v) => v.valuePence)).toEqual([100_000n, 80_000n, 64_000n]);
+  });
+  it('a drop-off of 100% leaves the first year only', () => {
+    const r = run({ benefits: [benefit(10_000n, { volumes: { '2026-27': 10 }, persistenceYears: 5, dropOffBasisPoints: 10_000 })] });
+    expect(r.pvBenefitsPence.fiscal).toBe(100_000n);
+  });
+});
+
+describe('G14 partial cashability', () => {
+  it('counts the cashable share of a fiscal line in who benefits, rounded once', () => {
+    const result = run({
+      benefits: [
+        benefit(100_000n, { outcome: 'bed days', cashable: undefined, cashableBasisPoints: 6_000 }),
+        benefit(33_333n, { outcome: 'A&E', beneficiaryCode: 'DWP', cashable: undefined, cashableBasisPoints: 3_333 }),
+        benefit(50_000n, { outcome: 'GP', cashable: true }),
+      ],
+    });
+    expect(result.whoBenefits).toEqual([
+      { organisationCode: 'DHSC', pvPence: 150_000n, cashablePvPence: 110_000n },
+      // 33,333 × 33.33% = 11,109.8889 → 11,110
+      { organisationCode: 'DWP', pvPence: 33_333n, cashablePvPence: 11_110n },
+    ]);
+    // cashable: true and false are 10,000 and 0 basis points.
+    const same = (over: object) => run({ benefits: [benefit(100_000n, over)] }).whoBenefits;
+    expect(same({ cashable: undefined, cashableBasisPoints: 10_000 })).toEqual(same({ cashable: true }));
+    expect(same({ cashable: undefined, cashableBasisPoints: 0 })).toEqual(same({ cashable: false }));
+  });
+});
+
+describe('G15 displacement (Green Book additionality, not in the 2014 local model)', () => {
+  it('removes the displaced share after deadweight, and says so', () => {
+    const line = { volumes: { '2026-27': 200 }, impactBasisPoints: 5_000, deadweightBasisPoints: 2_500, confidenceGrade: 2 as const };
+    const result = run({ benefits: [benefit(30_000n, { ...line, displacementBasisPoints: 1_000 })] });
+    expect(result.pvBenefitsPence.fiscal).toBe(1_923_750n);
+    expect(result.warnings).toContain(
+      'benefit line "Outcome" (DHSC, fiscal): 10% displacement applied (Green Book additionality; not part of the 2014 local CBA model).',
+    );
+    expect(run({ benefits: [benefit(30_000n, { ...line, displacementBasisPoints: 0 })] }).warnings.join(' ')).not.toMatch(/displacement/);
+  });
+});
+
+describe('G16 sensitivity', () => {
+  it('recomputes fiscal NPV, BCR and band under four changed assumptions', () => {
+    const result = run({
+      costs: [cost(1_000_000n, { confidenceGrade: 3 })],
+      benefits: [
+        benefit(1_500_000n, { outcome: 'fiscal', confidenceGrade: 2 }),
+        benefit(500_000n, { outcome: 'social', type: 'social', beneficiaryCode: null, cashable: false }),
+      ],
+    });
+    expect(result.fiscalNpvPence).toBe(325_000n);
+    expect(result.bcr).toBe(1.75);
+    expect(result.sensitivity.map(({ label: _l, ...s }) => s)).toEqual([
+      { scenario: 'optimism-bias-removed', fiscalNpvPence: 500_000n, bcr: 2, vfmBand: 'high' },
+      { scenario: 'one-grade-worse', fiscalNpvPence: 200_000n, bcr: 1.587, vfmBand: 'medium' },
+      { scenario: 'impact-20-percent-lower', fiscalNpvPence: 40_000n, bcr: 1.4, vfmBand: 'low' },
+      { scenario: 'lag-one-year-longer', fiscalNpvPence: 276_812n, bcr: 1.6908, vfmBand: 'medium' },
+    ]);
+  });
+  it('has no BCR or band without costs', () => {
+    const result = run({ benefits: [benefit(1_000n)] });
+    expect(result.sensitivity.map((s) => [s.fiscalNpvPence, s.bcr, s.vfmBand])).toEqual([
+      [1_000n, null, null],
+      [950n, null, null],
+      [800n, null, null],
+      [966n, null, null],
+    ]);
+  });
+});
+
+describe('G17 far-future benefits on the health schedule', () => {
+  const line = benefit(3_333n, { volumes: { '2086-87': 1 }, persistenceYears: 26 });
+  it('values a cohort 60 years out for 26 years exactly, with no ratios for want of costs', () => {
+    const result = run({ discountSchedule: 'health', benefits: [line] });
+    expect(result.pvBenefitsPence.fiscal).toBe(32_436n); // 32,435.7519…
+    expect(result.fiscalRoi).toBeNull();
+    expect(result.bcr).toBeNull();
+    expect(result.paybackYear).toBeNull();
+    expect(result.years).toHaveLength(86);
+    // The unit-value switching value is computed exactly however large the exact numbers grow: with no costs, 0.
+    expect(result.switchingValues.map((s) => s.input)).toEqual(['costs', 'benefits/0/unitValuePence']);
+    expect(result.switchingValues[1]?.switchingValue).toMatch(/^0\.0+$/);
+    expect(run({ benefits: [line] }).pvBenefitsPence.fiscal).toBe(9_078n); // standard schedule: 9,077.8280…
+  });
+});

@@ -1,56 +1,88 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { appraise } from '../../src/appraisal/engine.ts';
+import { AppraisalInputError, appraise, MAX_LAG_YEARS, MAX_PERSISTENCE_YEARS, MAX_YEAR_INDEX } from '../../src/appraisal/engine.ts';
 import type { AppraisalInput, AppraisalResult, BenefitLine, ConfidenceGrade, CostLine } from '../../src/appraisal/types.ts';
 import { deflators, fy, params } from './helpers.ts';
+import { minus, q, referenceAppraisal, roundHalfEven, sum } from './reference.ts';
 
 const grade = fc.integer({ min: 1, max: 6 }) as fc.Arbitrary<ConfidenceGrade>;
 
+// The full ranges the API accepts (src/api/cases.routes.ts and the engine's limits): years up to
+// MAX_YEAR_INDEX after the base year, amounts and unit values up to £10bn, volumes up to 10^9, persistence,
+// lag and every basis-point field over their whole range, price years with and without a deflator.
+const year = fc.integer({ min: 0, max: MAX_YEAR_INDEX }).map((t) => fy(t));
+const money = fc.oneof(fc.bigInt({ min: 0n, max: 1_000_000_000n }), fc.bigInt({ min: 0n, max: 1_000_000_000_000n }));
+const basisPoints = fc.integer({ min: 0, max: 10_000 });
+
 const costLine: fc.Arbitrary<CostLine> = fc.record({
-  year: fc.integer({ min: 0, max: 12 }).map((t) => fy(t)),
+  year,
   kind: fc.constantFrom('revenue' as const, 'capital' as const),
   payerCode: fc.constantFrom('MHCLG', 'DHSC'),
-  amountPence: fc.bigInt({ min: 0n, max: 1_000_000_000n }),
+  amountPence: money,
   confidenceGrade: grade,
 });
 
 const volume = fc.oneof(
   fc.integer({ min: 0, max: 5_000 }),
+  fc.integer({ min: 0, max: 1_000_000_000 }),
   fc.integer({ min: 0, max: 40_000 }).map((n) => n / 8),
 );
+const cohorts = fc.dictionary(year, volume, { minKeys: 1, maxKeys: 4 });
+const priceYear = fc.oneof(
+  fc.constantFrom('2026-27', '2013-14', '2013/14', '2020-21', '1999-00', '2029-30'),
+  fc.integer({ min: 1990, max: 2045 }).map((y) => fy(0, y)),
+);
+const optional = <T>(a: fc.Arbitrary<T>) => fc.option(a, { nil: undefined });
 
 const benefitLine: fc.Arbitrary<Omit<BenefitLine, 'outcome'>> = fc
   .record({
     type: fc.constantFrom('fiscal' as const, 'fiscal' as const, 'economic' as const, 'social' as const),
     org: fc.constantFrom('DHSC', 'DWP', 'MOJ', 'HO', null),
-    cashable: fc.boolean(),
-    unitValuePence: fc.bigInt({ min: 0n, max: 5_000_000n }),
-    priceYear: fc.constantFrom('2026-27', '2013-14', '2013/14', '2020-21', '1999-00', '2029-30'),
-    volumes: fc.dictionary(
-      fc.integer({ min: 0, max: 10 }).map((t) => fy(t)),
-      volume,
-      { minKeys: 1, maxKeys: 4 },
+    cashable: fc.oneof(fc.boolean(), basisPoints),
+    unitValuePence: money,
+    priceYear,
+    cohort: fc.oneof(
+      cohorts.map((volumes) => ({ volumes })),
+      fc.record({ need: cohorts, engagementBasisPoints: basisPoints }),
     ),
-    impactBasisPoints: fc.integer({ min: 0, max: 10_000 }),
-    deadweightBasisPoints: fc.integer({ min: 0, max: 10_000 }),
-    persistenceYears: fc.integer({ min: 1, max: 5 }),
+    impactBasisPoints: basisPoints,
+    deadweightBasisPoints: basisPoints,
+    displacementBasisPoints: optional(basisPoints),
+    lagYears: optional(fc.integer({ min: 0, max: MAX_LAG_YEARS })),
+    dropOffBasisPoints: optional(fc.oneof(fc.constant(0), basisPoints)),
+    persistenceYears: fc.integer({ min: 1, max: MAX_PERSISTENCE_YEARS }),
     confidenceGrade: grade,
   })
-  .map(({ org, type, ...rest }) => ({ ...rest, type, beneficiaryCode: type === 'fiscal' ? (org ?? 'DHSC') : org }));
+  .map(({ org, type, cohort, cashable, ...rest }) => ({
+    ...rest,
+    ...cohort,
+    type,
+    // Only a fiscal line has a cashable share; others say true or false.
+    ...(typeof cashable === 'number' && type === 'fiscal'
+      ? { cashableBasisPoints: cashable }
+      : { cashable: cashable === true || cashable === 10_000 }),
+    beneficiaryCode: type === 'fiscal' ? (org ?? 'DHSC') : org,
+  }));
 
 /** Cases with unique outcome names per line, so a line is identifiable after shuffling. */
-const appraisalInput: fc.Arbitrary<AppraisalInput> = fc
-  .record({
-    schedule: fc.constantFrom('standard' as const, 'health' as const),
-    costs: fc.array(costLine, { minLength: 0, maxLength: 6 }),
-    benefits: fc.array(benefitLine, { minLength: 1, maxLength: 8 }),
-  })
-  .map(({ schedule, costs, benefits }) => ({
-    baseYear: '2026-27',
-    discountSchedule: schedule,
-    costs,
-    benefits: benefits.map((b, i) => ({ ...b, outcome: `outcome-${i}` })),
-  }));
+const caseOf = (maxCosts: number, maxBenefits: number): fc.Arbitrary<AppraisalInput> =>
+  fc
+    .record({
+      schedule: fc.constantFrom('standard' as const, 'health' as const),
+      costs: fc.array(costLine, { minLength: 0, maxLength: maxCosts }),
+      benefits: fc.array(benefitLine, { minLength: 1, maxLength: maxBenefits }),
+    })
+    .map(({ schedule, costs, benefits }) => ({
+      baseYear: '2026-27',
+      discountSchedule: schedule,
+      costs,
+      benefits: benefits.map((b, i) => ({ ...b, outcome: `outcome-${i}` })),
+    }));
+const appraisalInput = caseOf(6, 8);
+
+/** A line's cohort map, whichever it uses. */
+const cohortOf = (b: BenefitLine): Record<string, number> => (b.need ?? b.volumes)!;
+const withCohort = (b: BenefitLine, m: Record<string, number>): BenefitLine => (b.need ? { ...b, need: m } : { ...b, volumes: m });
 
 const run = (input: AppraisalInput) => appraise(input, params, deflators);
 const abs = (x: bigint) => (x < 0n ? -x : x);
@@ -63,10 +95,7 @@ describe('appraisal properties', () => {
       fc.property(appraisalInput, fc.integer({ min: 2, max: 20 }), (input, k) => {
         const scaled = {
           ...input,
-          benefits: input.benefits.map((b) => ({
-            ...b,
-            volumes: Object.fromEntries(Object.entries(b.volumes!).map(([y, v]) => [y, v * k])),
-          })),
+          benefits: input.benefits.map((b) => withCohort(b, Object.fromEntries(Object.entries(cohortOf(b)).map(([y, v]) => [y, v * k])))),
         };
         const base = run(input).pvBenefitsPence;
         const times = run(scaled).pvBenefitsPence;
@@ -90,10 +119,10 @@ describe('appraisal properties', () => {
         (input, pick, growUnit, du, dv) => {
           const i = pick % input.benefits.length;
           const line = input.benefits[i] as BenefitLine;
-          const [year, v] = Object.entries(line.volumes!)[0] as [string, number];
+          const [year, v] = Object.entries(cohortOf(line))[0] as [string, number];
           const grown: BenefitLine = growUnit
             ? { ...line, unitValuePence: line.unitValuePence + du }
-            : { ...line, volumes: { ...line.volumes, [year]: v + dv } };
+            : withCohort(line, { ...cohortOf(line), [year]: v + dv });
           const before = run(input);
           const after = run({ ...input, benefits: input.benefits.map((b, j) => (j === i ? grown : b)) });
           expect(after.fiscalNpvPence).toBeGreaterThanOrEqual(before.fiscalNpvPence);
@@ -200,6 +229,105 @@ describe('appraisal properties', () => {
         expect(abs(2n * (whoTotal - total))).toBeLessThanOrEqual(BigInt(r.whoBenefits.length + 3));
       }),
       { numRuns: 50 },
+    );
+  });
+
+  it('agrees exactly with a plain year-by-year statement of the method, sensitivity included', () => {
+    fc.assert(
+      fc.property(caseOf(4, 5), (input) => {
+        const r = run(input);
+        const ref = (o = {}) => referenceAppraisal(input, params, deflators, o);
+        const base = ref();
+        const all = (x: typeof base) => sum(x.fiscal, x.economic, x.social);
+        expect(r.pvCostsPence).toBe(roundHalfEven(base.pvCosts));
+        expect(r.pvBenefitsPence).toEqual({
+          fiscal: roundHalfEven(base.fiscal),
+          economic: roundHalfEven(base.economic),
+          social: roundHalfEven(base.social),
+        });
+        expect(r.fiscalNpvPence).toBe(roundHalfEven(minus(base.fiscal, base.pvCosts)));
+        expect(r.publicValueNpvPence).toBe(roundHalfEven(minus(all(base), base.pvCosts)));
+        for (const y of r.years) expect(y.pvFiscalBenefitsPence).toBe(roundHalfEven(base.fiscalByYear.get(y.index) ?? q(0n)));
+        for (const w of r.whoBenefits) {
+          const org = base.byOrg.get(w.organisationCode)!;
+          expect([w.pvPence, w.cashablePvPence]).toEqual([roundHalfEven(org.pv), roundHalfEven(org.cashable)]);
+        }
+        const scenarios = [ref({ noOptimismBias: true }), ref({ gradeWorse: true }), ref({ impactScale: q(4n, 5n) }), ref({ extraLag: 1 })];
+        expect(r.sensitivity.map((s) => s.fiscalNpvPence)).toEqual(scenarios.map((x) => roundHalfEven(minus(x.fiscal, x.pvCosts))));
+        expect(r.sensitivity.map((s) => s.bcr)).toEqual(
+          scenarios.map((x) =>
+            x.pvCosts.n === 0n ? null : Number(roundHalfEven(q(all(x).n * x.pvCosts.d * 10_000n, all(x).d * x.pvCosts.n))) / 10_000,
+          ),
+        );
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it("lines without drop-off and lag (today's inputs) appraise to the penny as lines stating 0 for both, and as the method", () => {
+    fc.assert(
+      fc.property(appraisalInput, (input) => {
+        const today = {
+          ...input,
+          benefits: input.benefits.map(({ lagYears: _l, dropOffBasisPoints: _d, ...b }) => b),
+        };
+        const zeros = { ...today, benefits: today.benefits.map((b) => ({ ...b, lagYears: 0, dropOffBasisPoints: 0 })) };
+        const r = run(today);
+        expect(run(zeros)).toEqual(r);
+        const ref = referenceAppraisal(today, params, deflators);
+        expect(r.pvBenefitsPence.fiscal).toBe(roundHalfEven(ref.fiscal));
+        expect(r.fiscalNpvPence).toBe(roundHalfEven(minus(ref.fiscal, ref.pvCosts)));
+      }),
+      RUNS,
+    );
+  });
+
+  it('PV of benefits rises with impact and falls with deadweight and with drop-off', () => {
+    fc.assert(
+      fc.property(appraisalInput, fc.nat(), basisPoints, basisPoints, (input, pick, a, b) => {
+        const i = pick % input.benefits.length;
+        const [lo, hi] = a <= b ? [a, b] : [b, a];
+        const pv = (over: Partial<BenefitLine>) => {
+          const r = run({ ...input, benefits: input.benefits.map((l, j) => (j === i ? { ...l, ...over } : l)) });
+          return r.pvBenefitsPence.fiscal + r.pvBenefitsPence.economic + r.pvBenefitsPence.social;
+        };
+        expect(pv({ impactBasisPoints: hi })).toBeGreaterThanOrEqual(pv({ impactBasisPoints: lo }));
+        expect(pv({ deadweightBasisPoints: hi })).toBeLessThanOrEqual(pv({ deadweightBasisPoints: lo }));
+        expect(pv({ dropOffBasisPoints: hi })).toBeLessThanOrEqual(pv({ dropOffBasisPoints: lo }));
+      }),
+      { numRuns: 80 },
+    );
+  });
+
+  it('never fails on anything the API accepts: up to 200 lines, many price years, the longest horizons', () => {
+    const wide = fc
+      .record({ input: caseOf(20, 60), extra: fc.array(priceYear, { minLength: 0, maxLength: 40 }) })
+      .map(({ input, extra }) => ({
+        ...input,
+        // One line per extra price year, so a case can carry dozens of distinct price years.
+        benefits: [
+          ...input.benefits,
+          ...extra.map((py, k) => ({ ...(input.benefits[0] as BenefitLine), outcome: `price-${k}`, priceYear: py })),
+        ],
+      }));
+    fc.assert(
+      fc.property(wide, (input) => {
+        let r: AppraisalResult;
+        try {
+          r = run(input);
+        } catch (e) {
+          expect(e).not.toBeInstanceOf(AppraisalInputError);
+          throw e;
+        }
+        const numbers: number[] = [];
+        JSON.stringify(r, (_k, v) => {
+          if (typeof v === 'number') numbers.push(v);
+          return typeof v === 'bigint' ? v.toString() : v;
+        });
+        expect(numbers.every(Number.isFinite)).toBe(true);
+        for (const s of r.switchingValues) if (s.switchingValue !== null) expect(s.switchingValue).toMatch(/^-?\d+\.\d{2,}$/);
+      }),
+      { numRuns: 15 },
     );
   });
 });

@@ -72,6 +72,45 @@ describe('appraisal input errors', () => {
     );
   });
 
+  it('points at every new benefit-line field that is out of range or contradicts another', () => {
+    const e = errorOf({
+      benefits: [
+        benefit(1n, { need: { '2026-27': 5 } }),
+        benefit(1n, { volumes: undefined, need: { '2026-27': 5 } }),
+        benefit(1n, { engagementBasisPoints: 5_000 }),
+        benefit(1n, { lagYears: 11 }),
+        benefit(1n, { lagYears: 1.5 }),
+        benefit(1n, { dropOffBasisPoints: 10_001 }),
+        benefit(1n, { displacementBasisPoints: -1 }),
+        benefit(1n, { cashableBasisPoints: 10_001, cashable: undefined }),
+        benefit(1n, { cashable: true, cashableBasisPoints: 5_000 }),
+        benefit(1n, { type: 'social', beneficiaryCode: null, cashable: undefined, cashableBasisPoints: 5_000 }),
+        benefit(1n, { persistenceYears: 31 }),
+        benefit(1n, { volumes: undefined, need: { '2087-88': 1 }, engagementBasisPoints: 10_000 }),
+        benefit(1n, { volumes: undefined }),
+        benefit(1n, { volumes: undefined, need: { '2026-27': 1 }, engagementBasisPoints: 10_001 }),
+      ],
+    });
+    expect(e.errors.map((x) => x.pointer)).toEqual([
+      '/benefits/0/need',
+      '/benefits/1/engagementBasisPoints',
+      '/benefits/2/engagementBasisPoints',
+      '/benefits/3/lagYears',
+      '/benefits/4/lagYears',
+      '/benefits/5/dropOffBasisPoints',
+      '/benefits/6/displacementBasisPoints',
+      '/benefits/7/cashableBasisPoints',
+      '/benefits/8/cashable',
+      '/benefits/9/cashableBasisPoints',
+      '/benefits/10/persistenceYears',
+      '/benefits/11/need/2087-88',
+      '/benefits/12/volumes',
+      '/benefits/13/engagementBasisPoints',
+    ]);
+    expect(e.errors[3]?.detail).toBe('must be a whole number of years from 0 to 10');
+    expect(e.errors[10]?.detail).toBe('must be a whole number of years from 1 to 30');
+  });
+
   it('escapes "/" in pointers to volume keys (RFC 6901)', () => {
     expect(errorOf({ benefits: [benefit(1n, { volumes: { '2026/27': 1 } })] }).path).toBe('/benefits/0/volumes/2026~127');
   });
