@@ -5,7 +5,7 @@ import type { AppraisalInput, BenefitLine, BenefitType, ConfidenceGrade, CostLin
 
 /*
  * Appraisal engine throughput: a ten-year case with 20 lines (6 cost lines, 14 benefit lines of mixed
- * types, grades, price years and persistence), appraised over and over on one thread for a few seconds.
+ * types, grades, price years, persistence, lag and drop-off), appraised over and over on one thread for a few seconds.
  * The parameter set and deflator table are parsed once, as the service does.
  */
 
@@ -42,6 +42,9 @@ export function benchCase(): AppraisalInput {
       impactBasisPoints: 2_500 + (i % 5) * 1_000,
       deadweightBasisPoints: (i % 4) * 750,
       persistenceYears: 1 + (i % 3),
+      // Lag and compounding drop-off in use on most lines, as the local CBA model's cases have them.
+      lagYears: i % 3,
+      dropOffBasisPoints: (i % 4) * 1_000,
       confidenceGrade: ((i % 6) + 1) as ConfidenceGrade,
     };
   });
@@ -70,7 +73,7 @@ export async function benchAppraisal(): Promise<void> {
   run(500); // warm up
   const rounds = [run(1500), run(1500), run(1500)].sort((a, b) => a.cpu - b.cpu);
   const fmt = (n: number) => Math.round(n).toLocaleString('en-GB');
-  console.log('appraisal: ten-year case, 20 lines (6 costs, 14 benefits), one thread, 3 rounds of 1.5 s');
+  console.log('appraisal: ten-year case, 20 lines (6 costs, 14 benefits; lag and drop-off in use), one thread, 3 rounds of 1.5 s');
   console.log(
     `  appraise(): ${fmt(rounds[1]!.cpu)}/s per CPU-second (median; best ${fmt(rounds[2]!.cpu)}/s), wall clock ${fmt(rounds[1]!.wall)}/s`,
   );
