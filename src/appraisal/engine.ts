@@ -5,19 +5,25 @@
  *
  * Method (t = 0 is `input.baseYear`, t = 1 the next financial year, …):
  *   cost_{line,t}     = amount × (1 + cost uplift of its grade)
- *   benefit_{line,s}  = Σ over cohorts engaged in year t with t ≤ s ≤ t + persistenceYears − 1 of
- *                       volume_t × impact × (1 − deadweight) × unitValue × deflator[base] / deflator[priceYear]
- *                       × (1 − benefit haircut of its grade)
+ *   v_t               = volumes[t], or need[t] × engagement
+ *   benefit_{line,s}  = Σ over cohorts engaged in year t with t + lag ≤ s ≤ t + lag + persistenceYears − 1 of
+ *                       v_t × impact × (1 − deadweight) × (1 − displacement) × unitValue × deflator[base] /
+ *                       deflator[priceYear] × (1 − benefit haircut of its grade) × (1 − dropOff)^(s − t − lag)
+ *   cashable part     = a fiscal line's benefit × its cashable share (cashable true/false = 10,000 / 0 bp)
  *   DF_t              = 1 / Π_{k=1..t} (1 + r_k), DF_0 = 1, r_k the schedule's rate for year k taken from its exact
  *                       decimal string (standard: 3.5% to year 30, 3.0% from year 31, so DF_31 = 1/(1.035^30 × 1.03))
  *   PV                = Σ_t value_t × DF_t
  *   fiscal NPV = PV fiscal − PV costs; public-value NPV = PV all benefits − PV costs;
  *   fiscal ROI = PV fiscal / PV costs; BCR = PV all benefits / PV costs (null when PV costs is 0).
  *
+ * Sensitivity (every appraisal): fiscal NPV, BCR and band with optimism bias removed, every line one grade worse,
+ * impact × 0.8, and every lag one year longer, each from its own exact value.
+ *
  * Exactness and rounding: everything inside is an exact rational held as bigint numerators over ONE common
- * denominator G = 10^12 × L × D, where D = Π_{k=1..T} p_k for the reduced fractions 1 + r_k = p_k / q_k (so
- * DF_t = N_t / D with integer N_t), 10^12 carries the three basis-point factors, and L is the product of the
- * distinct per-line denominators (price-year deflator × volume decimal scale). Sums are therefore plain integer
+ * denominator G = 10^16 × L × D, where D = Π_{k=1..T} p_k for the reduced fractions 1 + r_k = p_k / q_k (so
+ * DF_t = N_t / D with integer N_t), 10^16 carries the four basis-point factors, and L is the least common multiple
+ * of the per-line denominators (price-year deflator × volume decimal scale × 10^4 for engagement × 10^(4(p−1))
+ * for drop-off). No exact value is turned into a JavaScript number to be scaled or formatted. Sums are therefore plain integer
  * sums (order-independent by construction) and no gcd is taken on the hot path. Each output figure is rounded
  * independently, HALF-EVEN, from its own exact value, only at the output: money to whole pence, ratios to 4 dp
  * (a JSON number), discount factors to 10 dp (a string). So reported parts need not add to reported totals to the

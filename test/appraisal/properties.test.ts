@@ -301,7 +301,7 @@ describe('appraisal properties', () => {
 
   it('never fails on anything the API accepts: up to 200 lines, many price years, the longest horizons', () => {
     const wide = fc
-      .record({ input: caseOf(20, 60), extra: fc.array(priceYear, { minLength: 0, maxLength: 40 }) })
+      .record({ input: caseOf(200, 120), extra: fc.array(priceYear, { minLength: 0, maxLength: 80 }) })
       .map(({ input, extra }) => ({
         ...input,
         // One line per extra price year, so a case can carry dozens of distinct price years.
