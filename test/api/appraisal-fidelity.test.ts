@@ -106,7 +106,13 @@ describe.each(engines())('appraisal fidelity and re-appraisal on %s', (engine) =
       expect(r.body.switchingValues).toHaveLength(6);
       expect(r.body.switchingValues[0].switchingValue).toMatch(/^\d+\.\d{2,}$/);
       // Benefits outweigh so small a cost that no unit value of a single line can bring NPV to zero.
-      expect(r.body.switchingValues.slice(1).map((s: { switchingValue: string | null }) => s.switchingValue)).toEqual([null, null, null, null, null]);
+      expect(r.body.switchingValues.slice(1).map((s: { switchingValue: string | null }) => s.switchingValue)).toEqual([
+        null,
+        null,
+        null,
+        null,
+        null,
+      ]);
     });
 
     it('states one horizon and one persistence cap: 60 years after the base year, 30 years of benefit', async () => {
