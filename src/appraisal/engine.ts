@@ -22,8 +22,8 @@
  * Exactness and rounding: everything inside is an exact rational held as bigint numerators over ONE common
  * denominator G = 10^16 × L × D, where D = Π_{k=1..T} p_k for the reduced fractions 1 + r_k = p_k / q_k (so
  * DF_t = N_t / D with integer N_t), 10^16 carries the four basis-point factors, and L is the least common multiple
- * of the per-line denominators (price-year deflator × volume decimal scale × 10^4 for engagement × 10^(4(p−1))
- * for drop-off). No exact value is turned into a JavaScript number to be scaled or formatted. Sums are therefore plain integer
+ * of the per-line denominators (price-year deflator × volume decimal scale × 10^4 for engagement × b^(p−1)
+ * for a drop-off leaving a/b of each year). No exact value is turned into a JavaScript number to be scaled or formatted. Sums are therefore plain integer
  * sums (order-independent by construction) and no gcd is taken on the hot path. Each output figure is rounded
  * independently, HALF-EVEN, from its own exact value, only at the output: money to whole pence, ratios to 4 dp
  * (a JSON number), discount factors to 10 dp (a string). So reported parts need not add to reported totals to the
@@ -118,17 +118,25 @@ interface Discounting {
   dropWindows: Map<number, bigint[]>;
 }
 
-/** a^k × 10,000^(p−1−k) for k = 0 … p−1: a cohort's benefit in its k-th year of benefit, over 10,000^(p−1). */
+/** keep / 10,000 in lowest terms, as [a, b] (0 is 0/1): the smaller b, the smaller every exact number. */
+function dropFraction(keep: number): [bigint, bigint] {
+  let x = keep;
+  let y = 10_000;
+  while (y !== 0) [x, y] = [y, x % y];
+  return keep === 0 ? [0n, 1n] : [BigInt(keep / x), BigInt(10_000 / x)];
+}
+
+/** a^k × b^(p−1−k) for k = 0 … p−1 (keep/10,000 = a/b): a cohort's benefit in its k-th year of benefit, over b^(p−1). */
 const dropCoefficients = new Map<number, bigint[]>();
 function dropCoefficient(p: number, keep: number): bigint[] {
   const key = p * 10_001 + keep;
   let c = dropCoefficients.get(key);
   if (!c) {
     c = [];
-    const a = BigInt(keep);
+    const [a, b] = dropFraction(keep);
     let ak = 1n;
     for (let k = 0; k < p; k++) {
-      c.push(ak * 10_000n ** BigInt(p - 1 - k));
+      c.push(ak * b ** BigInt(p - 1 - k));
       ak *= a;
     }
     if (dropCoefficients.size > 4096) dropCoefficients.clear();
@@ -138,9 +146,9 @@ function dropCoefficient(p: number, keep: number): bigint[] {
 }
 
 /**
- * dropWindow(d, p, keep)[t] = Σ_{k<p} keep^k × 10^(4(p−1−k)) × N[t+k]: what one unit engaged for p years of
- * benefit starting in year t is worth, each year keeping keep/10,000 of the year before (over 10^(4(p−1)) × D).
- * Built from the end in one pass: W[t] = 10^(4(p−1)) N[t] + keep × (W[t+1] − keep^(p−1) N[t+p]) / 10^4, an exact division.
+ * dropWindow(d, p, keep)[t] = Σ_{k<p} a^k × b^(p−1−k) × N[t+k] (keep/10,000 = a/b): what one unit engaged for p
+ * years of benefit starting in year t is worth, each year keeping a/b of the year before (over b^(p−1) × D).
+ * Built from the end in one pass: W[t] = b^(p−1) N[t] + a × (W[t+1] − a^(p−1) N[t+p]) / b, an exact division.
  */
 function dropWindow(d: Discounting, p: number, keep: number): bigint[] {
   const key = p * 10_001 + keep;
@@ -150,14 +158,14 @@ function dropWindow(d: Discounting, p: number, keep: number): bigint[] {
   const len = d.N.length - p + 1;
   w = new Array<bigint>(Math.max(0, len));
   if (len > 0) {
-    const a = BigInt(keep);
+    const [a, b] = dropFraction(keep);
     const top = c[0]!;
     const last = c[p - 1]!; // keep^(p−1)
     let acc = 0n;
     for (let k = 0; k < p; k++) acc += c[k]! * d.N[len - 1 + k]!;
     w[len - 1] = acc;
     for (let t = len - 2; t >= 0; t--) {
-      acc = top * d.N[t]! + (a * (acc - last * d.N[t + p]!)) / 10_000n;
+      acc = top * d.N[t]! + (a * (acc - last * d.N[t + p]!)) / b;
       w[t] = acc;
     }
   }
@@ -635,7 +643,8 @@ function prepareCase(input: AppraisalInput, params: ParameterSet, deflators: Def
       volumeScale,
       persistence: p,
       lag,
-      dropKeep: 10_000 - dropOff,
+      // A benefit that lasts one year has no later year to fall in.
+      dropKeep: p === 1 ? 10_000 : 10_000 - dropOff,
       cashableBp: BigInt(cashableBp),
       pre: BigInt(line.impactBasisPoints * (10_000 - line.deadweightBasisPoints)) * BigInt(10_000 - displacement),
       grade: line.confidenceGrade,
@@ -704,32 +713,38 @@ function prepareCase(input: AppraisalInput, params: ParameterSet, deflators: Def
   };
 }
 
-/** Per benefit line: the denominator beyond 10^16 × D: deflator × volume decimal scale × 10^(4(p−1)) for drop-off. */
+/** Per benefit line: the denominator beyond 10^16 × D: deflator × volume decimal scale × b^(p−1) for a drop-off of a/b. */
 function lineDenominator(b: PreparedBenefit, rebaseDen: bigint): bigint {
-  const dropScale = b.dropKeep === 10_000 ? 0 : 4 * (b.persistence - 1);
-  return rebaseDen * pow10(b.volumeScale + dropScale);
+  const den = rebaseDen * pow10(b.volumeScale);
+  return b.dropKeep === 10_000 ? den : den * dropFraction(b.dropKeep)[1] ** BigInt(b.persistence - 1);
 }
 
-/** Σ over cohorts of volume × the window value at (engagement year + lag): a line's discounted yield over its denominator × D. */
-function weightedYield(b: PreparedBenefit, disc: Discounting, lag: number): bigint {
+/**
+ * Σ over cohorts of volume × the window value at (engagement year + lag), and the same one year later (for the
+ * lag sensitivity): a line's discounted yield over its denominator × D, in one pass.
+ */
+function weightedYields(b: PreparedBenefit, disc: Discounting): [bigint, bigint] {
   const win = b.dropKeep === 10_000 ? window(disc, b.persistence) : dropWindow(disc, b.persistence, b.dropKeep);
   let W = 0n;
+  let W1 = 0n;
+  const lag = b.lag;
   for (let c = 0; c < b.cohortT.length; c++) {
     const v = b.cohortV[c]!;
-    if (v !== 0n) W += v * win[b.cohortT[c]! + lag]!;
+    if (v === 0n) continue;
+    const t = b.cohortT[c]! + lag;
+    W += v * win[t]!;
+    W1 += v * win[t + 1]!;
   }
-  return W;
+  return [W, W1];
 }
 
-/** The VfM band containing the exact BCR numAll / numCosts (numCosts > 0). */
+/**
+ * The VfM band containing the exact BCR numAll / numCosts (null when numCosts is 0). The parameter set's bands
+ * partition [0, ∞) in order (checked when it is parsed), so the first band whose upper edge lies above the BCR is it.
+ */
 function vfmBandOf(cp: CompiledParameters, numAll: bigint, numCosts: bigint): VfmBand | null {
   if (numCosts <= 0n) return null;
   for (const band of cp.vfm) {
-    if (band.min) {
-      const l = numAll * band.min[1];
-      const r = band.min[0] * numCosts;
-      if (band.minInclusive ? l < r : l <= r) continue;
-    }
     if (band.max) {
       const l = numAll * band.max[1];
       const r = band.max[0] * numCosts;
@@ -812,8 +827,9 @@ export function appraise(input: AppraisalInput, params: ParameterSet, deflators:
     const Kpre = b.pre * line.unitValuePence * rebaseNum[j]! * distinct.get(lineDen[j]!)!;
     const keep = cp.benefitKeep[g]!;
     const fiscal = line.type === 'fiscal';
-    const WK = weightedYield(b, disc, lag) * Kpre;
-    const W1K = weightedYield(b, disc, lag + 1) * Kpre;
+    const [W, W1] = weightedYields(b, disc);
+    const WK = W * Kpre;
+    const W1K = W1 * Kpre;
     if (fiscal) {
       const K = Kpre * keep;
       if (b.dropKeep === 10_000) {
