@@ -88,7 +88,12 @@ describe.each(engines())('PDF documents from the demo year on %s', (engine) => {
     const reasons = (await json(`/api/v1/cases/${rejected.id}/decisions`)).at(-1).reasons as string;
     const letter = await pdf(`/api/v1/cases/${rejected.id}/decision-letter.pdf`, rejected.council);
     expect(letter.text).toContain('has not approved it');
-    expect(letter.text).toContain(reasons.split(/\n\s*\n/)[0]?.replace(/\s+/g, ' ').trim());
+    expect(letter.text).toContain(
+      reasons
+        .split(/\n\s*\n/)[0]
+        ?.replace(/\s+/g, ' ')
+        .trim(),
+    );
   });
 
   it('renders the fund statement with the fund position, the buy-outs from the ledger and the verification', async () => {
@@ -103,7 +108,9 @@ describe.each(engines())('PDF documents from the demo year on %s', (engine) => {
     expect(verify.ok).toBe(true);
     expect(read.text).toContain('The ledger and the audit chain verify.');
     expect(read.text).toContain(`${verify.audit.entries} entries, intact`);
-    expect(read.outline).toEqual(expect.arrayContaining(['Contributions by department', 'Releases by place', 'Buy-outs received', 'Verification']));
+    expect(read.outline).toEqual(
+      expect.arrayContaining(['Contributions by department', 'Releases by place', 'Buy-outs received', 'Verification']),
+    );
   });
 
   it('renders the realised-benefits review with the totals the benefits API gives, for each reader', async () => {
