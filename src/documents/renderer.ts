@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import puppeteer, { type Browser, type HTTPRequest } from 'puppeteer-core';
+import puppeteer, { type Browser, type HTTPRequest, type PDFOptions } from 'puppeteer-core';
 import type { Logger } from '../lib/log.ts';
 
 /*
@@ -90,6 +90,11 @@ export class Renderer {
     this.maxQueue = options.maxQueue ?? 32;
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.rendersPerBrowser = options.rendersPerBrowser ?? 500;
+  }
+
+  /** The running browser, launched if need be (the benchmark compares against bare use of it). */
+  async browser(): Promise<Browser> {
+    return this.generation().browser;
   }
 
   /** The browser's process id, once launched (null before, or while relaunching). */
@@ -211,17 +216,7 @@ export class Renderer {
         else void request.abort('blockedbyclient');
       });
       await tab.setContent(html, { waitUntil: 'load', timeout: timeoutMs });
-      return await tab.pdf({
-        format: 'A4',
-        printBackground: true,
-        tagged: true,
-        outline: true,
-        displayHeaderFooter: true,
-        headerTemplate: headerTemplate(page),
-        footerTemplate: footerTemplate(page),
-        margin: { top: '22mm', bottom: '20mm', left: '18mm', right: '18mm' },
-        timeout: timeoutMs,
-      });
+      return await tab.pdf({ ...pdfOptions(page), timeout: timeoutMs });
     })();
     const timeout = new Promise<never>((_resolve, reject) => {
       timer = setTimeout(
@@ -258,6 +253,20 @@ export class Renderer {
       if (g.retired && g.active === 0) void closeBrowser(g.browser);
     }
   }
+}
+
+/** A4, tagged, with an outline from the headings, and the running header and footer. */
+export function pdfOptions(page: PdfPage): PDFOptions {
+  return {
+    format: 'A4',
+    printBackground: true,
+    tagged: true,
+    outline: true,
+    displayHeaderFooter: true,
+    headerTemplate: headerTemplate(page),
+    footerTemplate: footerTemplate(page),
+    margin: { top: '22mm', bottom: '20mm', left: '18mm', right: '18mm' },
+  };
 }
 
 async function closeBrowser(browser: Promise<Browser>): Promise<void> {

@@ -58,6 +58,8 @@ export async function testApp(engine: EngineName, documents?: DocumentService) {
   return {
     app,
     database: db.database,
+    /** Where the database lives, for a process that opens it too. */
+    databaseConfig: db.config,
     treasury,
     request,
     userToken,
