@@ -71,7 +71,9 @@ export async function benchDocuments(scale: number): Promise<void> {
       });
       const ms = performance.now() - started;
       if (cli.status !== 0) throw new Error(`render round failed: ${cli.stdout}${cli.stderr}`);
-      console.log(`  npm run cli -- render round ${roundId}: ${readdirSync(out).length} business cases in ${(ms / 1000).toFixed(1)} s end to end`);
+      console.log(
+        `  npm run cli -- render round ${roundId}: ${readdirSync(out).length} business cases in ${(ms / 1000).toFixed(1)} s end to end`,
+      );
       console.log(`  ${cli.stdout.trim()}`);
     } finally {
       rmSync(out, { recursive: true, force: true });

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import puppeteer, { type Browser, type HTTPRequest, type PDFOptions } from 'puppeteer-core';
+import puppeteer, { type Browser, type BrowserContext, type HTTPRequest, type Page, type PDFOptions } from 'puppeteer-core';
 import type { Logger } from '../lib/log.ts';
 
 /*
@@ -64,8 +64,15 @@ const BROWSER_ARGS = [
   '--mute-audio',
 ];
 
+interface Tab {
+  context: BrowserContext;
+  tab: Page;
+}
+
 interface Generation {
   browser: Promise<Browser>;
+  /** A fresh context and page made ready ahead of the next document (each is used once). */
+  spare: Promise<Tab> | null;
   active: number;
   renders: number;
   retired: boolean;
@@ -133,7 +140,11 @@ export class Renderer {
     for (const wake of this.waiting.splice(0)) wake();
     const g = this.current;
     this.current = null;
-    if (g) await closeBrowser(g.browser);
+    if (g) {
+      g.retired = true;
+      g.spare = null;
+      await closeBrowser(g.browser);
+    }
   }
 
   private async slot(): Promise<void> {
@@ -168,7 +179,14 @@ export class Renderer {
         null,
       );
     }
-    const g: Generation = { browser: undefined as unknown as Promise<Browser>, active: 0, renders: 0, retired: false, pid: null };
+    const g: Generation = {
+      browser: undefined as unknown as Promise<Browser>,
+      spare: null,
+      active: 0,
+      renders: 0,
+      retired: false,
+      pid: null,
+    };
     this.launches++;
     g.browser = puppeteer
       .launch({ executablePath: this.options.browserPath, headless: true, args: BROWSER_ARGS, timeout: 30_000 })
@@ -193,8 +211,37 @@ export class Renderer {
   /** Takes a browser out of service; it closes once its last render is done. */
   private retire(g: Generation): void {
     g.retired = true;
+    const spare = g.spare;
+    g.spare = null;
+    void spare?.then((t) => t.context.close()).catch(() => undefined);
     if (this.current === g) this.current = null;
     if (g.active === 0) void closeBrowser(g.browser);
+  }
+
+  /**
+   * A new browser context with one page, JavaScript off and every request but the document's
+   * own blocked. Making one costs a renderer process, so the next is prepared while this one
+   * renders; no context ever serves two documents.
+   */
+  private async takeTab(g: Generation): Promise<Tab> {
+    const ready = g.spare ?? this.prepareTab(g);
+    g.spare = g.retired || this.closed ? null : this.prepareTab(g);
+    g.spare?.catch(() => undefined);
+    return ready;
+  }
+
+  private async prepareTab(g: Generation): Promise<Tab> {
+    const browser = await g.browser;
+    const context = await browser.createBrowserContext();
+    const tab = await context.newPage();
+    await tab.setJavaScriptEnabled(false);
+    await tab.setRequestInterception(true);
+    tab.on('request', (request: HTTPRequest) => {
+      // The document carries its own styles and charts inline; nothing else may load.
+      if (request.url().startsWith('data:') || request.url() === 'about:blank') void request.continue();
+      else void request.abort('blockedbyclient');
+    });
+    return { context, tab };
   }
 
   private async renderOnce(html: string, page: PdfPage, timeoutMs: number): Promise<Uint8Array> {
@@ -205,16 +252,9 @@ export class Renderer {
     let timer: NodeJS.Timeout | undefined;
     let context: Awaited<ReturnType<Browser['createBrowserContext']>> | undefined;
     const work = (async () => {
-      const browser = await g.browser;
-      context = await browser.createBrowserContext();
-      const tab = await context.newPage();
-      await tab.setJavaScriptEnabled(false);
-      await tab.setRequestInterception(true);
-      tab.on('request', (request: HTTPRequest) => {
-        // The document carries its own styles and charts inline; nothing else may load.
-        if (request.url().startsWith('data:') || request.url() === 'about:blank') void request.continue();
-        else void request.abort('blockedbyclient');
-      });
+      const fresh = await this.takeTab(g);
+      context = fresh.context;
+      const tab = fresh.tab;
       await tab.setContent(html, { waitUntil: 'load', timeout: timeoutMs });
       return await tab.pdf({ ...pdfOptions(page), timeout: timeoutMs });
     })();
