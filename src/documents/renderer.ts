@@ -323,9 +323,9 @@ const escapeHtml = (s: string) =>
 
 /** Chromium prints these in the page margins; they need their own font size and no external anything. */
 function headerTemplate(page: PdfPage): string {
-  return `<div style="font-family:'Liberation Sans',Arial,sans-serif;font-size:8pt;color:#505a5f;width:100%;margin:0 18mm;display:flex;justify-content:space-between;gap:6mm;border-bottom:0.5pt solid #b1b4b6;padding-bottom:2mm"><span style="overflow:hidden;text-overflow:ellipsis;white-space:nowrap">${escapeHtml(page.title)}</span><span style="white-space:nowrap">${escapeHtml(page.reference)}</span></div>`;
+  return `<div style="font-family:'Liberation Sans',Arial,sans-serif;font-size:8pt;color:#505a5f;box-sizing:border-box;width:100%;padding:0 18mm;display:flex;justify-content:space-between;gap:6mm;border-bottom:0.5pt solid #b1b4b6;padding-bottom:2mm"><span style="overflow:hidden;text-overflow:ellipsis;white-space:nowrap">${escapeHtml(page.title)}</span><span style="white-space:nowrap">${escapeHtml(page.reference)}</span></div>`;
 }
 
 function footerTemplate(page: PdfPage): string {
-  return `<div style="font-family:'Liberation Sans',Arial,sans-serif;font-size:8pt;color:#505a5f;width:100%;margin:0 18mm;display:flex;justify-content:space-between"><span>Page <span class="pageNumber"></span> of <span class="totalPages"></span></span><span>${escapeHtml(page.dateLabel)}</span></div>`;
+  return `<div style="font-family:'Liberation Sans',Arial,sans-serif;font-size:8pt;color:#505a5f;box-sizing:border-box;width:100%;padding:0 18mm;display:flex;justify-content:space-between"><span>Page <span class="pageNumber"></span> of <span class="totalPages"></span></span><span>${escapeHtml(page.dateLabel)}</span></div>`;
 }
