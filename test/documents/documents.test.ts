@@ -1,5 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { demoCases } from '../../src/demo/cases.ts';
+import { renderCommand } from '../../src/documents/cli.ts';
 import { createDocumentService, type DocumentService } from '../../src/documents/service.ts';
 import { formatPence } from '../../src/lib/money.ts';
 import { engines } from '../support/db.ts';
@@ -169,5 +173,28 @@ describe.each(engines())('PDF documents from the demo year on %s', (engine) => {
     expect((await w.t.request('GET', '/api/v1/reports/fund-statement.pdf?fy=2031-32')).status).toBe(404);
     expect((await w.t.request('GET', '/api/v1/reports/fund-statement.pdf')).body.errors[0].parameter).toBe('fy');
     expect((await w.t.request('GET', '/api/v1/places/NOWHERE/report.pdf?fy=2026-27')).status).toBe(404);
+  });
+
+  it("renders from the operators' CLI to a directory, and explains its usage", async () => {
+    const out = mkdtempSync(join(tmpdir(), 'topslice-render-'));
+    const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+    const error = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      const db = w.t.database.db;
+      expect(await renderCommand(db, documents, ['fund-statement', '2026-27', '--out', out])).toBe(0);
+      const file = join(out, 'fund-statement-2026-27.pdf');
+      expect(existsSync(file)).toBe(true);
+      expect((await readPdf(new Uint8Array(readFileSync(file)))).text).toContain('Prevention fund statement 2026-27');
+      const reference = (w.played.cases[0] as DemoWorld['played']['cases'][number]).reference;
+      expect(await renderCommand(db, documents, ['decision-letter', reference, '--out', out])).toBe(0);
+      expect(existsSync(join(out, `${reference}-decision-letter.pdf`))).toBe(true);
+      expect(await renderCommand(db, documents, ['place-report', 'BRADFORD', '--out', out])).toBe(2);
+      expect(await renderCommand(db, documents, ['round', 'no-such-round', '--out', out])).toBe(1);
+      expect(error.mock.calls.flat().join('\n')).toContain('render place-report <place code> <fy>');
+    } finally {
+      log.mockRestore();
+      error.mockRestore();
+      rmSync(out, { recursive: true, force: true });
+    }
   });
 });
