@@ -11,6 +11,7 @@ import { createLogger } from '../src/lib/log.ts';
 import { bootstrapTreasury } from '../src/users/users.ts';
 import { benchAppraisal } from './appraisal.ts';
 import { benchReappraisal } from './reappraisal.ts';
+import { benchDocuments } from './documents.ts';
 
 /*
  * npm run bench: each figure beside a baseline measured in the same run on the same machine.
@@ -236,6 +237,7 @@ try {
   await benchAppraisal();
   console.log();
   await benchReappraisal(dir, SCALE);
+  await benchDocuments(SCALE);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

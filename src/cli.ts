@@ -3,6 +3,8 @@ import { loadConfig } from './config.ts';
 import { inTransaction, openDatabase } from './db/database.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { prepareDatabase } from './db/prepare.ts';
+import { RENDER_HELP, renderCommand } from './documents/cli.ts';
+import { createDocumentService } from './documents/service.ts';
 import { verifyLedger } from './ledger/verify.ts';
 import { DomainError } from './lib/errors.ts';
 import { loadReferenceData } from './reference/reference.ts';
@@ -15,6 +17,7 @@ const HELP = `topslice operator commands (npm run cli -- <command>)
   bootstrap [name]                create the first treasury user; prints its token last
   create-user <role> <name> [org] create a user (roles: ${ROLES.join(', ')}); prints its token last
   verify                          check the ledger and the audit chain; exits 1 if anything is wrong
+${RENDER_HELP}
 
 Configuration comes from the environment: DATABASE_URL or DATABASE_PATH (see README).`;
 
@@ -79,6 +82,16 @@ async function main(argv: string[]): Promise<number> {
         console.log(JSON.stringify({ ok: ledger.ok && audit.ok, ledger, audit }, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2));
         return ledger.ok && audit.ok ? 0 : 1;
       } finally {
+        await database.close();
+      }
+    }
+    case 'render': {
+      const database = await prepareDatabase(config.database);
+      const documents = createDocumentService({ browserPath: config.browserPath });
+      try {
+        return await renderCommand(database.db, documents, args);
+      } finally {
+        await documents.renderer.close();
         await database.close();
       }
     }

@@ -1,6 +1,7 @@
 import { type ServerType, serve } from '@hono/node-server';
 import { loadConfig } from './config.ts';
 import { prepareDatabase } from './db/prepare.ts';
+import { createDocumentService } from './documents/service.ts';
 import { createApp } from './http/app.ts';
 import { createLogger } from './lib/log.ts';
 
@@ -13,7 +14,8 @@ export interface RunningServer {
 export async function startServer(config = loadConfig()): Promise<RunningServer> {
   const log = createLogger(config.logLevel);
   const database = await prepareDatabase(config.database);
-  const app = createApp({ database, log, clock: () => new Date() });
+  const documents = createDocumentService({ browserPath: config.browserPath, log });
+  const app = createApp({ database, log, clock: () => new Date(), documents });
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
   });
@@ -26,7 +28,7 @@ export async function startServer(config = loadConfig()): Promise<RunningServer>
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => {
-          database.close().then(() => resolve(), resolve);
+          Promise.allSettled([documents.renderer.close(), database.close()]).then(() => resolve());
         });
         // Idle keep-alive connections would hold close() open.
         (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();

@@ -7,6 +7,7 @@ import { FIXTURES_DIR } from '../reference/reference.ts';
 import { closeOnSignals, startServer } from '../server.ts';
 import { bootstrapTreasury } from '../users/users.ts';
 import { playCases } from './cases.ts';
+import { writeDemoDocuments } from './documents.ts';
 import { playReleases } from './releases.ts';
 
 /*
@@ -109,6 +110,8 @@ async function main(): Promise<void> {
   say(
     `ok: ${verify.ok}; GBP debits ${formatPence(BigInt(gbp.debitsPosted))} = credits ${formatPence(BigInt(gbp.creditsPosted))}; ${verify.accounts.checked} accounts match their transfers; audit chain of ${verify.audit.entries} entries intact`,
   );
+
+  await writeDemoDocuments(server.url, treasury, fy, played, step, say);
 
   console.log(`
 topslice is running at ${server.url}

@@ -2,6 +2,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { benefitRoutes } from '../api/benefits.routes.ts';
 import { caseRoutes } from '../api/cases.routes.ts';
+import { documentRoutes } from '../api/documents.routes.ts';
 import { fundRoutes } from '../api/fund.routes.ts';
 import { ledgerRoutes } from '../api/ledger.routes.ts';
 import { panelRoutes } from '../api/panel.routes.ts';
@@ -10,6 +11,7 @@ import { referenceRoutes } from '../api/reference.routes.ts';
 import { releaseRoutes } from '../api/releases.routes.ts';
 import { roundRoutes } from '../api/rounds.routes.ts';
 import { userRoutes } from '../api/users.routes.ts';
+import { createDocumentService } from '../documents/service.ts';
 import type { AppEnv, Deps } from './context.ts';
 import { mountDocs } from './docs.ts';
 import { idempotency, requestContext, requireAuthentication, requireJsonBody } from './middleware.ts';
@@ -32,6 +34,9 @@ export function createApp(deps: Deps): OpenAPIHono<AppEnv> {
     return c.json({ status: 'ok', engine: db.engine });
   });
 
+  // Compiled here, at start-up: a broken template stops the service before it serves anything.
+  const documents = deps.documents ?? createDocumentService({ log: deps.log });
+
   const api = new OpenAPIHono<AppEnv>();
   api.route('/', userRoutes(deps));
   api.route('/', referenceRoutes(deps));
@@ -43,6 +48,7 @@ export function createApp(deps: Deps): OpenAPIHono<AppEnv> {
   api.route('/', releaseRoutes(deps));
   api.route('/', benefitRoutes(deps));
   api.route('/', reappraisalRoutes(deps));
+  api.route('/', documentRoutes(deps, documents));
   app.route('/api/v1', api);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {

@@ -1,4 +1,5 @@
 import type { Database } from '../db/database.ts';
+import type { DocumentService } from '../documents/service.ts';
 import type { Logger } from '../lib/log.ts';
 import type { Principal } from '../users/users.ts';
 
@@ -7,6 +8,8 @@ export interface Deps {
   database: Database;
   log: Logger;
   clock: () => Date;
+  /** Templates and the PDF renderer; a default one (Chromium at /usr/bin/chromium) when absent. */
+  documents?: DocumentService;
 }
 
 export interface AppEnv {

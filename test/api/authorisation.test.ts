@@ -71,6 +71,11 @@ const POLICY: Record<string, readonly Role[]> = {
   'POST /api/v1/benefit-reports/{id}/verify': ['department', 'treasury'],
   'POST /api/v1/benefit-reports/{id}/reject': ['department', 'treasury'],
   'GET /api/v1/benefits': ALL,
+  'GET /api/v1/cases/{id}/pdf': ALL,
+  'GET /api/v1/cases/{id}/decision-letter.pdf': ALL,
+  'GET /api/v1/reports/fund-statement.pdf': ['treasury', 'auditor', 'panel', 'department'],
+  'GET /api/v1/reports/realised-benefits.pdf': ALL,
+  'GET /api/v1/places/{code}/report.pdf': ALL,
 };
 
 const PARAMS: Record<string, string> = { fy: '2026-27', code: 'DHSC', id: '00000000-0000-4000-8000-000000000000', n: '1' };

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -8,7 +8,12 @@ import { startTsx } from '../support/child.ts';
 describe('npm run demo', () => {
   it('plays the year through the API, verifies the ledger and serves with a working token', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'topslice-demo-'));
-    const demo = startTsx('src/demo/run.ts', { PORT: '0', DEMO_DATABASE_PATH: join(dir, 'demo.db'), LOG_LEVEL: 'warn' });
+    const demo = startTsx('src/demo/run.ts', {
+      PORT: '0',
+      DEMO_DATABASE_PATH: join(dir, 'demo.db'),
+      DEMO_OUT_DIR: join(dir, 'out'),
+      LOG_LEVEL: 'warn',
+    });
     try {
       await new Promise<void>((resolve, reject) => {
         demo.onLine((line) => {
@@ -41,10 +46,16 @@ describe('npm run demo', () => {
       expect(position.releasedPence).toBe(5_112_000_00);
       expect(position.availablePence).toBe(position.balancePence - position.committedPence);
       expect((await fetch(`${url}/docs`)).status).toBe(200);
+      // Every document, written to the demo's out directory.
+      const pdfs = readdirSync(join(dir, 'out'));
+      expect(pdfs.filter((f) => f.endsWith('-business-case.pdf'))).toHaveLength(8);
+      expect(pdfs.filter((f) => f.endsWith('-decision-letter.pdf'))).toHaveLength(8);
+      expect(pdfs).toEqual(expect.arrayContaining(['fund-statement-2026-27.pdf', 'realised-benefits-2026-27.pdf']));
+      expect(pdfs.filter((f) => f.startsWith('place-'))).toHaveLength(8);
     } finally {
       demo.process.kill('SIGTERM');
       await demo.exited;
       rmSync(dir, { recursive: true, force: true });
     }
-  });
+  }, 300_000);
 });

@@ -1,5 +1,6 @@
 import { SYSTEM } from '../../src/audit/audit.ts';
 import { inTransaction } from '../../src/db/database.ts';
+import type { DocumentService } from '../../src/documents/service.ts';
 import { createApp } from '../../src/http/app.ts';
 import { createLogger } from '../../src/lib/log.ts';
 import { bootstrapTreasury, createUser, type NewUser } from '../../src/users/users.ts';
@@ -22,10 +23,10 @@ export interface RequestOptions {
 }
 
 /** The app on a fresh database, with a treasury token and an adjustable clock. */
-export async function testApp(engine: EngineName) {
+export async function testApp(engine: EngineName, documents?: DocumentService) {
   const db: TestDatabase = await freshDatabase(engine);
   let now = new Date('2026-06-01T09:00:00Z');
-  const app = createApp({ database: db.database, log: createLogger('silent'), clock: () => now });
+  const app = createApp({ database: db.database, log: createLogger('silent'), clock: () => now, documents });
   const { token: treasury } = await bootstrapTreasury(db.database.db);
 
   async function request(method: string, path: string, opts: RequestOptions = {}): Promise<Reply> {
@@ -57,6 +58,8 @@ export async function testApp(engine: EngineName) {
   return {
     app,
     database: db.database,
+    /** Where the database lives, for a process that opens it too. */
+    databaseConfig: db.config,
     treasury,
     request,
     userToken,

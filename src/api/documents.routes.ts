@@ -1,0 +1,135 @@
+import { z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import {
+  type BuiltDocument,
+  buildBusinessCase,
+  buildDecisionLetter,
+  buildFundStatement,
+  buildPlaceReport,
+  buildRealisedBenefits,
+  FUND_STATEMENT_READERS,
+  renderBuilt,
+} from '../documents/documents.ts';
+import { RendererError } from '../documents/renderer.ts';
+import type { DocumentService } from '../documents/service.ts';
+import type { AppEnv, Deps } from '../http/context.ts';
+import { problemResponse } from '../http/problem.ts';
+import { apiRoute, createRouter, errorResponses, ProblemSchema } from '../http/router.ts';
+import { ROLES } from '../users/users.ts';
+import { FinancialYearName, IdParam, OrganisationCode } from './schemas.ts';
+
+const pdf = (description: string) => ({
+  description,
+  content: { 'application/pdf': { schema: z.string().openapi({ format: 'binary' }) } },
+});
+
+const unavailable = {
+  description:
+    'The PDF renderer cannot take the document now: every renderer is busy (`Retry-After` says when to try again), the render took too long, or no browser is installed (the problem names what to install).',
+  content: { 'application/problem+json': { schema: ProblemSchema } },
+};
+
+const FyQuery = z.object({ fy: FinancialYearName });
+
+const TITLES: Record<RendererError['code'], string> = {
+  'browser-unavailable': 'PDFs cannot be rendered on this server',
+  'renderer-busy': 'The PDF renderer is busy',
+  'render-timed-out': 'The document took too long to render',
+  'render-failed': 'The document could not be rendered',
+  'renderer-closed': 'The service is shutting down',
+};
+
+/** Builds (authorising and reading the data), renders, and answers the PDF, or a 503 that says why not. */
+async function respondWithPdf(c: Context<AppEnv>, documents: DocumentService, build: () => Promise<BuiltDocument>): Promise<Response> {
+  const built = await build();
+  try {
+    const bytes = await renderBuilt(documents.renderer, documents.templates, built);
+    return c.body(bytes as Uint8Array<ArrayBuffer>, 200, {
+      'content-type': 'application/pdf',
+      'content-disposition': `inline; filename="${built.filename}"`,
+      'cache-control': 'private, no-store',
+    });
+  } catch (error) {
+    if (!(error instanceof RendererError)) throw error;
+    return problemResponse(
+      c,
+      { type: error.code, title: TITLES[error.code], status: 503, detail: error.message },
+      error.retryAfterSeconds === null ? {} : { 'retry-after': String(error.retryAfterSeconds) },
+    );
+  }
+}
+
+export function documentRoutes(deps: Deps, documents: DocumentService) {
+  const db = deps.database.db;
+  return createRouter()
+    .openapi(
+      apiRoute({
+        method: 'get',
+        path: '/cases/{id}/pdf',
+        tags: ['Documents'],
+        summary:
+          'The business case as a PDF: narrative, partners, profiles, appraisal, who benefits, switching values, parameters, the panel outcome',
+        description: 'For whoever may read the case.',
+        roles: ROLES,
+        request: { params: IdParam },
+        responses: { 200: pdf('The business case (A4, tagged, with an outline)'), 404: errorResponses[404], 503: unavailable },
+      }),
+      (c) => respondWithPdf(c, documents, () => buildBusinessCase(db, c.get('principal'), c.req.valid('param').id, deps.clock())) as never,
+    )
+    .openapi(
+      apiRoute({
+        method: 'get',
+        path: '/cases/{id}/decision-letter.pdf',
+        tags: ['Documents'],
+        summary: "The panel's decision letter: award, tranche schedule, conditions, clawback terms, who decided and when, reasons",
+        description: 'For whoever may read the case. 409 before the case is decided.',
+        roles: ROLES,
+        request: { params: IdParam },
+        responses: { 200: pdf('The decision letter'), 404: errorResponses[404], 409: errorResponses[409], 503: unavailable },
+      }),
+      (c) =>
+        respondWithPdf(c, documents, () => buildDecisionLetter(db, c.get('principal'), c.req.valid('param').id, deps.clock())) as never,
+    )
+    .openapi(
+      apiRoute({
+        method: 'get',
+        path: '/reports/fund-statement.pdf',
+        tags: ['Documents'],
+        summary:
+          "The fund's statement for a year: contributions, commitments, releases by place and theme, clawbacks, buy-outs, balance, verification",
+        roles: FUND_STATEMENT_READERS,
+        request: { query: FyQuery },
+        responses: { 200: pdf('The fund statement'), 404: errorResponses[404], 503: unavailable },
+      }),
+      (c) => respondWithPdf(c, documents, () => buildFundStatement(db, c.get('principal'), c.req.valid('query').fy, deps.clock())) as never,
+    )
+    .openapi(
+      apiRoute({
+        method: 'get',
+        path: '/reports/realised-benefits.pdf',
+        tags: ['Documents'],
+        summary: "Treasury's realised-benefits review for a year: forecast against verified by department, place and theme, variance, RAG",
+        description: 'Each reader sees the rows `GET /api/v1/benefits` shows them: departments their own, councils their own cases.',
+        roles: ROLES,
+        request: { query: FyQuery },
+        responses: { 200: pdf('The realised-benefits review'), 404: errorResponses[404], 503: unavailable },
+      }),
+      (c) =>
+        respondWithPdf(c, documents, () => buildRealisedBenefits(db, c.get('principal'), c.req.valid('query').fy, deps.clock())) as never,
+    )
+    .openapi(
+      apiRoute({
+        method: 'get',
+        path: '/places/{code}/report.pdf',
+        tags: ['Documents'],
+        summary: 'A place report for a year: every case, release and saving by department in one place, with a flow chart',
+        roles: ROLES,
+        request: { params: z.object({ code: OrganisationCode }), query: FyQuery },
+        responses: { 200: pdf('The place report'), 404: errorResponses[404], 503: unavailable },
+      }),
+      (c) =>
+        respondWithPdf(c, documents, () =>
+          buildPlaceReport(db, c.get('principal'), c.req.valid('param').code, c.req.valid('query').fy, deps.clock()),
+        ) as never,
+    );
+}
