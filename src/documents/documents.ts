@@ -15,7 +15,7 @@ import { getRound, listRounds } from '../rounds/rounds.ts';
 import type { Principal, Role } from '../users/users.ts';
 import { barChart, flowChart, lineChart } from './charts.ts';
 import type { PdfPage, Renderer } from './renderer.ts';
-import { londonDate, type TemplateSet } from './templates.ts';
+import { basisPointsAsPercent, londonDate, type TemplateSet } from './templates.ts';
 
 /*
  * The service's PDF documents. Each builder reads its figures from the same domain functions
@@ -262,9 +262,13 @@ export async function buildBusinessCase(db: Db, p: Principal, caseId: string, no
       deadweightBasisPoints: b.deadweightBasisPoints,
       persistenceYears: b.persistenceYears,
       grade: b.confidenceGrade,
-      volumes: Object.entries(b.volumes)
-        .map(([y, v]) => `${y}: ${v.toLocaleString('en-GB')}`)
-        .join('; '),
+      volumes: b.volumes
+        ? Object.entries(b.volumes)
+            .map(([y, v]) => `${y}: ${v.toLocaleString('en-GB')}`)
+            .join('; ')
+        : `need ${Object.entries(b.need ?? {})
+            .map(([y, v]) => `${y}: ${v.toLocaleString('en-GB')}`)
+            .join('; ')} × engagement ${basisPointsAsPercent(b.engagementBasisPoints ?? 0)}`,
     })),
     profile: a.years.map((y) => ({
       year: y.year,
