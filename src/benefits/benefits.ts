@@ -334,6 +334,18 @@ export async function readableRegister(db: Db | Tx, p: Principal, caseId: string
   return p.role === 'department' ? rows.filter((r) => r.departmentCode === p.organisationCode) : rows;
 }
 
+/** Once a year is closed its credits are fixed: a report for that year can no longer be verified (it can still be rejected). */
+async function assertYearOpenForVerification(trx: Tx, year: string): Promise<void> {
+  const closed = await trx.selectFrom('year_closes').select('closed_at').where('financial_year', '=', year).executeTakeFirst();
+  if (closed) {
+    throw conflict(
+      'financial-year-closed-for-verification',
+      'Year closed for verification',
+      `Financial year ${year} was closed on ${closed.closed_at.slice(0, 10)}; its savings and credits are fixed, so reports for it can no longer be verified.`,
+    );
+  }
+}
+
 export async function reviewBenefitReport(
   trx: Tx,
   id: string,
@@ -353,6 +365,7 @@ export async function reviewBenefitReport(
       `Benefit report ${id} was ${report.status} on ${report.reviewedAt}.`,
     );
   }
+  if (decision.verify) await assertYearOpenForVerification(trx, report.year);
   const at = now.toISOString();
   const changed = await trx
     .updateTable('benefit_reports')

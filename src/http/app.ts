@@ -2,6 +2,8 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { benefitRoutes } from '../api/benefits.routes.ts';
 import { caseRoutes } from '../api/cases.routes.ts';
+import { creditRoutes } from '../api/credits.routes.ts';
+import { disposalRoutes } from '../api/disposals.routes.ts';
 import { fundRoutes } from '../api/fund.routes.ts';
 import { ledgerRoutes } from '../api/ledger.routes.ts';
 import { panelRoutes } from '../api/panel.routes.ts';
@@ -41,6 +43,8 @@ export function createApp(deps: Deps): OpenAPIHono<AppEnv> {
   api.route('/', panelRoutes(deps));
   api.route('/', releaseRoutes(deps));
   api.route('/', benefitRoutes(deps));
+  api.route('/', creditRoutes(deps));
+  api.route('/', disposalRoutes(deps));
   app.route('/api/v1', api);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
