@@ -10,6 +10,7 @@ import { createAccounts, createTransfers } from '../src/ledger/ledger.ts';
 import { createLogger } from '../src/lib/log.ts';
 import { bootstrapTreasury } from '../src/users/users.ts';
 import { benchAppraisal } from './appraisal.ts';
+import { benchCredits } from './credits.ts';
 
 /*
  * npm run bench: each figure beside a baseline measured in the same run on the same machine.
@@ -233,6 +234,8 @@ try {
   await contributions50();
   console.log();
   await benchAppraisal();
+  console.log();
+  await benchCredits(SCALE);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
