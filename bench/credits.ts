@@ -136,9 +136,7 @@ export async function benchCredits(scale: number): Promise<void> {
     const ratios: number[] = [];
     for (const depth of [100, 1_000, 10_000]) {
       const database = await bookOfDepth(dir, depth);
-      let round = 0;
       const orders = async () => {
-        round++;
         const started = performance.now();
         for (let i = 0; i < n; i++) {
           const r = await inTransaction(database.db, (trx) =>
