@@ -12,6 +12,7 @@ import { bootstrapTreasury } from '../src/users/users.ts';
 import { benchAppraisal } from './appraisal.ts';
 import { benchReappraisal } from './reappraisal.ts';
 import { benchDocuments } from './documents.ts';
+import { benchCredits } from './credits.ts';
 
 /*
  * npm run bench: each figure beside a baseline measured in the same run on the same machine.
@@ -238,6 +239,7 @@ try {
   console.log();
   await benchReappraisal(dir, SCALE);
   await benchDocuments(SCALE);
+  await benchCredits(SCALE);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

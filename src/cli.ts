@@ -1,5 +1,8 @@
 import { SYSTEM, verifyAuditChain } from './audit/audit.ts';
+import { runCompliance } from './compliance/compliance.ts';
 import { loadConfig } from './config.ts';
+import { closeYear } from './credits/close.ts';
+import { verifyCredits } from './credits/verify.ts';
 import { inTransaction, openDatabase } from './db/database.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { prepareDatabase } from './db/prepare.ts';
@@ -16,8 +19,10 @@ const HELP = `topslice operator commands (npm run cli -- <command>)
   load-fixtures                   load organisations, places and themes from fixtures/
   bootstrap [name]                create the first treasury user; prints its token last
   create-user <role> <name> [org] create a user (roles: ${ROLES.join(', ')}); prints its token last
-  verify                          check the ledger and the audit chain; exits 1 if anything is wrong
 ${RENDER_HELP}
+  verify                          check the ledger, the credits registry and the audit chain; exits 1 if anything is wrong
+  close-year <fy>                 close a financial year: issue credits and obligations (running it again changes nothing)
+  compliance <fy>                 run compliance for a closed year: surrenders and buy-outs (running it again changes nothing)
 
 Configuration comes from the environment: DATABASE_URL or DATABASE_PATH (see README).`;
 
@@ -78,9 +83,14 @@ async function main(argv: string[]): Promise<number> {
     case 'verify': {
       const database = await prepareDatabase(config.database);
       try {
-        const [ledger, audit] = await Promise.all([verifyLedger(database.db), verifyAuditChain(database.db)]);
-        console.log(JSON.stringify({ ok: ledger.ok && audit.ok, ledger, audit }, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2));
-        return ledger.ok && audit.ok ? 0 : 1;
+        const [ledger, audit, credits] = await Promise.all([
+          verifyLedger(database.db),
+          verifyAuditChain(database.db),
+          verifyCredits(database.db),
+        ]);
+        const ok = ledger.ok && audit.ok && credits.ok;
+        console.log(JSON.stringify({ ok, ledger, credits, audit }, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2));
+        return ok ? 0 : 1;
       } finally {
         await database.close();
       }
@@ -94,6 +104,41 @@ async function main(argv: string[]): Promise<number> {
         await documents.renderer.close();
         await database.close();
       }
+    case 'close-year':
+    case 'compliance': {
+      const [fy] = args;
+      if (!fy) {
+        console.error(`Usage: ${command} <financial year, e.g. 2026-27>`);
+        return 2;
+      }
+      const database = await prepareDatabase(config.database);
+      try {
+        const now = new Date();
+        if (command === 'close-year') {
+          const { close, created } = await inTransaction(database.db, (trx) => closeYear(trx, fy, SYSTEM, null, now));
+          console.log(created ? `Closed ${fy}.` : `${fy} was already closed on ${close.closedAt}; nothing changed.`);
+          for (const d of close.departments) {
+            console.log(
+              `${d.departmentCode.padEnd(8)} verified ${d.verifiedCashablePence}p vs target ${d.savingsTargetPence}p: ${d.creditsIssued} credits issued, ${d.obligationCredits} owed`,
+            );
+          }
+        } else {
+          const { run, created } = await inTransaction(database.db, (trx) => runCompliance(trx, fy, SYSTEM, null, now));
+          console.log(
+            created
+              ? `Compliance run for ${fy} at a ceiling of ${run.ceilingPence}p.`
+              : `Compliance for ${fy} already ran on ${run.ranAt}; nothing changed.`,
+          );
+          for (const r of run.results) {
+            console.log(
+              `${r.departmentCode.padEnd(8)} ${r.status}: owed ${r.obligationCredits}, surrendered ${r.surrenderedCredits}, buy-out paid ${r.buyOutPaidPence}p, outstanding ${r.buyOutOutstandingPence}p`,
+            );
+          }
+        }
+      } finally {
+        await database.close();
+      }
+      return 0;
     }
     default:
       console.log(HELP);

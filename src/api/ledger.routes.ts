@@ -1,12 +1,13 @@
 import { z } from '@hono/zod-openapi';
 import { listAudit, verifyAuditChain } from '../audit/audit.ts';
+import { verifyCredits } from '../credits/verify.ts';
 import type { Deps } from '../http/context.ts';
 import { apiRoute, createRouter, jsonContent } from '../http/router.ts';
 import { listAccounts, listTransfers } from '../ledger/ledger.ts';
 import { type Account, type Counters, LEDGERS, type Transfer } from '../ledger/types.ts';
 import { verifyLedger } from '../ledger/verify.ts';
 import { forbidden } from '../lib/errors.ts';
-import { penceToJson } from '../lib/money.ts';
+import { penceToJson, toJson } from '../lib/money.ts';
 import type { Principal } from '../users/users.ts';
 import { FinancialYearName, Limit, OrganisationCode } from './schemas.ts';
 
@@ -51,6 +52,24 @@ const TransferSchema = z
   .openapi('Transfer');
 
 const Big = z.int();
+const CreditsVerificationSchema = z
+  .object({
+    ok: z.boolean(),
+    credits: z.object({ issued: Amount, held: Amount, reserved: Amount, surrendered: Amount, conserved: z.boolean() }),
+    reservations: z.object({
+      restingOrders: z.int(),
+      mismatched: z.array(z.string()),
+      reservedCredits: Amount,
+      reservedCashPence: Amount,
+      matchBook: z.boolean(),
+    }),
+    negativeBalances: z.array(z.string()),
+  })
+  .openapi('CreditsVerification', {
+    description:
+      'Credits conserved (issued = held + reserved + surrendered), reservations equal to what rests on the book, no negative balances.',
+  });
+
 const VerificationSchema = z
   .object({
     ok: z.boolean(),
@@ -62,6 +81,7 @@ const VerificationSchema = z
     }),
     limits: z.object({ overdrawn: z.array(z.string()) }),
     pendingTransfers: z.object({ checked: z.int(), inconsistent: z.array(z.string()) }),
+    credits: CreditsVerificationSchema,
     audit: z.object({
       ok: z.boolean(),
       entries: z.int(),
@@ -217,10 +237,10 @@ export function ledgerRoutes(deps: Deps) {
         responses: { 200: jsonContent(VerificationSchema, '`ok` is true only if every check passed') },
       }),
       async (c) => {
-        const [ledger, audit] = await Promise.all([verifyLedger(db), verifyAuditChain(db)]);
+        const [ledger, audit, credits] = await Promise.all([verifyLedger(db), verifyAuditChain(db), verifyCredits(db)]);
         return c.json(
           {
-            ok: ledger.ok && audit.ok,
+            ok: ledger.ok && audit.ok && credits.ok,
             checkedAt: deps.clock().toISOString(),
             ledgers: ledger.ledgers.map((l) => ({ ledger: l.ledger, balanced: l.balanced, ...countersJson(l) })),
             accounts: {
@@ -229,6 +249,7 @@ export function ledgerRoutes(deps: Deps) {
             },
             limits: ledger.limits,
             pendingTransfers: ledger.pendingTransfers,
+            credits: toJson(credits),
             audit,
           },
           200,

@@ -3,7 +3,7 @@ import { benefitSchedule } from '../appraisal/engine.ts';
 import { getDeflatorTable, getParameterSet } from '../appraisal/library.ts';
 import { type Actor, appendAudit } from '../audit/audit.ts';
 import { appraisalInputOf, type Case, getCase, getReadableCase, lockCase } from '../cases/cases.ts';
-import type { Db, Tx } from '../db/database.ts';
+import { type Db, isPostgres, type Tx } from '../db/database.ts';
 import { financialYearOf, parseFinancialYear } from '../fund/fund.ts';
 import { conflict, forbidden, invalid, notFound } from '../lib/errors.ts';
 import type { Pence } from '../lib/money.ts';
@@ -334,6 +334,20 @@ export async function readableRegister(db: Db | Tx, p: Principal, caseId: string
   return p.role === 'department' ? rows.filter((r) => r.departmentCode === p.organisationCode) : rows;
 }
 
+/** Once a year is closed its credits are fixed: a report for that year can no longer be verified (it can still be rejected). */
+async function assertYearOpenForVerification(trx: Tx, year: string): Promise<void> {
+  // The close holds the year's row lock while it counts; wait for it, so no verification slips in uncounted.
+  if (isPostgres(trx)) await trx.selectFrom('financial_years').select('name').where('name', '=', year).forShare().execute();
+  const closed = await trx.selectFrom('year_closes').select('closed_at').where('financial_year', '=', year).executeTakeFirst();
+  if (closed) {
+    throw conflict(
+      'financial-year-closed-for-verification',
+      'Year closed for verification',
+      `Financial year ${year} was closed on ${closed.closed_at.slice(0, 10)}; its savings and credits are fixed, so reports for it can no longer be verified.`,
+    );
+  }
+}
+
 export async function reviewBenefitReport(
   trx: Tx,
   id: string,
@@ -353,6 +367,7 @@ export async function reviewBenefitReport(
       `Benefit report ${id} was ${report.status} on ${report.reviewedAt}.`,
     );
   }
+  if (decision.verify) await assertYearOpenForVerification(trx, report.year);
   const at = now.toISOString();
   const changed = await trx
     .updateTable('benefit_reports')

@@ -38,6 +38,18 @@ export interface DB {
   clawbacks: ClawbackTable;
   benefit_forecasts: BenefitForecastTable;
   benefit_reports: BenefitReportTable;
+  year_closes: YearCloseTable;
+  department_outcomes: DepartmentOutcomeTable;
+  credit_provenance: CreditProvenanceTable;
+  credit_markets: CreditMarketTable;
+  market_head: MarketHeadTable;
+  credit_orders: CreditOrderTable;
+  credit_trades: CreditTradeTable;
+  bilateral_trades: BilateralTradeTable;
+  compliance_runs: ComplianceRunTable;
+  compliance_results: ComplianceResultTable;
+  disposal_targets: DisposalTargetTable;
+  disposals: DisposalTable;
 }
 
 export interface OrganisationTable {
@@ -366,4 +378,140 @@ export interface BenefitReportTable {
   reviewed_by: string | null;
   reviewed_at: string | null;
   rejection_reason: string | null;
+}
+
+export interface YearCloseTable {
+  financial_year: string;
+  closed_by: string;
+  closed_at: string;
+}
+
+export interface DepartmentOutcomeTable {
+  financial_year: string;
+  department_code: string;
+  savings_target_pence: bigint;
+  verified_cashable_pence: bigint;
+  verified_other_pence: bigint;
+  credits_issued: bigint;
+  obligation_credits: bigint;
+  issuance_transfer_id: string | null;
+}
+
+export interface CreditProvenanceTable {
+  financial_year: string;
+  department_code: string;
+  report_id: string;
+  case_id: string;
+  case_reference: string;
+  place_code: string;
+  line_index: bigint | number;
+  verified_pence: bigint;
+}
+
+export interface CreditMarketTable {
+  financial_year: string;
+  floor_pence: bigint;
+  ceiling_pence: bigint;
+  updated_by: string;
+  updated_at: string;
+}
+
+export interface MarketHeadTable {
+  id: bigint | number;
+  seq: bigint;
+}
+
+export interface CreditOrderTable {
+  id: string;
+  seq: bigint;
+  financial_year: string;
+  department_code: string;
+  side: string;
+  vintage: string | null;
+  quantity: bigint;
+  filled: bigint;
+  limit_price_pence: bigint;
+  status: string;
+  reservation_id: string | null;
+  reservations: bigint | number;
+  placed_by: string;
+  placed_at: string;
+  updated_at: string;
+}
+
+export interface CreditTradeTable {
+  id: string;
+  seq: bigint;
+  financial_year: string;
+  vintage: string;
+  quantity: bigint;
+  price_pence: bigint;
+  buyer_code: string;
+  seller_code: string;
+  buy_order_id: string | null;
+  sell_order_id: string | null;
+  bilateral_id: string | null;
+  credits_transfer_id: string;
+  cash_transfer_id: string;
+  executed_at: string;
+}
+
+export interface BilateralTradeTable {
+  id: string;
+  financial_year: string;
+  proposer_code: string;
+  counterparty_code: string;
+  proposer_side: string;
+  vintage: string;
+  quantity: bigint;
+  price_pence: bigint;
+  status: string;
+  expires_at: string;
+  proposed_by: string;
+  proposed_at: string;
+  resolved_by: string | null;
+  resolved_at: string | null;
+  trade_id: string | null;
+}
+
+export interface ComplianceRunTable {
+  financial_year: string;
+  ran_by: string;
+  ran_at: string;
+  ceiling_pence: bigint;
+}
+
+export interface ComplianceResultTable {
+  financial_year: string;
+  department_code: string;
+  obligation_credits: bigint;
+  surrendered: string; // JSON [{vintage, credits, transferId}]
+  surrendered_credits: bigint;
+  shortfall_credits: bigint;
+  buy_out_due_pence: bigint;
+  buy_out_paid_pence: bigint;
+  buy_out_outstanding_pence: bigint;
+  buy_out_transfer_id: string | null;
+  status: string;
+}
+
+export interface DisposalTargetTable {
+  place_code: string;
+  financial_year: string;
+  department_code: string;
+  target_pence: bigint;
+  set_by: string;
+  set_at: string;
+}
+
+export interface DisposalTable {
+  id: string;
+  place_code: string;
+  financial_year: string;
+  department_code: string;
+  asset: string;
+  receipt_pence: bigint;
+  disposed_on: string;
+  recorded_by: string;
+  recorded_at: string;
 }

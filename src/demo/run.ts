@@ -8,6 +8,7 @@ import { closeOnSignals, startServer } from '../server.ts';
 import { bootstrapTreasury } from '../users/users.ts';
 import { playCases } from './cases.ts';
 import { writeDemoDocuments } from './documents.ts';
+import { playCredits } from './credits.ts';
 import { playReleases } from './releases.ts';
 
 /*
@@ -90,6 +91,7 @@ async function main(): Promise<void> {
 
   const played = await playCases(api, treasury, fy, new Date(), step, say);
   await playReleases(api, treasury, fy, played, step, say);
+  await playCredits(api, treasury, fy, step, say);
 
   step(`The fund for ${fy} after the round`);
   const after = await api(treasury, 'GET', `/api/v1/fund?fy=${fy}`, undefined, 200);
@@ -109,6 +111,10 @@ async function main(): Promise<void> {
   const gbp = verify.ledgers.find((l: { ledger: string }) => l.ledger === 'GBP');
   say(
     `ok: ${verify.ok}; GBP debits ${formatPence(BigInt(gbp.debitsPosted))} = credits ${formatPence(BigInt(gbp.creditsPosted))}; ${verify.accounts.checked} accounts match their transfers; audit chain of ${verify.audit.entries} entries intact`,
+  );
+  const c = verify.credits.credits;
+  say(
+    `credits: ${c.issued} issued = ${c.held} held + ${c.reserved} reserved + ${c.surrendered} surrendered (${c.conserved ? 'conserved' : 'NOT conserved'}); reservations match the book: ${verify.credits.reservations.matchBook}`,
   );
 
   await writeDemoDocuments(server.url, treasury, fy, played, step, say);

@@ -3,6 +3,8 @@ import type { Context } from 'hono';
 import { benefitRoutes } from '../api/benefits.routes.ts';
 import { caseRoutes } from '../api/cases.routes.ts';
 import { documentRoutes } from '../api/documents.routes.ts';
+import { creditRoutes } from '../api/credits.routes.ts';
+import { disposalRoutes } from '../api/disposals.routes.ts';
 import { fundRoutes } from '../api/fund.routes.ts';
 import { ledgerRoutes } from '../api/ledger.routes.ts';
 import { panelRoutes } from '../api/panel.routes.ts';
@@ -49,6 +51,8 @@ export function createApp(deps: Deps): OpenAPIHono<AppEnv> {
   api.route('/', benefitRoutes(deps));
   api.route('/', reappraisalRoutes(deps));
   api.route('/', documentRoutes(deps, documents));
+  api.route('/', creditRoutes(deps));
+  api.route('/', disposalRoutes(deps));
   app.route('/api/v1', api);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {

@@ -29,6 +29,17 @@ describe('npm run demo', () => {
       expect(out.match(/tranche 1: £[\d,.]+ released/g)).toHaveLength(6);
       expect(out).toContain('rejects the report, with its reason');
       expect(out).toContain('ok: true');
+      expect(out).toMatch(/issued [\d,]+ credits/);
+      expect(out).toMatch(/owes [\d,]+ credits/);
+      expect(out).toMatch(/matched [\d,]+ credits with \w+ at 110p \(the resting price\)/);
+      expect(out).toContain('accepts: trade');
+      expect(out).toContain('Order would trade with your own');
+      expect(out.match(/pooled target/g)).toHaveLength(2);
+      expect(out).toContain('compliant-by-buy-out');
+      expect(out).toContain('Compliance run again: the same result, nothing moved');
+      expect(out).toMatch(
+        /credits: \d+ issued = \d+ held \+ 0 reserved \+ \d+ surrendered \(conserved\); reservations match the book: true/,
+      );
       const url = /running at (http:\/\/\S+)/.exec(out)?.[1];
       const token = demo.lines.at(-1);
       const fund = await fetch(`${url}/api/v1/fund?fy=2026-27`, { headers: { authorization: `Bearer ${token}` } });

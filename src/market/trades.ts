@@ -1,0 +1,163 @@
+import { CREDIT_CODES, creditAccounts } from '../credits/registry.ts';
+import type { Db, Tx } from '../db/database.ts';
+import type { TransferInput } from '../ledger/types.ts';
+import type { Pence } from '../lib/money.ts';
+
+/*
+ * Delivery versus payment: every trade, from the book or bilateral, settles as one linked chain
+ * of two transfers — credits seller → buyer on the CREDIT ledger (`trade-credits`) and cash
+ * buyer → seller on the GBP ledger (`trade-cash`, quantity × price) — so both legs post or
+ * neither does. Cash moves between the departments' accounts for the market's year.
+ *
+ * The year's volume-weighted average price is Σ(price × quantity) ÷ Σ quantity over all its
+ * trades, rounded half-up to the penny.
+ */
+
+export interface Trade {
+  id: string;
+  seq: bigint;
+  financialYear: string;
+  vintage: string;
+  quantity: bigint;
+  pricePence: Pence;
+  valuePence: Pence;
+  buyerCode: string;
+  sellerCode: string;
+  buyOrderId: string | null;
+  sellOrderId: string | null;
+  bilateralId: string | null;
+  creditsTransferId: string;
+  cashTransferId: string;
+  executedAt: string;
+}
+
+export interface TradeInput {
+  id: string;
+  financialYear: string;
+  vintage: string;
+  quantity: bigint;
+  pricePence: Pence;
+  buyerCode: string;
+  sellerCode: string;
+}
+
+export const tradeTransferIds = (tradeId: string) => ({ credits: `trade/${tradeId}/credits`, cash: `trade/${tradeId}/cash` });
+
+/** The two legs of a trade; the credits leg is linked to the cash leg, and the cash leg to whatever follows if `linkedAfter`. */
+export function deliveryVersusPayment(t: TradeInput, linkedAfter = false): TransferInput[] {
+  const ids = tradeTransferIds(t.id);
+  return [
+    {
+      id: ids.credits,
+      debitAccountId: creditAccounts.holding(t.vintage, t.sellerCode),
+      creditAccountId: creditAccounts.holding(t.vintage, t.buyerCode),
+      amount: t.quantity,
+      ledger: 'CREDIT',
+      code: CREDIT_CODES.tradeCredits,
+      linked: true,
+      reference: `trade ${t.id}`,
+    },
+    {
+      id: ids.cash,
+      debitAccountId: creditAccounts.cash(t.financialYear, t.buyerCode),
+      creditAccountId: creditAccounts.cash(t.financialYear, t.sellerCode),
+      amount: t.quantity * t.pricePence,
+      ledger: 'GBP',
+      code: CREDIT_CODES.tradeCash,
+      linked: linkedAfter,
+      reference: `trade ${t.id}`,
+    },
+  ];
+}
+
+export async function insertTrade(
+  trx: Tx,
+  t: TradeInput & { seq: bigint; buyOrderId?: string | null; sellOrderId?: string | null; bilateralId?: string | null },
+  at: string,
+): Promise<void> {
+  const ids = tradeTransferIds(t.id);
+  await trx
+    .insertInto('credit_trades')
+    .values({
+      id: t.id,
+      seq: t.seq,
+      financial_year: t.financialYear,
+      vintage: t.vintage,
+      quantity: t.quantity,
+      price_pence: t.pricePence,
+      buyer_code: t.buyerCode,
+      seller_code: t.sellerCode,
+      buy_order_id: t.buyOrderId ?? null,
+      sell_order_id: t.sellOrderId ?? null,
+      bilateral_id: t.bilateralId ?? null,
+      credits_transfer_id: ids.credits,
+      cash_transfer_id: ids.cash,
+      executed_at: at,
+    })
+    .execute();
+}
+
+export interface TradeList {
+  financialYear: string;
+  trades: Trade[];
+  /** Over all the year's trades, whoever reads the list. */
+  market: { trades: number; volume: bigint; valuePence: Pence; vwapPence: Pence | null };
+}
+
+/** Half-up to the penny: the one rounding for an average price. */
+export function vwap(valuePence: Pence, volume: bigint): Pence | null {
+  return volume === 0n ? null : (valuePence * 2n + volume) / (volume * 2n);
+}
+
+/**
+ * A year's trades, oldest first (`department`: only those it bought or sold), and the year's
+ * volume-weighted average price over every trade. Domain read, for the API and for reports.
+ */
+export async function listTrades(db: Db | Tx, fy: string, department?: string): Promise<TradeList> {
+  const all = await db.selectFrom('credit_trades').selectAll().where('financial_year', '=', fy).orderBy('seq').execute();
+  const trades = all.map(tradeFromRow);
+  const volume = trades.reduce((s, t) => s + t.quantity, 0n);
+  const value = trades.reduce((s, t) => s + t.valuePence, 0n);
+  return {
+    financialYear: fy,
+    trades: department ? trades.filter((t) => t.buyerCode === department || t.sellerCode === department) : trades,
+    market: { trades: trades.length, volume, valuePence: value, vwapPence: vwap(value, volume) },
+  };
+}
+
+function tradeFromRow(r: {
+  id: string;
+  seq: bigint;
+  financial_year: string;
+  vintage: string;
+  quantity: bigint;
+  price_pence: bigint;
+  buyer_code: string;
+  seller_code: string;
+  buy_order_id: string | null;
+  sell_order_id: string | null;
+  bilateral_id: string | null;
+  credits_transfer_id: string;
+  cash_transfer_id: string;
+  executed_at: string;
+}): Trade {
+  const quantity = BigInt(r.quantity);
+  const price = BigInt(r.price_pence);
+  return {
+    id: r.id,
+    seq: BigInt(r.seq),
+    financialYear: r.financial_year,
+    vintage: r.vintage,
+    quantity,
+    pricePence: price,
+    valuePence: quantity * price,
+    buyerCode: r.buyer_code,
+    sellerCode: r.seller_code,
+    buyOrderId: r.buy_order_id,
+    sellOrderId: r.sell_order_id,
+    bilateralId: r.bilateral_id,
+    creditsTransferId: r.credits_transfer_id,
+    cashTransferId: r.cash_transfer_id,
+    executedAt: r.executed_at,
+  };
+}
