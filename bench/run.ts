@@ -10,9 +10,9 @@ import { createAccounts, createTransfers } from '../src/ledger/ledger.ts';
 import { createLogger } from '../src/lib/log.ts';
 import { bootstrapTreasury } from '../src/users/users.ts';
 import { benchAppraisal } from './appraisal.ts';
-import { benchReappraisal } from './reappraisal.ts';
-import { benchDocuments } from './documents.ts';
 import { benchCredits } from './credits.ts';
+import { benchDocuments } from './documents.ts';
+import { benchReappraisal } from './reappraisal.ts';
 
 /*
  * npm run bench: each figure beside a baseline measured in the same run on the same machine.

@@ -104,6 +104,7 @@ async function main(argv: string[]): Promise<number> {
         await documents.renderer.close();
         await database.close();
       }
+    }
     case 'close-year':
     case 'compliance': {
       const [fy] = args;

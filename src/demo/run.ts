@@ -7,8 +7,8 @@ import { FIXTURES_DIR } from '../reference/reference.ts';
 import { closeOnSignals, startServer } from '../server.ts';
 import { bootstrapTreasury } from '../users/users.ts';
 import { playCases } from './cases.ts';
-import { writeDemoDocuments } from './documents.ts';
 import { playCredits } from './credits.ts';
+import { writeDemoDocuments } from './documents.ts';
 import { playReleases } from './releases.ts';
 
 /*
