@@ -11,6 +11,8 @@ const ConfigSchema = z.object({
   DATABASE_PATH: z.string().min(1).default('data/topslice.db'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   BROWSER_PATH: z.string().min(1).default('/usr/bin/chromium'),
+  /** How long a newly issued token lasts, in days (see src/users/tokens.ts). */
+  TOKEN_LIFETIME_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
 });
 
 export interface Config {
@@ -19,6 +21,7 @@ export interface Config {
   database: DatabaseConfig;
   logLevel: LogLevel;
   browserPath: string;
+  tokenLifetimeDays: number;
 }
 
 export type LogLevel = z.infer<typeof ConfigSchema>['LOG_LEVEL'];
@@ -38,5 +41,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     database: e.DATABASE_URL ? { engine: 'postgres', url: e.DATABASE_URL } : { engine: 'sqlite', path: e.DATABASE_PATH },
     logLevel: e.LOG_LEVEL,
     browserPath: e.BROWSER_PATH,
+    tokenLifetimeDays: e.TOKEN_LIFETIME_DAYS,
   };
 }

@@ -13,7 +13,7 @@ export interface RunningServer {
 export async function startServer(config = loadConfig()): Promise<RunningServer> {
   const log = createLogger(config.logLevel);
   const database = await prepareDatabase(config.database);
-  const app = createApp({ database, log, clock: () => new Date() });
+  const app = createApp({ database, log, clock: () => new Date(), tokenLifetimeDays: config.tokenLifetimeDays });
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
   });

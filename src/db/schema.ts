@@ -38,6 +38,7 @@ export interface DB {
   clawbacks: ClawbackTable;
   benefit_forecasts: BenefitForecastTable;
   benefit_reports: BenefitReportTable;
+  user_tokens: UserTokenTable;
 }
 
 export interface OrganisationTable {
@@ -69,9 +70,12 @@ export interface UserTable {
   role: string;
   organisation_code: string | null;
   is_chair: bigint | number;
+  /** The first token's hash, kept for history; authentication reads user_tokens. */
   token_hash: string;
   created_at: string;
   created_by: string | null;
+  deactivated_at: string | null;
+  deactivated_by: string | null;
 }
 
 export interface FinancialYearTable {
@@ -366,4 +370,16 @@ export interface BenefitReportTable {
   reviewed_by: string | null;
   reviewed_at: string | null;
   rejection_reason: string | null;
+}
+
+export interface UserTokenTable {
+  id: string;
+  user_id: string;
+  token_hash: string;
+  created_at: string;
+  expires_at: string;
+  last_used_at: string | null;
+  revoked_at: string | null;
+  revoked_by: string | null;
+  revoked_reason: string | null;
 }

@@ -8,6 +8,7 @@ import { panelRoutes } from '../api/panel.routes.ts';
 import { referenceRoutes } from '../api/reference.routes.ts';
 import { releaseRoutes } from '../api/releases.routes.ts';
 import { roundRoutes } from '../api/rounds.routes.ts';
+import { tokenRoutes } from '../api/tokens.routes.ts';
 import { userRoutes } from '../api/users.routes.ts';
 import type { AppEnv, Deps } from './context.ts';
 import { mountDocs } from './docs.ts';
@@ -41,6 +42,7 @@ export function createApp(deps: Deps): OpenAPIHono<AppEnv> {
   api.route('/', panelRoutes(deps));
   api.route('/', releaseRoutes(deps));
   api.route('/', benefitRoutes(deps));
+  api.route('/', tokenRoutes(deps));
   app.route('/api/v1', api);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {

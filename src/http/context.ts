@@ -7,6 +7,8 @@ export interface Deps {
   database: Database;
   log: Logger;
   clock: () => Date;
+  /** How long a token issued through the API lasts (default TOKEN_LIFETIME_DAYS, src/users/token-store.ts). */
+  tokenLifetimeDays?: number;
 }
 
 export interface AppEnv {

@@ -670,7 +670,8 @@ describe.each(engines())('the ledger against its model on %s', (engine) => {
     const transfers = batch(id);
     const model = new LedgerModel();
     model.createAccounts(accounts);
-    const now = (clockMs += 1000);
+    clockMs += 1000;
+    const now = clockMs;
     const expected = model.createTransfers(transfers, now).results;
     const db = t.database.db;
     const actual = await inTransaction(db, async (trx) => {
