@@ -1,6 +1,6 @@
 import { SYSTEM, verifyAuditChain } from './audit/audit.ts';
 import { runCompliance } from './compliance/compliance.ts';
-import { loadConfig } from './config.ts';
+import { type Config, loadConfig } from './config.ts';
 import { closeYear } from './credits/close.ts';
 import { verifyCredits } from './credits/verify.ts';
 import { inTransaction, openDatabase } from './db/database.ts';
@@ -11,6 +11,7 @@ import { createDocumentService } from './documents/service.ts';
 import { verifyLedger } from './ledger/verify.ts';
 import { DomainError } from './lib/errors.ts';
 import { loadReferenceData } from './reference/reference.ts';
+import { deactivateUser, listTokens, reissueToken, revokeUserTokens } from './users/tokens.ts';
 import { bootstrapTreasury, createUser, ROLES, type Role } from './users/users.ts';
 
 const HELP = `topslice operator commands (npm run cli -- <command>)
@@ -23,6 +24,11 @@ ${RENDER_HELP}
   verify                          check the ledger, the credits registry and the audit chain; exits 1 if anything is wrong
   close-year <fy>                 close a financial year: issue credits and obligations (running it again changes nothing)
   compliance <fy>                 run compliance for a closed year: surrenders and buy-outs (running it again changes nothing)
+  list-tokens <userId>            a user's tokens: status, expiry, last use (never the tokens)
+  issue-token <userId>            issue a user a new token, revoking any they had; prints it last
+  revoke-tokens <userId> <reason> revoke every live token of a user
+  deactivate-user <userId> <reason>
+                                  deactivate a user who has left: tokens revoked, none issued again
 
 Configuration comes from the environment: DATABASE_URL or DATABASE_PATH (see README).`;
 
@@ -54,7 +60,9 @@ async function main(argv: string[]): Promise<number> {
     case 'bootstrap': {
       const database = await prepareDatabase(config.database);
       try {
-        const { user, token } = await bootstrapTreasury(database.db, args.join(' ') || undefined);
+        const { user, token } = await bootstrapTreasury(database.db, args.join(' ') || undefined, {
+          tokenLifetimeDays: config.tokenLifetimeDays,
+        });
         console.log(`Created treasury user ${user.name} (${user.userId}). Keep this token safe; it is shown once:`);
         console.log(token);
       } finally {
@@ -71,7 +79,7 @@ async function main(argv: string[]): Promise<number> {
       const database = await prepareDatabase(config.database);
       try {
         const { user, token } = await inTransaction(database.db, (trx) =>
-          createUser(trx, { name, role: role as Role, organisationCode: org ?? null }, SYSTEM),
+          createUser(trx, { name, role: role as Role, organisationCode: org ?? null }, SYSTEM, null, new Date(), config.tokenLifetimeDays),
         );
         console.log(`Created ${user.role} user ${user.name} (${user.userId}). Token, shown once:`);
         console.log(token);
@@ -141,9 +149,56 @@ async function main(argv: string[]): Promise<number> {
       }
       return 0;
     }
+    case 'list-tokens':
+    case 'issue-token':
+    case 'revoke-tokens':
+    case 'deactivate-user':
+      return tokenCommand(config, command, args);
     default:
       console.log(HELP);
       return command && command !== 'help' ? 2 : 0;
+  }
+}
+
+/** The operator's side of src/users/tokens.ts: the same operations as the API, audited as the system. */
+async function tokenCommand(config: Config, command: string, args: string[]): Promise<number> {
+  const [userId, ...rest] = args;
+  const reason = rest.join(' ').trim();
+  if (!userId || ((command === 'revoke-tokens' || command === 'deactivate-user') && !reason)) {
+    console.error(`Usage: ${command} <userId>${command === 'revoke-tokens' || command === 'deactivate-user' ? ' <reason>' : ''}`);
+    return 2;
+  }
+  const database = await prepareDatabase(config.database);
+  try {
+    const db = database.db;
+    const now = new Date();
+    switch (command) {
+      case 'list-tokens':
+        for (const t of await listTokens(db, userId, now)) {
+          console.log(
+            `${t.id}  ${t.status.padEnd(7)}  issued ${t.createdAt}  expires ${t.expiresAt}  last used ${t.lastUsedAt ?? 'never'}`,
+          );
+        }
+        return 0;
+      case 'issue-token': {
+        const issued = await inTransaction(db, (trx) => reissueToken(trx, userId, SYSTEM, null, now, config.tokenLifetimeDays));
+        console.log(`Issued token ${issued.record.id} for user ${userId}, expiring ${issued.record.expiresAt}. Token, shown once:`);
+        console.log(issued.token);
+        return 0;
+      }
+      case 'revoke-tokens': {
+        const revoked = await inTransaction(db, (trx) => revokeUserTokens(trx, userId, reason, SYSTEM, null, now));
+        console.log(`Revoked ${revoked.length} token(s) of user ${userId}.`);
+        return 0;
+      }
+      default: {
+        const done = await inTransaction(db, (trx) => deactivateUser(trx, userId, reason, SYSTEM, null, now));
+        console.log(`Deactivated user ${userId} at ${done.deactivatedAt}; revoked ${done.revokedTokenIds.length} token(s).`);
+        return 0;
+      }
+    }
+  } finally {
+    await database.close();
   }
 }
 

@@ -8,9 +8,16 @@ const ConfigSchema = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\//, 'DATABASE_URL must be a postgres:// URL')
     .optional(),
+  /** PostgreSQL only: the schema to work in, when not the default (several services on one database). */
+  DATABASE_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'DATABASE_SCHEMA must be a lower-case SQL name')
+    .optional(),
   DATABASE_PATH: z.string().min(1).default('data/topslice.db'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   BROWSER_PATH: z.string().min(1).default('/usr/bin/chromium'),
+  /** How long a newly issued token lasts, in days (see src/users/tokens.ts). */
+  TOKEN_LIFETIME_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
 });
 
 export interface Config {
@@ -19,6 +26,7 @@ export interface Config {
   database: DatabaseConfig;
   logLevel: LogLevel;
   browserPath: string;
+  tokenLifetimeDays: number;
 }
 
 export type LogLevel = z.infer<typeof ConfigSchema>['LOG_LEVEL'];
@@ -35,8 +43,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     port: e.PORT,
     host: e.HOST,
-    database: e.DATABASE_URL ? { engine: 'postgres', url: e.DATABASE_URL } : { engine: 'sqlite', path: e.DATABASE_PATH },
+    database: e.DATABASE_URL
+      ? { engine: 'postgres', url: e.DATABASE_URL, ...(e.DATABASE_SCHEMA ? { schema: e.DATABASE_SCHEMA } : {}) }
+      : { engine: 'sqlite', path: e.DATABASE_PATH },
     logLevel: e.LOG_LEVEL,
     browserPath: e.BROWSER_PATH,
+    tokenLifetimeDays: e.TOKEN_LIFETIME_DAYS,
   };
 }

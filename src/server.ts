@@ -15,7 +15,7 @@ export async function startServer(config = loadConfig()): Promise<RunningServer>
   const log = createLogger(config.logLevel);
   const database = await prepareDatabase(config.database);
   const documents = createDocumentService({ browserPath: config.browserPath, log });
-  const app = createApp({ database, log, clock: () => new Date(), documents });
+  const app = createApp({ database, log, clock: () => new Date(), documents, tokenLifetimeDays: config.tokenLifetimeDays });
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
   });

@@ -70,14 +70,20 @@ const CreditsVerificationSchema = z
       'Credits conserved (issued = held + reserved + surrendered), reservations equal to what rests on the book, no negative balances.',
   });
 
+/**
+ * A sum over many accounts or transfers: each counter fits a JSON safe integer (the ledger
+ * refuses past 2^53 − 1), but their sum over a whole ledger need not, so it leaves as a decimal string.
+ */
+const Total = z.string().openapi({ description: "A whole number in the ledger's unit, as a decimal string.", example: '1250000000' });
+const TotalsSchema = z.object({ debitsPending: Total, debitsPosted: Total, creditsPending: Total, creditsPosted: Total });
 const VerificationSchema = z
   .object({
     ok: z.boolean(),
     checkedAt: z.string(),
-    ledgers: z.array(CountersSchema.extend({ ledger: z.enum(LEDGERS), balanced: z.boolean() })),
+    ledgers: z.array(TotalsSchema.extend({ ledger: z.enum(LEDGERS), balanced: z.boolean() })),
     accounts: z.object({
       checked: z.int(),
-      mismatches: z.array(z.object({ accountId: z.string(), counter: z.string(), stored: Big, fromTransfers: Big })),
+      mismatches: z.array(z.object({ accountId: z.string(), counter: z.string(), stored: Total, fromTransfers: Total })),
     }),
     limits: z.object({ overdrawn: z.array(z.string()) }),
     pendingTransfers: z.object({ checked: z.int(), inconsistent: z.array(z.string()) }),
@@ -242,10 +248,21 @@ export function ledgerRoutes(deps: Deps) {
           {
             ok: ledger.ok && audit.ok && credits.ok,
             checkedAt: deps.clock().toISOString(),
-            ledgers: ledger.ledgers.map((l) => ({ ledger: l.ledger, balanced: l.balanced, ...countersJson(l) })),
+            ledgers: ledger.ledgers.map((l) => ({
+              ledger: l.ledger,
+              balanced: l.balanced,
+              debitsPending: l.debitsPending.toString(),
+              debitsPosted: l.debitsPosted.toString(),
+              creditsPending: l.creditsPending.toString(),
+              creditsPosted: l.creditsPosted.toString(),
+            })),
             accounts: {
               checked: ledger.accounts.checked,
-              mismatches: ledger.accounts.mismatches.map((m) => ({ ...m, stored: n(m.stored), fromTransfers: n(m.fromTransfers) })),
+              mismatches: ledger.accounts.mismatches.map((m) => ({
+                ...m,
+                stored: m.stored.toString(),
+                fromTransfers: m.fromTransfers.toString(),
+              })),
             },
             limits: ledger.limits,
             pendingTransfers: ledger.pendingTransfers,

@@ -6,10 +6,19 @@ z.config({ customError: (issue) => (issue.input === undefined ? 'is required' : 
 /** A field's message for a wrong value; a missing one still reads "is required". */
 export const says = (message: string) => (issue: { input?: unknown }) => (issue.input === undefined ? 'is required' : message);
 
-/** Money in: a whole, non-negative number of pence that JSON can carry exactly. */
+/**
+ * The most any one amount in a request may be: £1,000,000,000,000.00 (10^14 pence), more than
+ * all UK public spending in a year. Totals of such amounts stay far inside what the ledger and
+ * JSON can hold (2^53 − 1 pence, about £90 trillion); past that the ledger refuses by name.
+ */
+export const MAX_INPUT_PENCE = 100_000_000_000_000;
+
+/** Money in: a whole, non-negative number of pence, at most MAX_INPUT_PENCE. */
 export const PenceInput = z
-  .int({ error: says('must be a whole number of pence (no decimals, no strings)') })
+  // One message per field: a value that is not a safe integer is not also "too large".
+  .int({ error: says('must be a whole number of pence (no decimals, no strings)'), abort: true })
   .min(0, { error: says('must not be negative') })
+  .max(MAX_INPUT_PENCE, { error: says('must be at most £1,000,000,000,000.00 (100000000000000 pence)') })
   .openapi({ description: 'An amount in pence, as an integer (12345 is £123.45).', example: 125_000_000_00 });
 
 /** Money out: always an integer number of pence. */

@@ -68,7 +68,7 @@ export function userRoutes(deps: Deps) {
       async (c) => {
         const body = c.req.valid('json');
         const { user, token } = await inTransaction(db, (trx) =>
-          createUser(trx, body, actorOf(c.get('principal')), c.get('requestId'), deps.clock()),
+          createUser(trx, body, actorOf(c.get('principal')), c.get('requestId'), deps.clock(), deps.tokenLifetimeDays),
         );
         // A token is shown once: a replay of this request returns the user without it.
         c.set('replayBody', JSON.stringify({ ...userJson(user), token: null }));

@@ -50,6 +50,7 @@ export interface DB {
   compliance_results: ComplianceResultTable;
   disposal_targets: DisposalTargetTable;
   disposals: DisposalTable;
+  user_tokens: UserTokenTable;
 }
 
 export interface OrganisationTable {
@@ -81,9 +82,12 @@ export interface UserTable {
   role: string;
   organisation_code: string | null;
   is_chair: bigint | number;
+  /** The first token's hash, kept for history; authentication reads user_tokens. */
   token_hash: string;
   created_at: string;
   created_by: string | null;
+  deactivated_at: string | null;
+  deactivated_by: string | null;
 }
 
 export interface FinancialYearTable {
@@ -514,4 +518,16 @@ export interface DisposalTable {
   disposed_on: string;
   recorded_by: string;
   recorded_at: string;
+}
+
+export interface UserTokenTable {
+  id: string;
+  user_id: string;
+  token_hash: string;
+  created_at: string;
+  expires_at: string;
+  last_used_at: string | null;
+  revoked_at: string | null;
+  revoked_by: string | null;
+  revoked_reason: string | null;
 }

@@ -1,7 +1,7 @@
 import { type Actor, appendAudit } from '../audit/audit.ts';
 import { type Db, isPostgres, type Tx } from '../db/database.ts';
 import { type CreateTransferResult, createAccounts, createTransfers, getAccount } from '../ledger/ledger.ts';
-import type { Account, TransferInput } from '../ledger/types.ts';
+import { type Account, MAX_AMOUNT, type TransferInput } from '../ledger/types.ts';
 import { conflict, type DomainError, invalid, notFound, unprocessable } from '../lib/errors.ts';
 import { applyBasisPoints, formatPence, type Pence } from '../lib/money.ts';
 
@@ -422,6 +422,14 @@ async function mustCreateAccounts(trx: Tx, now: Date, accounts: Parameters<typeo
 }
 
 function ledgerRefusal(result: Extract<CreateTransferResult, { error: unknown }>): DomainError {
+  if (result.error.startsWith('overflows_')) {
+    return unprocessable(
+      'ledger-limit-reached',
+      'Beyond what the ledger can hold',
+      `Transfer ${result.id} would take an account past ${formatPence(MAX_AMOUNT)}, the most the ledger holds (${result.error}).`,
+      { ledgerError: result.error },
+    );
+  }
   return unprocessable('ledger-refused', 'The ledger refused the movement', `Transfer ${result.id} was refused: ${result.error}.`, {
     ledgerError: result.error,
   });

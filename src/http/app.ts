@@ -12,6 +12,7 @@ import { reappraisalRoutes } from '../api/reappraisal.routes.ts';
 import { referenceRoutes } from '../api/reference.routes.ts';
 import { releaseRoutes } from '../api/releases.routes.ts';
 import { roundRoutes } from '../api/rounds.routes.ts';
+import { tokenRoutes } from '../api/tokens.routes.ts';
 import { userRoutes } from '../api/users.routes.ts';
 import { createDocumentService } from '../documents/service.ts';
 import type { AppEnv, Deps } from './context.ts';
@@ -53,6 +54,7 @@ export function createApp(deps: Deps): OpenAPIHono<AppEnv> {
   api.route('/', documentRoutes(deps, documents));
   api.route('/', creditRoutes(deps));
   api.route('/', disposalRoutes(deps));
+  api.route('/', tokenRoutes(deps));
   app.route('/api/v1', api);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {

@@ -10,6 +10,8 @@ export interface Deps {
   clock: () => Date;
   /** Templates and the PDF renderer; a default one (Chromium at /usr/bin/chromium) when absent. */
   documents?: DocumentService;
+  /** How long a token issued through the API lasts (default TOKEN_LIFETIME_DAYS, src/users/token-store.ts). */
+  tokenLifetimeDays?: number;
 }
 
 export interface AppEnv {

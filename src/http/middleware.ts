@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import { inTransaction } from '../db/database.ts';
-import { authenticate } from '../users/users.ts';
+import { authenticateToken, type TokenRefusal } from '../users/tokens.ts';
 import type { AppEnv, Deps } from './context.ts';
 import { problemResponse } from './problem.ts';
 
@@ -40,17 +40,37 @@ export function requireAuthentication(deps: Deps): MiddlewareHandler<AppEnv> {
         challenge,
       );
     }
-    const principal = await authenticate(deps.database.db, match[1]);
-    if (!principal) {
-      return problemResponse(
-        c,
-        { type: 'unauthenticated', title: 'Sign-in required', status: 401, detail: 'The bearer token is not recognised.' },
-        challenge,
-      );
-    }
-    c.set('principal', principal);
+    const signedIn = await authenticateToken(deps.database.db, match[1], deps.clock());
+    if (!('principal' in signedIn)) return problemResponse(c, { ...tokenRefusalProblem(signedIn), status: 401 }, challenge);
+    c.set('principal', signedIn.principal);
     await next();
   };
+}
+
+/** Why a token does not sign in, in plain words: each reason its own problem type. */
+function tokenRefusalProblem(r: TokenRefusal): { type: string; title: string; detail: string } {
+  switch (r.reason) {
+    case 'expired':
+      return {
+        type: 'token-expired',
+        title: 'Token expired',
+        detail: `This token expired at ${r.at}. Ask a treasury user for a new one; next time, rotate yours before it expires with POST /api/v1/me/token.`,
+      };
+    case 'revoked':
+      return {
+        type: 'token-revoked',
+        title: 'Token revoked',
+        detail: `This token was revoked at ${r.at}${r.why ? ` (${r.why})` : ''}. Use your newer token, or ask a treasury user for one.`,
+      };
+    case 'deactivated':
+      return {
+        type: 'user-deactivated',
+        title: 'User deactivated',
+        detail: `The user this token belongs to was deactivated at ${r.at}. Ask a treasury user if this is wrong.`,
+      };
+    default:
+      return { type: 'unauthenticated', title: 'Sign-in required', detail: 'The bearer token is not recognised.' };
+  }
 }
 
 const JSON_TYPE = /^application\/([\w.-]+\+)?json$/i;

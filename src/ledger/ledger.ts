@@ -442,10 +442,8 @@ function applyTransfer(t: TransferInput, s: BatchState): CreateTransferResult {
     d.debitsPosted += amount;
     c.creditsPosted += amount;
   }
-  if (d.debitsPending > MAX_AMOUNT || d.debitsPosted > MAX_AMOUNT || d.debitsPending + d.debitsPosted > MAX_AMOUNT)
-    return { id: t.id, error: 'overflows_debits' };
-  if (c.creditsPending > MAX_AMOUNT || c.creditsPosted > MAX_AMOUNT || c.creditsPending + c.creditsPosted > MAX_AMOUNT)
-    return { id: t.id, error: 'overflows_credits' };
+  const overflow = overflowOf(d, c);
+  if (overflow) return { id: t.id, error: overflow };
   if (!resolving) {
     if (debit.debitsMustNotExceedCredits && d.debitsPending + d.debitsPosted > d.creditsPosted)
       return { id: t.id, error: 'exceeds_credits' };
@@ -519,6 +517,20 @@ function applyTransfer(t: TransferInput, s: BatchState): CreateTransferResult {
     s.undo.push(() => s.pendings.delete(t.id));
   }
   return { id: t.id, status: 'created', transfer };
+}
+
+/**
+ * No counter may pass MAX_AMOUNT (2^53 − 1), nor may an account's pending + posted debits or
+ * credits: each in TigerBeetle's order, the first that would is named.
+ */
+function overflowOf(d: Counters, c: Counters): TransferError | null {
+  if (d.debitsPending > MAX_AMOUNT) return 'overflows_debits_pending';
+  if (c.creditsPending > MAX_AMOUNT) return 'overflows_credits_pending';
+  if (d.debitsPosted > MAX_AMOUNT) return 'overflows_debits_posted';
+  if (c.creditsPosted > MAX_AMOUNT) return 'overflows_credits_posted';
+  if (d.debitsPending + d.debitsPosted > MAX_AMOUNT) return 'overflows_debits';
+  if (c.creditsPending + c.creditsPosted > MAX_AMOUNT) return 'overflows_credits';
+  return null;
 }
 
 /** Checks of the request alone, in a fixed order (the first that fails is reported). */

@@ -94,7 +94,13 @@ export const TRANSFER_FLAGS = {
   voidPendingTransfer: 8,
 } as const;
 
-export const MAX_AMOUNT = (1n << 63n) - 1n;
+/**
+ * The largest amount a transfer may carry and the largest any counter (or pending + posted) may
+ * reach: 2^53 − 1, the largest integer JSON carries exactly (£90,071,992,547,409.91). The API
+ * promises money as safe integers, so the ledger refuses a transfer that would pass it
+ * (`amount_too_large`, `overflows_*`), and every stored amount and counter can always be read out.
+ */
+export const MAX_AMOUNT = BigInt(Number.MAX_SAFE_INTEGER);
 
 /** An account's posted balance from its holder's side: credits less debits. */
 export function postedBalance(c: Counters): bigint {

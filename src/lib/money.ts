@@ -1,9 +1,9 @@
-import { allocate, type Dinero, dinero, GBP, halfEven, multiply, toDecimal, toSnapshot, transformScale } from 'dinero.js/bigint';
+import { type Dinero, dinero, GBP, halfEven, multiply, toDecimal, toSnapshot, transformScale } from 'dinero.js/bigint';
 
 /**
- * Money is integer pence (`bigint`) everywhere. Arithmetic that can produce fractions of a
- * penny (rates, allocation) goes through dinero.js and is rounded half-even to the penny once,
- * at the end. Basis points: 10,000 = 100%.
+ * Money is integer pence (`bigint`) everywhere. A rate applied to an amount goes through
+ * dinero.js and is rounded half-even to the penny once, at the end; a split of an amount into
+ * parts follows the allocation rule below. Basis points: 10,000 = 100%.
  */
 
 export type Pence = bigint;
@@ -22,9 +22,36 @@ export function applyBasisPoints(amount: Pence, basisPoints: number): Pence {
   return pence(multiply(gbp(amount), { amount: BigInt(basisPoints), scale: 4n }));
 }
 
-/** Splits `amount` in the given ratios so the parts add up to it exactly (largest remainder first). */
+/*
+ * The allocation rule (tranches of an award, and any other split of an amount by shares):
+ * **largest remainder, ties to the earlier part.** Each part first gets its exact share
+ * (amount × ratio / Σ ratios) rounded down to the penny; the pence left over then go one each to
+ * the parts whose exact shares lost the most in that rounding down, and between parts that lost
+ * the same, to the earlier one. So the parts add up to the amount exactly, and no part is more
+ * than a penny from its exact share: 10p at 50/26/24% is 5p, 3p, 2p (exact 5, 2.6, 2.4).
+ */
+
+/**
+ * Splits `amount` (pence, ≥ 0) in the given ratios (each ≥ 0, at least one > 0) by the
+ * allocation rule above. Returns one part per ratio, in the same order, adding up to `amount`.
+ * Throws RangeError on a negative amount or ratio, or ratios that add up to nothing.
+ */
 export function allocatePence(amount: Pence, ratios: bigint[]): Pence[] {
-  return allocate(gbp(amount), ratios).map(pence);
+  if (amount < 0n) throw new RangeError('an amount to allocate must not be negative');
+  if (ratios.some((r) => r < 0n)) throw new RangeError('allocation ratios must not be negative');
+  const total = ratios.reduce((s, r) => s + r, 0n);
+  if (total === 0n) throw new RangeError('allocation ratios must not all be zero');
+  const parts = ratios.map((r) => (amount * r) / total);
+  // What each part lost to rounding down, in units of 1 / total of a penny.
+  const lost = ratios.map((r) => (amount * r) % total);
+  let left = amount - parts.reduce((s, p) => s + p, 0n);
+  const order = ratios.map((_, i) => i).sort((a, b) => (lost[a] === lost[b] ? a - b : (lost[b] as bigint) > (lost[a] as bigint) ? 1 : -1));
+  for (const i of order) {
+    if (left === 0n) break;
+    parts[i] = (parts[i] as bigint) + 1n;
+    left--;
+  }
+  return parts;
 }
 
 const formatter = new Intl.NumberFormat('en-GB', { style: 'currency', currency: 'GBP' });

@@ -358,8 +358,8 @@ export interface Decision {
 
 /**
  * Splits an award into its tranches. Percentages (basis points, adding to 10,000) are split
- * with dinero's allocation so the tranches add up to the award to the penny; amounts must add
- * up to it. With no schedule, the whole award is one tranche on the decision date.
+ * by the allocation rule in src/lib/money.ts (largest remainder, ties to the earlier tranche),
+ * so the tranches add up to the award to the penny; amounts must add up to it. With no schedule, the whole award is one tranche on the decision date.
  */
 export function trancheSchedule(award: Pence, input: TrancheInput[] | undefined, today: string): Tranche[] {
   if (!input || input.length === 0)

@@ -1,7 +1,8 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { type Actor, appendAudit, SYSTEM } from '../audit/audit.ts';
 import { type Db, inTransaction, type Tx } from '../db/database.ts';
 import { conflict, DomainError, invalid } from '../lib/errors.ts';
+import { hashToken, insertToken, newToken, TOKEN_LIFETIME_DAYS } from './token-store.ts';
 
 export const ROLES = ['treasury', 'panel', 'department', 'council', 'auditor'] as const;
 export type Role = (typeof ROLES)[number];
@@ -33,14 +34,7 @@ export function actorOf(p: Principal): Actor {
   return { userId: p.userId, role: p.role };
 }
 
-/** Tokens are shown once and stored only as their SHA-256. */
-export function hashToken(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
-}
-
-function newToken(): string {
-  return `tsl_${randomBytes(32).toString('base64url')}`;
-}
+export { hashToken } from './token-store.ts';
 
 export interface NewUser {
   name: string;
@@ -55,6 +49,8 @@ export async function createUser(
   by: Actor,
   requestId: string | null = null,
   now = new Date(),
+  /** How long the user's first token lasts (see src/users/tokens.ts). */
+  tokenLifetimeDays = TOKEN_LIFETIME_DAYS,
 ): Promise<{ user: User; token: string }> {
   const kind = ROLE_ORGANISATION_KIND[input.role];
   const orgCode = input.organisationCode ?? null;
@@ -97,6 +93,7 @@ export async function createUser(
       created_by: user.createdBy,
     })
     .execute();
+  await insertToken(trx, user.userId, now, tokenLifetimeDays, token);
   await appendAudit(
     trx,
     {
@@ -112,7 +109,11 @@ export async function createUser(
 }
 
 /** The first treasury user, only while there is no user at all. */
-export async function bootstrapTreasury(db: Db, name = 'Fund administrator'): Promise<{ user: User; token: string }> {
+export async function bootstrapTreasury(
+  db: Db,
+  name = 'Fund administrator',
+  options: { now?: Date; tokenLifetimeDays?: number } = {},
+): Promise<{ user: User; token: string }> {
   return inTransaction(db, async (trx) => {
     const any = await trx.selectFrom('users').select('id').limit(1).executeTakeFirst();
     if (any) {
@@ -122,13 +123,8 @@ export async function bootstrapTreasury(db: Db, name = 'Fund administrator'): Pr
         'The first treasury user has already been created. Ask a treasury user to create new users through the API.',
       );
     }
-    return createUser(trx, { name, role: 'treasury' }, SYSTEM);
+    return createUser(trx, { name, role: 'treasury' }, SYSTEM, null, options.now ?? new Date(), options.tokenLifetimeDays);
   });
-}
-
-export async function authenticate(db: Db, token: string): Promise<Principal | null> {
-  const row = await db.selectFrom('users').selectAll().where('token_hash', '=', hashToken(token)).executeTakeFirst();
-  return row ? userFromRow(row) : null;
 }
 
 export async function listUsers(db: Db): Promise<User[]> {
@@ -136,7 +132,7 @@ export async function listUsers(db: Db): Promise<User[]> {
   return rows.map(userFromRow);
 }
 
-function userFromRow(r: {
+export function userFromRow(r: {
   id: string;
   name: string;
   role: string;

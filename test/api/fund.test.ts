@@ -1,4 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SYSTEM } from '../../src/audit/audit.ts';
+import { inTransaction } from '../../src/db/database.ts';
+import { setDepartmentYear } from '../../src/fund/fund.ts';
 import { DEPARTMENTS, setUpYear, type TestApp, testApp } from '../support/app.ts';
 import { engines } from '../support/db.ts';
 
@@ -253,5 +256,60 @@ describe.each(engines())('setting up a year through the helper on %s', (engine) 
     } finally {
       await t.destroy();
     }
+  });
+});
+
+describe.each(engines())('money past 2^53 on %s', (engine) => {
+  let t: TestApp;
+  let auditor: string;
+  beforeAll(async () => {
+    t = await testApp(engine);
+    auditor = await t.userToken({ name: 'NAO', role: 'auditor' });
+    expect((await t.request('POST', '/api/v1/financial-years', { body: { name: '2026-27' } })).status).toBe(201);
+  });
+  afterAll(() => t.destroy());
+
+  const put = (code: string, baselinePence: number) =>
+    t.request('PUT', `/api/v1/financial-years/2026-27/departments/${code}`, {
+      body: { baselinePence, topSliceBasisPoints: 0, savingsTargetPence: 0 },
+    });
+
+  it('refuses an amount over £1,000,000,000,000.00 in a request, pointing at it', async () => {
+    const r = await put('DHSC', 9_007_199_254_740_991);
+    expect(r.status).toBe(400);
+    expect(r.body.errors).toEqual([{ pointer: '/baselinePence', detail: 'must be at most £1,000,000,000,000.00 (100000000000000 pence)' }]);
+    expect((await put('DHSC', 100_000_000_000_001)).status).toBe(400);
+    expect((await put('DHSC', 100_000_000_000_000)).status).toBe(201);
+  });
+
+  it('has the ledger refuse, by name, a movement that would take the Exchequer past 2^53 − 1 pence, and every read still answers', async () => {
+    // The issue's case, below the API's bounds: 2^53 − 1 pence to one department, then 1p to another.
+    const set = (code: string, baselinePence: bigint, topSliceBasisPoints = 0) =>
+      inTransaction(t.database.db, (trx) =>
+        setDepartmentYear(trx, '2026-27', code, { baselinePence, topSliceBasisPoints, savingsTargetPence: 0n }, SYSTEM, null, new Date()),
+      );
+    await set('DWP', 9_007_199_254_740_991n - 100_000_000_000_000n, 10_000);
+    await expect(set('MOJ', 1n)).rejects.toMatchObject({
+      type: 'ledger-limit-reached',
+      extra: { ledgerError: 'overflows_debits_posted' },
+    });
+    // DWP pays all of it into the fund: the GBP ledger's total debits are now past 2^53 − 1,
+    // though no one account's counter is.
+    expect((await t.request('POST', '/api/v1/financial-years/2026-27/contributions')).status).toBe(201);
+    for (const token of [t.treasury, auditor]) {
+      for (const path of ['/api/v1/ledger/accounts', '/api/v1/ledger/transfers', '/api/v1/ledger/verify']) {
+        const r = await t.request('GET', path, { token });
+        expect(r.status, path).toBe(200);
+      }
+    }
+    const exchequer = (await t.request('GET', '/api/v1/ledger/accounts')).body.find((a: { kind: string }) => a.kind === 'exchequer');
+    expect(exchequer.debitsPosted).toBe(9_007_199_254_740_991);
+    const verified = (await t.request('GET', '/api/v1/ledger/verify')).body;
+    expect(verified.ok).toBe(true);
+    expect(verified.ledgers.find((l: { ledger: string }) => l.ledger === 'GBP')).toMatchObject({
+      balanced: true,
+      debitsPosted: String(9_007_199_254_740_991n + 9_007_199_254_740_991n - 100_000_000_000_000n),
+    });
+    expect((await t.request('GET', '/api/v1/financial-years/2026-27/departments/MOJ')).status).toBe(404);
   });
 });

@@ -133,6 +133,15 @@ describe.each(engines())('releases on %s', (engine) => {
       }
     });
 
+    it('splits an award by largest remainder, ties to the earlier tranche', async () => {
+      // Exact shares 25,000,005 / 13,000,002.6 / 12,000,002.4: the leftover penny goes to the 0.6.
+      const id = await approvedCase(w, {
+        leadPence: 50_000_010,
+        tranches: [{ basisPoints: 5000 }, { basisPoints: 2600 }, { basisPoints: 2400 }],
+      });
+      expect((await tranches(w, id)).map((x: Json) => x.amountPence)).toEqual([25_000_005, 13_000_003, 12_000_002]);
+    });
+
     describe('when the fund is short', () => {
       let roundId: string;
       let id: string;

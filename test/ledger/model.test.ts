@@ -32,7 +32,8 @@ const ACCOUNTS = 6;
 const TRANSFER_IDS = 16;
 /** How long to spend shrinking a counterexample (LEDGER_MODEL_SHRINK_SECONDS, 0: not at all). */
 const SHRINK_BUDGET_MS = Number(process.env.LEDGER_MODEL_SHRINK_SECONDS ?? 30) * 1000;
-const HUGE = [1n << 62n, (1n << 63n) - 1n, 1n << 63n];
+/** Near and past the limit of 2^53 − 1: two of the first two, or the third and any more, overflow a counter. */
+const HUGE = [1n << 51n, 1n << 52n, (1n << 53n) - 1n, 1n << 53n, (1n << 63n) - 1n];
 
 // ---------------------------------------------------------------------------------------------
 // Commands, as plain data; they are turned into ledger requests against the model's state.
@@ -467,6 +468,11 @@ async function checkState(db: Db, run: Run, where: string): Promise<Snapshot> {
   return { accounts, transferIds };
 }
 
+function countersOfModel(a: ModelAccount | undefined) {
+  if (!a) throw new Error('the model has no such account');
+  return { debitsPending: a.debitsPending, debitsPosted: a.debitsPosted, creditsPending: a.creditsPending, creditsPosted: a.creditsPosted };
+}
+
 function show(x: unknown): string {
   return JSON.stringify(x, (_k, v) =>
     typeof v === 'bigint' ? `${v}n` : typeof v === 'string' && v.length > 100 ? `${v[0]}×${v.length}` : v,
@@ -588,6 +594,59 @@ async function runScenario(db: Db, engine: string, setup: AccountSpec[], command
   }
 }
 
+const LIMIT = 2n ** 53n - 1n;
+
+/**
+ * Each way a counter can pass 2^53 − 1, as a batch from fresh accounts, with the error it must
+ * get. `a` is an ordinary account, `b` and `c` its peers, all on GBP.
+ */
+const OVERFLOWS: { name: string; batch: (id: (s: string) => string) => TransferInput[]; error: string }[] = [
+  {
+    name: 'a pending debit past the limit',
+    batch: (id) => [pending(id, 'p1', 'a', 'b', LIMIT), pending(id, 'p2', 'a', 'c', 1n)],
+    error: 'overflows_debits_pending',
+  },
+  {
+    name: 'a pending credit past the limit',
+    batch: (id) => [pending(id, 'p1', 'b', 'a', LIMIT), pending(id, 'p2', 'c', 'a', 1n)],
+    error: 'overflows_credits_pending',
+  },
+  {
+    name: 'a posted debit past the limit',
+    batch: (id) => [single(id, 's1', 'a', 'b', LIMIT), single(id, 's2', 'a', 'c', 1n)],
+    error: 'overflows_debits_posted',
+  },
+  {
+    name: 'a posted credit past the limit',
+    batch: (id) => [single(id, 's1', 'b', 'a', LIMIT), single(id, 's2', 'c', 'a', 1n)],
+    error: 'overflows_credits_posted',
+  },
+  {
+    name: 'debits pending + posted past the limit',
+    batch: (id) => [single(id, 's1', 'a', 'b', LIMIT - 5n), pending(id, 'p1', 'a', 'c', 6n)],
+    error: 'overflows_debits',
+  },
+  {
+    name: 'credits pending + posted past the limit',
+    batch: (id) => [pending(id, 'p1', 'b', 'a', 6n), single(id, 's1', 'c', 'a', LIMIT - 5n)],
+    error: 'overflows_credits',
+  },
+  {
+    // The issue's case: one baseline of 2^53 − 1 from the Exchequer, then 1p more to another.
+    name: 'the exchequer voting one baseline of 2^53 − 1 pence and then a penny more',
+    batch: (id) => [single(id, 'budget1', 'a', 'b', LIMIT), single(id, 'budget2', 'a', 'c', 1n)],
+    error: 'overflows_debits_posted',
+  },
+];
+
+function single(id: (s: string) => string, t: string, debit: string, credit: string, amount: bigint): TransferInput {
+  return { id: id(t), debitAccountId: id(debit), creditAccountId: id(credit), amount, ledger: 'GBP', code: 'c1' };
+}
+
+function pending(id: (s: string) => string, t: string, debit: string, credit: string, amount: bigint): TransferInput {
+  return { ...single(id, t, debit, credit, amount), pending: true };
+}
+
 describe.each(engines())('the ledger against its model on %s', (engine) => {
   let t: TestDatabase;
   beforeAll(async () => {
@@ -602,6 +661,38 @@ describe.each(engines())('the ledger against its model on %s', (engine) => {
           .join('\n'),
       );
     await t?.destroy();
+  });
+
+  it.each(OVERFLOWS)('refuses $name with $error, as the model does, and stores nothing of it', async ({ batch, error }) => {
+    const prefix = `ov${engine[0]}${++runCounter}-`;
+    const id = (s: string) => `${prefix}${s}`;
+    const accounts: NewAccount[] = ['a', 'b', 'c'].map((x) => ({ id: id(x), ledger: 'GBP', kind: 'department' }));
+    const transfers = batch(id);
+    const model = new LedgerModel();
+    model.createAccounts(accounts);
+    clockMs += 1000;
+    const now = clockMs;
+    const expected = model.createTransfers(transfers, now).results;
+    const db = t.database.db;
+    const actual = await inTransaction(db, async (trx) => {
+      await createAccounts(trx, accounts, new Date(now));
+      return createTransfers(trx, transfers, new Date(now));
+    });
+    expect(actual.map((r) => ('error' in r ? r.error : r.status))).toEqual(['created', error]);
+    expect(expected.map((r) => ('error' in r ? r.error : r.status))).toEqual(['created', error]);
+    // The first transfer applied; the refused one moved nothing, and every counter still fits JSON.
+    const rows = await db.selectFrom('accounts').selectAll().where('id', 'like', `${prefix}%`).orderBy('id').execute();
+    for (const row of rows.map(accountFromRow)) {
+      expect(row, row.id).toMatchObject(countersOfModel(model.account(row.id)));
+      for (const counter of [row.debitsPending, row.debitsPosted, row.creditsPending, row.creditsPosted]) {
+        expect(counter <= LIMIT).toBe(true);
+      }
+    }
+    expect(await getTransfer(db, transfers[1]?.id as string)).toBeUndefined();
+    // A state error is recorded: the same id fails the same way later, however balances move.
+    const [again] = await inTransaction(db, (trx) => createTransfers(trx, [transfers[1] as TransferInput], new Date(now)));
+    expect(again).toMatchObject({ error: 'id_already_failed', originalError: error });
+    expect((await verifyLedger(db)).ok).toBe(true);
   });
 
   it(

@@ -7,7 +7,8 @@
  */
 import type { Counters, NewAccount, TransferInput } from '../../src/ledger/types.ts';
 
-const MAX = (1n << 63n) - 1n;
+/** README: amounts and counters stop at 2^53 − 1, the largest integer JSON carries exactly. */
+const MAX = 2n ** 53n - 1n;
 const MAX_TIMEOUT = 2 ** 31 - 1;
 const KNOWN_LEDGERS: readonly string[] = ['GBP', 'CREDIT'];
 
@@ -97,6 +98,10 @@ const RECORDED_ERRORS = new Set([
   'transfer_must_have_the_same_ledger_as_accounts',
   'debit_account_closed',
   'credit_account_closed',
+  'overflows_debits_pending',
+  'overflows_credits_pending',
+  'overflows_debits_posted',
+  'overflows_credits_posted',
   'overflows_debits',
   'overflows_credits',
   'exceeds_credits',
@@ -385,10 +390,18 @@ export class LedgerModel {
       d.debitsPosted += amount;
       c.creditsPosted += amount;
     }
-    if (d.debitsPending > MAX || d.debitsPosted > MAX || d.debitsPending + d.debitsPosted > MAX)
-      return { id: t.id, error: 'overflows_debits' };
-    if (c.creditsPending > MAX || c.creditsPosted > MAX || c.creditsPending + c.creditsPosted > MAX)
-      return { id: t.id, error: 'overflows_credits' };
+    // Each counter that would pass the limit, pending before posted, debit before credit; then
+    // pending + posted.
+    const overflows: [boolean, string][] = [
+      [d.debitsPending > MAX, 'overflows_debits_pending'],
+      [c.creditsPending > MAX, 'overflows_credits_pending'],
+      [d.debitsPosted > MAX, 'overflows_debits_posted'],
+      [c.creditsPosted > MAX, 'overflows_credits_posted'],
+      [d.debitsPending + d.debitsPosted > MAX, 'overflows_debits'],
+      [c.creditsPending + c.creditsPosted > MAX, 'overflows_credits'],
+    ];
+    const overflow = overflows.find(([over]) => over);
+    if (overflow) return { id: t.id, error: overflow[1] };
     if (!resolving && debit.debitsMustNotExceedCredits && d.debitsPending + d.debitsPosted > d.creditsPosted)
       return { id: t.id, error: 'exceeds_credits' };
     if (!t.voidPendingTransfer && credit.creditsMustNotExceedDebits && c.creditsPending + c.creditsPosted > c.debitsPosted)

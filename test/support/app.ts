@@ -22,12 +22,22 @@ export interface RequestOptions {
   headers?: Record<string, string>;
 }
 
+/** How long tokens issued in tests last: past any date a test sets its clock to. */
+export const TEST_TOKEN_DAYS = 3650;
+
 /** The app on a fresh database, with a treasury token and an adjustable clock. */
 export async function testApp(engine: EngineName, documents?: DocumentService) {
   const db: TestDatabase = await freshDatabase(engine);
   let now = new Date('2026-06-01T09:00:00Z');
-  const app = createApp({ database: db.database, log: createLogger('silent'), clock: () => now, documents });
-  const { token: treasury } = await bootstrapTreasury(db.database.db);
+  // Tests move the clock years ahead of the day their tokens were issued: tokens here last long.
+  const app = createApp({
+    database: db.database,
+    log: createLogger('silent'),
+    clock: () => now,
+    documents,
+    tokenLifetimeDays: TEST_TOKEN_DAYS,
+  });
+  const { token: treasury } = await bootstrapTreasury(db.database.db, undefined, { tokenLifetimeDays: TEST_TOKEN_DAYS });
 
   async function request(method: string, path: string, opts: RequestOptions = {}): Promise<Reply> {
     const headers: Record<string, string> = { ...(opts.headers ?? {}) };
@@ -51,7 +61,7 @@ export async function testApp(engine: EngineName, documents?: DocumentService) {
   }
 
   async function userToken(user: NewUser): Promise<string> {
-    const { token } = await inTransaction(db.database.db, (trx) => createUser(trx, user, SYSTEM));
+    const { token } = await inTransaction(db.database.db, (trx) => createUser(trx, user, SYSTEM, null, new Date(), TEST_TOKEN_DAYS));
     return token;
   }
 

@@ -39,6 +39,53 @@ describe('money', () => {
     expect(allocatePence(100n, [1n, 1n, 1n])).toEqual([34n, 33n, 33n]);
   });
 
+  it('allocates by largest remainder, ties to the earlier part', () => {
+    // Exact shares 5, 2.6, 2.4: the one leftover penny goes to the largest remainder (0.6).
+    expect(allocatePence(10n, [5000n, 2600n, 2400n])).toEqual([5n, 3n, 2n]);
+    // Exact 25,000,005 / 13,000,002.6 / 12,000,002.4.
+    expect(allocatePence(50_000_010n, [5000n, 2600n, 2400n])).toEqual([25_000_005n, 13_000_003n, 12_000_002n]);
+    // Equal remainders: the earlier parts get the pence.
+    expect(allocatePence(2n, [1n, 1n, 1n])).toEqual([1n, 1n, 0n]);
+    // Exact 0.83, 1.67, 0.83, 1.67: the two 0.83s round up first, then the earlier 1.67.
+    expect(allocatePence(5n, [1n, 2n, 1n, 2n])).toEqual([1n, 2n, 1n, 1n]);
+    expect(allocatePence(0n, [1n, 3n])).toEqual([0n, 0n]);
+    expect(allocatePence(7n, [0n, 1n])).toEqual([0n, 7n]);
+    expect(() => allocatePence(-1n, [1n])).toThrow(RangeError);
+    expect(() => allocatePence(1n, [0n, 0n])).toThrow(RangeError);
+    expect(() => allocatePence(1n, [1n, -1n])).toThrow(RangeError);
+  });
+
+  it('gives each part its exact share rounded the least, and the pence to the largest remainders first', () => {
+    fc.assert(
+      fc.property(
+        fc.bigInt({ min: 0n, max: 10n ** 15n }),
+        fc.array(fc.bigInt({ min: 0n, max: 10_000n }), { minLength: 1, maxLength: 10 }).filter((rs) => rs.some((r) => r > 0n)),
+        (amount, ratios) => {
+          const parts = allocatePence(amount, ratios);
+          const total = ratios.reduce((a, b) => a + b, 0n);
+          expect(parts.reduce((a, b) => a + b, 0n)).toBe(amount);
+          const lost = ratios.map((r) => (amount * r) % total);
+          const rounded = parts.map((p, i) => {
+            const floor = (amount * (ratios[i] as bigint)) / total;
+            // Each part is its exact share rounded down, or up by one penny.
+            expect(p === floor || p === floor + 1n).toBe(true);
+            return p === floor + 1n;
+          });
+          // A part rounded up never lost less than one rounded down, and on a tie comes first.
+          for (let i = 0; i < parts.length; i++) {
+            for (let j = 0; j < parts.length; j++) {
+              if (rounded[i] && !rounded[j]) {
+                const li = lost[i] as bigint;
+                const lj = lost[j] as bigint;
+                expect(li > lj || (li === lj && i < j)).toBe(true);
+              }
+            }
+          }
+        },
+      ),
+    );
+  });
+
   it('formats pounds in en-GB, exactly, however large', () => {
     expect(formatPence(123_456n)).toBe('£1,234.56');
     expect(formatPence(-5n)).toBe('-£0.05');

@@ -1,0 +1,262 @@
+import { type Actor, appendAudit } from '../audit/audit.ts';
+import type { Db, Tx } from '../db/database.ts';
+import { conflict, notFound } from '../lib/errors.ts';
+import { hashToken, type IssuedToken, insertToken, recordFromRow, TOKEN_LIFETIME_DAYS, type TokenRecord } from './token-store.ts';
+import { type Principal, type Role, userFromRow } from './users.ts';
+
+/*
+ * Tokens that can end. A user signs in with one bearer token at a time; it is shown once and
+ * stored only as its SHA-256.
+ *
+ * The rule: **a token lasts TOKEN_LIFETIME_DAYS (90) days from issue, unless revoked sooner**
+ * (the operator may set another lifetime with TOKEN_LIFETIME_DAYS). Issuing a user a new token
+ * (their own rotation, or Treasury's re-issue) revokes the one they had. Treasury can revoke a
+ * user's tokens, and deactivate a user, which revokes them too and stops any new one being
+ * issued. A revoked or expired token, or any token of a deactivated user, is refused with 401
+ * and a plain reason. Each token's last use is kept to the minute (a request writes it only
+ * when the stored time is a minute old or more, so reading does not become writing).
+ */
+
+const LAST_USED_RESOLUTION_MS = 60_000;
+
+/** Why a presented token does not sign anyone in; `unknown` when no token has that hash. */
+export type TokenRefusal =
+  | { reason: 'unknown' }
+  | { reason: 'expired'; at: string }
+  | { reason: 'revoked'; at: string; why: string | null }
+  | { reason: 'deactivated'; at: string };
+
+/**
+ * Bearer token → the user it signs in, or why it does not. Marks the token used (to the minute).
+ * Called on every API request, outside any transaction.
+ */
+export async function authenticateToken(
+  db: Db,
+  token: string,
+  now: Date,
+): Promise<{ principal: Principal; tokenId: string } | TokenRefusal> {
+  const row = await db
+    .selectFrom('user_tokens as t')
+    .innerJoin('users as u', 'u.id', 't.user_id')
+    .select([
+      't.id as tokenId',
+      't.expires_at',
+      't.last_used_at',
+      't.revoked_at',
+      't.revoked_reason',
+      'u.id',
+      'u.name',
+      'u.role',
+      'u.organisation_code',
+      'u.is_chair',
+      'u.created_at',
+      'u.created_by',
+      'u.deactivated_at',
+    ])
+    .where('t.token_hash', '=', hashToken(token))
+    .executeTakeFirst();
+  if (!row) return { reason: 'unknown' };
+  if (row.deactivated_at !== null) return { reason: 'deactivated', at: row.deactivated_at };
+  if (row.revoked_at !== null) return { reason: 'revoked', at: row.revoked_at, why: row.revoked_reason };
+  const at = now.toISOString();
+  if (row.expires_at <= at) return { reason: 'expired', at: row.expires_at };
+  if (row.last_used_at === null || Date.parse(row.last_used_at) <= now.getTime() - LAST_USED_RESOLUTION_MS) {
+    await db
+      .updateTable('user_tokens')
+      .set({ last_used_at: at })
+      .where('id', '=', row.tokenId)
+      .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', at)]))
+      .execute();
+  }
+  return { principal: userFromRow(row), tokenId: row.tokenId };
+}
+
+/** Every token a user has had, newest first, with its status at `now`. Treasury and auditors. */
+export async function listTokens(db: Db | Tx, userId: string, now: Date): Promise<TokenRecord[]> {
+  await loadUser(db, userId);
+  const rows = await db
+    .selectFrom('user_tokens')
+    .selectAll()
+    .where('user_id', '=', userId)
+    .orderBy('created_at', 'desc')
+    .orderBy('id')
+    .execute();
+  return rows.map((r) => recordFromRow(r, now));
+}
+
+/** Whether a user may sign in: null while active, or when and by whom they were deactivated. */
+export async function deactivationOf(db: Db | Tx, userId: string): Promise<{ at: string; by: string | null } | null> {
+  const user = await loadUser(db, userId);
+  return user.deactivated_at === null ? null : { at: user.deactivated_at, by: user.deactivated_by };
+}
+
+async function loadUser(db: Db | Tx, userId: string) {
+  const user = await db.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirst();
+  if (!user) throw notFound('user', `There is no user ${userId}.`);
+  return user;
+}
+
+/** Revokes every live token of a user; returns the ids revoked. */
+async function revokeLive(trx: Tx, userId: string, by: Actor, reason: string, now: Date): Promise<string[]> {
+  const at = now.toISOString();
+  const live = await trx
+    .selectFrom('user_tokens')
+    .select('id')
+    .where('user_id', '=', userId)
+    .where('revoked_at', 'is', null)
+    .where('expires_at', '>', at)
+    .orderBy('id')
+    .execute();
+  if (live.length === 0) return [];
+  const ids = live.map((r) => r.id);
+  await trx
+    .updateTable('user_tokens')
+    .set({ revoked_at: at, revoked_by: by.userId ?? `${by.role}`, revoked_reason: reason })
+    .where('id', 'in', ids)
+    .execute();
+  return ids;
+}
+
+/**
+ * A user replaces their own token: the token they signed in with (and any other live one) is
+ * revoked and a new one issued, with the full lifetime. Any role, for themselves only.
+ * Returns the new token (shown once) and its record. Audited as `user.token-rotated`.
+ */
+export async function rotateOwnToken(
+  trx: Tx,
+  principal: Principal,
+  requestId: string | null,
+  now: Date,
+  lifetimeDays = TOKEN_LIFETIME_DAYS,
+): Promise<IssuedToken> {
+  const by: Actor = { userId: principal.userId, role: principal.role };
+  const revoked = await revokeLive(trx, principal.userId, by, 'rotated by its user', now);
+  const issued = await insertToken(trx, principal.userId, now, lifetimeDays);
+  await appendAudit(
+    trx,
+    {
+      actor: by,
+      action: 'user.token-rotated',
+      subject: `user/${principal.userId}`,
+      detail: { revokedTokenIds: revoked, tokenId: issued.record.id, expiresAt: issued.record.expiresAt },
+      requestId,
+    },
+    now,
+  );
+  return issued;
+}
+
+/**
+ * Treasury (or an operator through the CLI) issues a user a new token, revoking any live one:
+ * for a user whose token expired or was lost. Refuses a deactivated user (409
+ * `user-deactivated`) and an unknown one (404 `user-not-found`). Audited as `user.token-issued`.
+ */
+export async function reissueToken(
+  trx: Tx,
+  userId: string,
+  by: Actor,
+  requestId: string | null,
+  now: Date,
+  lifetimeDays = TOKEN_LIFETIME_DAYS,
+): Promise<IssuedToken> {
+  const user = await loadUser(trx, userId);
+  if (user.deactivated_at !== null) {
+    throw conflict(
+      'user-deactivated',
+      'User deactivated',
+      `${user.name} was deactivated on ${user.deactivated_at} and cannot be given a token.`,
+    );
+  }
+  const revoked = await revokeLive(trx, userId, by, 'replaced by a new token', now);
+  const issued = await insertToken(trx, userId, now, lifetimeDays);
+  await appendAudit(
+    trx,
+    {
+      actor: by,
+      action: 'user.token-issued',
+      subject: `user/${userId}`,
+      detail: { revokedTokenIds: revoked, tokenId: issued.record.id, expiresAt: issued.record.expiresAt },
+      requestId,
+    },
+    now,
+  );
+  return issued;
+}
+
+/**
+ * Treasury (or an operator) revokes every live token of a user, with a reason recorded in the
+ * audit trail (`user.tokens-revoked`). The user can be issued a new token later. Returns the
+ * ids revoked (none if the user had no live token). Refuses an unknown user (404).
+ */
+export async function revokeUserTokens(
+  trx: Tx,
+  userId: string,
+  reason: string,
+  by: Actor,
+  requestId: string | null,
+  now: Date,
+): Promise<string[]> {
+  await loadUser(trx, userId);
+  const revoked = await revokeLive(trx, userId, by, reason, now);
+  await appendAudit(
+    trx,
+    { actor: by, action: 'user.tokens-revoked', subject: `user/${userId}`, detail: { reason, revokedTokenIds: revoked }, requestId },
+    now,
+  );
+  return revoked;
+}
+
+/**
+ * Treasury (or an operator) deactivates a user, for someone who has left: every live token is
+ * revoked and none can be issued again. The user and their record stay (the audit trail names
+ * them). Refuses: an unknown user (404 `user-not-found`); one already deactivated (409
+ * `user-already-deactivated`); deactivating yourself (409 `cannot-deactivate-self`); the last
+ * active treasury user (409 `last-treasury-user`), which would leave no one able to manage
+ * users. Audited as `user.deactivated`.
+ */
+export async function deactivateUser(
+  trx: Tx,
+  userId: string,
+  reason: string,
+  by: Actor,
+  requestId: string | null,
+  now: Date,
+): Promise<{ deactivatedAt: string; revokedTokenIds: string[] }> {
+  const user = await loadUser(trx, userId);
+  if (user.deactivated_at !== null) {
+    throw conflict('user-already-deactivated', 'User already deactivated', `${user.name} was deactivated on ${user.deactivated_at}.`);
+  }
+  if (by.userId === userId) {
+    throw conflict('cannot-deactivate-self', 'You cannot deactivate yourself', 'Ask another treasury user to deactivate your account.');
+  }
+  if ((user.role as Role) === 'treasury') {
+    const others = await trx
+      .selectFrom('users')
+      .select('id')
+      .where('role', '=', 'treasury')
+      .where('deactivated_at', 'is', null)
+      .where('id', '!=', userId)
+      .limit(1)
+      .execute();
+    if (others.length === 0) {
+      throw conflict(
+        'last-treasury-user',
+        'The last treasury user',
+        `${user.name} is the only active treasury user; create another first.`,
+      );
+    }
+  }
+  const at = now.toISOString();
+  await trx
+    .updateTable('users')
+    .set({ deactivated_at: at, deactivated_by: by.userId ?? by.role })
+    .where('id', '=', userId)
+    .execute();
+  const revoked = await revokeLive(trx, userId, by, `user deactivated: ${reason}`, now);
+  await appendAudit(
+    trx,
+    { actor: by, action: 'user.deactivated', subject: `user/${userId}`, detail: { reason, revokedTokenIds: revoked }, requestId },
+    now,
+  );
+  return { deactivatedAt: at, revokedTokenIds: revoked };
+}
