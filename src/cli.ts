@@ -1,9 +1,10 @@
-import { SYSTEM, verifyAuditChain } from './audit/audit.ts';
+import { issueCheckpoint } from './audit/anchor.ts';
+import { configureAuditKey, SYSTEM } from './audit/audit.ts';
+import { verifyIntegrity } from './audit/integrity.ts';
 import { loadConfig } from './config.ts';
 import { inTransaction, openDatabase } from './db/database.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { prepareDatabase } from './db/prepare.ts';
-import { verifyLedger } from './ledger/verify.ts';
 import { DomainError } from './lib/errors.ts';
 import { loadReferenceData } from './reference/reference.ts';
 import { bootstrapTreasury, createUser, ROLES, type Role } from './users/users.ts';
@@ -14,13 +15,17 @@ const HELP = `topslice operator commands (npm run cli -- <command>)
   load-fixtures                   load organisations, places and themes from fixtures/
   bootstrap [name]                create the first treasury user; prints its token last
   create-user <role> <name> [org] create a user (roles: ${ROLES.join(', ')}); prints its token last
-  verify                          check the ledger and the audit chain; exits 1 if anything is wrong
+  verify                          check the ledger, the audit chain (against AUDIT_CHECKPOINT_PATH) and
+                                  the two against each other; exits 1 if anything is wrong
+  checkpoint                      sign the audit chain's head and append it to AUDIT_CHECKPOINT_PATH;
+                                  prints it (keep a copy off this machine)
 
-Configuration comes from the environment: DATABASE_URL or DATABASE_PATH (see README).`;
+Configuration comes from the environment: DATABASE_URL or DATABASE_PATH, AUDIT_KEY (see README).`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
   const config = loadConfig();
+  configureAuditKey(config.auditKey);
   switch (command) {
     case 'migrate': {
       const database = await openDatabase(config.database);
@@ -75,12 +80,21 @@ async function main(argv: string[]): Promise<number> {
     case 'verify': {
       const database = await prepareDatabase(config.database);
       try {
-        const [ledger, audit] = await Promise.all([verifyLedger(database.db), verifyAuditChain(database.db)]);
-        console.log(JSON.stringify({ ok: ledger.ok && audit.ok, ledger, audit }, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2));
-        return ledger.ok && audit.ok ? 0 : 1;
+        const v = await verifyIntegrity(database.db, { checkpointPath: config.auditCheckpointPath });
+        console.log(JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x), 2));
+        return v.ok ? 0 : 1;
       } finally {
         await database.close();
       }
+    }
+    case 'checkpoint': {
+      const database = await prepareDatabase(config.database);
+      try {
+        console.log(JSON.stringify(await issueCheckpoint(database.db, config.auditCheckpointPath)));
+      } finally {
+        await database.close();
+      }
+      return 0;
     }
     default:
       console.log(HELP);

@@ -1,5 +1,11 @@
 import { z } from 'zod';
 
+/**
+ * DEVELOPMENT ONLY. The audit chain's key when AUDIT_KEY is not set: it is public (it is in this
+ * file), so a chain keyed with it proves nothing. Refused when NODE_ENV=production.
+ */
+export const DEVELOPMENT_AUDIT_KEY = 'INSECURE-development-only-audit-key-set-AUDIT_KEY';
+
 /** Everything the process reads from its environment, parsed and checked once at start-up. */
 const ConfigSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -11,6 +17,9 @@ const ConfigSchema = z.object({
   DATABASE_PATH: z.string().min(1).default('data/topslice.db'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   BROWSER_PATH: z.string().min(1).default('/usr/bin/chromium'),
+  AUDIT_KEY: z.string().min(32, 'AUDIT_KEY must be at least 32 characters').default(DEVELOPMENT_AUDIT_KEY),
+  AUDIT_CHECKPOINT_PATH: z.string().min(1).default('data/audit-checkpoints.jsonl'),
+  NODE_ENV: z.string().optional(),
 });
 
 export interface Config {
@@ -19,6 +28,12 @@ export interface Config {
   database: DatabaseConfig;
   logLevel: LogLevel;
   browserPath: string;
+  /** The secret that keys the audit chain's hashes and signs its checkpoints; never stored in the database. */
+  auditKey: string;
+  /** True while the public development key is in use (start-up warns). */
+  auditKeyIsDevelopment: boolean;
+  /** The append-only file signed checkpoints of the audit chain's head are written to. */
+  auditCheckpointPath: string;
 }
 
 export type LogLevel = z.infer<typeof ConfigSchema>['LOG_LEVEL'];
@@ -32,11 +47,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
+  if (e.NODE_ENV === 'production' && e.AUDIT_KEY === DEVELOPMENT_AUDIT_KEY) {
+    throw new Error('Invalid configuration:\n  AUDIT_KEY: must be set to a secret of your own in production');
+  }
   return {
     port: e.PORT,
     host: e.HOST,
     database: e.DATABASE_URL ? { engine: 'postgres', url: e.DATABASE_URL } : { engine: 'sqlite', path: e.DATABASE_PATH },
     logLevel: e.LOG_LEVEL,
     browserPath: e.BROWSER_PATH,
+    auditKey: e.AUDIT_KEY,
+    auditKeyIsDevelopment: e.AUDIT_KEY === DEVELOPMENT_AUDIT_KEY,
+    auditCheckpointPath: e.AUDIT_CHECKPOINT_PATH,
   };
 }

@@ -38,6 +38,8 @@ export interface DB {
   clawbacks: ClawbackTable;
   benefit_forecasts: BenefitForecastTable;
   benefit_reports: BenefitReportTable;
+  user_requests: UserRequestTable;
+  organisation_versions: OrganisationVersionTable;
 }
 
 export interface OrganisationTable {
@@ -165,6 +167,7 @@ export interface AuditLogTable {
   request_id: string | null;
   prev_hash: string;
   hash: string;
+  transfers: Generated<string>; // JSON [{id, debitAccountId, creditAccountId, amountPence}]
 }
 
 export interface AuditHeadTable {
@@ -284,6 +287,7 @@ export interface PanelModerationTable {
   reason: string;
   moderated_by: string;
   moderated_at: string;
+  voided_at?: string | null;
 }
 
 export interface VfmOverrideTable {
@@ -327,6 +331,7 @@ export interface TrancheApprovalTable {
   number: bigint | number;
   user_id: string;
   approved_at: string;
+  voided_at?: string | null;
 }
 
 export interface ClawbackTable {
@@ -366,4 +371,27 @@ export interface BenefitReportTable {
   reviewed_by: string | null;
   reviewed_at: string | null;
   rejection_reason: string | null;
+}
+
+export interface UserRequestTable {
+  id: string;
+  name: string;
+  role: string;
+  is_chair: bigint | number;
+  requested_by: string;
+  requested_at: string;
+  status: string;
+  decided_by: string | null;
+  decided_at: string | null;
+  user_id: string | null;
+}
+
+export interface OrganisationVersionTable {
+  code: string;
+  version: bigint | number;
+  name: string;
+  kind: string;
+  place_code: string | null;
+  department_code: string | null;
+  loaded_at: string;
 }

@@ -7,6 +7,8 @@ export interface Deps {
   database: Database;
   log: Logger;
   clock: () => Date;
+  /** The append-only file signed checkpoints of the audit chain are written to (AUDIT_CHECKPOINT_PATH). */
+  auditCheckpointPath?: string | null;
 }
 
 export interface AppEnv {

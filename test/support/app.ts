@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { SYSTEM } from '../../src/audit/audit.ts';
 import { inTransaction } from '../../src/db/database.ts';
 import { createApp } from '../../src/http/app.ts';
@@ -25,7 +28,9 @@ export interface RequestOptions {
 export async function testApp(engine: EngineName) {
   const db: TestDatabase = await freshDatabase(engine);
   let now = new Date('2026-06-01T09:00:00Z');
-  const app = createApp({ database: db.database, log: createLogger('silent'), clock: () => now });
+  const checkpointDir = mkdtempSync(join(tmpdir(), 'topslice-checkpoints-'));
+  const auditCheckpointPath = join(checkpointDir, 'audit-checkpoints.jsonl');
+  const app = createApp({ database: db.database, log: createLogger('silent'), clock: () => now, auditCheckpointPath });
   const { token: treasury } = await bootstrapTreasury(db.database.db);
 
   async function request(method: string, path: string, opts: RequestOptions = {}): Promise<Reply> {
@@ -63,7 +68,11 @@ export async function testApp(engine: EngineName) {
     setNow: (d: Date) => {
       now = d;
     },
-    destroy: () => db.destroy(),
+    auditCheckpointPath,
+    destroy: async () => {
+      rmSync(checkpointDir, { recursive: true, force: true });
+      await db.destroy();
+    },
   };
 }
 
