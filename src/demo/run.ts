@@ -7,6 +7,7 @@ import { FIXTURES_DIR } from '../reference/reference.ts';
 import { closeOnSignals, startServer } from '../server.ts';
 import { bootstrapTreasury } from '../users/users.ts';
 import { playCases } from './cases.ts';
+import { privilegedUser, secondTreasuryToken, useApprover } from './integrity.ts';
 import { playReleases } from './releases.ts';
 
 /*
@@ -31,6 +32,7 @@ async function main(): Promise<void> {
   });
   const database = await prepareDatabase(config.database);
   const { token: treasury } = await bootstrapTreasury(database.db, 'Fund administrator (HM Treasury)');
+  useApprover(await secondTreasuryToken(database.db));
   await database.close();
 
   const server = await startServer(config);
@@ -65,7 +67,8 @@ async function main(): Promise<void> {
     { key: 'bradford', name: 'Bradford council, Total Place lead', role: 'council', organisationCode: 'BRADFORD' },
   ]) {
     const { key, ...body } = u;
-    users[key] = (await api(treasury, 'POST', '/api/v1/users', body, 201)).token;
+    users[key] =
+      body.role === 'panel' ? await privilegedUser(api, treasury, body) : (await api(treasury, 'POST', '/api/v1/users', body, 201)).token;
     say(`${u.role.padEnd(10)} ${u.name}`);
   }
 
