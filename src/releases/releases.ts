@@ -142,7 +142,8 @@ export async function listTranches(db: Db | Tx, caseId: string): Promise<Tranche
     const offset = BigInt(r.offset_pence);
     const released = r.released_pence === null ? null : BigInt(r.released_pence);
     const needed = approvalsNeeded(releasedSoFar, released ?? amount - offset, round.twoApproverThresholdPence);
-    releasedSoFar += released ?? 0n;
+    // Tranches are claimed in order, so an open tranche follows every earlier one paid in full.
+    releasedSoFar += released ?? (r.status === 'voided' ? 0n : amount - offset);
     return {
       caseId: r.case_id,
       number: Number(r.number),
