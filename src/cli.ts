@@ -1,4 +1,6 @@
-import { SYSTEM, verifyAuditChain } from './audit/audit.ts';
+import { issueCheckpoint } from './audit/anchor.ts';
+import { configureAuditKey, SYSTEM } from './audit/audit.ts';
+import { verifyIntegrity } from './audit/integrity.ts';
 import { runCompliance } from './compliance/compliance.ts';
 import { type Config, loadConfig } from './config.ts';
 import { closeYear } from './credits/close.ts';
@@ -8,7 +10,6 @@ import { migrateToLatest } from './db/migrate.ts';
 import { prepareDatabase } from './db/prepare.ts';
 import { RENDER_HELP, renderCommand } from './documents/cli.ts';
 import { createDocumentService } from './documents/service.ts';
-import { verifyLedger } from './ledger/verify.ts';
 import { DomainError } from './lib/errors.ts';
 import { loadReferenceData } from './reference/reference.ts';
 import { deactivateUser, listTokens, reissueToken, revokeUserTokens } from './users/tokens.ts';
@@ -21,7 +22,10 @@ const HELP = `topslice operator commands (npm run cli -- <command>)
   bootstrap [name]                create the first treasury user; prints its token last
   create-user <role> <name> [org] create a user (roles: ${ROLES.join(', ')}); prints its token last
 ${RENDER_HELP}
-  verify                          check the ledger, the credits registry and the audit chain; exits 1 if anything is wrong
+  verify                          check the ledger, the credits registry, the audit chain (against
+                                  AUDIT_CHECKPOINT_PATH) and ledger and audit against each other; exits 1 if anything is wrong
+  checkpoint                      sign the audit chain's head and append it to AUDIT_CHECKPOINT_PATH;
+                                  prints it (keep a copy off this machine)
   close-year <fy>                 close a financial year: issue credits and obligations (running it again changes nothing)
   compliance <fy>                 run compliance for a closed year: surrenders and buy-outs (running it again changes nothing)
   list-tokens <userId>            a user's tokens: status, expiry, last use (never the tokens)
@@ -30,11 +34,12 @@ ${RENDER_HELP}
   deactivate-user <userId> <reason>
                                   deactivate a user who has left: tokens revoked, none issued again
 
-Configuration comes from the environment: DATABASE_URL or DATABASE_PATH (see README).`;
+Configuration comes from the environment: DATABASE_URL or DATABASE_PATH, AUDIT_KEY (see README).`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
   const config = loadConfig();
+  configureAuditKey(config.auditKey);
   switch (command) {
     case 'migrate': {
       const database = await openDatabase(config.database);
@@ -91,13 +96,12 @@ async function main(argv: string[]): Promise<number> {
     case 'verify': {
       const database = await prepareDatabase(config.database);
       try {
-        const [ledger, audit, credits] = await Promise.all([
-          verifyLedger(database.db),
-          verifyAuditChain(database.db),
+        const [v, credits] = await Promise.all([
+          verifyIntegrity(database.db, { checkpointPath: config.auditCheckpointPath }),
           verifyCredits(database.db),
         ]);
-        const ok = ledger.ok && audit.ok && credits.ok;
-        console.log(JSON.stringify({ ok, ledger, credits, audit }, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2));
+        const ok = v.ok && credits.ok;
+        console.log(JSON.stringify({ ...v, ok, credits }, (_k, x) => (typeof x === 'bigint' ? x.toString() : x), 2));
         return ok ? 0 : 1;
       } finally {
         await database.close();
@@ -144,6 +148,15 @@ async function main(argv: string[]): Promise<number> {
             );
           }
         }
+      } finally {
+        await database.close();
+      }
+      return 0;
+    }
+    case 'checkpoint': {
+      const database = await prepareDatabase(config.database);
+      try {
+        console.log(JSON.stringify(await issueCheckpoint(database.db, config.auditCheckpointPath)));
       } finally {
         await database.close();
       }

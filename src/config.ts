@@ -1,5 +1,11 @@
 import { z } from 'zod';
 
+/**
+ * DEVELOPMENT ONLY. The audit chain's key when AUDIT_KEY is not set: it is public (it is in this
+ * file), so a chain keyed with it proves nothing. Refused when NODE_ENV=production.
+ */
+export const DEVELOPMENT_AUDIT_KEY = 'INSECURE-development-only-audit-key-set-AUDIT_KEY';
+
 /** Everything the process reads from its environment, parsed and checked once at start-up. */
 const ConfigSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -18,6 +24,9 @@ const ConfigSchema = z.object({
   BROWSER_PATH: z.string().min(1).default('/usr/bin/chromium'),
   /** How long a newly issued token lasts, in days (see src/users/tokens.ts). */
   TOKEN_LIFETIME_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
+  AUDIT_KEY: z.string().min(32, 'AUDIT_KEY must be at least 32 characters').default(DEVELOPMENT_AUDIT_KEY),
+  AUDIT_CHECKPOINT_PATH: z.string().min(1).default('data/audit-checkpoints.jsonl'),
+  NODE_ENV: z.string().optional(),
 });
 
 export interface Config {
@@ -27,6 +36,12 @@ export interface Config {
   logLevel: LogLevel;
   browserPath: string;
   tokenLifetimeDays: number;
+  /** The secret that keys the audit chain's hashes and signs its checkpoints; never stored in the database. */
+  auditKey: string;
+  /** True while the public development key is in use (start-up warns). */
+  auditKeyIsDevelopment: boolean;
+  /** The append-only file signed checkpoints of the audit chain's head are written to. */
+  auditCheckpointPath: string;
 }
 
 export type LogLevel = z.infer<typeof ConfigSchema>['LOG_LEVEL'];
@@ -40,6 +55,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
+  if (e.NODE_ENV === 'production' && e.AUDIT_KEY === DEVELOPMENT_AUDIT_KEY) {
+    throw new Error('Invalid configuration:\n  AUDIT_KEY: must be set to a secret of your own in production');
+  }
   return {
     port: e.PORT,
     host: e.HOST,
@@ -49,5 +67,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     browserPath: e.BROWSER_PATH,
     tokenLifetimeDays: e.TOKEN_LIFETIME_DAYS,
+    auditKey: e.AUDIT_KEY,
+    auditKeyIsDevelopment: e.AUDIT_KEY === DEVELOPMENT_AUDIT_KEY,
+    auditCheckpointPath: e.AUDIT_CHECKPOINT_PATH,
   };
 }

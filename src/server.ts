@@ -1,4 +1,5 @@
 import { type ServerType, serve } from '@hono/node-server';
+import { configureAuditKey } from './audit/audit.ts';
 import { loadConfig } from './config.ts';
 import { prepareDatabase } from './db/prepare.ts';
 import { createDocumentService } from './documents/service.ts';
@@ -13,9 +14,18 @@ export interface RunningServer {
 /** Starts the API on the configured port; `close` stops taking requests, lets in-flight ones finish, then closes the database. */
 export async function startServer(config = loadConfig()): Promise<RunningServer> {
   const log = createLogger(config.logLevel);
+  configureAuditKey(config.auditKey);
+  if (config.auditKeyIsDevelopment) log.warn('AUDIT_KEY is not set: the audit chain is keyed with the public development key');
   const database = await prepareDatabase(config.database);
   const documents = createDocumentService({ browserPath: config.browserPath, log });
-  const app = createApp({ database, log, clock: () => new Date(), documents, tokenLifetimeDays: config.tokenLifetimeDays });
+  const app = createApp({
+    database,
+    log,
+    clock: () => new Date(),
+    documents,
+    tokenLifetimeDays: config.tokenLifetimeDays,
+    auditCheckpointPath: config.auditCheckpointPath,
+  });
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
   });

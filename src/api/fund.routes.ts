@@ -12,11 +12,12 @@ import {
   postContributions,
   setDepartmentYear,
 } from '../fund/fund.ts';
+import { mayReadDepartmentFigures } from '../fund/visibility.ts';
 import type { Deps } from '../http/context.ts';
 import { apiRoute, createRouter, errorResponses, jsonBody, jsonContent } from '../http/router.ts';
 import { forbidden, notFound } from '../lib/errors.ts';
 import { penceToJson } from '../lib/money.ts';
-import { actorOf, type Principal, ROLES } from '../users/users.ts';
+import { actorOf, ROLES } from '../users/users.ts';
 import { BasisPoints, FinancialYearName, OrganisationCode, Pence, PenceInput } from './schemas.ts';
 
 const FinancialYearSchema = z
@@ -77,13 +78,6 @@ const departmentYearJson = (d: DepartmentYear) => ({
   contributionDuePence: penceToJson(d.contributionDuePence),
 });
 
-/** Departments see only their own row; panel, treasury and auditor see all; councils none. */
-function departmentScope(p: Principal, code?: string): string | undefined {
-  if (p.role !== 'department') return code;
-  if (code && code !== p.organisationCode) throw forbidden(`A ${p.organisationCode} user can see only ${p.organisationCode}'s settings.`);
-  return p.organisationCode ?? undefined;
-}
-
 export function fundRoutes(deps: Deps) {
   const db = deps.database.db;
   return createRouter()
@@ -135,15 +129,17 @@ export function fundRoutes(deps: Deps) {
         path: '/financial-years/{fy}/departments',
         tags: ['Financial years'],
         summary: "Departments' baselines, top-slice rates and savings targets for a year",
-        description: 'A department user sees only its own row.',
-        roles: ['treasury', 'auditor', 'panel', 'department'],
+        description:
+          'Public within the scheme: every department’s terms are visible to every signed-in user (the rule in src/fund/visibility.ts).',
+        roles: ROLES,
         request: { params: FyParam },
         responses: { 200: jsonContent(z.array(DepartmentYearSchema), 'The settings'), 404: errorResponses[404] },
       }),
       async (c) => {
         const { fy } = c.req.valid('param');
         await getFinancialYear(db, fy);
-        const rows = await listDepartmentYears(db, fy, departmentScope(c.get('principal')));
+        const p = c.get('principal');
+        const rows = (await listDepartmentYears(db, fy)).filter((d) => mayReadDepartmentFigures(p, d.departmentCode, 'terms'));
         return c.json(rows.map(departmentYearJson), 200);
       },
     )
@@ -153,13 +149,14 @@ export function fundRoutes(deps: Deps) {
         path: '/financial-years/{fy}/departments/{code}',
         tags: ['Financial years'],
         summary: "One department's settings for a year",
-        roles: ['treasury', 'auditor', 'panel', 'department'],
+        description: 'Public within the scheme (src/fund/visibility.ts).',
+        roles: ROLES,
         request: { params: FyParam.extend({ code: OrganisationCode }) },
         responses: { 200: jsonContent(DepartmentYearSchema, 'The settings'), 404: errorResponses[404] },
       }),
       async (c) => {
         const { fy, code } = c.req.valid('param');
-        departmentScope(c.get('principal'), code);
+        if (!mayReadDepartmentFigures(c.get('principal'), code, 'terms')) throw forbidden(`You cannot see ${code}'s settings.`);
         await getFinancialYear(db, fy);
         const row = await findDepartmentYear(db, fy, code);
         if (!row) throw notFound('department-year', `${code} has no settings for ${fy}.`);
@@ -261,7 +258,7 @@ export function fundRoutes(deps: Deps) {
         tags: ['Fund'],
         summary: "The fund's position for a year: contributed, committed, released, available, balance",
         description:
-          "Read from the ledger: `balancePence` is the fund account's posted balance and `availablePence` is that less commitments.",
+          "Read from the ledger: `balancePence` is the fund account's posted balance and `availablePence` is that less commitments. Each department's contribution is public within the scheme (src/fund/visibility.ts).",
         roles: ROLES,
         request: {
           query: z.object({

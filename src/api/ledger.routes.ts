@@ -1,11 +1,12 @@
 import { z } from '@hono/zod-openapi';
-import { listAudit, verifyAuditChain } from '../audit/audit.ts';
-import { verifyCredits } from '../credits/verify.ts';
+import { issueCheckpoint } from '../audit/anchor.ts';
+import { listAudit } from '../audit/audit.ts';
+import { type IntegrityVerification, verifyIntegrity } from '../audit/integrity.ts';
+import { type CreditsVerification, verifyCredits } from '../credits/verify.ts';
 import type { Deps } from '../http/context.ts';
-import { apiRoute, createRouter, jsonContent } from '../http/router.ts';
+import { apiRoute, createRouter, jsonBody, jsonContent } from '../http/router.ts';
 import { listAccounts, listTransfers } from '../ledger/ledger.ts';
 import { type Account, type Counters, LEDGERS, type Transfer } from '../ledger/types.ts';
-import { verifyLedger } from '../ledger/verify.ts';
 import { forbidden } from '../lib/errors.ts';
 import { penceToJson, toJson } from '../lib/money.ts';
 import type { Principal } from '../users/users.ts';
@@ -51,7 +52,6 @@ const TransferSchema = z
   })
   .openapi('Transfer');
 
-const Big = z.int();
 const CreditsVerificationSchema = z
   .object({
     ok: z.boolean(),
@@ -92,10 +92,29 @@ const VerificationSchema = z
       ok: z.boolean(),
       entries: z.int(),
       headPosition: z.string(),
+      checkpointsChecked: z.int().openapi({ description: 'Checkpoints kept outside the database that the chain was checked against.' }),
       problems: z.array(z.object({ position: z.string(), problem: z.string(), detail: z.string() })),
     }),
+    binding: z
+      .object({
+        ok: z.boolean(),
+        transfersChecked: z.int(),
+        auditedTransfers: z.int(),
+        problems: z.array(z.object({ transferId: z.string(), problem: z.string(), positions: z.array(z.string()), detail: z.string() })),
+      })
+      .openapi({ description: 'Every ledger transfer against the audit entry that recorded it, both ways.' }),
   })
   .openapi('LedgerVerification');
+
+const CheckpointSchema = z
+  .strictObject({
+    position: z.string().regex(/^\d{1,18}$/),
+    hash: z.string().regex(/^[0-9a-f]{64}$/),
+    at: z.string().max(40),
+    publicKey: z.string().max(100).openapi({ description: 'Ed25519 public key (base64url) the checkpoint is signed with.' }),
+    signature: z.string().max(200).openapi({ description: 'Ed25519 signature (base64url) of `position|hash|at`.' }),
+  })
+  .openapi('AuditCheckpoint');
 
 const AuditEntrySchema = z
   .object({
@@ -109,8 +128,34 @@ const AuditEntrySchema = z
     requestId: z.string().nullable(),
     prevHash: z.string(),
     hash: z.string(),
+    transfers: z
+      .array(z.object({ id: z.string(), debitAccountId: z.string(), creditAccountId: z.string(), amount: z.string() }))
+      .openapi({ description: 'The ledger transfers this change caused (amount in the ledger’s unit, as a decimal string).' }),
   })
   .openapi('AuditEntry');
+
+/** Ledger, audit chain, their binding and the credits registry: `ok` only if every part is. */
+const verificationJson = (v: IntegrityVerification, credits: CreditsVerification, checkedAt: string) => ({
+  ok: v.ok && credits.ok,
+  checkedAt,
+  ledgers: v.ledger.ledgers.map((l) => ({
+    ledger: l.ledger,
+    balanced: l.balanced,
+    debitsPending: l.debitsPending.toString(),
+    debitsPosted: l.debitsPosted.toString(),
+    creditsPending: l.creditsPending.toString(),
+    creditsPosted: l.creditsPosted.toString(),
+  })),
+  accounts: {
+    checked: v.ledger.accounts.checked,
+    mismatches: v.ledger.accounts.mismatches.map((m) => ({ ...m, stored: m.stored.toString(), fromTransfers: m.fromTransfers.toString() })),
+  },
+  limits: v.ledger.limits,
+  pendingTransfers: v.ledger.pendingTransfers,
+  credits: toJson(credits),
+  audit: v.audit,
+  binding: v.binding,
+});
 
 const n = (b: bigint) => penceToJson(b);
 const countersJson = (c: Counters) => ({
@@ -128,7 +173,10 @@ const transferJson = (t: Transfer) => ({
   creditAccountAfter: countersJson(t.creditAccountAfter),
 });
 
-/** Departments and councils see their own organisation's accounts; treasury and auditor see all. */
+/**
+ * Departments and councils see their own organisation's accounts; treasury and auditor see all.
+ * For departments this is the "own records" half of the visibility rule in src/fund/visibility.ts.
+ */
 function ownOrganisation(p: Principal): string | undefined {
   if (p.role === 'treasury' || p.role === 'auditor') return undefined;
   if (!p.organisationCode) throw forbidden('Only treasury and auditors may read the whole ledger.');
@@ -243,35 +291,46 @@ export function ledgerRoutes(deps: Deps) {
         responses: { 200: jsonContent(VerificationSchema, '`ok` is true only if every check passed') },
       }),
       async (c) => {
-        const [ledger, audit, credits] = await Promise.all([verifyLedger(db), verifyAuditChain(db), verifyCredits(db)]);
-        return c.json(
-          {
-            ok: ledger.ok && audit.ok && credits.ok,
-            checkedAt: deps.clock().toISOString(),
-            ledgers: ledger.ledgers.map((l) => ({
-              ledger: l.ledger,
-              balanced: l.balanced,
-              debitsPending: l.debitsPending.toString(),
-              debitsPosted: l.debitsPosted.toString(),
-              creditsPending: l.creditsPending.toString(),
-              creditsPosted: l.creditsPosted.toString(),
-            })),
-            accounts: {
-              checked: ledger.accounts.checked,
-              mismatches: ledger.accounts.mismatches.map((m) => ({
-                ...m,
-                stored: m.stored.toString(),
-                fromTransfers: m.fromTransfers.toString(),
-              })),
-            },
-            limits: ledger.limits,
-            pendingTransfers: ledger.pendingTransfers,
-            credits: toJson(credits),
-            audit,
-          },
-          200,
-        );
+        const [v, credits] = await Promise.all([
+          verifyIntegrity(db, { checkpointPath: deps.auditCheckpointPath ?? null }),
+          verifyCredits(db),
+        ]);
+        return c.json(verificationJson(v, credits, deps.clock().toISOString()), 200);
       },
+    )
+    .openapi(
+      apiRoute({
+        method: 'post',
+        path: '/ledger/verify',
+        tags: ['Ledger'],
+        summary: 'Check the ledger and the audit chain against checkpoints you kept',
+        description:
+          'The same checks as GET, and also against the checkpoints in the body (ones an auditor took with POST /audit-log/checkpoints and kept): each must carry this service’s signature and still be in the chain. Changes nothing.',
+        roles: ['treasury', 'auditor'],
+        request: { body: jsonBody(z.strictObject({ checkpoints: z.array(CheckpointSchema).max(1000) })) },
+        responses: { 200: jsonContent(VerificationSchema, '`ok` is true only if every check passed') },
+      }),
+      async (c) => {
+        const { checkpoints } = c.req.valid('json');
+        const [v, credits] = await Promise.all([
+          verifyIntegrity(db, { checkpointPath: deps.auditCheckpointPath ?? null, checkpoints }),
+          verifyCredits(db),
+        ]);
+        return c.json(verificationJson(v, credits, deps.clock().toISOString()), 200);
+      },
+    )
+    .openapi(
+      apiRoute({
+        method: 'post',
+        path: '/audit-log/checkpoints',
+        tags: ['Audit'],
+        summary: 'Sign a checkpoint of the audit chain’s head, for the auditor to keep',
+        description:
+          'Signs the head’s position and hash with the service’s checkpoint key (derived from AUDIT_KEY), appends it to the checkpoint file outside the database, and returns it. Keep it: POST /ledger/verify checks the chain still holds it. Changes nothing in the database.',
+        roles: ['treasury', 'auditor'],
+        responses: { 201: jsonContent(CheckpointSchema, 'The signed checkpoint') },
+      }),
+      async (c) => c.json(await issueCheckpoint(db, deps.auditCheckpointPath ?? null, deps.clock()), 201),
     )
     .openapi(
       apiRoute({

@@ -2,6 +2,13 @@ import { z } from '@hono/zod-openapi';
 import { inTransaction } from '../db/database.ts';
 import type { Deps } from '../http/context.ts';
 import { apiRoute, createRouter, jsonBody, jsonContent } from '../http/router.ts';
+import {
+  approveUserRequest,
+  listUserRequests,
+  needsSecondTreasuryApproval,
+  requestPrivilegedUser,
+  type UserRequest,
+} from '../users/requests.ts';
 import { actorOf, createUser, listUsers, ROLES, type User } from '../users/users.ts';
 import { OrganisationCode, says } from './schemas.ts';
 
@@ -32,6 +39,23 @@ const NewUserSchema = z
   })
   .openapi('NewUser');
 
+const UserRequestSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    role: z.enum(ROLES),
+    isChair: z.boolean(),
+    requestedBy: z.string(),
+    requestedAt: z.string(),
+    status: z.enum(['awaiting-approval', 'approved']),
+    approvedBy: z.string().nullable(),
+    approvedAt: z.string().nullable(),
+    userId: z.string().nullable().openapi({ description: 'The account, once a second treasury user approved it.' }),
+  })
+  .openapi('UserRequest');
+
+const requestJson = (r: UserRequest) => ({ ...r });
+
 const userJson = (u: User) => ({
   id: u.userId,
   name: u.name,
@@ -50,7 +74,9 @@ export function userRoutes(deps: Deps) {
         method: 'post',
         path: '/users',
         tags: ['Users'],
-        summary: 'Create a user and issue their token (shown once)',
+        summary: 'Create a user and issue their token (shown once); treasury and panel accounts wait for a second treasury user',
+        description:
+          'Department, council and auditor accounts are created at once (201, with the token). A treasury or panel account is only requested (202): it exists, and its token is issued to the approver, when a different treasury user approves it with POST /user-requests/{id}/approve.',
         roles: ['treasury'],
         idempotent: true,
         request: { body: jsonBody(NewUserSchema) },
@@ -63,14 +89,60 @@ export function userRoutes(deps: Deps) {
             }),
             'The user, with their token',
           ),
+          202: jsonContent(UserRequestSchema, 'A treasury or panel account, awaiting a second treasury user’s approval'),
         },
       }),
       async (c) => {
         const body = c.req.valid('json');
+        if (needsSecondTreasuryApproval(body.role)) {
+          const r = await inTransaction(db, (trx) =>
+            requestPrivilegedUser(trx, body, c.get('principal'), c.get('requestId'), deps.clock()),
+          );
+          return c.json(requestJson(r), 202);
+        }
         const { user, token } = await inTransaction(db, (trx) =>
           createUser(trx, body, actorOf(c.get('principal')), c.get('requestId'), deps.clock(), deps.tokenLifetimeDays),
         );
         // A token is shown once: a replay of this request returns the user without it.
+        c.set('replayBody', JSON.stringify({ ...userJson(user), token: null }));
+        return c.json({ ...userJson(user), token }, 201);
+      },
+    )
+    .openapi(
+      apiRoute({
+        method: 'get',
+        path: '/user-requests',
+        tags: ['Users'],
+        summary: 'Treasury and panel accounts asked for, and who approved them',
+        roles: ['treasury', 'auditor'],
+        responses: { 200: jsonContent(z.array(UserRequestSchema), 'The requests, oldest first') },
+      }),
+      async (c) => c.json((await listUserRequests(db)).map(requestJson), 200),
+    )
+    .openapi(
+      apiRoute({
+        method: 'post',
+        path: '/user-requests/{id}/approve',
+        tags: ['Users'],
+        summary: 'A second treasury user approves a treasury or panel account; its token is returned once',
+        description: 'Refused (403 `second-treasury-user-needed`) to the treasury user who asked for it; 409 once decided.',
+        roles: ['treasury'],
+        idempotent: true,
+        request: { params: z.object({ id: z.string().max(100) }) },
+        responses: {
+          201: jsonContent(
+            UserSchema.extend({
+              token: z.string().nullable().openapi({ description: 'The new user’s bearer token, shown once (null on a replay).' }),
+            }),
+            'The new user, with their token',
+          ),
+        },
+      }),
+      async (c) => {
+        const { id } = c.req.valid('param');
+        const { user, token } = await inTransaction(db, (trx) =>
+          approveUserRequest(trx, id, c.get('principal'), c.get('requestId'), deps.clock()),
+        );
         c.set('replayBody', JSON.stringify({ ...userJson(user), token: null }));
         return c.json({ ...userJson(user), token }, 201);
       },

@@ -1,11 +1,32 @@
-import { createHash } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { loadConfig } from '../config.ts';
 import type { Db, Tx } from '../db/database.ts';
+import { type CausedTransfer, takeCausedTransfers } from './caused.ts';
 
 /**
- * The audit log: every state change, who made it, in what role, when. Rows are only ever
- * appended; each carries the hash of the one before it, and `audit_head` holds the last
- * position and hash, so an edited, deleted, inserted or reordered row breaks the chain.
+ * The audit log: every state change, who made it, in what role, when, and the ledger transfers
+ * it caused (ids, accounts and amounts). Rows are only ever appended; each carries the hash of
+ * the one before it, and `audit_head` holds the last position and hash, so an edited, deleted,
+ * inserted or reordered row breaks the chain.
+ *
+ * The hash is keyed (HMAC-SHA256) with AUDIT_KEY from the configuration, which is never stored
+ * beside the data: someone who can write to the database but does not hold the key cannot
+ * recompute the chain after an edit. Truncating the end of the chain (and moving the head back)
+ * is caught by the signed checkpoints of the head kept outside the database (./anchor.ts).
  */
+
+let configuredKey: string | null = null;
+
+/** Sets the key the chain is hashed with (start-up does this from the configuration). */
+export function configureAuditKey(key: string): void {
+  configuredKey = key;
+}
+
+/** The audit key in force: the configured one, or the configuration's (development default if unset). */
+export function auditKey(): string {
+  configuredKey ??= loadConfig().auditKey;
+  return configuredKey;
+}
 
 export const GENESIS_HASH = '0'.repeat(64);
 
@@ -25,6 +46,11 @@ export interface AuditEntryInput {
   subject: string;
   detail?: unknown;
   requestId?: string | null;
+  /**
+   * Leave the transfers this transaction has caused so far to the next entry (an approval that
+   * is followed by the release it triggers records the release's transfer on the release).
+   */
+  leaveTransfersToNext?: boolean;
 }
 
 export interface AuditEntry {
@@ -38,6 +64,7 @@ export interface AuditEntry {
   requestId: string | null;
   prevHash: string;
   hash: string;
+  transfers: CausedTransfer[];
 }
 
 /** Appends one entry in the caller's transaction. Appends are serialised by the head row's lock. */
@@ -58,6 +85,7 @@ export async function appendAudit(trx: Tx, entry: AuditEntryInput, now = new Dat
     detail: canonicalJson(entry.detail ?? null),
     request_id: entry.requestId ?? null,
     prev_hash: head.hash,
+    transfers: canonicalJson(entry.leaveTransfersToNext ? [] : takeCausedTransfers(trx)),
     hash: '',
   };
   row.hash = hashOf(row);
@@ -76,9 +104,11 @@ type HashedFields = {
   detail: string;
   request_id: string | null;
   prev_hash: string;
+  transfers: string;
 };
 
-function hashOf(r: HashedFields): string {
+/** Every field of an entry but its own hash, keyed with the audit key. */
+export function hashOf(r: HashedFields, key = auditKey()): string {
   const material = JSON.stringify([
     r.prev_hash,
     r.position.toString(),
@@ -89,8 +119,9 @@ function hashOf(r: HashedFields): string {
     r.subject,
     r.detail,
     r.request_id,
+    r.transfers,
   ]);
-  return createHash('sha256').update(material).digest('hex');
+  return createHmac('sha256', key).update(material).digest('hex');
 }
 
 /** JSON with sorted keys and bigints as decimal strings: the same value always hashes the same. */
@@ -114,7 +145,7 @@ function sortKeys(value: unknown): unknown {
 
 export interface AuditProblem {
   position: string;
-  problem: 'hash-mismatch' | 'broken-link' | 'missing-entry' | 'head-mismatch';
+  problem: 'hash-mismatch' | 'broken-link' | 'missing-entry' | 'head-mismatch' | 'checkpoint-not-in-chain' | 'checkpoint-signature';
   detail: string;
 }
 
@@ -122,16 +153,47 @@ export interface AuditVerification {
   ok: boolean;
   entries: number;
   headPosition: string;
+  /** How many checkpoints kept outside the database were checked against the chain. */
+  checkpointsChecked: number;
   problems: AuditProblem[];
 }
 
-/** Recomputes the whole chain. Reports at most 20 problems, first first. */
-export async function verifyAuditChain(db: Db | Tx): Promise<AuditVerification> {
+/** A checkpoint of the head kept outside the database (see ./anchor.ts). */
+export interface KeptCheckpoint {
+  position: string;
+  hash: string;
+  at: string;
+  publicKey: string;
+  signature: string;
+}
+
+/**
+ * Recomputes the whole chain with the audit key, and checks it against the checkpoints given
+ * (each must be signed with the key's checkpoint key, and the chain must still hold its entry
+ * with the same hash). Reports at most 20 problems, first first.
+ */
+export async function verifyAuditChain(
+  db: Db | Tx,
+  options: { checkpoints?: KeptCheckpoint[]; signatureValid?: (c: KeptCheckpoint) => boolean } = {},
+): Promise<AuditVerification> {
   const head = await db.selectFrom('audit_head').selectAll().where('id', '=', 1).executeTakeFirstOrThrow();
+  const key = auditKey();
   const problems: AuditProblem[] = [];
   const note = (p: AuditProblem) => {
     if (problems.length < 20) problems.push(p);
   };
+  const checkpoints = new Map<string, KeptCheckpoint[]>();
+  for (const c of options.checkpoints ?? []) {
+    if (options.signatureValid && !options.signatureValid(c)) {
+      note({
+        position: c.position,
+        problem: 'checkpoint-signature',
+        detail: `the checkpoint taken ${c.at} is not signed with this service's key`,
+      });
+      continue;
+    }
+    checkpoints.set(c.position, [...(checkpoints.get(c.position) ?? []), c]);
+  }
   let expected = 1n;
   let prev = GENESIS_HASH;
   let entries = 0;
@@ -148,12 +210,32 @@ export async function verifyAuditChain(db: Db | Tx): Promise<AuditVerification> 
       if (r.prev_hash !== prev) {
         note({ position: position.toString(), problem: 'broken-link', detail: 'does not follow from the entry before it' });
       }
-      if (hashOf({ ...r, position }) !== r.hash) {
+      if (hashOf({ ...r, position }, key) !== r.hash) {
         note({ position: position.toString(), problem: 'hash-mismatch', detail: 'its content was changed after it was written' });
       }
+      for (const c of checkpoints.get(position.toString()) ?? []) {
+        if (c.hash !== r.hash) {
+          note({
+            position: position.toString(),
+            problem: 'checkpoint-not-in-chain',
+            detail: `the checkpoint taken ${c.at} recorded another hash for this entry: the chain was rewritten from here or earlier`,
+          });
+        }
+      }
+      checkpoints.delete(position.toString());
       prev = r.hash;
       expected = position + 1n;
       after = position;
+    }
+  }
+  for (const [position, kept] of checkpoints) {
+    if (position === '0') continue;
+    for (const c of kept) {
+      note({
+        position,
+        problem: 'checkpoint-not-in-chain',
+        detail: `the checkpoint taken ${c.at} saw entry ${position}, which is no longer in the chain: entries were removed`,
+      });
     }
   }
   const headPosition = BigInt(head.position);
@@ -164,7 +246,13 @@ export async function verifyAuditChain(db: Db | Tx): Promise<AuditVerification> 
       detail: `the log ends at ${expected - 1n} but ${headPosition} entries were written`,
     });
   }
-  return { ok: problems.length === 0, entries, headPosition: headPosition.toString(), problems };
+  return {
+    ok: problems.length === 0,
+    entries,
+    headPosition: headPosition.toString(),
+    checkpointsChecked: options.checkpoints?.length ?? 0,
+    problems,
+  };
 }
 
 export async function listAudit(
@@ -191,5 +279,6 @@ function entryFromRow(r: HashedFields & { hash: string }): AuditEntry {
     requestId: r.request_id,
     prevHash: r.prev_hash,
     hash: r.hash,
+    transfers: JSON.parse(r.transfers) as CausedTransfer[],
   };
 }

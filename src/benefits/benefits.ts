@@ -78,7 +78,7 @@ function actorOf(p: Principal): Actor {
   return { userId: p.userId, role: p.role };
 }
 
-function rag(forecast: Pence, verified: Pence, status: ReportStatus | null, yearEnded: boolean): Rag {
+export function rag(forecast: Pence, verified: Pence, status: ReportStatus | null, yearEnded: boolean): Rag {
   if (status === 'verified') {
     if (verified * 10n >= forecast * 9n) return 'green';
     if (verified * 10n >= forecast * 7n) return 'amber';

@@ -51,6 +51,8 @@ export interface DB {
   disposal_targets: DisposalTargetTable;
   disposals: DisposalTable;
   user_tokens: UserTokenTable;
+  user_requests: UserRequestTable;
+  organisation_versions: OrganisationVersionTable;
 }
 
 export interface OrganisationTable {
@@ -181,6 +183,7 @@ export interface AuditLogTable {
   request_id: string | null;
   prev_hash: string;
   hash: string;
+  transfers: Generated<string>; // JSON [{id, debitAccountId, creditAccountId, amountPence}]
 }
 
 export interface AuditHeadTable {
@@ -300,6 +303,7 @@ export interface PanelModerationTable {
   reason: string;
   moderated_by: string;
   moderated_at: string;
+  voided_at?: string | null;
 }
 
 export interface VfmOverrideTable {
@@ -343,6 +347,7 @@ export interface TrancheApprovalTable {
   number: bigint | number;
   user_id: string;
   approved_at: string;
+  voided_at?: string | null;
 }
 
 export interface ClawbackTable {
@@ -530,4 +535,27 @@ export interface UserTokenTable {
   revoked_at: string | null;
   revoked_by: string | null;
   revoked_reason: string | null;
+}
+
+export interface UserRequestTable {
+  id: string;
+  name: string;
+  role: string;
+  is_chair: bigint | number;
+  requested_by: string;
+  requested_at: string;
+  status: string;
+  decided_by: string | null;
+  decided_at: string | null;
+  user_id: string | null;
+}
+
+export interface OrganisationVersionTable {
+  code: string;
+  version: bigint | number;
+  name: string;
+  kind: string;
+  place_code: string | null;
+  department_code: string | null;
+  loaded_at: string;
 }

@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatPence } from '../lib/money.ts';
 import { FIXTURES_DIR } from '../reference/reference.ts';
+import { privilegedUser } from './integrity.ts';
 
 /*
  * The demo's case journey: treasury opens a round, eight councils draft and submit the cases
@@ -120,9 +121,7 @@ export async function playCases(
   step('The panel declares conflicts, scores and ranks the round');
   const members = [];
   for (const m of [{ name: 'Panel chair (HM Treasury)', isChair: true }, { name: 'Panel member (DHSC)' }, { name: 'Panel member (MoJ)' }]) {
-    members.push(
-      (await api(treasury, 'POST', '/api/v1/users', { name: m.name, role: 'panel', isChair: m.isChair ?? false }, 201)).token as string,
-    );
+    members.push(await privilegedUser(api, treasury, { name: m.name, role: 'panel', isChair: m.isChair ?? false }));
   }
   const [chair, , mojMember] = members as [string, string, string];
   const conflicted = submitted.find((s) => s.demo.lead === 'BRADFORD') ?? submitted[0];

@@ -9,6 +9,7 @@ import { bootstrapTreasury } from '../users/users.ts';
 import { playCases } from './cases.ts';
 import { playCredits } from './credits.ts';
 import { writeDemoDocuments } from './documents.ts';
+import { privilegedUser, secondTreasuryToken, useApprover } from './integrity.ts';
 import { playReleases } from './releases.ts';
 
 /*
@@ -33,6 +34,7 @@ async function main(): Promise<void> {
   });
   const database = await prepareDatabase(config.database);
   const { token: treasury } = await bootstrapTreasury(database.db, 'Fund administrator (HM Treasury)');
+  useApprover(await secondTreasuryToken(database.db));
   await database.close();
 
   const server = await startServer(config);
@@ -67,7 +69,8 @@ async function main(): Promise<void> {
     { key: 'bradford', name: 'Bradford council, Total Place lead', role: 'council', organisationCode: 'BRADFORD' },
   ]) {
     const { key, ...body } = u;
-    users[key] = (await api(treasury, 'POST', '/api/v1/users', body, 201)).token;
+    users[key] =
+      body.role === 'panel' ? await privilegedUser(api, treasury, body) : (await api(treasury, 'POST', '/api/v1/users', body, 201)).token;
     say(`${u.role.padEnd(10)} ${u.name}`);
   }
 

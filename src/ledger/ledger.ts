@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { type Selectable, sql } from 'kysely';
+import { noteCausedTransfers } from '../audit/caused.ts';
 import { type Db, isPostgres, type Tx } from '../db/database.ts';
 import { prepared } from '../db/prepared.ts';
 import type { AccountTable, TransferTable } from '../db/schema.ts';
@@ -286,6 +287,10 @@ export async function createTransfers(trx: Tx, inputs: TransferInput[], now = ne
   }
 
   await writeBatch(trx, { created, failures, touched, accounts, pendings, at });
+  noteCausedTransfers(
+    trx,
+    results.flatMap((r) => ('status' in r && r.status === 'created' ? [r.transfer] : [])),
+  );
   return results;
 }
 

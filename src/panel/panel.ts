@@ -54,6 +54,12 @@ export async function assertNotConflicted(db: Db | Tx, c: Case, p: Principal): P
   }
 }
 
+/**
+ * A panel member declares a conflict of interest in a case: from then on they neither score,
+ * moderate, decide nor approve its releases, and what they did that is still open is void (their
+ * moderation, their approvals of unreleased tranches). Refusals: `forbidden`, `case-not-found`,
+ * `conflict-already-declared` (409).
+ */
 export async function declareConflict(trx: Tx, caseId: string, p: Principal, reason: string, requestId: string | null, now: Date) {
   const c = await panelCase(trx, caseId, p);
   if (await isConflicted(trx, caseId, p.userId)) {
@@ -61,9 +67,52 @@ export async function declareConflict(trx: Tx, caseId: string, p: Principal, rea
   }
   const row = { case_id: caseId, user_id: p.userId, reason, declared_at: now.toISOString() };
   await trx.insertInto('panel_conflicts').values(row).execute();
+  // A conflict declared after acting voids what the member did that is still open: their
+  // moderation of the case (the ranking falls back to the members' mean) and their approvals of
+  // tranches not yet released. Their scores already drop out with the conflict.
+  const moderation = await trx
+    .selectFrom('panel_moderations')
+    .select(['score_hundredths', 'reason'])
+    .where('case_id', '=', caseId)
+    .where('moderated_by', '=', p.userId)
+    .where('voided_at', 'is', null)
+    .executeTakeFirst();
+  if (moderation) {
+    await trx.updateTable('panel_moderations').set({ voided_at: row.declared_at }).where('case_id', '=', caseId).execute();
+  }
+  const pending = (
+    await trx
+      .selectFrom('tranche_approvals as a')
+      .innerJoin('tranches as t', (j) => j.onRef('t.case_id', '=', 'a.case_id').onRef('t.number', '=', 'a.number'))
+      .select('a.number')
+      .where('a.case_id', '=', caseId)
+      .where('a.user_id', '=', p.userId)
+      .where('a.voided_at', 'is', null)
+      .where('t.status', '=', 'claimed')
+      .execute()
+  ).map((a) => Number(a.number));
+  if (pending.length > 0) {
+    await trx
+      .updateTable('tranche_approvals')
+      .set({ voided_at: row.declared_at })
+      .where('case_id', '=', caseId)
+      .where('user_id', '=', p.userId)
+      .where('number', 'in', pending)
+      .execute();
+  }
   await appendAudit(
     trx,
-    { actor: actorOf(p), action: 'panel.conflict-declared', subject: `case/${caseId}`, detail: { reason }, requestId },
+    {
+      actor: actorOf(p),
+      action: 'panel.conflict-declared',
+      subject: `case/${caseId}`,
+      detail: {
+        reason,
+        voidedModeration: moderation ? { score: Number(moderation.score_hundredths) / 100, reason: moderation.reason } : null,
+        voidedApprovals: pending,
+      },
+      requestId,
+    },
     now,
   );
   return { caseId, userId: p.userId, reason, declaredAt: row.declared_at };
@@ -162,7 +211,7 @@ export async function scoreboard(db: Db | Tx, c: Case, round?: Round): Promise<S
       .select(['panel_conflicts.user_id as userId', 'users.name as name', 'reason', 'declared_at as declaredAt'])
       .where('case_id', '=', c.id)
       .execute(),
-    db.selectFrom('panel_moderations').selectAll().where('case_id', '=', c.id).executeTakeFirst(),
+    db.selectFrom('panel_moderations').selectAll().where('case_id', '=', c.id).where('voided_at', 'is', null).executeTakeFirst(),
     caseAppraisal(db, c).catch(() => null),
   ]);
   const conflicted = new Set(conflicts.map((x) => x.userId));

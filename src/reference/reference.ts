@@ -2,13 +2,17 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Selectable } from 'kysely';
 import { z } from 'zod';
+import { appendAudit, SYSTEM } from '../audit/audit.ts';
 import { type Db, inTransaction, type Tx } from '../db/database.ts';
 import type { OrganisationTable } from '../db/schema.ts';
 
 /**
  * Reference data: organisations, places and themes, loaded from `fixtures/` at start-up.
  * Loading is an upsert, so a corrected fixture corrects the database; nothing is deleted,
- * because users, accounts and cases refer to these codes.
+ * because users, accounts and cases refer to these codes. Who an organisation is (its name,
+ * kind, place and the department its savings land in) is versioned: every new or changed
+ * organisation gets a new row in `organisation_versions` and the load is audited with what
+ * changed, from what to what.
  */
 
 export const ORGANISATION_KINDS = ['department', 'council', 'partner', 'fund', 'exchequer'] as const;
@@ -102,8 +106,26 @@ export function readReferenceFixtures(dir = FIXTURES_DIR) {
   return { organisations, places, themes };
 }
 
-export async function loadReferenceData(db: Db, dir = FIXTURES_DIR): Promise<{ organisations: number; places: number; themes: number }> {
+type Identity = { name: string; kind: string; placeCode: string | null; departmentCode: string | null };
+
+const identityOf = (r: { name: string; kind: string; place_code: string | null; department_code: string | null }): Identity => ({
+  name: r.name,
+  kind: r.kind,
+  placeCode: r.place_code,
+  departmentCode: r.department_code,
+});
+
+/**
+ * Loads the reference fixtures (operators: start-up and `cli load-fixtures`). New or changed
+ * organisations are versioned and audited in the same transaction (action `organisations.loaded`).
+ */
+export async function loadReferenceData(
+  db: Db,
+  dir = FIXTURES_DIR,
+  now = new Date(),
+): Promise<{ organisations: number; places: number; themes: number }> {
   const { organisations, places, themes } = readReferenceFixtures(dir);
+  const at = now.toISOString();
   await inTransaction(db, async (trx) => {
     for (const t of themes) {
       const row = { code: t.code, name: t.name, description: t.description ?? null };
@@ -121,6 +143,17 @@ export async function loadReferenceData(db: Db, dir = FIXTURES_DIR): Promise<{ o
         .onConflict((oc) => oc.column('code').doUpdateSet({ name: row.name, region: row.region, theme_codes: row.theme_codes }))
         .execute();
     }
+    const before = new Map((await trx.selectFrom('organisations').selectAll().execute()).map((o) => [o.code, o]));
+    const versions = new Map(
+      (
+        await trx
+          .selectFrom('organisation_versions')
+          .select(['code', (eb) => eb.fn.max('version').as('version')])
+          .groupBy('code')
+          .execute()
+      ).map((v) => [v.code, Number(v.version)]),
+    );
+    const changes: { code: string; version: number; from: Identity | null; to: Identity }[] = [];
     for (const o of organisations) {
       const { code, name, kind, placeCode, departmentCode, gssCode, ...details } = o;
       const row = {
@@ -132,6 +165,17 @@ export async function loadReferenceData(db: Db, dir = FIXTURES_DIR): Promise<{ o
         gss_code: gssCode ?? null,
         details: JSON.stringify(details),
       };
+      const old = before.get(code);
+      const to = identityOf(row);
+      const from = old ? identityOf(old) : null;
+      if (!from || JSON.stringify(from) !== JSON.stringify(to) || !versions.has(code)) {
+        const version = (versions.get(code) ?? 0) + 1;
+        await trx
+          .insertInto('organisation_versions')
+          .values({ code, version, name, kind, place_code: row.place_code, department_code: row.department_code, loaded_at: at })
+          .execute();
+        changes.push({ code, version, from, to });
+      }
       await trx
         .insertInto('organisations')
         .values(row)
@@ -146,6 +190,19 @@ export async function loadReferenceData(db: Db, dir = FIXTURES_DIR): Promise<{ o
           }),
         )
         .execute();
+    }
+    if (changes.length > 0) {
+      await appendAudit(
+        trx,
+        {
+          actor: SYSTEM,
+          action: 'organisations.loaded',
+          subject: 'reference/organisations',
+          // A first load lists what it added; a reload, each change from what to what.
+          detail: before.size === 0 ? { added: changes.map((c) => c.code) } : { changes },
+        },
+        now,
+      );
     }
   });
   return { organisations: organisations.length, places: places.length, themes: themes.length };

@@ -5,18 +5,20 @@ import type { Db, Tx } from '../db/database.ts';
 import { accountIds as fundAccounts } from '../fund/fund.ts';
 import { type CreateTransferResult, createAccounts, createTransfers, getAccount } from '../ledger/ledger.ts';
 import type { TransferInput } from '../ledger/types.ts';
-import { conflict, forbidden, invalid, notFound, unprocessable } from '../lib/errors.ts';
+import { conflict, DomainError, forbidden, invalid, notFound, unprocessable } from '../lib/errors.ts';
 import { formatPence, type Pence } from '../lib/money.ts';
 import { assertNotConflicted, type Tranche } from '../panel/panel.ts';
 import { getRound } from '../rounds/rounds.ts';
 import type { Principal } from '../users/users.ts';
+import { approvalsNeeded, countedApprovals, independenceProblem, releaseParties } from './four-eyes.ts';
 
 /*
  * Releases. Approving a case reserves the whole award in the fund: one pending transfer per
  * tranche, from the round's fund account to the council's, all or nothing (a linked chain), so
- * the fund can never commit more than it holds. The council claims a tranche with evidence; a
- * panel or treasury user other than the claimant approves it (two distinct approvers above the
- * round's threshold), and the tranche's pending transfer is posted. Termination voids what is
+ * the fund can never commit more than it holds. The council claims a tranche with evidence;
+ * independent panel or treasury users approve it (the four-eyes rule, ./four-eyes.ts: two once
+ * the award's cumulative releases pass the round's threshold), and the tranche's pending
+ * transfer is posted. Termination voids what is
  * left; a clawback moves money back to the fund, as a refund now or as an offset against a
  * later tranche.
  *
@@ -124,10 +126,24 @@ export async function listTranches(db: Db | Tx, caseId: string): Promise<Tranche
   const round = await getRound(db, c.roundId);
   const [rows, approvals] = await Promise.all([
     db.selectFrom('tranches').selectAll().where('case_id', '=', caseId).orderBy('number').execute(),
-    db.selectFrom('tranche_approvals').selectAll().where('case_id', '=', caseId).orderBy('approved_at').execute(),
+    db
+      .selectFrom('tranche_approvals')
+      .selectAll()
+      .where('case_id', '=', caseId)
+      .where('voided_at', 'is', null)
+      .orderBy('approved_at')
+      .orderBy('user_id')
+      .execute(),
   ]);
+  // The two-approver threshold applies to the award's cumulative releases (./four-eyes.ts).
+  let releasedSoFar = 0n;
   return rows.map((r) => {
     const amount = BigInt(r.amount_pence);
+    const offset = BigInt(r.offset_pence);
+    const released = r.released_pence === null ? null : BigInt(r.released_pence);
+    const needed = approvalsNeeded(releasedSoFar, released ?? amount - offset, round.twoApproverThresholdPence);
+    // Tranches are claimed in order, so an open tranche follows every earlier one paid in full.
+    releasedSoFar += released ?? (r.status === 'voided' ? 0n : amount - offset);
     return {
       caseId: r.case_id,
       number: Number(r.number),
@@ -136,15 +152,15 @@ export async function listTranches(db: Db | Tx, caseId: string): Promise<Tranche
       condition: r.condition,
       status: r.status as TrancheStatus,
       pendingTransferId: r.pending_transfer_id,
-      offsetPence: BigInt(r.offset_pence),
+      offsetPence: offset,
       claimedBy: r.claimed_by,
       claimedAt: r.claimed_at,
       evidence: r.evidence,
       approvals: approvals
         .filter((a) => Number(a.number) === Number(r.number))
         .map((a) => ({ userId: a.user_id, approvedAt: a.approved_at })),
-      approvalsNeeded: amount > round.twoApproverThresholdPence ? 2 : 1,
-      releasedPence: r.released_pence === null ? null : BigInt(r.released_pence),
+      approvalsNeeded: needed,
+      releasedPence: released,
       releasedAt: r.released_at,
       voidedAt: r.voided_at,
     };
@@ -222,8 +238,11 @@ export async function claimTranche(
 }
 
 /**
- * A panel or treasury user other than the claimant approves a claimed tranche. When it has
- * all the approvals it needs, its pending transfer is posted (less any offset) and the money moves.
+ * A panel or treasury user approves a claimed tranche. When it has all the independent approvals
+ * the four-eyes rule asks for (./four-eyes.ts), its pending transfer is posted (less any offset)
+ * and the money moves. Refusals: `forbidden` (role), `conflict-of-interest`,
+ * `approver-not-independent` (403, with the reason), `tranche-not-claimed`,
+ * `tranche-already-released`, `already-approved-by-you` (409), `ledger-refused` (422).
  */
 export async function approveTranche(trx: Tx, caseId: string, n: number, p: Principal, requestId: string | null, now: Date) {
   if (p.role !== 'panel' && p.role !== 'treasury') throw forbidden('Only panel members and treasury approve tranches.');
@@ -242,7 +261,6 @@ export async function approveTranche(trx: Tx, caseId: string, n: number, p: Prin
       'Tranche not claimed',
       `Tranche ${n} of ${c.reference} is ${t.status}; the council must claim it first.`,
     );
-  if (t.claimedBy === p.userId) throw forbidden('Nobody approves their own claim.');
   if (t.approvals.some((a) => a.userId === p.userId)) {
     throw conflict(
       'already-approved-by-you',
@@ -250,13 +268,25 @@ export async function approveTranche(trx: Tx, caseId: string, n: number, p: Prin
       `Tranche ${n} of ${c.reference} needs a second, different approver.`,
     );
   }
+  // The four-eyes rule (./four-eyes.ts): only independent approvers count.
+  const parties = await releaseParties(trx, caseId, t.claimedBy, [...t.approvals.map((a) => a.userId), p.userId]);
+  const counted = countedApprovals(parties, t.approvals);
+  const problem = independenceProblem(
+    parties,
+    p.userId,
+    counted.map((a) => a.userId),
+  );
+  if (problem) {
+    throw new DomainError(
+      'forbidden',
+      'approver-not-independent',
+      'Not an independent approver',
+      `You cannot approve tranche ${n} of ${c.reference}: ${problem}.`,
+    );
+  }
   const at = now.toISOString();
   await trx.insertInto('tranche_approvals').values({ case_id: caseId, number: n, user_id: p.userId, approved_at: at }).execute();
-  // An approval counts only while its approver has no declared conflict in the case.
-  const conflicted = new Set(
-    (await trx.selectFrom('panel_conflicts').select('user_id').where('case_id', '=', caseId).execute()).map((r) => r.user_id),
-  );
-  const approvals = t.approvals.filter((a) => !conflicted.has(a.userId)).length + 1;
+  const approvals = counted.length + 1;
   const approved = {
     actor: actorOf(p),
     action: 'tranche.approved',
@@ -307,8 +337,9 @@ export async function approveTranche(trx: Tx, caseId: string, n: number, p: Prin
     .executeTakeFirst();
   if (Number(updated.numUpdatedRows) !== 1)
     throw conflict('tranche-already-released', 'Tranche already released', `Tranche ${n} was released meanwhile.`);
-  // Audit last, after the ledger: the lock order is case, accounts, audit head.
-  await appendAudit(trx, approved, now);
+  // Audit last, after the ledger: the lock order is case, accounts, audit head. The release's
+  // transfer is recorded by the release entry.
+  await appendAudit(trx, { ...approved, leaveTransfersToNext: true }, now);
   await appendAudit(
     trx,
     {

@@ -28,8 +28,8 @@ const POLICY: Record<string, readonly Role[]> = {
   'GET /api/v1/financial-years': ALL,
   'POST /api/v1/financial-years': T,
   'GET /api/v1/financial-years/{fy}': ALL,
-  'GET /api/v1/financial-years/{fy}/departments': ['treasury', 'auditor', 'panel', 'department'],
-  'GET /api/v1/financial-years/{fy}/departments/{code}': ['treasury', 'auditor', 'panel', 'department'],
+  'GET /api/v1/financial-years/{fy}/departments': ALL,
+  'GET /api/v1/financial-years/{fy}/departments/{code}': ALL,
   'PUT /api/v1/financial-years/{fy}/departments/{code}': T,
   'POST /api/v1/financial-years/{fy}/contributions': T,
   'GET /api/v1/fund': ALL,
@@ -103,6 +103,10 @@ const POLICY: Record<string, readonly Role[]> = {
   'POST /api/v1/users/{id}/tokens': T,
   'POST /api/v1/users/{id}/tokens/revoke': T,
   'POST /api/v1/users/{id}/deactivate': T,
+  'GET /api/v1/user-requests': TA,
+  'POST /api/v1/user-requests/{id}/approve': T,
+  'POST /api/v1/ledger/verify': TA,
+  'POST /api/v1/audit-log/checkpoints': TA,
 };
 
 const PARAMS: Record<string, string> = { fy: '2026-27', code: 'DHSC', id: '00000000-0000-4000-8000-000000000000', n: '1' };

@@ -133,13 +133,18 @@ describe.each(engines())('financial years, department settings and the fund on %
       expect(badPath.body.errors.map((e: { parameter: string }) => e.parameter).sort()).toEqual(['code', 'fy']);
     });
 
-    it('lets a department read only its own settings; councils none', async () => {
-      const own = await t.request('GET', '/api/v1/financial-years/2026-27/departments', { token: dhsc });
-      expect(own.status).toBe(200);
-      expect(own.body.map((d: { departmentCode: string }) => d.departmentCode)).toEqual(['DHSC']);
-      expect((await t.request('GET', '/api/v1/financial-years/2026-27/departments/DWP', { token: dhsc })).status).toBe(403);
-      expect((await t.request('GET', '/api/v1/financial-years/2026-27/departments/DHSC', { token: dhsc })).status).toBe(200);
-      expect((await t.request('GET', '/api/v1/financial-years/2026-27/departments', { token: council })).status).toBe(403);
+    it("shows every department's terms to every role, as the fund does, and lets only treasury set them", async () => {
+      // One rule (src/fund/visibility.ts): a department's terms are public within the scheme.
+      for (const token of [dhsc, council]) {
+        const all = await t.request('GET', '/api/v1/financial-years/2026-27/departments', { token });
+        expect(all.status).toBe(200);
+        expect(all.body.map((d: { departmentCode: string }) => d.departmentCode)).toEqual(['DHSC', 'DWP', 'MOJ']);
+        const dwp = await t.request('GET', '/api/v1/financial-years/2026-27/departments/DWP', { token });
+        expect(dwp.status).toBe(200);
+        expect(dwp.body).toMatchObject({ departmentCode: 'DWP', ...DEPARTMENTS.DWP });
+        const fund = await t.request('GET', '/api/v1/fund?fy=2026-27', { token });
+        expect(fund.status).toBe(200);
+      }
       expect(
         (await t.request('PUT', '/api/v1/financial-years/2026-27/departments/DHSC', { token: dhsc, body: DEPARTMENTS.DHSC })).status,
       ).toBe(403);

@@ -35,7 +35,7 @@ describe.each(engines())('Idempotency-Key on %s', (engine) => {
   });
 
   it('keeps keys per user: another user may use the same key', async () => {
-    const other = (await t.request('POST', '/api/v1/users', { body: { name: 'Treasury 2', role: 'treasury' } })).body.token;
+    const other = await t.userToken({ name: 'Treasury 2', role: 'treasury' });
     const r = await t.request('POST', '/api/v1/financial-years', {
       token: other,
       body: { name: '2027-28' },

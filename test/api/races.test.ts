@@ -30,7 +30,7 @@ describe.each(engines())('racing requests on %s', (engine) => {
   it('keeps one answer per Idempotency-Key when the same request races itself', async () => {
     const replies = await Promise.all(
       Array.from({ length: 6 }, () =>
-        t.request('POST', '/api/v1/users', { body: { name: 'Raced', role: 'panel' }, headers: { 'idempotency-key': 'raced-user' } }),
+        t.request('POST', '/api/v1/users', { body: { name: 'Raced', role: 'auditor' }, headers: { 'idempotency-key': 'raced-user' } }),
       ),
     );
     const created = replies.filter((r) => r.status === 201);

@@ -380,7 +380,7 @@ describe.each(engines())('releases on %s', (engine) => {
       expect((await claim(w, id, 2)).status).toBe(200);
       expect((await approve(w, id, 2, w.t.treasury)).body.status).toBe('claimed');
       expectProblem(await approve(w, id, 2, w.t.treasury), 409, 'already-approved-by-you');
-      const done = await approve(w, id, 2, w.tokens.chair);
+      const done = await approve(w, id, 2, w.tokens.alice);
       expect(done.body).toMatchObject({ status: 'released', releasedPence: 100_000_01 });
     });
   });

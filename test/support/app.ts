@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { SYSTEM } from '../../src/audit/audit.ts';
 import { inTransaction } from '../../src/db/database.ts';
 import type { DocumentService } from '../../src/documents/service.ts';
@@ -29,6 +32,8 @@ export const TEST_TOKEN_DAYS = 3650;
 export async function testApp(engine: EngineName, documents?: DocumentService) {
   const db: TestDatabase = await freshDatabase(engine);
   let now = new Date('2026-06-01T09:00:00Z');
+  const checkpointDir = mkdtempSync(join(tmpdir(), 'topslice-checkpoints-'));
+  const auditCheckpointPath = join(checkpointDir, 'audit-checkpoints.jsonl');
   // Tests move the clock years ahead of the day their tokens were issued: tokens here last long.
   const app = createApp({
     database: db.database,
@@ -36,6 +41,7 @@ export async function testApp(engine: EngineName, documents?: DocumentService) {
     clock: () => now,
     documents,
     tokenLifetimeDays: TEST_TOKEN_DAYS,
+    auditCheckpointPath,
   });
   const { token: treasury } = await bootstrapTreasury(db.database.db, undefined, { tokenLifetimeDays: TEST_TOKEN_DAYS });
 
@@ -76,7 +82,11 @@ export async function testApp(engine: EngineName, documents?: DocumentService) {
     setNow: (d: Date) => {
       now = d;
     },
-    destroy: () => db.destroy(),
+    auditCheckpointPath,
+    destroy: async () => {
+      rmSync(checkpointDir, { recursive: true, force: true });
+      await db.destroy();
+    },
   };
 }
 

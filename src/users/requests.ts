@@ -1,0 +1,214 @@
+import { randomUUID } from 'node:crypto';
+import { type Actor, appendAudit } from '../audit/audit.ts';
+import type { Db, Tx } from '../db/database.ts';
+import { conflict, DomainError, forbidden, invalid, notFound } from '../lib/errors.ts';
+import { createUser, type NewUser, type Principal, type Role, type User } from './users.ts';
+
+/*
+ * Privileged accounts need two treasury users. Creating a treasury or panel user (the roles that
+ * approve releases) through the API only records a request; the account exists, and its token is
+ * issued (to the approver, once), when a second treasury user approves it. So one treasury user
+ * cannot give themselves a second identity to approve with. Accounts are never elevated: there
+ * is no route that changes a user's role or makes a member chair; that takes a new account, which
+ * goes through this same approval. Operators with database access (the CLI) create users directly,
+ * audited as the system: they could rewrite the database anyway.
+ *
+ * Who answers for an account — the user who requested it and the one who approved it — is what
+ * the four-eyes rule (src/releases/four-eyes.ts) reads to tell independent approvers apart.
+ */
+
+/** Roles whose accounts need a second treasury user's approval. */
+export const PRIVILEGED_ROLES: readonly Role[] = ['treasury', 'panel'];
+
+export const needsSecondTreasuryApproval = (role: Role) => PRIVILEGED_ROLES.includes(role);
+
+export interface UserRequest {
+  id: string;
+  name: string;
+  role: Role;
+  isChair: boolean;
+  requestedBy: string;
+  requestedAt: string;
+  status: 'awaiting-approval' | 'approved';
+  approvedBy: string | null;
+  approvedAt: string | null;
+  userId: string | null;
+}
+
+const actorOf = (p: Principal): Actor => ({ userId: p.userId, role: p.role });
+
+/**
+ * Treasury asks for a treasury or panel account. Nothing is created until a second treasury user
+ * approves (`approveUserRequest`). Refusals: `invalid` (a panel-only flag on another role, an
+ * organisation on a role bound to none).
+ */
+export async function requestPrivilegedUser(
+  trx: Tx,
+  input: NewUser,
+  p: Principal,
+  requestId: string | null,
+  now: Date,
+): Promise<UserRequest> {
+  if (p.role !== 'treasury') throw forbidden('Only treasury users ask for new accounts.');
+  if (!needsSecondTreasuryApproval(input.role)) throw new Error(`${input.role} accounts are created directly`);
+  if (input.organisationCode) {
+    throw invalid([{ pointer: '/organisationCode', detail: `a ${input.role} user is not bound to an organisation; leave it out` }]);
+  }
+  if (input.isChair && input.role !== 'panel') throw invalid([{ pointer: '/isChair', detail: 'only a panel member can chair the panel' }]);
+  const r: UserRequest = {
+    id: randomUUID(),
+    name: input.name,
+    role: input.role,
+    isChair: input.isChair ?? false,
+    requestedBy: p.userId,
+    requestedAt: now.toISOString(),
+    status: 'awaiting-approval',
+    approvedBy: null,
+    approvedAt: null,
+    userId: null,
+  };
+  await trx
+    .insertInto('user_requests')
+    .values({
+      id: r.id,
+      name: r.name,
+      role: r.role,
+      is_chair: r.isChair ? 1 : 0,
+      requested_by: r.requestedBy,
+      requested_at: r.requestedAt,
+      status: r.status,
+      decided_by: null,
+      decided_at: null,
+      user_id: null,
+    })
+    .execute();
+  await appendAudit(
+    trx,
+    {
+      actor: actorOf(p),
+      action: 'user.requested',
+      subject: `user-request/${r.id}`,
+      detail: { name: r.name, role: r.role, isChair: r.isChair },
+      requestId,
+    },
+    now,
+  );
+  return r;
+}
+
+/**
+ * A second treasury user approves a request: the account is created and its token returned,
+ * once, to the approver. Refusals: `forbidden` (not treasury; the requester approving their own
+ * request), `user-request-not-found`, `user-request-decided` (409).
+ */
+export async function approveUserRequest(
+  trx: Tx,
+  id: string,
+  p: Principal,
+  requestId: string | null,
+  now: Date,
+): Promise<{ request: UserRequest; user: User; token: string }> {
+  if (p.role !== 'treasury') throw forbidden('Only treasury users approve new accounts.');
+  const row = await trx.selectFrom('user_requests').selectAll().where('id', '=', id).executeTakeFirst();
+  if (!row) throw notFound('user-request', `There is no account request ${id}.`);
+  if (row.status !== 'awaiting-approval') {
+    throw conflict(
+      'user-request-decided',
+      'Request already decided',
+      `The request for ${row.name} was ${row.status} on ${row.decided_at}.`,
+    );
+  }
+  if (row.requested_by === p.userId) {
+    throw new DomainError(
+      'forbidden',
+      'second-treasury-user-needed',
+      'A second treasury user must approve',
+      `You asked for ${row.name}'s ${row.role} account; another treasury user must approve it.`,
+    );
+  }
+  const at = now.toISOString();
+  const claimed = await trx
+    .updateTable('user_requests')
+    .set({ status: 'approved', decided_by: p.userId, decided_at: at })
+    .where('id', '=', id)
+    .where('status', '=', 'awaiting-approval')
+    .executeTakeFirst();
+  if (Number(claimed.numUpdatedRows) !== 1) throw conflict('user-request-decided', 'Request already decided', 'It was decided meanwhile.');
+  // The account is the requester's creation, approved by this user: both answer for it.
+  const { user, token } = await createUser(
+    trx,
+    { name: row.name, role: row.role as Role, isChair: Number(row.is_chair) === 1 },
+    { userId: row.requested_by, role: 'treasury' },
+    requestId,
+    now,
+  );
+  await trx.updateTable('user_requests').set({ user_id: user.userId }).where('id', '=', id).execute();
+  await appendAudit(
+    trx,
+    {
+      actor: actorOf(p),
+      action: 'user.request-approved',
+      subject: `user-request/${id}`,
+      detail: { userId: user.userId, role: user.role },
+      requestId,
+    },
+    now,
+  );
+  return {
+    request: requestFromRow({ ...row, status: 'approved', decided_by: p.userId, decided_at: at, user_id: user.userId }),
+    user,
+    token,
+  };
+}
+
+export async function listUserRequests(db: Db | Tx): Promise<UserRequest[]> {
+  const rows = await db.selectFrom('user_requests').selectAll().orderBy('requested_at').orderBy('id').execute();
+  return rows.map(requestFromRow);
+}
+
+function requestFromRow(r: {
+  id: string;
+  name: string;
+  role: string;
+  is_chair: bigint | number;
+  requested_by: string;
+  requested_at: string;
+  status: string;
+  decided_by: string | null;
+  decided_at: string | null;
+  user_id: string | null;
+}): UserRequest {
+  return {
+    id: r.id,
+    name: r.name,
+    role: r.role as Role,
+    isChair: Number(r.is_chair) === 1,
+    requestedBy: r.requested_by,
+    requestedAt: r.requested_at,
+    status: r.status as UserRequest['status'],
+    approvedBy: r.decided_by,
+    approvedAt: r.decided_at,
+    userId: r.user_id,
+  };
+}
+
+/**
+ * Who answers for each of these users' accounts: the user who created (or asked for) it and the
+ * treasury user who approved it. The system (CLI, bootstrap) is nobody.
+ */
+export async function accountSponsors(db: Db | Tx, userIds: string[]): Promise<Map<string, Set<string>>> {
+  const ids = [...new Set(userIds)];
+  const out = new Map<string, Set<string>>(ids.map((id) => [id, new Set<string>()]));
+  if (ids.length === 0) return out;
+  const [users, requests] = await Promise.all([
+    db.selectFrom('users').select(['id', 'created_by']).where('id', 'in', ids).execute(),
+    db.selectFrom('user_requests').select(['user_id', 'requested_by', 'decided_by']).where('user_id', 'in', ids).execute(),
+  ]);
+  for (const u of users) if (u.created_by) out.get(u.id)?.add(u.created_by);
+  for (const r of requests) {
+    if (!r.user_id) continue;
+    out.get(r.user_id)?.add(r.requested_by);
+    if (r.decided_by) out.get(r.user_id)?.add(r.decided_by);
+  }
+  return out;
+}
