@@ -11,8 +11,9 @@ import { roundRoutes } from '../api/rounds.routes.ts';
 import { userRoutes } from '../api/users.routes.ts';
 import type { AppEnv, Deps } from './context.ts';
 import { mountDocs } from './docs.ts';
-import { idempotency, requestContext, requireAuthentication, requireJsonBody } from './middleware.ts';
+import { idempotency, requestContext, requireAuthentication } from './middleware.ts';
 import { handleError, problemResponse } from './problem.ts';
+import { bodyLimit, requestContract } from './request-contract.ts';
 
 export const API_VERSION = '0.1.0';
 
@@ -21,8 +22,9 @@ export function createApp(deps: Deps): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>();
 
   app.use('*', requestContext(deps));
-  app.use('/api/*', requireJsonBody());
+  app.use('/api/*', bodyLimit());
   app.use('/api/v1/*', requireAuthentication(deps));
+  app.use('/api/v1/*', requestContract());
   app.use('/api/v1/*', idempotency(deps));
 
   app.get('/healthz', async (c) => {
