@@ -133,3 +133,28 @@ export function handleError(error: Error, c: Context, log: Logger): Response {
     detail: 'The request could not be completed and nothing was changed. Quote the request id when reporting this.',
   });
 }
+
+/**
+ * The raw HTTP response for a request Node's parser refused before the app saw it: problem+json
+ * like every other refusal, and the connection closed.
+ */
+export function malformedRequestResponse(code: string | undefined): string {
+  const tooLarge = code === 'HPE_HEADER_OVERFLOW';
+  const body = JSON.stringify(
+    tooLarge
+      ? {
+          type: '/problems/headers-too-large',
+          title: 'The request headers are too large',
+          status: 431,
+          detail: 'The request headers together are larger than the server accepts.',
+        }
+      : {
+          type: '/problems/malformed-request',
+          title: 'The request is not valid HTTP',
+          status: 400,
+          detail: 'The request line or a header breaks HTTP/1.1 (a header value may hold only visible ASCII text, spaces and tabs).',
+        },
+  );
+  const status = tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request';
+  return `HTTP/1.1 ${status}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
+}
