@@ -78,6 +78,7 @@ export function benefitRoutes(deps: Deps) {
         tags: ['Benefits'],
         summary: "A case's benefits register: appraised, forecast, claimed and verified by line and year, with variance and RAG",
         roles: ROLES,
+        problems: ['case-not-found'],
         request: { params: IdParam },
         responses: { 200: jsonContent(z.array(RowSchema), 'The register'), 404: errorResponses[404] },
       }),
@@ -90,6 +91,7 @@ export function benefitRoutes(deps: Deps) {
         tags: ['Benefits'],
         summary: 'The council revises its forecast for a benefit line and year, with a reason',
         roles: ['council'],
+        problems: ['case-not-found', 'case-not-approved'],
         idempotent: true,
         request: {
           params: IdParam,
@@ -130,6 +132,7 @@ export function benefitRoutes(deps: Deps) {
         tags: ['Benefits'],
         summary: 'The council reports the benefit a line achieved in a year, with evidence',
         roles: ['council'],
+        problems: ['case-not-found', 'case-not-approved', 'benefit-already-reported'],
         idempotent: true,
         request: {
           params: IdParam,
@@ -174,6 +177,7 @@ export function benefitRoutes(deps: Deps) {
         tags: ['Benefits'],
         summary: 'One benefit report',
         roles: ROLES,
+        problems: ['benefit-report-not-found', 'case-not-found'],
         request: { params: IdParam },
         responses: { 200: jsonContent(ReportSchema, 'The report'), 404: errorResponses[404] },
       }),
@@ -236,6 +240,7 @@ export function benefitRoutes(deps: Deps) {
         tags: ['Benefits'],
         summary: 'The beneficiary department (or treasury) rejects a reported benefit, with a reason',
         roles: ['department', 'treasury'],
+        problems: ['benefit-report-not-found', 'case-not-found', 'benefit-report-reviewed'],
         idempotent: true,
         request: {
           params: IdParam,
@@ -274,6 +279,7 @@ export function benefitRoutes(deps: Deps) {
         summary: 'Realised benefits: forecast against verified, cashable and not, by year, department, place, theme or case',
         description: 'Departments see the benefits attributed to them; councils their own cases’. Totals are the sums of the rows.',
         roles: ROLES,
+        problems: [],
         request: {
           query: z.object({
             fy: FinancialYearName.optional(),

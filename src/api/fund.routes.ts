@@ -94,6 +94,7 @@ export function fundRoutes(deps: Deps) {
         tags: ['Financial years'],
         summary: 'List financial years',
         roles: ROLES,
+        problems: [],
         responses: { 200: jsonContent(z.array(FinancialYearSchema), 'The years') },
       }),
       async (c) => c.json(await listFinancialYears(db), 200),
@@ -105,6 +106,7 @@ export function fundRoutes(deps: Deps) {
         tags: ['Financial years'],
         summary: 'Set up a financial year (April–March) and open its fund',
         roles: ['treasury'],
+        problems: ['financial-year-exists'],
         idempotent: true,
         request: { body: jsonBody(z.strictObject({ name: FinancialYearName }).openapi('NewFinancialYear')) },
         responses: { 201: jsonContent(FinancialYearSchema, 'The year'), 409: errorResponses[409] },
@@ -124,6 +126,7 @@ export function fundRoutes(deps: Deps) {
         tags: ['Financial years'],
         summary: 'One financial year',
         roles: ROLES,
+        problems: ['financial-year-not-found'],
         request: { params: FyParam },
         responses: { 200: jsonContent(FinancialYearSchema, 'The year'), 404: errorResponses[404] },
       }),
@@ -137,6 +140,7 @@ export function fundRoutes(deps: Deps) {
         summary: "Departments' baselines, top-slice rates and savings targets for a year",
         description: 'A department user sees only its own row.',
         roles: ['treasury', 'auditor', 'panel', 'department'],
+        problems: ['financial-year-not-found'],
         request: { params: FyParam },
         responses: { 200: jsonContent(z.array(DepartmentYearSchema), 'The settings'), 404: errorResponses[404] },
       }),
@@ -154,6 +158,7 @@ export function fundRoutes(deps: Deps) {
         tags: ['Financial years'],
         summary: "One department's settings for a year",
         roles: ['treasury', 'auditor', 'panel', 'department'],
+        problems: ['financial-year-not-found', 'department-year-not-found'],
         request: { params: FyParam.extend({ code: OrganisationCode }) },
         responses: { 200: jsonContent(DepartmentYearSchema, 'The settings'), 404: errorResponses[404] },
       }),
@@ -175,6 +180,14 @@ export function fundRoutes(deps: Deps) {
         description:
           'The baseline is voted to the department from the Exchequer; a changed baseline posts the difference. Once the contribution is posted, baseline and rate are fixed (409); the savings target can still change.',
         roles: ['treasury'],
+        problems: [
+          'financial-year-not-found',
+          'department-not-found',
+          'financial-year-closed',
+          'contribution-already-posted',
+          'baseline-below-committed',
+          'ledger-refused',
+        ],
         idempotent: true,
         request: {
           params: FyParam.extend({ code: OrganisationCode }),
@@ -224,6 +237,7 @@ export function fundRoutes(deps: Deps) {
         tags: ['Fund'],
         summary: "Post every department's top-slice into the fund (all or nothing; running it again posts nothing new)",
         roles: ['treasury'],
+        problems: ['financial-year-not-found', 'financial-year-closed', 'no-departments-set', 'contributions-refused', 'ledger-refused'],
         idempotent: true,
         request: { params: FyParam },
         responses: {
@@ -263,6 +277,7 @@ export function fundRoutes(deps: Deps) {
         description:
           "Read from the ledger: `balancePence` is the fund account's posted balance and `availablePence` is that less commitments.",
         roles: ROLES,
+        problems: ['financial-year-not-found'],
         request: {
           query: z.object({
             fy: FinancialYearName.optional().openapi({ description: 'Defaults to the current financial year' }),

@@ -120,6 +120,7 @@ export function ledgerRoutes(deps: Deps) {
         summary: 'Ledger accounts with their four counters',
         description: 'Department and council users see only their own organisation’s accounts.',
         roles: ['treasury', 'auditor', 'department', 'council'],
+        problems: [],
         request: {
           query: z.object({
             organisation: OrganisationCode.optional(),
@@ -152,6 +153,7 @@ export function ledgerRoutes(deps: Deps) {
         description:
           'Pass the last `seq` you received as `after` to get the next page. Department and council users see only transfers touching their own accounts.',
         roles: ['treasury', 'auditor', 'department', 'council'],
+        problems: [],
         request: {
           query: z.object({
             account: z.string().max(128).optional().openapi({ example: 'GBP/2026-27/fund' }),
@@ -214,6 +216,7 @@ export function ledgerRoutes(deps: Deps) {
         description:
           'Per-ledger totals (Σ debits = Σ credits, posted and pending), every account’s counters against the fold of its transfers, limits, pending transfers resolved at most once, and the hash-chained audit log.',
         roles: ['treasury', 'auditor'],
+        problems: [],
         responses: { 200: jsonContent(VerificationSchema, '`ok` is true only if every check passed') },
       }),
       async (c) => c.json(await verificationReport(db, deps.clock()), 200),
@@ -225,6 +228,7 @@ export function ledgerRoutes(deps: Deps) {
         tags: ['Audit'],
         summary: 'The audit log: every state change, who made it, in what role, when',
         roles: ['treasury', 'auditor'],
+        problems: [],
         request: {
           query: z.object({
             subject: z.string().max(200).optional(),

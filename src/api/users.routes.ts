@@ -52,6 +52,7 @@ export function userRoutes(deps: Deps) {
         tags: ['Users'],
         summary: 'Create a user and issue their token (shown once)',
         roles: ['treasury'],
+        problems: [],
         idempotent: true,
         request: { body: jsonBody(NewUserSchema) },
         responses: {
@@ -82,6 +83,7 @@ export function userRoutes(deps: Deps) {
         tags: ['Users'],
         summary: 'List users (never their tokens)',
         roles: ['treasury', 'auditor'],
+        problems: [],
         responses: { 200: jsonContent(z.array(UserSchema), 'The users') },
       }),
       async (c) => c.json((await listUsers(db)).map(userJson), 200),
@@ -93,6 +95,7 @@ export function userRoutes(deps: Deps) {
         tags: ['Users'],
         summary: 'Who the token belongs to',
         roles: ROLES,
+        problems: [],
         responses: { 200: jsonContent(UserSchema.omit({ createdAt: true, createdBy: true }), 'The signed-in user') },
       }),
       async (c) => {

@@ -10,7 +10,7 @@ import { releaseRoutes } from '../api/releases.routes.ts';
 import { roundRoutes } from '../api/rounds.routes.ts';
 import { userRoutes } from '../api/users.routes.ts';
 import type { AppEnv, Deps } from './context.ts';
-import { mountDocs } from './docs.ts';
+import { mountDocs, mountProblemPages } from './docs.ts';
 import { idempotency, requestContext, requireAuthentication } from './middleware.ts';
 import { handleError, problemResponse } from './problem.ts';
 import { bodyLimit, requestContract } from './request-contract.ts';
@@ -60,6 +60,7 @@ export function createApp(deps: Deps): OpenAPIHono<AppEnv> {
     },
   };
   app.doc31('/openapi.json', document);
+  mountProblemPages(app);
   mountDocs(app, () => app.getOpenAPI31Document(document) as never);
 
   app.notFound((c) => notFoundOrWrongMethod(app, c));
