@@ -476,11 +476,16 @@ export async function realisedBenefits(db: Db | Tx, p: Principal, filter: Benefi
   if (filter.caseId) q = q.where('id', '=', filter.caseId);
   if (p.role === 'council') q = q.where('lead_council_code', '=', p.organisationCode ?? '');
   const ids = (await q.orderBy('reference').execute()).map((r) => r.id);
+  const department = p.role === 'department' ? p.organisationCode : filter.department;
+  if (p.role === 'department' && filter.department && filter.department !== p.organisationCode) ids.length = 0;
+  const departmentOf = await departmentOfEach(db);
   const rows: RegisterRow[] = [];
   for (const id of ids) {
+    // Filters that need no register come first: a case that cannot match is never computed.
     const c = await getCase(db, id);
     if (filter.place && c.placeCode !== filter.place) continue;
     if (filter.theme && c.theme !== filter.theme) continue;
+    if (department && !c.benefits.some((b) => b.beneficiaryCode && departmentOf.get(b.beneficiaryCode) === department)) continue;
     for (const r of await caseRegister(db, c, today)) {
       if (filter.fy && r.year !== filter.fy) continue;
       if (filter.department && r.departmentCode !== filter.department) continue;
