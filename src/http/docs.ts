@@ -53,15 +53,15 @@ export function mountDocs(app: Hono<any>, getDoc: () => OpenApiDoc): void {
   });
 }
 
-const escape = (s: string) => s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 /** `code` spans in the catalogue's plain text. */
-const inline = (s: string) => escape(s).replace(/`([^`]+)`/g, '<code>$1</code>');
+const inline = (s: string) => escapeHtml(s).replace(/`([^`]+)`/g, '<code>$1</code>');
 
 /** /problems/<name>: what each problem type means and what to do, and /problems lists them all. */
 // biome-ignore lint/suspicious/noExplicitAny: any app, whatever its variables
 export function mountProblemPages(app: Hono<any>): void {
   const page = (title: string, body: string) =>
-    `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escape(title)} – topslice</title></head><body><main>${body}<p><a href="/problems">Every problem type</a> · <a href="/docs">The API</a></p></main></body></html>`;
+    `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)} – topslice</title></head><body><main>${body}<p><a href="/problems">Every problem type</a> · <a href="/docs">The API</a></p></main></body></html>`;
   app.get('/problems', (c) =>
     c.html(
       page(
@@ -81,7 +81,7 @@ export function mountProblemPages(app: Hono<any>): void {
     return c.html(
       page(
         t.title,
-        `<h1>${inline(t.title)}</h1><p>Type <code>/problems/${escape(name)}</code>, HTTP status ${t.status}.</p><h2>What it means</h2><p>${inline(t.meaning)}</p><h2>What to do</h2><p>${inline(t.action)}</p>`,
+        `<h1>${inline(t.title)}</h1><p>Type <code>/problems/${escapeHtml(name)}</code>, HTTP status ${t.status}.</p><h2>What it means</h2><p>${inline(t.meaning)}</p><h2>What to do</h2><p>${inline(t.action)}</p>`,
       ),
     );
   });

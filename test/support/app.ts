@@ -70,7 +70,9 @@ export async function testApp(engine: EngineName) {
     if (!response) throw new Error(`${method} ${template} answered ${status} ${type}, which its OpenAPI entry does not list`);
     const examples = response.content?.['application/problem+json']?.examples;
     if (examples && !Object.values(examples).some((e) => (e as { value: { type: string } }).value.type === type)) {
-      throw new Error(`${method} ${template} answered ${status} ${type}, not among its documented types: ${Object.keys(examples).join(', ')}`);
+      throw new Error(
+        `${method} ${template} answered ${status} ${type}, not among its documented types: ${Object.keys(examples).join(', ')}`,
+      );
     }
   }
 
