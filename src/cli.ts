@@ -1,10 +1,8 @@
 import { issueCheckpoint } from './audit/anchor.ts';
 import { configureAuditKey, SYSTEM } from './audit/audit.ts';
-import { verifyIntegrity } from './audit/integrity.ts';
 import { runCompliance } from './compliance/compliance.ts';
 import { type Config, loadConfig } from './config.ts';
 import { closeYear } from './credits/close.ts';
-import { verifyCredits } from './credits/verify.ts';
 import { inTransaction, openDatabase } from './db/database.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { prepareDatabase } from './db/prepare.ts';
@@ -14,6 +12,7 @@ import { DomainError } from './lib/errors.ts';
 import { loadReferenceData } from './reference/reference.ts';
 import { deactivateUser, listTokens, reissueToken, revokeUserTokens } from './users/tokens.ts';
 import { bootstrapTreasury, createUser, ROLES, type Role } from './users/users.ts';
+import { verificationReport } from './verify/report.ts';
 
 const HELP = `topslice operator commands (npm run cli -- <command>)
 
@@ -33,11 +32,40 @@ ${RENDER_HELP}
   revoke-tokens <userId> <reason> revoke every live token of a user
   deactivate-user <userId> <reason>
                                   deactivate a user who has left: tokens revoked, none issued again
+  help, --help                    this list
+
+Exit codes: 0 done, 1 refused or failed, 2 a command or argument this CLI does not take.
 
 Configuration comes from the environment: DATABASE_URL or DATABASE_PATH, AUDIT_KEY (see README).`;
 
+/** Command → the most arguments it takes. */
+const COMMANDS: Record<string, number> = {
+  migrate: 0,
+  'load-fixtures': 0,
+  bootstrap: Number.POSITIVE_INFINITY,
+  'create-user': 3,
+  verify: 0,
+};
+
+/** A usage error: named, printed with the help, exit code 2. */
+class UsageError extends Error {}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
+  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+    console.log(HELP);
+    return 0;
+  }
+  const most = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
+  if (most === undefined) throw new UsageError(`Unknown command: ${command}.`);
+  if (args.includes('--help') || args.includes('-h')) {
+    console.log(HELP);
+    return 0;
+  }
+  const option = args.find((a) => a.startsWith('-'));
+  if (option) throw new UsageError(`Unknown option for ${command}: ${option}.`);
+  if (args.length > most)
+    throw new UsageError(`${command} takes ${most === 0 ? 'no arguments' : `at most ${most}`}; unexpected: ${args.slice(most).join(' ')}.`);
   const config = loadConfig();
   configureAuditKey(config.auditKey);
   switch (command) {
@@ -77,10 +105,9 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'create-user': {
       const [role, name, org] = args;
-      if (!role || !name || !ROLES.includes(role as Role)) {
-        console.error(`Usage: create-user <${ROLES.join('|')}> <name> [organisationCode]`);
-        return 2;
-      }
+      if (!role) throw new UsageError('create-user needs a role and a name: create-user <role> <name> [organisationCode].');
+      if (!ROLES.includes(role as Role)) throw new UsageError(`Invalid role: ${role}. The roles are ${ROLES.join(', ')}.`);
+      if (!name) throw new UsageError('create-user needs a name after the role: create-user <role> <name> [organisationCode].');
       const database = await prepareDatabase(config.database);
       try {
         const { user, token } = await inTransaction(database.db, (trx) =>
@@ -96,13 +123,9 @@ async function main(argv: string[]): Promise<number> {
     case 'verify': {
       const database = await prepareDatabase(config.database);
       try {
-        const [v, credits] = await Promise.all([
-          verifyIntegrity(database.db, { checkpointPath: config.auditCheckpointPath }),
-          verifyCredits(database.db),
-        ]);
-        const ok = v.ok && credits.ok;
-        console.log(JSON.stringify({ ...v, ok, credits }, (_k, x) => (typeof x === 'bigint' ? x.toString() : x), 2));
-        return ok ? 0 : 1;
+        const report = await verificationReport(database.db, new Date(), { checkpointPath: config.auditCheckpointPath });
+        console.log(JSON.stringify(report, null, 2));
+        return report.ok ? 0 : 1;
       } finally {
         await database.close();
       }
@@ -168,8 +191,7 @@ async function main(argv: string[]): Promise<number> {
     case 'deactivate-user':
       return tokenCommand(config, command, args);
     default:
-      console.log(HELP);
-      return command && command !== 'help' ? 2 : 0;
+      throw new UsageError(`Unknown command: ${command}.`);
   }
 }
 
@@ -218,7 +240,15 @@ async function tokenCommand(config: Config, command: string, args: string[]): Pr
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error) => {
-    console.error(error instanceof DomainError ? `${error.title}: ${error.message}` : error);
+    if (error instanceof UsageError) {
+      console.error(`${error.message} See npm run cli -- --help.\n\n${HELP}`);
+      process.exit(2);
+    }
+    if (error instanceof DomainError) {
+      const fields = error.errors.map((e) => `\n  ${e.pointer ?? e.parameter ?? ''}: ${e.detail}`).join('');
+      console.error(`${error.title}: ${error.message}${fields}`);
+    } else if (/^Invalid configuration/.test((error as Error)?.message ?? '')) console.error((error as Error).message);
+    else console.error(error);
     process.exit(1);
   },
 );

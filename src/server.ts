@@ -1,9 +1,11 @@
+import type { Socket } from 'node:net';
 import { type ServerType, serve } from '@hono/node-server';
 import { configureAuditKey } from './audit/audit.ts';
-import { loadConfig } from './config.ts';
+import { type Config, loadConfig } from './config.ts';
 import { prepareDatabase } from './db/prepare.ts';
 import { createDocumentService } from './documents/service.ts';
 import { createApp } from './http/app.ts';
+import { malformedRequestResponse } from './http/problem.ts';
 import { createLogger } from './lib/log.ts';
 
 export interface RunningServer {
@@ -26,9 +28,30 @@ export async function startServer(config = loadConfig()): Promise<RunningServer>
     tokenLifetimeDays: config.tokenLifetimeDays,
     auditCheckpointPath: config.auditCheckpointPath,
   });
-  const server: ServerType = await new Promise((resolve) => {
-    const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
+  let server: ServerType;
+  try {
+    server = await new Promise((resolve, reject) => {
+      const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
+      s.once('error', reject);
+    });
+  } catch (error) {
+    await database.close();
+    throw listenError(error, config);
+  }
+  // A request Node's parser refuses (a control character in a header, headers too large) still gets problem+json.
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
+    if (!socket.writable || error.code === 'ECONNRESET') {
+      socket.destroy();
+      return;
+    }
+    socket.end(malformedRequestResponse(error.code));
   });
+  const users = await database.db.selectFrom('users').select('id').limit(1).executeTakeFirst();
+  if (!users) {
+    log.warn('no users yet', {
+      hint: 'This database has no users. Create the first treasury user and its token with: npm run cli -- bootstrap',
+    });
+  }
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}`;
@@ -46,6 +69,20 @@ export async function startServer(config = loadConfig()): Promise<RunningServer>
   };
 }
 
+/** Start-up failures an operator can fix, as one plain line. */
+export class StartupError extends Error {}
+
+function listenError(error: unknown, config: Config): Error {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE')
+    return new StartupError(`Port ${config.port} on ${config.host} is already in use. Set PORT to a free port (PORT=0 picks one).`);
+  if (code === 'EACCES')
+    return new StartupError(`Port ${config.port} on ${config.host} needs privileges this process lacks. Set PORT to 1024 or above.`);
+  if (code === 'EADDRNOTAVAIL')
+    return new StartupError(`HOST ${config.host} is not an address of this machine. Set HOST (default 127.0.0.1).`);
+  return error instanceof Error ? error : new Error(String(error));
+}
+
 export function closeOnSignals(server: RunningServer, log = createLogger('info')): void {
   let closing = false;
   const stop = (signal: string) => {
@@ -61,6 +98,12 @@ export function closeOnSignals(server: RunningServer, log = createLogger('info')
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const server = await startServer();
-  closeOnSignals(server);
+  try {
+    const server = await startServer();
+    closeOnSignals(server);
+  } catch (error) {
+    if (!(error instanceof StartupError) && !/^Invalid configuration/.test((error as Error).message)) throw error;
+    console.error((error as Error).message);
+    process.exit(1);
+  }
 }

@@ -35,8 +35,9 @@ const RowSchema = z
     appraisedPence: Pence,
     forecastPence: Pence,
     forecastReason: z.string().nullable(),
-    claimedPence: Pence,
-    verifiedPence: Pence,
+    claimedPence: Pence.openapi({ description: "The open report's claim (0 if none, or if the latest was rejected)" }),
+    verifiedPence: Pence.openapi({ description: 'What was verified of the claim: all of it, or a part' }),
+    verificationReason: z.string().nullable().openapi({ description: 'Why less than the claim was verified' }),
     variancePence: Pence.openapi({ description: 'verified − forecast' }),
     rag: z.enum(['green', 'amber', 'red', 'not-due']),
     reportId: z.string().nullable(),
@@ -62,6 +63,7 @@ const ReportSchema = z
     reviewedBy: z.string().nullable(),
     reviewedAt: z.string().nullable(),
     rejectionReason: z.string().nullable(),
+    verificationReason: z.string().nullable().openapi({ description: 'Why less than the claim was verified' }),
   })
   .openapi('BenefitReport');
 
@@ -76,6 +78,7 @@ export function benefitRoutes(deps: Deps) {
         tags: ['Benefits'],
         summary: "A case's benefits register: appraised, forecast, claimed and verified by line and year, with variance and RAG",
         roles: ROLES,
+        problems: ['case-not-found'],
         request: { params: IdParam },
         responses: { 200: jsonContent(z.array(RowSchema), 'The register'), 404: errorResponses[404] },
       }),
@@ -88,6 +91,7 @@ export function benefitRoutes(deps: Deps) {
         tags: ['Benefits'],
         summary: 'The council revises its forecast for a benefit line and year, with a reason',
         roles: ['council'],
+        problems: ['case-not-found', 'case-not-approved'],
         idempotent: true,
         request: {
           params: IdParam,
@@ -128,6 +132,7 @@ export function benefitRoutes(deps: Deps) {
         tags: ['Benefits'],
         summary: 'The council reports the benefit a line achieved in a year, with evidence',
         roles: ['council'],
+        problems: ['case-not-found', 'case-not-approved', 'benefit-already-reported'],
         idempotent: true,
         request: {
           params: IdParam,
@@ -172,6 +177,7 @@ export function benefitRoutes(deps: Deps) {
         tags: ['Benefits'],
         summary: 'One benefit report',
         roles: ROLES,
+        problems: ['benefit-report-not-found', 'case-not-found'],
         request: { params: IdParam },
         responses: { 200: jsonContent(ReportSchema, 'The report'), 404: errorResponses[404] },
       }),
@@ -182,15 +188,47 @@ export function benefitRoutes(deps: Deps) {
         method: 'post',
         path: '/benefit-reports/{id}/verify',
         tags: ['Benefits'],
-        summary: 'The beneficiary department (or treasury) verifies a reported benefit',
+        summary: 'The beneficiary department (or treasury) verifies a reported benefit, in full or in part',
+        description:
+          'With no body (or `{}`) the whole claim is verified. `verifiedPence` verifies part of it (1 up to the claim), with a `reason` whenever it is less than the claim. A review is final: a verified or rejected report cannot be reviewed again (409 `benefit-report-reviewed`).',
         roles: ['department', 'treasury'],
         idempotent: true,
-        request: { params: IdParam },
-        responses: { 200: jsonContent(ReportSchema, 'Verified'), 404: errorResponses[404], 409: errorResponses[409] },
+        problems: ['benefit-report-not-found', 'case-not-found', 'benefit-report-reviewed'],
+        request: {
+          params: IdParam,
+          body: {
+            required: false,
+            content: {
+              'application/json': {
+                schema: z
+                  .strictObject({
+                    verifiedPence: PenceInput.min(1, { error: says('must be at least 1 pence; reject the report instead') })
+                      .optional()
+                      .openapi({ description: 'The part of the claim verified, in pence; the whole claim if absent.', example: 500_000 }),
+                    reason: z
+                      .string()
+                      .trim()
+                      .min(1, { error: says('must not be empty') })
+                      .max(5000)
+                      .optional()
+                      .openapi({ description: 'Why less than the claim is verified (required then).' }),
+                  })
+                  .openapi('Verification'),
+              },
+            },
+          },
+        },
+        responses: { 200: jsonContent(ReportSchema, 'Verified') },
       }),
       async (c) => {
+        const body = c.req.valid('json') ?? {};
+        const decision = {
+          verify: true as const,
+          verifiedPence: body.verifiedPence === undefined ? undefined : BigInt(body.verifiedPence),
+          reason: body.reason,
+        };
         const report = await inTransaction(db, (trx) =>
-          reviewBenefitReport(trx, c.req.valid('param').id, c.get('principal'), { verify: true }, c.get('requestId'), deps.clock()),
+          reviewBenefitReport(trx, c.req.valid('param').id, c.get('principal'), decision, c.get('requestId'), deps.clock()),
         );
         return c.json(toJson(report), 200);
       },
@@ -202,6 +240,7 @@ export function benefitRoutes(deps: Deps) {
         tags: ['Benefits'],
         summary: 'The beneficiary department (or treasury) rejects a reported benefit, with a reason',
         roles: ['department', 'treasury'],
+        problems: ['benefit-report-not-found', 'case-not-found', 'benefit-report-reviewed'],
         idempotent: true,
         request: {
           params: IdParam,
@@ -240,6 +279,7 @@ export function benefitRoutes(deps: Deps) {
         summary: 'Realised benefits: forecast against verified, cashable and not, by year, department, place, theme or case',
         description: 'Departments see the benefits attributed to them; councils their own cases’. Totals are the sums of the rows.',
         roles: ROLES,
+        problems: [],
         request: {
           query: z.object({
             fy: FinancialYearName.optional(),

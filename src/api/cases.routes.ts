@@ -238,6 +238,7 @@ export function caseRoutes(deps: Deps) {
         description:
           'The draft is private to the council until it is submitted. Benefit lines take a Unit Cost Database code or a stated unit value with its price year and source.',
         roles: ['council'],
+        problems: [],
         idempotent: true,
         request: { body: jsonBody(CaseInputSchema) },
         responses: { 201: jsonContent(CaseSchema, 'The draft') },
@@ -257,6 +258,7 @@ export function caseRoutes(deps: Deps) {
         description:
           'Councils: their own, drafts included. Panel, treasury, auditors: every submitted case. Departments: submitted cases that name them (or a body answering to them) as a beneficiary.',
         roles: ROLES,
+        problems: [],
         request: {
           query: z.object({
             round: z.string().max(50).optional(),
@@ -278,6 +280,7 @@ export function caseRoutes(deps: Deps) {
         tags: ['Cases'],
         summary: 'One case, with its decisions',
         roles: ROLES,
+        problems: ['case-not-found'],
         request: { params: IdParam },
         responses: { 200: jsonContent(CaseSchema, 'The case'), 404: errorResponses[404] },
       }),
@@ -290,6 +293,7 @@ export function caseRoutes(deps: Deps) {
         tags: ['Cases'],
         summary: 'Replace a draft with a new revision (drafts only)',
         roles: ['council'],
+        problems: ['case-not-found', 'case-not-draft'],
         idempotent: true,
         request: { params: IdParam, body: jsonBody(CaseInputSchema) },
         responses: { 200: jsonContent(CaseSchema, 'The new revision'), 404: errorResponses[404], 409: errorResponses[409] },
@@ -312,6 +316,7 @@ export function caseRoutes(deps: Deps) {
           'A draft is appraised afresh on every request; a submitted case returns the appraisal stored at submission, with the parameter set it used. ' +
           'With `parameterSet=name@version` the case is recomputed under that parameter set (its round’s GDP deflator edition) and `reappraisal` gives the difference from the stored appraisal (a draft’s: from its appraisal under its round’s set); nothing is stored, and the stored appraisal never changes.',
         roles: ROLES,
+        problems: ['case-not-found', 'appraisal-not-possible', 'appraisal-out-of-range'],
         request: {
           params: IdParam,
           query: z.object({
@@ -355,6 +360,7 @@ export function caseRoutes(deps: Deps) {
         description:
           'Gates: the round is open; at least two partner bodies; a benefit to an organisation other than the lead council; match funding at or above the round minimum; all five narrative sections; cost and benefit lines; the round’s themes. A refusal (422) lists every failed gate in `failures`.',
         roles: ['council'],
+        problems: ['case-not-found', 'case-not-draft', 'case-not-eligible', 'appraisal-not-possible', 'appraisal-out-of-range'],
         idempotent: true,
         request: { params: IdParam },
         responses: {

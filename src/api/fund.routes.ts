@@ -88,6 +88,7 @@ export function fundRoutes(deps: Deps) {
         tags: ['Financial years'],
         summary: 'List financial years',
         roles: ROLES,
+        problems: [],
         responses: { 200: jsonContent(z.array(FinancialYearSchema), 'The years') },
       }),
       async (c) => c.json(await listFinancialYears(db), 200),
@@ -99,6 +100,7 @@ export function fundRoutes(deps: Deps) {
         tags: ['Financial years'],
         summary: 'Set up a financial year (April–March) and open its fund',
         roles: ['treasury'],
+        problems: ['financial-year-exists'],
         idempotent: true,
         request: { body: jsonBody(z.strictObject({ name: FinancialYearName }).openapi('NewFinancialYear')) },
         responses: { 201: jsonContent(FinancialYearSchema, 'The year'), 409: errorResponses[409] },
@@ -118,6 +120,7 @@ export function fundRoutes(deps: Deps) {
         tags: ['Financial years'],
         summary: 'One financial year',
         roles: ROLES,
+        problems: ['financial-year-not-found'],
         request: { params: FyParam },
         responses: { 200: jsonContent(FinancialYearSchema, 'The year'), 404: errorResponses[404] },
       }),
@@ -132,6 +135,7 @@ export function fundRoutes(deps: Deps) {
         description:
           'Public within the scheme: every department’s terms are visible to every signed-in user (the rule in src/fund/visibility.ts).',
         roles: ROLES,
+        problems: ['financial-year-not-found'],
         request: { params: FyParam },
         responses: { 200: jsonContent(z.array(DepartmentYearSchema), 'The settings'), 404: errorResponses[404] },
       }),
@@ -151,6 +155,7 @@ export function fundRoutes(deps: Deps) {
         summary: "One department's settings for a year",
         description: 'Public within the scheme (src/fund/visibility.ts).',
         roles: ROLES,
+        problems: ['financial-year-not-found', 'department-year-not-found'],
         request: { params: FyParam.extend({ code: OrganisationCode }) },
         responses: { 200: jsonContent(DepartmentYearSchema, 'The settings'), 404: errorResponses[404] },
       }),
@@ -172,6 +177,14 @@ export function fundRoutes(deps: Deps) {
         description:
           'The baseline is voted to the department from the Exchequer; a changed baseline posts the difference. Once the contribution is posted, baseline and rate are fixed (409); the savings target can still change.',
         roles: ['treasury'],
+        problems: [
+          'financial-year-not-found',
+          'department-not-found',
+          'financial-year-closed',
+          'contribution-already-posted',
+          'baseline-below-committed',
+          'ledger-refused',
+        ],
         idempotent: true,
         request: {
           params: FyParam.extend({ code: OrganisationCode }),
@@ -221,6 +234,7 @@ export function fundRoutes(deps: Deps) {
         tags: ['Fund'],
         summary: "Post every department's top-slice into the fund (all or nothing; running it again posts nothing new)",
         roles: ['treasury'],
+        problems: ['financial-year-not-found', 'financial-year-closed', 'no-departments-set', 'contributions-refused', 'ledger-refused'],
         idempotent: true,
         request: { params: FyParam },
         responses: {
@@ -260,6 +274,7 @@ export function fundRoutes(deps: Deps) {
         description:
           "Read from the ledger: `balancePence` is the fund account's posted balance and `availablePence` is that less commitments. Each department's contribution is public within the scheme (src/fund/visibility.ts).",
         roles: ROLES,
+        problems: ['financial-year-not-found'],
         request: {
           query: z.object({
             fy: FinancialYearName.optional().openapi({ description: 'Defaults to the current financial year' }),

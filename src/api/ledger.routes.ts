@@ -1,23 +1,27 @@
 import { z } from '@hono/zod-openapi';
 import { issueCheckpoint } from '../audit/anchor.ts';
 import { listAudit } from '../audit/audit.ts';
-import { type IntegrityVerification, verifyIntegrity } from '../audit/integrity.ts';
-import { type CreditsVerification, verifyCredits } from '../credits/verify.ts';
 import type { Deps } from '../http/context.ts';
 import { apiRoute, createRouter, jsonBody, jsonContent } from '../http/router.ts';
 import { listAccounts, listTransfers } from '../ledger/ledger.ts';
-import { type Account, type Counters, LEDGERS, type Transfer } from '../ledger/types.ts';
+import { countersJson, UNIT_OF } from '../ledger/report.ts';
+import { type Account, LEDGERS, type Transfer } from '../ledger/types.ts';
 import { forbidden } from '../lib/errors.ts';
 import { penceToJson, toJson } from '../lib/money.ts';
 import type { Principal } from '../users/users.ts';
+import { verificationReport } from '../verify/report.ts';
 import { FinancialYearName, Limit, OrganisationCode } from './schemas.ts';
 
-const Amount = z.int().openapi({ description: "In the ledger's unit: pence on GBP, whole credits on CREDIT." });
+const Amount = z.int().openapi({ description: "In the ledger's unit, stated in `unit`: pence on GBP, whole credits on CREDIT." });
+const Unit = z
+  .enum(['pence', 'credits'])
+  .openapi({ description: 'The unit of every amount here: pence on the GBP ledger, whole credits on CREDIT.' });
 const CountersSchema = z.object({ debitsPending: Amount, debitsPosted: Amount, creditsPending: Amount, creditsPosted: Amount });
 
 const AccountSchema = CountersSchema.extend({
   id: z.string().openapi({ example: 'GBP/2026-27/fund' }),
   ledger: z.enum(LEDGERS),
+  unit: Unit,
   kind: z.string(),
   organisationCode: z.string().nullable(),
   financialYear: z.string().nullable(),
@@ -36,6 +40,7 @@ const TransferSchema = z
     creditAccountId: z.string(),
     amount: Amount,
     ledger: z.enum(LEDGERS),
+    unit: Unit,
     code: z.string(),
     linked: z.boolean(),
     pending: z.boolean(),
@@ -80,7 +85,7 @@ const VerificationSchema = z
   .object({
     ok: z.boolean(),
     checkedAt: z.string(),
-    ledgers: z.array(TotalsSchema.extend({ ledger: z.enum(LEDGERS), balanced: z.boolean() })),
+    ledgers: z.array(TotalsSchema.extend({ ledger: z.enum(LEDGERS), unit: Unit, balanced: z.boolean() })),
     accounts: z.object({
       checked: z.int(),
       mismatches: z.array(z.object({ accountId: z.string(), counter: z.string(), stored: Total, fromTransfers: Total })),
@@ -134,39 +139,11 @@ const AuditEntrySchema = z
   })
   .openapi('AuditEntry');
 
-/** Ledger, audit chain, their binding and the credits registry: `ok` only if every part is. */
-const verificationJson = (v: IntegrityVerification, credits: CreditsVerification, checkedAt: string) => ({
-  ok: v.ok && credits.ok,
-  checkedAt,
-  ledgers: v.ledger.ledgers.map((l) => ({
-    ledger: l.ledger,
-    balanced: l.balanced,
-    debitsPending: l.debitsPending.toString(),
-    debitsPosted: l.debitsPosted.toString(),
-    creditsPending: l.creditsPending.toString(),
-    creditsPosted: l.creditsPosted.toString(),
-  })),
-  accounts: {
-    checked: v.ledger.accounts.checked,
-    mismatches: v.ledger.accounts.mismatches.map((m) => ({ ...m, stored: m.stored.toString(), fromTransfers: m.fromTransfers.toString() })),
-  },
-  limits: v.ledger.limits,
-  pendingTransfers: v.ledger.pendingTransfers,
-  credits: toJson(credits),
-  audit: v.audit,
-  binding: v.binding,
-});
-
 const n = (b: bigint) => penceToJson(b);
-const countersJson = (c: Counters) => ({
-  debitsPending: n(c.debitsPending),
-  debitsPosted: n(c.debitsPosted),
-  creditsPending: n(c.creditsPending),
-  creditsPosted: n(c.creditsPosted),
-});
-const accountJson = (a: Account) => ({ ...a, ...countersJson(a), balance: n(a.creditsPosted - a.debitsPosted) });
+const accountJson = (a: Account) => ({ ...a, unit: UNIT_OF[a.ledger], ...countersJson(a), balance: n(a.creditsPosted - a.debitsPosted) });
 const transferJson = (t: Transfer) => ({
   ...t,
+  unit: UNIT_OF[t.ledger],
   seq: t.seq.toString(),
   amount: n(t.amount),
   debitAccountAfter: countersJson(t.debitAccountAfter),
@@ -194,6 +171,7 @@ export function ledgerRoutes(deps: Deps) {
         summary: 'Ledger accounts with their four counters',
         description: 'Department and council users see only their own organisation’s accounts.',
         roles: ['treasury', 'auditor', 'department', 'council'],
+        problems: [],
         request: {
           query: z.object({
             organisation: OrganisationCode.optional(),
@@ -226,6 +204,7 @@ export function ledgerRoutes(deps: Deps) {
         description:
           'Pass the last `seq` you received as `after` to get the next page. Department and council users see only transfers touching their own accounts.',
         roles: ['treasury', 'auditor', 'department', 'council'],
+        problems: [],
         request: {
           query: z.object({
             account: z.string().max(128).optional().openapi({ example: 'GBP/2026-27/fund' }),
@@ -288,15 +267,10 @@ export function ledgerRoutes(deps: Deps) {
         description:
           'Per-ledger totals (Σ debits = Σ credits, posted and pending), every account’s counters against the fold of its transfers, limits, pending transfers resolved at most once, and the hash-chained audit log.',
         roles: ['treasury', 'auditor'],
+        problems: [],
         responses: { 200: jsonContent(VerificationSchema, '`ok` is true only if every check passed') },
       }),
-      async (c) => {
-        const [v, credits] = await Promise.all([
-          verifyIntegrity(db, { checkpointPath: deps.auditCheckpointPath ?? null }),
-          verifyCredits(db),
-        ]);
-        return c.json(verificationJson(v, credits, deps.clock().toISOString()), 200);
-      },
+      async (c) => c.json(await verificationReport(db, deps.clock(), { checkpointPath: deps.auditCheckpointPath ?? null }), 200),
     )
     .openapi(
       apiRoute({
@@ -312,11 +286,7 @@ export function ledgerRoutes(deps: Deps) {
       }),
       async (c) => {
         const { checkpoints } = c.req.valid('json');
-        const [v, credits] = await Promise.all([
-          verifyIntegrity(db, { checkpointPath: deps.auditCheckpointPath ?? null, checkpoints }),
-          verifyCredits(db),
-        ]);
-        return c.json(verificationJson(v, credits, deps.clock().toISOString()), 200);
+        return c.json(await verificationReport(db, deps.clock(), { checkpointPath: deps.auditCheckpointPath ?? null, checkpoints }), 200);
       },
     )
     .openapi(
@@ -339,6 +309,7 @@ export function ledgerRoutes(deps: Deps) {
         tags: ['Audit'],
         summary: 'The audit log: every state change, who made it, in what role, when',
         roles: ['treasury', 'auditor'],
+        problems: [],
         request: {
           query: z.object({
             subject: z.string().max(200).optional(),

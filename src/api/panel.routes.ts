@@ -55,6 +55,7 @@ export function panelRoutes(deps: Deps) {
         tags: ['Panel'],
         summary: 'Declare a conflict of interest: you will neither score nor decide this case',
         roles: ['panel'],
+        problems: ['case-not-found', 'conflict-already-declared', 'case-decided'],
         idempotent: true,
         request: { params: IdParam, body: jsonBody(z.strictObject({ reason: Reason })) },
         responses: {
@@ -78,6 +79,7 @@ export function panelRoutes(deps: Deps) {
         tags: ['Panel'],
         summary: "The panel's scores, quorum, mean and moderated score for a case",
         roles: ['panel', 'treasury', 'auditor'],
+        problems: ['case-not-found'],
         request: { params: IdParam },
         responses: { 200: jsonContent(ScoreboardSchema, 'The scoreboard'), 404: errorResponses[404] },
       }),
@@ -93,6 +95,7 @@ export function panelRoutes(deps: Deps) {
         tags: ['Panel'],
         summary: 'Score a case 0–5 on the round’s criteria, each with a justification (re-scoring replaces your earlier score)',
         roles: ['panel'],
+        problems: ['case-not-found', 'conflict-of-interest', 'case-decided'],
         idempotent: true,
         request: {
           params: IdParam,
@@ -138,6 +141,7 @@ export function panelRoutes(deps: Deps) {
         tags: ['Panel'],
         summary: "The chair sets the case's moderated score (0–5, 2 dp) with a reason, in place of the members' mean",
         roles: ['panel'],
+        problems: ['case-not-found', 'conflict-of-interest', 'case-decided', 'quorum-not-met'],
         idempotent: true,
         request: {
           params: IdParam,
@@ -171,6 +175,7 @@ export function panelRoutes(deps: Deps) {
         tags: ['Panel'],
         summary: 'Treasury records why a poor value-for-money case may still be approved',
         roles: ['treasury'],
+        problems: ['case-not-found', 'override-not-needed', 'override-exists', 'case-decided'],
         idempotent: true,
         request: { params: IdParam, body: jsonBody(z.strictObject({ reason: Reason })) },
         responses: {
@@ -196,6 +201,17 @@ export function panelRoutes(deps: Deps) {
         description:
           'Approval needs a quorum of complete scores, an amount no more than the request, and for a poor VfM band a treasury override. Tranches are given all as `basisPoints` (adding to 10000, split to the penny) or all as `amountPence` (adding to the award); none means one tranche on the decision date.',
         roles: ['panel'],
+        problems: [
+          'case-not-found',
+          'conflict-of-interest',
+          'case-decided',
+          'quorum-not-met',
+          'amount-exceeds-request',
+          'vfm-override-required',
+          'insufficient-funds',
+          'ledger-refused',
+          'financial-year-not-found',
+        ],
         idempotent: true,
         request: {
           params: IdParam,
@@ -257,6 +273,7 @@ export function panelRoutes(deps: Deps) {
         tags: ['Panel'],
         summary: "A case's decisions, oldest first (a deferral may be followed by a later decision)",
         roles: ['panel', 'treasury', 'auditor', 'department', 'council'],
+        problems: ['case-not-found'],
         request: { params: IdParam },
         responses: { 200: jsonContent(z.array(DecisionSchema), 'The decisions'), 404: errorResponses[404] },
       }),

@@ -98,6 +98,7 @@ export function roundRoutes(deps: Deps) {
         tags: ['Funding rounds'],
         summary: 'Open a funding round: envelope, dates, themes, match funding, criteria, quorum, appraisal parameters',
         roles: ['treasury'],
+        problems: ['financial-year-not-found', 'parameter-set-not-found'],
         idempotent: true,
         request: { body: jsonBody(NewRoundSchema) },
         responses: { 201: jsonContent(RoundSchema, 'The round'), 404: errorResponses[404] },
@@ -127,6 +128,7 @@ export function roundRoutes(deps: Deps) {
         tags: ['Funding rounds'],
         summary: 'List funding rounds',
         roles: ROLES,
+        problems: [],
         request: { query: z.object({ fy: FinancialYearName.optional() }) },
         responses: { 200: jsonContent(z.array(RoundSchema), 'The rounds') },
       }),
@@ -139,6 +141,7 @@ export function roundRoutes(deps: Deps) {
         tags: ['Funding rounds'],
         summary: 'One funding round',
         roles: ROLES,
+        problems: ['round-not-found'],
         request: { params: z.object({ id: z.string().max(50) }) },
         responses: { 200: jsonContent(RoundSchema, 'The round'), 404: errorResponses[404] },
       }),
@@ -151,6 +154,7 @@ export function roundRoutes(deps: Deps) {
         tags: ['Panel'],
         summary: "The round's submitted cases ranked by moderated score, against the envelope",
         roles: ['panel', 'treasury', 'auditor'],
+        problems: ['round-not-found'],
         request: { params: z.object({ id: z.string().max(50) }) },
         responses: {
           200: jsonContent(
@@ -191,6 +195,7 @@ export function roundRoutes(deps: Deps) {
         tags: ['Appraisal'],
         summary: 'Search the Unit Cost Database (GMCA Research / New Economy, v1.4) that benefit lines are priced from',
         roles: ROLES,
+        problems: [],
         request: {
           query: z.object({
             q: z
@@ -226,6 +231,7 @@ export function roundRoutes(deps: Deps) {
         tags: ['Appraisal'],
         summary: 'The versioned appraisal parameter sets: discount schedules, optimism bias by confidence grade, VfM bands',
         roles: ROLES,
+        problems: [],
         responses: {
           200: jsonContent(
             z.array(

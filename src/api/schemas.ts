@@ -1,4 +1,7 @@
 import { z } from '@hono/zod-openapi';
+import { FIRST_FINANCIAL_YEAR, LAST_FINANCIAL_YEAR, parseFinancialYear } from '../fund/fund.ts';
+
+const FINANCIAL_YEAR_RULE = `must be a financial year as YYYY-YY, e.g. 2026-27, from ${FIRST_FINANCIAL_YEAR}-${String((FIRST_FINANCIAL_YEAR + 1) % 100).padStart(2, '0')} to ${LAST_FINANCIAL_YEAR}-${String((LAST_FINANCIAL_YEAR + 1) % 100).padStart(2, '0')}`;
 
 /** A missing field says so, whatever the field's own message for a wrong value. */
 z.config({ customError: (issue) => (issue.input === undefined ? 'is required' : undefined) });
@@ -31,9 +34,12 @@ export const BasisPoints = z
   .openapi({ description: 'A rate in basis points: 250 is 2.5%.', example: 250 });
 
 export const FinancialYearName = z
-  .string()
-  .regex(/^\d{4}-\d{2}$/, { error: says('must be a financial year as YYYY-YY, e.g. 2026-27') })
-  .openapi({ example: '2026-27' });
+  .string({ error: says(FINANCIAL_YEAR_RULE) })
+  .refine((name) => parseFinancialYear(name) !== null, { error: FINANCIAL_YEAR_RULE })
+  .openapi({
+    description: `An April–March financial year, ${FIRST_FINANCIAL_YEAR}-${String((FIRST_FINANCIAL_YEAR + 1) % 100).padStart(2, '0')} to ${LAST_FINANCIAL_YEAR}-${String((LAST_FINANCIAL_YEAR + 1) % 100).padStart(2, '0')}.`,
+    example: '2026-27',
+  });
 
 export const OrganisationCode = z
   .string()

@@ -78,6 +78,7 @@ export function userRoutes(deps: Deps) {
         description:
           'Department, council and auditor accounts are created at once (201, with the token). A treasury or panel account is only requested (202): it exists, and its token is issued to the approver, when a different treasury user approves it with POST /user-requests/{id}/approve.',
         roles: ['treasury'],
+        problems: [],
         idempotent: true,
         request: { body: jsonBody(NewUserSchema) },
         responses: {
@@ -154,6 +155,7 @@ export function userRoutes(deps: Deps) {
         tags: ['Users'],
         summary: 'List users (never their tokens)',
         roles: ['treasury', 'auditor'],
+        problems: [],
         responses: { 200: jsonContent(z.array(UserSchema), 'The users') },
       }),
       async (c) => c.json((await listUsers(db)).map(userJson), 200),
@@ -165,6 +167,7 @@ export function userRoutes(deps: Deps) {
         tags: ['Users'],
         summary: 'Who the token belongs to',
         roles: ROLES,
+        problems: [],
         responses: { 200: jsonContent(UserSchema.omit({ createdAt: true, createdBy: true }), 'The signed-in user') },
       }),
       async (c) => {

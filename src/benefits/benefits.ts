@@ -46,6 +46,8 @@ export interface BenefitReport {
   reviewedBy: string | null;
   reviewedAt: string | null;
   rejectionReason: string | null;
+  /** Why less than the claim was verified; null for a full verification. */
+  verificationReason: string | null;
 }
 
 export interface RegisterRow {
@@ -66,6 +68,8 @@ export interface RegisterRow {
   forecastReason: string | null;
   claimedPence: Pence;
   verifiedPence: Pence;
+  /** Why less than the claim was verified, when it was. */
+  verificationReason: string | null;
   variancePence: Pence;
   rag: Rag;
   reportId: string | null;
@@ -104,6 +108,7 @@ function reportFromRow(r: {
   reviewed_by: string | null;
   reviewed_at: string | null;
   rejection_reason: string | null;
+  verification_reason: string | null;
 }): BenefitReport {
   return {
     id: r.id,
@@ -120,6 +125,7 @@ function reportFromRow(r: {
     reviewedBy: r.reviewed_by,
     reviewedAt: r.reviewed_at,
     rejectionReason: r.rejection_reason,
+    verificationReason: r.verification_reason,
   };
 }
 
@@ -176,6 +182,7 @@ export async function caseRegister(db: Db | Tx, c: Case, today: string): Promise
       forecastReason: f?.reason ?? null,
       claimedPence,
       verifiedPence,
+      verificationReason: report?.status === 'verified' ? report.verificationReason : null,
       variancePence: verifiedPence - forecastPence,
       rag: rag(forecastPence, verifiedPence, report?.status ?? null, yearEnded),
       reportId: report?.id ?? null,
@@ -288,6 +295,7 @@ export async function reportBenefit(
     reviewed_by: null,
     reviewed_at: null,
     rejection_reason: null,
+    verification_reason: null,
   };
   await trx.insertInto('benefit_reports').values(row).execute();
   await appendAudit(
@@ -348,11 +356,30 @@ async function assertYearOpenForVerification(trx: Tx, year: string): Promise<voi
   }
 }
 
+/*
+ * Verification, in full or in part. The beneficiary department (or treasury) verifies what the
+ * evidence supports: the whole claim by default, or a part of it, `verifiedPence` from 1p up to
+ * the claim, with a reason whenever it is less than the claim. The register then shows the claim
+ * against what was verified. A review is final: a verified or rejected report is never edited or
+ * reviewed again (`benefit-report-reviewed`), because a verified figure is what a department's
+ * savings for the year are counted from, and the audit trail records it once. A rejected report
+ * can be reported again by the council; a verified one stands.
+ */
+export type ReviewDecision = { verify: true; verifiedPence?: Pence; reason?: string } | { verify: false; reason: string };
+
+/**
+ * The beneficiary department (or treasury) verifies, in full or in part, or rejects a pending
+ * benefit report. Changes the report's status, verified amount and reasons; audited.
+ * Refusals: `benefit-report-not-found`, `case-not-found`, `forbidden` (not the beneficiary's
+ * department or treasury), `benefit-report-reviewed` (already verified or rejected),
+ * `validation-error` (`/verifiedPence` above the claim or below 1p; `/reason` missing for a part),
+ * `financial-year-closed-for-verification` (verifying a report for a closed year).
+ */
 export async function reviewBenefitReport(
   trx: Tx,
   id: string,
   p: Principal,
-  decision: { verify: true } | { verify: false; reason: string },
+  decision: ReviewDecision,
   requestId: string | null,
   now: Date,
 ): Promise<BenefitReport> {
@@ -368,13 +395,20 @@ export async function reviewBenefitReport(
     );
   }
   if (decision.verify) await assertYearOpenForVerification(trx, report.year);
+  const verified = decision.verify ? verifiedAmount(report, decision) : null;
   const at = now.toISOString();
   const changed = await trx
     .updateTable('benefit_reports')
     .set(
-      decision.verify
-        ? { status: 'verified', verified_pence: report.claimedPence, reviewed_by: p.userId, reviewed_at: at }
-        : { status: 'rejected', rejection_reason: decision.reason, reviewed_by: p.userId, reviewed_at: at },
+      verified
+        ? {
+            status: 'verified',
+            verified_pence: verified.pence,
+            verification_reason: verified.reason,
+            reviewed_by: p.userId,
+            reviewed_at: at,
+          }
+        : { status: 'rejected', rejection_reason: decision.reason ?? null, reviewed_by: p.userId, reviewed_at: at },
     )
     .where('id', '=', id)
     .where('status', '=', 'pending')
@@ -385,14 +419,34 @@ export async function reviewBenefitReport(
     trx,
     {
       actor: actorOf(p),
-      action: decision.verify ? 'benefit.verified' : 'benefit.rejected',
+      action: verified ? 'benefit.verified' : 'benefit.rejected',
       subject: `benefit-report/${id}`,
-      detail: decision.verify ? { verifiedPence: report.claimedPence } : { reason: decision.reason },
+      detail: verified
+        ? { claimedPence: report.claimedPence, verifiedPence: verified.pence, reason: verified.reason }
+        : { reason: decision.reason },
       requestId,
     },
     now,
   );
   return getBenefitReport(trx, id);
+}
+
+/** The amount a verification records: the claim, or a part of it with its reason. */
+function verifiedAmount(
+  report: BenefitReport,
+  decision: { verifiedPence?: Pence; reason?: string },
+): { pence: Pence; reason: string | null } {
+  const reason = decision.reason?.trim() || null;
+  if (decision.verifiedPence === undefined) return { pence: report.claimedPence, reason };
+  const errors = [];
+  if (decision.verifiedPence < 1n)
+    errors.push({ pointer: '/verifiedPence', detail: 'must be at least 1 pence; reject the report instead' });
+  else if (decision.verifiedPence > report.claimedPence)
+    errors.push({ pointer: '/verifiedPence', detail: `must be at most the claim, ${report.claimedPence} pence` });
+  else if (decision.verifiedPence < report.claimedPence && !reason)
+    errors.push({ pointer: '/reason', detail: 'must say why less than the claim is verified' });
+  if (errors.length > 0) throw invalid(errors);
+  return { pence: decision.verifiedPence, reason };
 }
 
 export interface BenefitsFilter {
@@ -438,11 +492,16 @@ export async function realisedBenefits(db: Db | Tx, p: Principal, filter: Benefi
   if (filter.caseId) q = q.where('id', '=', filter.caseId);
   if (p.role === 'council') q = q.where('lead_council_code', '=', p.organisationCode ?? '');
   const ids = (await q.orderBy('reference').execute()).map((r) => r.id);
+  const department = p.role === 'department' ? p.organisationCode : filter.department;
+  if (p.role === 'department' && filter.department && filter.department !== p.organisationCode) ids.length = 0;
+  const departmentOf = await departmentOfEach(db);
   const rows: RegisterRow[] = [];
   for (const id of ids) {
+    // Filters that need no register come first: a case that cannot match is never computed.
     const c = await getCase(db, id);
     if (filter.place && c.placeCode !== filter.place) continue;
     if (filter.theme && c.theme !== filter.theme) continue;
+    if (department && !c.benefits.some((b) => b.beneficiaryCode && departmentOf.get(b.beneficiaryCode) === department)) continue;
     for (const r of await caseRegister(db, c, today)) {
       if (filter.fy && r.year !== filter.fy) continue;
       if (filter.department && r.departmentCode !== filter.department) continue;

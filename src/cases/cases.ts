@@ -530,6 +530,8 @@ export function reviveAppraisal(json: string): AppraisalResult {
 
 export interface GateFailure {
   gate: string;
+  /** JSON Pointer to the field of the case (as PUT /cases/{id} takes it) that the gate concerns. */
+  pointer: string;
   detail: string;
 }
 
@@ -540,32 +542,43 @@ export function eligibility(c: Case, round: Round, today: string): GateFailure[]
   if (status !== 'open') {
     failures.push({
       gate: 'round-open',
+      pointer: '/roundId',
       detail: status === 'upcoming' ? `Round ${round.id} opens on ${round.opensOn}.` : `Round ${round.id} closed on ${round.closesOn}.`,
     });
   }
   if (c.partnerCodes.length < 2) {
     failures.push({
       gate: 'partners',
+      pointer: '/partnerCodes',
       detail: `A case needs at least two partner bodies besides the lead council; it names ${c.partnerCodes.length}.`,
     });
   }
   if (!c.benefits.some((b) => b.beneficiaryCode !== null && b.beneficiaryCode !== c.leadCouncilCode)) {
-    failures.push({ gate: 'benefits-beyond-lead', detail: 'At least one benefit must go to an organisation other than the lead council.' });
+    failures.push({
+      gate: 'benefits-beyond-lead',
+      pointer: '/benefits',
+      detail: 'At least one benefit must go to an organisation other than the lead council.',
+    });
   }
   const matchBp = c.totalCostsPence === 0n ? 0n : (c.matchFundingPence * 10_000n) / c.totalCostsPence;
   if (c.totalCostsPence === 0n || c.matchFundingPence * 10_000n < BigInt(round.minMatchFundingBasisPoints) * c.totalCostsPence) {
     failures.push({
       gate: 'match-funding',
+      pointer: '/matchFundingPence',
       detail: `Match funding is ${Number(matchBp) / 100}% of costs; the round needs at least ${round.minMatchFundingBasisPoints / 100}%.`,
     });
   }
   const missing = NARRATIVE_SECTIONS.filter((s) => c.narrative[s].trim().length === 0);
-  if (missing.length > 0)
-    failures.push({ gate: 'narrative', detail: `The ${missing.join(', ')} case${missing.length > 1 ? 's are' : ' is'} missing.` });
-  if (c.costs.length === 0) failures.push({ gate: 'costs', detail: 'A case needs at least one cost line.' });
-  if (c.benefits.length === 0) failures.push({ gate: 'benefits', detail: 'A case needs at least one benefit line.' });
+  for (const section of missing)
+    failures.push({ gate: 'narrative', pointer: `/narrative/${section}`, detail: `The ${section} case is missing.` });
+  if (c.costs.length === 0) failures.push({ gate: 'costs', pointer: '/costs', detail: 'A case needs at least one cost line.' });
+  if (c.benefits.length === 0) failures.push({ gate: 'benefits', pointer: '/benefits', detail: 'A case needs at least one benefit line.' });
   if (round.themes.length > 0 && !round.themes.includes(c.theme)) {
-    failures.push({ gate: 'theme', detail: `Round ${round.id} funds ${round.themes.join(', ')}; this case is filed under ${c.theme}.` });
+    failures.push({
+      gate: 'theme',
+      pointer: '/theme',
+      detail: `Round ${round.id} funds ${round.themes.join(', ')}; this case is filed under ${c.theme}.`,
+    });
   }
   return failures;
 }
@@ -584,7 +597,14 @@ export async function submitCase(
   const round = await getRound(trx, c.roundId);
   const failures = eligibility(c, round, now.toISOString().slice(0, 10));
   if (failures.length > 0) {
-    throw unprocessable('case-not-eligible', 'The case cannot be submitted yet', failures.map((f) => f.detail).join(' '), { failures });
+    throw new DomainError(
+      'unprocessable',
+      'case-not-eligible',
+      'The case cannot be submitted yet',
+      failures.map((f) => f.detail).join(' '),
+      { failures },
+      failures.map((f) => ({ pointer: f.pointer, detail: f.detail })),
+    );
   }
   const result = await appraiseCase(trx, c);
   const at = now.toISOString();

@@ -387,6 +387,8 @@ export interface BenefitReportTable {
   reviewed_by: string | null;
   reviewed_at: string | null;
   rejection_reason: string | null;
+  /** Why less than the claim was verified (migration 0004). */
+  verification_reason: string | null;
 }
 
 export interface YearCloseTable {

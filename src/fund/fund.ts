@@ -44,11 +44,20 @@ export const transferIds = {
   contribution: (fy: string, code: string) => `contribution/${fy}/${code}`,
 };
 
-/** `2026-27` → its dates, or null if it is not a financial year's name. */
+/**
+ * The financial years the service speaks of: April 2000 to March 2200. Wide enough for every
+ * fund year and every year an appraisal looks ahead to; a year outside it (`1899-00`, `2999-00`)
+ * is a typing mistake, refused wherever a year is named.
+ */
+export const FIRST_FINANCIAL_YEAR = 2000;
+export const LAST_FINANCIAL_YEAR = 2199;
+
+/** `2026-27` → its dates, or null if it is not a financial year's name in the service's range. */
 export function parseFinancialYear(name: string): { startsOn: string; endsOn: string } | null {
   const m = FINANCIAL_YEAR_PATTERN.exec(name);
   if (!m) return null;
   const start = Number(m[1]);
+  if (start < FIRST_FINANCIAL_YEAR || start > LAST_FINANCIAL_YEAR) return null;
   if ((start + 1) % 100 !== Number(m[2])) return null;
   return { startsOn: `${start}-04-01`, endsOn: `${start + 1}-03-31` };
 }

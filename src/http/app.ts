@@ -16,9 +16,10 @@ import { tokenRoutes } from '../api/tokens.routes.ts';
 import { userRoutes } from '../api/users.routes.ts';
 import { createDocumentService } from '../documents/service.ts';
 import type { AppEnv, Deps } from './context.ts';
-import { mountDocs } from './docs.ts';
-import { idempotency, requestContext, requireAuthentication, requireJsonBody } from './middleware.ts';
+import { mountDocs, mountProblemPages } from './docs.ts';
+import { idempotency, requestContext, requireAuthentication } from './middleware.ts';
 import { handleError, problemResponse } from './problem.ts';
+import { bodyLimit, requestContract } from './request-contract.ts';
 
 export const API_VERSION = '0.1.0';
 
@@ -27,8 +28,9 @@ export function createApp(deps: Deps): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>();
 
   app.use('*', requestContext(deps));
-  app.use('/api/*', requireJsonBody());
+  app.use('/api/*', bodyLimit());
   app.use('/api/v1/*', requireAuthentication(deps));
+  app.use('/api/v1/*', requestContract());
   app.use('/api/v1/*', idempotency(deps));
 
   app.get('/healthz', async (c) => {
@@ -72,6 +74,7 @@ export function createApp(deps: Deps): OpenAPIHono<AppEnv> {
     },
   };
   app.doc31('/openapi.json', document);
+  mountProblemPages(app);
   mountDocs(app, () => app.getOpenAPI31Document(document) as never);
 
   app.notFound((c) => notFoundOrWrongMethod(app, c));

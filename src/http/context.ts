@@ -22,5 +22,7 @@ export interface AppEnv {
     principal: Principal;
     /** What an Idempotency-Key replay returns instead of the response, when that holds a secret. */
     replayBody?: string;
+    /** The request's parsed JSON body (`{}` when it sent none), checked against the request contract. */
+    body?: unknown;
   };
 }

@@ -4,6 +4,7 @@ import { inTransaction } from '../db/database.ts';
 import { authenticateToken, type TokenRefusal } from '../users/tokens.ts';
 import type { AppEnv, Deps } from './context.ts';
 import { problemResponse } from './problem.ts';
+import { canonicalJson } from './request-contract.ts';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,100}$/;
 
@@ -73,27 +74,8 @@ function tokenRefusalProblem(r: TokenRefusal): { type: string; title: string; de
   }
 }
 
-const JSON_TYPE = /^application\/([\w.-]+\+)?json$/i;
-
-/** A request that sends a body must send JSON. */
-export function requireJsonBody(): MiddlewareHandler<AppEnv> {
-  return async (c, next) => {
-    if (['POST', 'PUT', 'PATCH'].includes(c.req.method)) {
-      const type = (c.req.header('content-type') ?? '').split(';')[0]?.trim() ?? '';
-      const length = c.req.header('content-length');
-      const hasBody = length === undefined ? c.req.raw.body !== null : length !== '0';
-      if (hasBody && !JSON_TYPE.test(type)) {
-        return problemResponse(c, {
-          type: 'unsupported-media-type',
-          title: 'Send JSON',
-          status: 415,
-          detail: `The body must be application/json, not ${type || 'an unlabelled body'}.`,
-        });
-      }
-    }
-    await next();
-  };
-}
+/** An Idempotency-Key: 1 to 255 visible ASCII characters, no comma (a key sent twice arrives comma-joined). */
+export const IDEMPOTENCY_KEY = /^[\x21-\x2B\x2D-\x7E]{1,255}$/;
 
 const IN_FLIGHT_EXPIRY_MS = 60_000;
 
@@ -106,17 +88,21 @@ export function idempotency(deps: Deps): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const key = c.req.header('idempotency-key');
     if (key === undefined || !['POST', 'PUT', 'PATCH', 'DELETE'].includes(c.req.method)) return next();
-    if (key.length === 0 || key.length > 255) {
+    if (!IDEMPOTENCY_KEY.test(key)) {
+      const detail = key.includes(',')
+        ? 'must be sent once, and has no comma (a header sent twice arrives joined by a comma)'
+        : 'must be 1 to 255 visible ASCII characters';
       return problemResponse(c, {
         type: 'validation-error',
         title: 'Your request is not valid',
         status: 400,
-        detail: 'The Idempotency-Key header must be 1 to 255 characters.',
-        errors: [{ parameter: 'Idempotency-Key', detail: 'must be 1 to 255 characters' }],
+        detail: `The Idempotency-Key header ${detail}.`,
+        errors: [{ parameter: 'Idempotency-Key', detail }],
       });
     }
     const userId = c.get('principal').userId;
-    const body = await c.req.text();
+    // The same request whatever the order of its body's keys or its whitespace.
+    const body = canonicalJson(c.get('body') ?? {});
     const fingerprint = createHash('sha256').update(`${c.req.method} ${c.req.path}\n${body}`).digest('hex');
     const db = deps.database.db;
     const now = deps.clock();

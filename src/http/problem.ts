@@ -35,21 +35,61 @@ export function problemResponse(c: Context, p: Problem, headers: Record<string, 
   });
 }
 
-/** Zod issues as field errors: body fields by JSON Pointer, other parameters by name. */
+/** A refusal lists at most this many field errors, then says how many more there were. */
+export const MAX_FIELD_ERRORS = 100;
+
+/** The body's JSON Pointer for a path of keys (RFC 6901). */
+export function pointerOf(path: readonly (string | number)[]): string {
+  return path.map((p) => `/${String(p).replace(/~/g, '~0').replace(/\//g, '~1')}`).join('');
+}
+
+/** Cuts a long list of field errors to MAX_FIELD_ERRORS, saying how many were left out. */
+export function boundedErrors(errors: FieldError[]): FieldError[] {
+  if (errors.length <= MAX_FIELD_ERRORS) return errors;
+  return [...errors.slice(0, MAX_FIELD_ERRORS), { pointer: '', detail: `and ${errors.length - MAX_FIELD_ERRORS} more errors like these` }];
+}
+
+/** Zod issues as field errors: body fields by JSON Pointer (each unknown field its own), other parameters by name. */
 export function zodFieldErrors(error: ZodError, target: string): FieldError[] {
-  return error.issues.map((issue) => {
-    const path = issue.path.map((p) => String(p));
-    if (target === 'json' || target === 'form') {
-      const pointer = `/${path.map((p) => p.replace(/~/g, '~0').replace(/\//g, '~1')).join('/')}`;
-      return { pointer: path.length === 0 ? '' : pointer, detail: humanise(issue) };
-    }
-    return { parameter: path[0] ?? target, detail: humanise(issue) };
-  });
+  return boundedErrors(
+    error.issues.flatMap((issue): FieldError[] => {
+      const path = issue.path.map((p) => String(p));
+      if (target === 'json' || target === 'form') {
+        if (issue.code === 'unrecognized_keys') {
+          return issue.keys.map((key) => ({ pointer: pointerOf([...path, key]), detail: 'is not a field this request takes' }));
+        }
+        return [{ pointer: pointerOf(path), detail: humanise(issue) }];
+      }
+      if (issue.code === 'unrecognized_keys')
+        return issue.keys.map((key) => ({ parameter: key, detail: 'is not a parameter this request takes' }));
+      return [{ parameter: path[0] ?? target, detail: humanise(issue) }];
+    }),
+  );
 }
 
 function humanise(issue: ZodError['issues'][number]): string {
   if (issue.code === 'unrecognized_keys') return `has fields this request does not take: ${issue.keys.join(', ')}`;
   return issue.message;
+}
+
+/**
+ * Fields that were sent but that the route's schema did not keep: unknown fields, wherever they
+ * are, even under an object schema that would otherwise drop them silently.
+ */
+export function unknownFields(sent: unknown, kept: unknown, path: (string | number)[] = []): FieldError[] {
+  if (Array.isArray(sent) && Array.isArray(kept)) {
+    return sent.flatMap((v, i) => (i < kept.length ? unknownFields(v, kept[i], [...path, i]) : []));
+  }
+  if (!isPlainObject(sent) || !isPlainObject(kept)) return [];
+  return Object.keys(sent).flatMap((key) =>
+    Object.hasOwn(kept, key)
+      ? unknownFields(sent[key], kept[key], [...path, key])
+      : [{ pointer: pointerOf([...path, key]), detail: 'is not a field this request takes' }],
+  );
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype;
 }
 
 export function validationProblem(errors: FieldError[], detail = 'The request has invalid fields.'): Problem {
@@ -92,4 +132,29 @@ export function handleError(error: Error, c: Context, log: Logger): Response {
     status: 500,
     detail: 'The request could not be completed and nothing was changed. Quote the request id when reporting this.',
   });
+}
+
+/**
+ * The raw HTTP response for a request Node's parser refused before the app saw it: problem+json
+ * like every other refusal, and the connection closed.
+ */
+export function malformedRequestResponse(code: string | undefined): string {
+  const tooLarge = code === 'HPE_HEADER_OVERFLOW';
+  const body = JSON.stringify(
+    tooLarge
+      ? {
+          type: '/problems/headers-too-large',
+          title: 'The request headers are too large',
+          status: 431,
+          detail: 'The request headers together are larger than the server accepts.',
+        }
+      : {
+          type: '/problems/malformed-request',
+          title: 'The request is not valid HTTP',
+          status: 400,
+          detail: 'The request line or a header breaks HTTP/1.1 (a header value may hold only visible ASCII text, spaces and tabs).',
+        },
+  );
+  const status = tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request';
+  return `HTTP/1.1 ${status}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
 }

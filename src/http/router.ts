@@ -3,13 +3,23 @@ import type { MiddlewareHandler } from 'hono';
 import { forbidden } from '../lib/errors.ts';
 import type { Role } from '../users/users.ts';
 import type { AppEnv } from './context.ts';
-import { problemResponse, validationProblem, zodFieldErrors } from './problem.ts';
+import { IDEMPOTENCY_KEY } from './middleware.ts';
+import { problemResponse, unknownFields, validationProblem, zodFieldErrors } from './problem.ts';
+import { type ProblemName, problemType } from './problems.ts';
 
-/** Every feature's router: one validation hook, so every invalid request gets the same problem+json. */
+/**
+ * Every feature's router: one validation hook, so every invalid request gets the same
+ * problem+json, and every body is held to the same strict rule: a field the route's schema does
+ * not keep is refused with a pointer to it, whether or not the schema was declared strict.
+ */
 export function createRouter(): OpenAPIHono<AppEnv> {
   return new OpenAPIHono<AppEnv>({
     defaultHook: (result, c) => {
       if (!result.success) return problemResponse(c, validationProblem(zodFieldErrors(result.error, result.target)));
+      if (result.target === 'json') {
+        const unknown = unknownFields(c.get('body'), result.data);
+        if (unknown.length > 0) return problemResponse(c, validationProblem(unknown));
+      }
     },
   });
 }
@@ -39,19 +49,59 @@ const problem = (description: string) => ({
   content: { 'application/problem+json': { schema: ProblemSchema } },
 });
 
-const STANDARD_ERRORS = {
-  400: problem('The request is malformed or has invalid fields (see `errors`).'),
-  401: problem('No bearer token, or one that is not recognised.'),
-  403: problem('The token is valid but its role or organisation may not do this.'),
-  415: problem('The body is not `application/json`.'),
-  500: problem('An unexpected error; nothing was changed.'),
-};
-
+/**
+ * Generic error responses for a route that does not list its `problems`. Prefer `problems`: it
+ * documents the exact types with examples.
+ */
 export const errorResponses = {
   404: problem('The thing named in the path does not exist (or is not visible to you).'),
   409: problem('Refused because of the current state (it already exists, it is closed, ...).'),
   422: problem('Well-formed, but breaks a rule (insufficient funds, limits, ...).'),
 } as const;
+
+const GENERIC = new Set<unknown>(Object.values(errorResponses));
+
+/** The error responses for a set of problem types: one per status, an example of each type. */
+function problemResponses(names: readonly string[]) {
+  const byStatus = new Map<number, string[]>();
+  for (const name of new Set(names)) {
+    const t = problemType(name);
+    if (!t) throw new Error(`Unknown problem type ${name}: add it to src/http/problems.ts`);
+    byStatus.set(t.status, [...(byStatus.get(t.status) ?? []), name]);
+  }
+  return Object.fromEntries(
+    [...byStatus].map(([status, types]) => [
+      status,
+      {
+        description: types.map((n) => `\`${n}\`: ${problemType(n)?.title}.`).join(' '),
+        content: {
+          'application/problem+json': {
+            schema: ProblemSchema,
+            examples: Object.fromEntries(
+              types.map((n) => {
+                const t = problemType(n) as NonNullable<ReturnType<typeof problemType>>;
+                return [n, { summary: t.title, value: { type: `/problems/${n}`, title: t.title, status, detail: t.meaning } }];
+              }),
+            ),
+          },
+        },
+      },
+    ]),
+  );
+}
+
+const BODY_METHODS = new Set(['post', 'put', 'patch', 'delete']);
+
+/** The problems any route can answer with, from what it takes: the request contract, sign-in, roles. */
+function standardProblems(method: string, idempotent: boolean): ProblemName[] {
+  const names: ProblemName[] = ['validation-error', 'unauthenticated', 'forbidden', 'internal-error'];
+  if (BODY_METHODS.has(method)) names.push('malformed-json', 'body-too-large', 'unsupported-media-type');
+  if (idempotent) names.push('idempotency-key-reused', 'idempotency-key-in-use');
+  return names;
+}
+
+/** An action that takes no input: an empty body, or `{}`; anything in it is an unknown field. */
+const NoInput = z.strictObject({}).openapi('NoInput', { description: 'This action takes no input: send no body, or `{}`.' });
 
 /** Enforces the route's roles before the handler runs. */
 export function requireRole(roles: readonly Role[]): MiddlewareHandler<AppEnv> {
@@ -69,17 +119,19 @@ type ApiRouteConfig = Omit<RouteConfig, 'middleware'> & {
   roles: readonly Role[];
   /** Whether it changes state, so it accepts `Idempotency-Key`. */
   idempotent?: boolean;
+  /** The named refusals its operation can return (see src/http/problems.ts); the standard ones are added. */
+  problems?: readonly ProblemName[];
 };
 
 /** An API route: bearer auth, its roles, the standard errors, all documented in OpenAPI. */
 export function apiRoute<const R extends ApiRouteConfig>(config: R) {
-  const { roles, idempotent, ...route } = config;
+  const { roles, idempotent, problems, ...route } = config;
   const rolesNote = `Roles: ${roles.map((r) => `\`${r}\``).join(', ')}.`;
   const headers = idempotent
     ? z.object({
-        'idempotency-key': z.string().min(1).max(255).optional().openapi({
+        'idempotency-key': z.string().regex(IDEMPOTENCY_KEY).optional().openapi({
           description:
-            'Replaying a request with the same key and body returns the first response and changes nothing; the same key with a different body is refused (422).',
+            'Replaying a request with the same key and body returns the first response and changes nothing; the same key with a different body is refused (422). 1 to 255 visible ASCII characters, no comma, sent once.',
         }),
       })
     : undefined;
@@ -88,8 +140,17 @@ export function apiRoute<const R extends ApiRouteConfig>(config: R) {
     description: [route.description, rolesNote].filter(Boolean).join('\n\n'),
     security: [{ bearer: [] }],
     middleware: [requireRole(roles)] as const,
-    request: { ...(route.request ?? {}), ...(headers && !route.request?.headers ? { headers } : {}) },
-    responses: { ...STANDARD_ERRORS, ...route.responses },
+    request: {
+      ...(route.request ?? {}),
+      ...(headers && !route.request?.headers ? { headers } : {}),
+      ...(BODY_METHODS.has(route.method) && !route.request?.body
+        ? { body: { required: false, description: 'No input.', content: { 'application/json': { schema: NoInput } } } }
+        : {}),
+    },
+    responses: {
+      ...(problems ? Object.fromEntries(Object.entries(route.responses).filter(([, r]) => !GENERIC.has(r))) : route.responses),
+      ...problemResponses([...standardProblems(route.method, !!idempotent), ...(problems ?? [])]),
+    },
   } as unknown as RouteConfig) as unknown as R;
 }
 

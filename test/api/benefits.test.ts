@@ -148,6 +148,7 @@ describe.each(engines())('the benefits register on %s', (engine) => {
         forecastReason: null,
         claimedPence: 0,
         verifiedPence: 0,
+        verificationReason: null,
         variancePence: -1_000_000_00,
         rag: 'not-due',
         reportId: null,
@@ -200,7 +201,7 @@ describe.each(engines())('the benefits register on %s', (engine) => {
       expectInvalid(await report(bradford, { benefitLineIndex: -1 }), ['/benefitLineIndex']);
       expectInvalid(await report(bradford, { benefitLineIndex: 0.5 }), ['/benefitLineIndex']);
       expectInvalid(await report(bradford, { year: 2026 }), ['/year']);
-      expectInvalid(await report(bradford, { verifiedPence: 5 }), ['']);
+      expectInvalid(await report(bradford, { verifiedPence: 5 }), ['/verifiedPence']);
       expectInvalid(await w.t.request('POST', `/api/v1/cases/${bradford}/benefit-reports`, { token: w.tokens.bradford, body: {} }), [
         '/benefitLineIndex',
         '/claimedPence',
@@ -229,6 +230,7 @@ describe.each(engines())('the benefits register on %s', (engine) => {
         reviewedBy: null,
         reviewedAt: null,
         rejectionReason: null,
+        verificationReason: null,
       });
       const id = r.body.id;
       expectProblem(await report(bradford, { claimedPence: 1 }, w.tokens.bradford2), 409, 'benefit-already-reported');
@@ -299,7 +301,7 @@ describe.each(engines())('the benefits register on %s', (engine) => {
       const id = r.body.id;
       expectInvalid(await reject(id, w.tokens.moj, {}), ['/reason']);
       expectInvalid(await reject(id, w.tokens.moj, { reason: '   ' }), ['/reason']);
-      expectInvalid(await reject(id, w.tokens.moj, { reason: 'No.', extra: 1 }), ['']);
+      expectInvalid(await reject(id, w.tokens.moj, { reason: 'No.', extra: 1 }), ['/extra']);
       expectInvalid(await reject('nope', w.tokens.moj), ['id']);
       expectProblem(await reject(id, w.tokens.dhsc), 403, 'forbidden');
       const no = await reject(id, w.tokens.moj, { reason: 'Custody figures are not for the cohort.' });
@@ -335,6 +337,72 @@ describe.each(engines())('the benefits register on %s', (engine) => {
       expect((await verify(again.body.id, w.tokens.moj)).status).toBe(200);
       // 460,000 of 500,000 is 92%: green.
       expect(await row(lewisham, 0)).toMatchObject({ verifiedPence: 460_000_00, variancePence: -40_000_00, rag: 'green' });
+    });
+
+    it('are verified in part: an amount up to the claim with a reason, shown against the claim; never corrected afterwards', async () => {
+      // A £7,000.00 claim on line 0 (West Yorkshire ICB, answering to DHSC; £1,000,000 appraised).
+      const partCase = await approvedCase(w, { body: bradfordBody(w.roundId, 'Verified in part') });
+      const r = await report(partCase, { claimedPence: 700_000 });
+      expect(r.status, r.text).toBe(201);
+      const id = r.body.id;
+      const partly = (body: unknown, token = w.tokens.dhsc) => w.t.request('POST', `/api/v1/benefit-reports/${id}/verify`, { token, body });
+      // The body is read, not ignored: £5,000.00 of £7,000.00 needs a reason.
+      expectInvalid(await partly({ verifiedPence: 500_000 }), ['/reason']);
+      expectInvalid(await partly({ verifiedPence: 5000.5, reason: 'Part.' }), ['/verifiedPence']);
+      expectInvalid(await partly({ verifiedPence: '500000', reason: 'Part.' }), ['/verifiedPence']);
+      expectInvalid(await partly({ verifiedPence: 700_001, reason: 'More than claimed.' }), ['/verifiedPence']);
+      expectInvalid(await partly({ verifiedPence: 0, reason: 'Nothing.' }), ['/verifiedPence']);
+      expectInvalid(await partly({ verifiedPence: 2 ** 53, reason: 'Unsafe.' }), ['/verifiedPence']);
+      expectInvalid(await partly({ verifiedPence: 500_000, reason: 'Part.', approved: true }), ['/approved']);
+      expectInvalid(await partly({ verifiedPence: 500_000, reason: '   ' }), ['/reason']);
+      expect((await w.t.request('GET', `/api/v1/benefit-reports/${id}`)).body.status).toBe('pending');
+
+      const reason = 'Two of the seven months are outside the cohort period.';
+      const v = await partly({ verifiedPence: 500_000, reason });
+      expect(v.status, v.text).toBe(200);
+      expect(v.body).toMatchObject({
+        status: 'verified',
+        claimedPence: 700_000,
+        verifiedPence: 500_000,
+        verificationReason: reason,
+        reviewedBy: w.ids.dhsc,
+      });
+      expect(await row(partCase, 0)).toMatchObject({
+        claimedPence: 700_000,
+        verifiedPence: 500_000,
+        verificationReason: reason,
+        variancePence: 500_000 - 1_000_000_00,
+        rag: 'red',
+        reportStatus: 'verified',
+      });
+      const audit = (await w.t.request('GET', '/api/v1/audit-log?limit=500')).body.entries as Json[];
+      expect(audit.find((e) => e.subject === `benefit-report/${id}` && e.action === 'benefit.verified')?.detail).toEqual({
+        claimedPence: '700000',
+        verifiedPence: '500000',
+        reason,
+      });
+      // A review is final: neither a second verification nor a correction of the amount.
+      expectProblem(await partly({ verifiedPence: 600_000, reason: 'Corrected.' }), 409, 'benefit-report-reviewed');
+      expectProblem(await partly({}), 409, 'benefit-report-reviewed');
+      expect((await w.t.request('GET', `/api/v1/benefit-reports/${id}`)).body.verifiedPence).toBe(500_000);
+    });
+
+    it('are verified in full by a bare POST with no body, and by the whole claim stated without a reason', async () => {
+      const fullCase = await approvedCase(w, { body: bradfordBody(w.roundId, 'Verified in full') });
+      const bare = await report(fullCase, { benefitLineIndex: 1, claimedPence: 150_000_00 });
+      expect(bare.status, bare.text).toBe(201);
+      // No Content-Type, no body at all: the action takes no required input.
+      const v = await w.t.request('POST', `/api/v1/benefit-reports/${bare.body.id}/verify`, { token: w.tokens.dwp });
+      expect(v.status, v.text).toBe(200);
+      expect(v.body).toMatchObject({ verifiedPence: 150_000_00, verificationReason: null });
+      const whole = await report(fullCase, { claimedPence: 3_00 });
+      expect(whole.status, whole.text).toBe(201);
+      const stated = await w.t.request('POST', `/api/v1/benefit-reports/${whole.body.id}/verify`, {
+        token: w.tokens.dhsc,
+        body: { verifiedPence: 3_00 },
+      });
+      expect(stated.status, stated.text).toBe(200);
+      expect(stated.body).toMatchObject({ claimedPence: 3_00, verifiedPence: 3_00, verificationReason: null });
     });
 
     it('show a claim awaiting verification as amber, however small', async () => {
@@ -418,7 +486,7 @@ describe.each(engines())('the benefits register on %s', (engine) => {
       expectInvalid(await forecast(bradford, { forecastPence: 1, benefitLineIndex: 9 }), ['/benefitLineIndex']);
       expectInvalid(await forecast(bradford, { forecastPence: 1, year: '2020-21' }), ['/year']);
       expectInvalid(await forecast(bradford, { forecastPence: 1, year: 'next' }), ['/year']);
-      expectInvalid(await forecast(bradford, { forecastPence: 1, colour: 'green' }), ['']);
+      expectInvalid(await forecast(bradford, { forecastPence: 1, colour: 'green' }), ['/colour']);
       expectProblem(await forecast(bradford, { forecastPence: 1 }, w.tokens.lewisham), 404, 'case-not-found');
       expectProblem(await forecast(submittedId, { forecastPence: 1 }), 409, 'case-not-approved');
       expect((await row(bradford, 0)).forecastPence).toBe(1_000_000_00);

@@ -268,15 +268,15 @@ describe.each(engines())('business cases on %s', (engine) => {
       body.benefits[0].impactBasisPoints = 10_001;
       body.colour = 'blue';
       expect(pointers(await refused(body))).toEqual([
-        '',
         '/benefits/0/impactBasisPoints',
         '/benefits/0/volumes/2026-27',
+        '/colour',
         '/costs/0/amountPence',
         '/costs/1/confidenceGrade',
       ]);
       const narrative = simpleCase(roundId);
       narrative.narrative.vision = 'not a section';
-      expect(pointers(await refused(narrative))).toEqual(['/narrative']);
+      expect(pointers(await refused(narrative))).toEqual(['/narrative/vision']);
     });
 
     it('refuses the same problems on PUT without changing the draft, and keeps a draft in its round', async () => {
@@ -338,7 +338,15 @@ describe.each(engines())('business cases on %s', (engine) => {
       expect(r.status).toBe(422);
       expect(r.body.type).toBe('/problems/case-not-eligible');
       expect((await get(draft.id, bradford)).body.status).toBe('draft');
-      return { id: draft.id, failures: r.body.failures as { gate: string; detail: string }[], detail: r.body.detail as string };
+      // Each failed gate is also a field error, pointing where validation errors point.
+      expect(r.body.errors).toEqual(
+        r.body.failures.map((f: { pointer: string; detail: string }) => ({ pointer: f.pointer, detail: f.detail })),
+      );
+      return {
+        id: draft.id,
+        failures: r.body.failures as { gate: string; pointer: string; detail: string }[],
+        detail: r.body.detail as string,
+      };
     };
 
     it('needs at least two partners', async () => {
@@ -346,7 +354,11 @@ describe.each(engines())('business cases on %s', (engine) => {
       body.partnerCodes = ['WEST-YORKSHIRE-ICB'];
       const { failures } = await refusedGates(body);
       expect(failures).toEqual([
-        { gate: 'partners', detail: 'A case needs at least two partner bodies besides the lead council; it names 1.' },
+        {
+          gate: 'partners',
+          pointer: '/partnerCodes',
+          detail: 'A case needs at least two partner bodies besides the lead council; it names 1.',
+        },
       ]);
     });
 
@@ -359,7 +371,9 @@ describe.each(engines())('business cases on %s', (engine) => {
 
     it('needs match funding at the round minimum', async () => {
       const { failures } = await refusedGates(simpleCase(roundId, { leadPence: 900_000_01, matchPence: 99_999_99 }));
-      expect(failures).toEqual([{ gate: 'match-funding', detail: expect.stringContaining('the round needs at least 10%') }]);
+      expect(failures).toEqual([
+        { gate: 'match-funding', pointer: '/matchFundingPence', detail: expect.stringContaining('the round needs at least 10%') },
+      ]);
       expect(failures[0]?.detail).toContain('9.99%');
     });
 
@@ -368,7 +382,10 @@ describe.each(engines())('business cases on %s', (engine) => {
       body.narrative.commercial = '   ';
       delete body.narrative.management;
       const { failures } = await refusedGates(body);
-      expect(failures).toEqual([{ gate: 'narrative', detail: 'The commercial, management cases are missing.' }]);
+      expect(failures).toEqual([
+        { gate: 'narrative', pointer: '/narrative/commercial', detail: 'The commercial case is missing.' },
+        { gate: 'narrative', pointer: '/narrative/management', detail: 'The management case is missing.' },
+      ]);
     });
 
     it('needs the round to be open: not before it opens, not after it closes', async () => {
@@ -378,11 +395,12 @@ describe.each(engines())('business cases on %s', (engine) => {
         t.setNow(new Date('2026-04-30T23:00:00Z'));
         const early = await t.request('POST', `/api/v1/cases/${draft.id}/submit`, { token: bradford });
         expect(early.status).toBe(422);
-        expect(early.body.failures).toEqual([{ gate: 'round-open', detail: `Round ${roundId} opens on 2026-05-01.` }]);
+        expect(early.body.failures).toEqual([{ gate: 'round-open', pointer: '/roundId', detail: `Round ${roundId} opens on 2026-05-01.` }]);
+        expect(early.body.errors).toEqual([{ pointer: '/roundId', detail: `Round ${roundId} opens on 2026-05-01.` }]);
         t.setNow(new Date('2026-08-01T00:00:00Z'));
         const late = await t.request('POST', `/api/v1/cases/${draft.id}/submit`, { token: bradford });
         expect(late.status).toBe(422);
-        expect(late.body.failures).toEqual([{ gate: 'round-open', detail: `Round ${roundId} closed on 2026-07-31.` }]);
+        expect(late.body.failures).toEqual([{ gate: 'round-open', pointer: '/roundId', detail: `Round ${roundId} closed on 2026-07-31.` }]);
       } finally {
         t.setNow(JUNE);
       }
@@ -401,7 +419,12 @@ describe.each(engines())('business cases on %s', (engine) => {
       body.benefits[0].beneficiaryCode = 'BRADFORD';
       body.narrative.strategic = '';
       const { id, failures, detail } = await refusedGates(body);
-      expect(failures.map((f) => f.gate)).toEqual(['partners', 'benefits-beyond-lead', 'match-funding', 'narrative']);
+      expect(failures.map((f) => [f.gate, f.pointer])).toEqual([
+        ['partners', '/partnerCodes'],
+        ['benefits-beyond-lead', '/benefits'],
+        ['match-funding', '/matchFundingPence'],
+        ['narrative', '/narrative/strategic'],
+      ]);
       for (const f of failures) expect(detail).toContain(f.detail);
       const fixed = await t.request('PUT', `/api/v1/cases/${id}`, {
         token: bradford,

@@ -601,8 +601,7 @@ describe.each(engines())('releases on %s', (engine) => {
       expectInvalid(await post({ ...ok, kind: 'offset', trancheNumber: 0 }), ['/trancheNumber']);
       expectInvalid(await post({ kind: 'refund' }), ['/amountPence', '/reason']);
       const extra = await post({ ...ok, penalty: true });
-      expectInvalid(extra, ['']);
-      expect(extra.body.errors[0].detail).toContain('penalty');
+      expectInvalid(extra, ['/penalty']);
       expectProblem(await w.t.request('POST', '/api/v1/cases/not-a-uuid/clawbacks', { body: ok }), 400, 'validation-error');
     });
   });
@@ -613,7 +612,7 @@ describe.each(engines())('releases on %s', (engine) => {
       const post = (path: string, body: unknown) => w.t.request('POST', `/api/v1/cases/${path}`, { token: w.tokens.bradford, body });
       expectInvalid(await post(`${id}/tranches/1/claim`, {}), ['/evidence']);
       expectInvalid(await post(`${id}/tranches/1/claim`, { evidence: 42 }), ['/evidence']);
-      expectInvalid(await post(`${id}/tranches/1/claim`, { evidence: 'Invoice pack for quarter one.', extra: 1 }), ['']);
+      expectInvalid(await post(`${id}/tranches/1/claim`, { evidence: 'Invoice pack for quarter one.', extra: 1 }), ['/extra']);
       expectInvalid(await post(`${id}/tranches/0/claim`, { evidence: 'Invoice pack for quarter one.' }), ['n']);
       expectInvalid(await post(`${id}/tranches/one/claim`, { evidence: 'Invoice pack for quarter one.' }), ['n']);
       expectInvalid(await post('nope/tranches/1/claim', { evidence: 'Invoice pack for quarter one.' }), ['id']);

@@ -138,7 +138,7 @@ describe.each(engines())('funding rounds, unit costs and appraisal parameters on
         body: { ...ROUND, minMatchFundingBasisPoints: 10_001, criteria: [{ key: 'Value For Money', weight: 1.5 }], extra: true },
       });
       expect(many.status).toBe(400);
-      expect(pointers(many.body)).toEqual(['', '/criteria/0/key', '/criteria/0/weight', '/minMatchFundingBasisPoints']);
+      expect(pointers(many.body)).toEqual(['/criteria/0/key', '/criteria/0/weight', '/extra', '/minMatchFundingBasisPoints']);
 
       const dupes = await t.request('POST', '/api/v1/rounds', {
         body: {

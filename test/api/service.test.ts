@@ -1,4 +1,12 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PROBLEM_TYPES } from '../../src/http/problems.ts';
+import { ROOT } from '../support/child.ts';
+
+// biome-ignore lint/suspicious/noExplicitAny: JSON replies
+type Json = any;
+
 import { type TestApp, testApp } from '../support/app.ts';
 import { engines } from '../support/db.ts';
 
@@ -45,7 +53,9 @@ describe.each(engines())('the service on %s', (engine) => {
       if (!path.startsWith('/api/v1/')) continue;
       for (const [method, op] of Object.entries(ops)) {
         expect(op.description, `${method} ${path}`).toMatch(/Roles: `/);
-        expect(Object.keys(op.responses), `${method} ${path}`).toEqual(expect.arrayContaining(['400', '401', '403', '415', '500']));
+        const standard = method === 'get' ? ['400', '401', '403', '500'] : ['400', '401', '403', '413', '415', '500'];
+        expect(Object.keys(op.responses), `${method} ${path}`).toEqual(expect.arrayContaining(standard));
+        if (method === 'get') expect(Object.keys(op.responses), `${method} ${path}`).not.toContain('415');
       }
     }
     const put = r.body.paths['/api/v1/financial-years/{fy}/departments/{code}'].put;
@@ -53,6 +63,65 @@ describe.each(engines())('the service on %s', (engine) => {
     expect(Object.keys(put.responses)).toEqual(expect.arrayContaining(['200', '201', '400', '401', '403', '404', '409', '415', '422']));
     expect(put.responses['400'].content['application/problem+json']).toBeDefined();
     expect(r.body.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
+  });
+
+  it('documents each route with the problem types it can return, each with an example of its own type', async () => {
+    const doc = (await t.request('GET', '/openapi.json', { token: null })).body;
+    const examples = (op: { responses: Record<string, { content?: Record<string, { examples?: object }> }> }, status: string) =>
+      Object.keys(op.responses[status]?.content?.['application/problem+json']?.examples ?? {});
+    const verify = doc.paths['/api/v1/benefit-reports/{id}/verify'].post;
+    expect(examples(verify, '401')).toEqual(['unauthenticated']);
+    expect(examples(verify, '403')).toEqual(['forbidden']);
+    expect(examples(verify, '404').sort()).toEqual(['benefit-report-not-found', 'case-not-found']);
+    expect(examples(verify, '409').sort()).toEqual(['benefit-report-reviewed', 'idempotency-key-in-use']);
+    expect(examples(verify, '413')).toEqual(['body-too-large']);
+    expect(verify.responses['401'].content['application/problem+json'].examples.unauthenticated.value.type).toBe(
+      '/problems/unauthenticated',
+    );
+    const fund = doc.paths['/api/v1/fund'].get;
+    expect(Object.keys(fund.responses).sort()).toEqual(['200', '400', '401', '403', '404', '500']);
+    expect(examples(fund, '404')).toEqual(['financial-year-not-found']);
+    expect(examples(fund, '400')).toEqual(['validation-error']);
+    // Every example of every route is a type with a page, and its type matches its name.
+    for (const [path, ops] of Object.entries(doc.paths as Record<string, Record<string, { responses: Record<string, Json> }>>)) {
+      for (const [method, op] of Object.entries(ops)) {
+        for (const [status, response] of Object.entries(op.responses)) {
+          for (const [name, example] of Object.entries(response.content?.['application/problem+json']?.examples ?? {})) {
+            expect((example as Json).value, `${method} ${path} ${status}`).toMatchObject({
+              type: `/problems/${name}`,
+              status: Number(status),
+            });
+          }
+        }
+      }
+    }
+  });
+
+  it('has a page for every problem type the code can raise, saying what it means and what to do', async () => {
+    const src = join(ROOT, 'src');
+    const files = readdirSync(src, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
+    const raised = new Set<string>();
+    for (const file of files) {
+      const text = readFileSync(join(src, file), 'utf8');
+      for (const m of text.matchAll(/(?:conflict|unprocessable)\(\s*'([a-z0-9-]+)'/g)) raised.add(m[1] as string);
+      for (const m of text.matchAll(/notFound\(\s*'([a-z0-9-]+)'/g)) raised.add(`${m[1]}-not-found`);
+      for (const m of text.matchAll(/new DomainError\(\s*'[a-z-]+',\s*'([a-z0-9-]+)'/g)) raised.add(m[1] as string);
+      for (const m of text.matchAll(/type: '([a-z0-9-]+)',\s*\n?\s*title:/g)) raised.add(m[1] as string);
+      for (const m of text.matchAll(/type: '\/problems\/([a-z0-9-]+)'/g)) raised.add(m[1] as string);
+    }
+    expect(raised.size).toBeGreaterThan(40);
+    for (const name of raised) {
+      expect(Object.keys(PROBLEM_TYPES), `add ${name} to src/http/problems.ts`).toContain(name);
+      const page = await t.request('GET', `/problems/${name}`, { token: null });
+      expect(page.status, name).toBe(200);
+      expect(page.headers.get('content-type')).toContain('text/html');
+      expect(page.text).toContain('What it means');
+      expect(page.text).toContain('What to do');
+    }
+    const index = await t.request('GET', '/problems', { token: null });
+    for (const name of Object.keys(PROBLEM_TYPES)) expect(index.text).toContain(`/problems/${name}`);
+    expect((await t.request('GET', '/problems/validation-error', { token: null })).text).toContain('JSON Pointer');
+    expect((await t.request('GET', '/problems/no-such-problem', { token: null })).status).toBe(404);
   });
 
   it('serves /docs with the interactive reference and a list of every route, using only its own assets', async () => {

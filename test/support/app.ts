@@ -63,7 +63,34 @@ export async function testApp(engine: EngineName, documents?: DocumentService) {
     } catch {
       /* not JSON: keep the text */
     }
+    if (res.headers.get('content-type') === 'application/problem+json') {
+      await assertDocumented(method, path, res.status, (parsed as { type?: string })?.type);
+    }
     return { status: res.status, headers: res.headers, body: parsed, text };
+  }
+
+  // biome-ignore lint/suspicious/noExplicitAny: the OpenAPI document is read field by field
+  let openApi: any;
+  /**
+   * Every refusal the suite meets must be one the OpenAPI document promises for that route: its
+   * status, and its type among the status's examples. So the document stays truthful.
+   */
+  async function assertDocumented(method: string, url: string, status: number, type: string | undefined): Promise<void> {
+    openApi ??= await (await app.request('/openapi.json')).json();
+    const path = url.split('?')[0] ?? '';
+    const template = Object.keys(openApi.paths).find((p) =>
+      new RegExp(`^${p.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\\?\{[^}]+\\?\}/g, '[^/]+')}$`).test(path),
+    );
+    const op = template ? openApi.paths[template][method.toLowerCase()] : undefined;
+    if (!op) return; // not a route: 404 or 405, documented for the API as a whole
+    const response = op.responses[String(status)];
+    if (!response) throw new Error(`${method} ${template} answered ${status} ${type}, which its OpenAPI entry does not list`);
+    const examples = response.content?.['application/problem+json']?.examples;
+    if (examples && !Object.values(examples).some((e) => (e as { value: { type: string } }).value.type === type)) {
+      throw new Error(
+        `${method} ${template} answered ${status} ${type}, not among its documented types: ${Object.keys(examples).join(', ')}`,
+      );
+    }
   }
 
   async function userToken(user: NewUser): Promise<string> {

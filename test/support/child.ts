@@ -14,9 +14,9 @@ export interface TsxChild {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Starts `node --import tsx <script>` (a path relative to the root) with extra environment. */
-export function startTsx(script: string, env: Record<string, string>): TsxChild {
-  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+/** Starts `node --import tsx <script> [args]` (a path relative to the root) with extra environment. */
+export function startTsx(script: string, env: Record<string, string>, args: string[] = []): TsxChild {
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
