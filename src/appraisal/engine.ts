@@ -430,7 +430,9 @@ function decimalsFor(sNum: bigint, sDen: bigint): number {
 /**
  * The choices a benefit line makes between its fields, the same for the engine and for a case's validation:
  * its cohort as `volumes` or as `need` with `engagementBasisPoints`; its cashability as `cashable` (true is
- * 10,000 basis points, false 0) or `cashableBasisPoints` (only a fiscal line has a cashable share).
+ * 10,000 basis points, false 0) or `cashableBasisPoints` (only a fiscal line has a cashable share). Given both,
+ * `cashable` says whether the line is wholly cashable, as a stored case reports it (see isWhollyCashable), so a
+ * case read from the API can be sent back unchanged.
  */
 export function lineChoiceErrors(
   line: Pick<BenefitLine, 'type' | 'cashable' | 'cashableBasisPoints' | 'volumes' | 'need' | 'engagementBasisPoints'>,
@@ -450,16 +452,24 @@ export function lineChoiceErrors(
   if (line.cashableBasisPoints === undefined) {
     if (typeof line.cashable !== 'boolean') errors.push({ pointer: ptr('benefits', i, 'cashable'), detail: 'must be true or false' });
   } else {
-    if (line.cashable !== undefined && line.cashableBasisPoints !== (line.cashable ? 10_000 : 0)) {
+    if (line.cashable !== undefined && line.cashable !== isWhollyCashable(line.cashableBasisPoints)) {
       errors.push({
         pointer: ptr('benefits', i, 'cashable'),
-        detail: 'give cashable or cashableBasisPoints, not both (cashable true is 10,000 basis points, false is 0)',
+        detail: 'must be true exactly when cashableBasisPoints is 10,000 (wholly cashable); or give only one of them',
       });
     }
     if (line.type !== 'fiscal' && line.cashableBasisPoints !== 0)
       errors.push({ pointer: ptr('benefits', i, 'cashableBasisPoints'), detail: 'only a fiscal benefit has a cashable share' });
   }
   return errors;
+}
+
+/**
+ * Whether a line with this cashable share is wholly cashable: the yes/no a case reports beside the share, and
+ * what the benefits register counts as cashable.
+ */
+export function isWhollyCashable(cashableBasisPoints: number): boolean {
+  return cashableBasisPoints === 10_000;
 }
 
 /** A whole number of basis points, the default when absent; else an error at the field's pointer. */

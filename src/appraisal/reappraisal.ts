@@ -24,6 +24,7 @@ export function parseParameterSetRef(ref: string): { name: string; version: stri
   return { name: ref.slice(0, at), version: ref.slice(at + 1) };
 }
 
+/** The stored parameter set named by `ref` (name@version); a 400 naming the `parameterSet` query parameter if none. */
 async function parameterSetFor(db: Db | Tx, ref: string): Promise<ParameterSet> {
   const { name, version } = parseParameterSetRef(ref);
   try {
@@ -48,6 +49,11 @@ export interface AppraisalDifference {
   paybackYear: { from: string | null; to: string | null };
 }
 
+/**
+ * The change from appraisal `before` to appraisal `after` of the same case: pence as exact differences of the
+ * reported (already rounded) figures, so each difference is what a reader gets by subtracting the two printed
+ * figures; ratios, band and payback year as from → to. Pure; no refusals.
+ */
 export function differenceOf(before: AppraisalResult, after: AppraisalResult): AppraisalDifference {
   return {
     pvCostsPence: after.pvCostsPence - before.pvCostsPence,
@@ -65,6 +71,10 @@ export function differenceOf(before: AppraisalResult, after: AppraisalResult): A
   };
 }
 
+/**
+ * Case `c` appraised under `params` with `deflators`. Refusals: 422 appraisal-not-possible (the case's lines
+ * cannot be appraised, with the engine's pointers) or appraisal-out-of-range (a figure too large for JSON money).
+ */
 function appraiseUnder(c: Case, params: ParameterSet, deflators: Awaited<ReturnType<typeof getDeflatorTable>>): AppraisalResult {
   try {
     const result = appraise(appraisalInputOf(c), params, deflators);

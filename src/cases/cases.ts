@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { AppraisalInputError, appraise, lineChoiceErrors, MAX_YEAR_INDEX } from '../appraisal/engine.ts';
+import { AppraisalInputError, appraise, isWhollyCashable, lineChoiceErrors, MAX_YEAR_INDEX } from '../appraisal/engine.ts';
 import { getDeflatorTable, getParameterSet } from '../appraisal/library.ts';
 import type { AppraisalInput, AppraisalResult, BenefitType, ConfidenceGrade, DiscountScheduleName } from '../appraisal/types.ts';
 import { type Actor, appendAudit } from '../audit/audit.ts';
@@ -335,7 +335,7 @@ async function checkCase(trx: Tx, input: CaseInput, lead: string): Promise<Benef
       if (!Number.isSafeInteger(volume) || volume < 0)
         errors.push({ pointer: `${at}/${field}/${year}`, detail: 'must be a whole number, 0 or more' });
     }
-    const cashable = line.cashableBasisPoints === undefined ? line.cashable === true : line.cashableBasisPoints === 10_000;
+    const cashable = line.cashableBasisPoints === undefined ? line.cashable === true : isWhollyCashable(line.cashableBasisPoints);
     const beneficiary = line.beneficiaryCode ?? null;
     if (beneficiary !== null && !orgs.has(beneficiary))
       errors.push({ pointer: `${at}/beneficiaryCode`, detail: `there is no organisation ${beneficiary}` });

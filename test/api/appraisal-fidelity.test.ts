@@ -202,6 +202,85 @@ describe.each(engines())('appraisal fidelity and re-appraisal on %s', (engine) =
         '/benefits/4/engagementBasisPoints',
       ]);
     });
+
+    it('takes a partly cashable line back as the API reports it (cashable false beside its share)', async () => {
+      const body = simpleCase(roundId, { title: 'Round trip' });
+      body.benefits = [
+        line({ cashable: undefined, cashableBasisPoints: 5_000, lagYears: 1, dropOffBasisPoints: 1_000, persistenceYears: 3 }),
+      ];
+      const draft = await draftCase(t, bradford, body);
+      const read = await t.request('GET', `/api/v1/cases/${draft.id}`, { token: bradford });
+      expect(read.body.benefits[0]).toMatchObject({ cashable: false, cashableBasisPoints: 5_000 });
+      const back: Record<string, unknown> = {};
+      for (const k of Object.keys(body)) back[k] = read.body[k];
+      const put = await t.request('PUT', `/api/v1/cases/${draft.id}`, { token: bradford, body: back });
+      expect(put.status).toBe(200);
+      expect(put.body.benefits[0]).toMatchObject({ cashable: false, cashableBasisPoints: 5_000 });
+      // cashable still has to agree with the share: a wholly cashable share is not "false", a half share not "true".
+      for (const [cashable, share] of [
+        [false, 10_000],
+        [true, 5_000],
+        [true, 0],
+      ] as const) {
+        back.benefits = [line({ cashable, cashableBasisPoints: share })];
+        const refused = await t.request('PUT', `/api/v1/cases/${draft.id}`, { token: bradford, body: back });
+        expect(refused.status).toBe(400);
+        expect(pointers(refused.body)).toEqual(['/benefits/0/cashable']);
+      }
+    });
+
+    it('gives the hand-worked figures of a small case with every new field, to the penny', async () => {
+      // need 3 then 7 at 33.33% engagement, £100.01 a unit, impact 77.77%, deadweight 12.34%, displacement 5%,
+      // lag 1, drop-off 25% a year over 3 years, 33.33% cashable; £10,000 of costs in the base year; 3.5% a year.
+      // Worked with exact fractions: PV fiscal 45,814.5439… → 45,815; cashable 15,270.0…; years 0, 6,257,
+      // 18,641, 13,508, 7,408; one grade worse 47,526.5… − 1,050,000 → −1,006,476 (rounded once).
+      const body = {
+        ...simpleCase(roundId, { title: 'Hand-worked' }),
+        matchFundingPence: 0,
+        costs: [{ year: '2026-27', kind: 'revenue', payerCode: 'BRADFORD', amountPence: 1_000_000, confidenceGrade: 1 }],
+        benefits: [
+          line({
+            volumes: undefined,
+            need: { '2026-27': 3, '2027-28': 7 },
+            engagementBasisPoints: 3_333,
+            cashable: undefined,
+            cashableBasisPoints: 3_333,
+            unitValuePence: 10_001,
+            impactBasisPoints: 7_777,
+            deadweightBasisPoints: 1_234,
+            displacementBasisPoints: 500,
+            lagYears: 1,
+            dropOffBasisPoints: 2_500,
+            persistenceYears: 3,
+          }),
+        ],
+      };
+      const r = await appraisal((await draftCase(t, bradford, body)).id);
+      expect(r.status).toBe(200);
+      expect(r.body).toMatchObject({ pvCostsPence: 1_000_000, fiscalNpvPence: -954_185, bcr: 0.0458, vfmBand: 'poor' });
+      expect(r.body.pvBenefitsPence.fiscal).toBe(45_815);
+      expect(r.body.whoBenefits).toEqual([{ organisationCode: 'WEST-YORKSHIRE-ICB', pvPence: 45_815, cashablePvPence: 15_270 }]);
+      expect(r.body.years.map((y: { pvFiscalBenefitsPence: number }) => y.pvFiscalBenefitsPence)).toEqual([
+        0, 6_257, 18_641, 13_508, 7_408,
+      ]);
+      expect(r.body.sensitivity.map((s: { fiscalNpvPence: number }) => s.fiscalNpvPence)).toEqual([
+        -954_185, -1_006_476, -963_348, -955_735,
+      ]);
+      expect(r.body.switchingValues[0].switchingValue).toBe('45814.5439');
+      // Half-even at the penny: half of one engaged person at 5p is exactly 2.5p → 2p; at 7p, 3.5p → 4p.
+      for (const [unit, pence] of [
+        [5, 2],
+        [7, 4],
+      ]) {
+        const half = {
+          ...body,
+          title: `Half a penny at ${unit}p`,
+          benefits: [line({ volumes: undefined, need: { '2026-27': 1 }, engagementBasisPoints: 5_000, unitValuePence: unit })],
+        };
+        const h = await appraisal((await draftCase(t, bradford, half)).id);
+        expect(h.body.pvBenefitsPence.fiscal).toBe(pence);
+      }
+    });
   });
 
   describe('re-appraisal under another parameter vintage', () => {
