@@ -45,7 +45,18 @@ const COMMANDS: Record<string, number> = {
   bootstrap: Number.POSITIVE_INFINITY,
   'create-user': 3,
   verify: 0,
+  checkpoint: 0,
+  render: Number.POSITIVE_INFINITY,
+  'close-year': 1,
+  compliance: 1,
+  'list-tokens': 1,
+  'issue-token': 1,
+  'revoke-tokens': Number.POSITIVE_INFINITY,
+  'deactivate-user': Number.POSITIVE_INFINITY,
 };
+
+/** Commands that read their own options (render takes `--out DIR`). */
+const OWN_OPTIONS = new Set(['render']);
 
 /** A usage error: named, printed with the help, exit code 2. */
 class UsageError extends Error {}
@@ -62,7 +73,7 @@ async function main(argv: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  const option = args.find((a) => a.startsWith('-'));
+  const option = OWN_OPTIONS.has(command) ? undefined : args.find((a) => a.startsWith('-'));
   if (option) throw new UsageError(`Unknown option for ${command}: ${option}.`);
   if (args.length > most)
     throw new UsageError(`${command} takes ${most === 0 ? 'no arguments' : `at most ${most}`}; unexpected: ${args.slice(most).join(' ')}.`);

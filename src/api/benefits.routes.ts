@@ -193,7 +193,7 @@ export function benefitRoutes(deps: Deps) {
           'With no body (or `{}`) the whole claim is verified. `verifiedPence` verifies part of it (1 up to the claim), with a `reason` whenever it is less than the claim. A review is final: a verified or rejected report cannot be reviewed again (409 `benefit-report-reviewed`).',
         roles: ['department', 'treasury'],
         idempotent: true,
-        problems: ['benefit-report-not-found', 'case-not-found', 'benefit-report-reviewed'],
+        problems: ['benefit-report-not-found', 'case-not-found', 'benefit-report-reviewed', 'financial-year-closed-for-verification'],
         request: {
           params: IdParam,
           body: {

@@ -19,7 +19,7 @@ import { apiRoute, createRouter, errorResponses, jsonBody, jsonContent } from '.
 import { toJson } from '../lib/money.ts';
 import { listDecisions } from '../panel/panel.ts';
 import { ROLES } from '../users/users.ts';
-import { BasisPoints, FinancialYearName, IdParam, OrganisationCode, Pence, PenceInput, says } from './schemas.ts';
+import { BasisPoints, FinancialYearName, IdParam, OrganisationCode, Pence, PenceInput, penceUpTo, says } from './schemas.ts';
 
 const Grade = z
   .int({ error: says('must be a confidence grade from 1 (best evidence) to 6') })
@@ -27,7 +27,7 @@ const Grade = z
   .max(6, { error: says('must be a confidence grade from 1 (best evidence) to 6') });
 
 /** A case's line amounts and unit values: up to £10bn each, so any case's totals stay exact in JSON. */
-const LinePence = PenceInput.max(1_000_000_000_000, { error: says('must be at most £10,000,000,000 (1000000000000 pence)') });
+const LinePence = penceUpTo(1_000_000_000_000, '£10,000,000,000');
 
 const Text = (max: number) => z.string().max(max, { error: says(`must be at most ${max} characters`) });
 

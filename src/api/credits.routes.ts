@@ -239,6 +239,7 @@ export function creditRoutes(deps: Deps) {
         description:
           'Verified cashable fiscal savings for benefit year `fy` against each department’s target: 1 credit per whole £1 of surplus (rounded down), 1 credit owed per £1 or part of £1 short (rounded up). Running it again changes nothing and returns the same result (200).',
         roles: ['treasury'],
+        problems: ['financial-year-not-found', 'no-departments-set', 'ledger-refused'],
         idempotent: true,
         request: { params: FyParam },
         responses: {
@@ -262,6 +263,7 @@ export function creditRoutes(deps: Deps) {
         tags: ['Credits'],
         summary: "A closed year's outcome per department (a department sees its own)",
         roles: READERS,
+        problems: ['year-close-not-found'],
         request: { params: FyParam },
         responses: { 200: jsonContent(YearCloseSchema, 'The close'), 404: errorResponses[404] },
       }),
@@ -277,6 +279,7 @@ export function creditRoutes(deps: Deps) {
         tags: ['Credits'],
         summary: "A department's credits or obligation for a closed year, with the verified reports behind it (provenance)",
         roles: READERS,
+        problems: ['year-close-not-found', 'department-outcome-not-found'],
         request: { params: FyParam.extend({ code: OrganisationCode }) },
         responses: { 200: jsonContent(ProvenanceSchema, 'The issuance and its evidence'), 404: errorResponses[404] },
       }),
@@ -294,6 +297,7 @@ export function creditRoutes(deps: Deps) {
         summary:
           "A department's whole position for a year: budget, top-slice, target, savings, credits, cash, obligations, buy-outs, orders, offers",
         roles: READERS,
+        problems: ['financial-year-not-found', 'department-year-not-found'],
         request: { params: z.object({ code: OrganisationCode }), query: FyQuery },
         responses: { 200: jsonContent(PositionSchema, 'The position'), 404: errorResponses[404] },
       }),
@@ -312,6 +316,7 @@ export function creditRoutes(deps: Deps) {
         tags: ['Credits'],
         summary: "Set a year's floor and ceiling (buy-out) price per credit",
         roles: ['treasury'],
+        problems: ['financial-year-not-found', 'compliance-already-run', 'resting-orders-outside-band'],
         idempotent: true,
         request: {
           params: FyParam,
@@ -350,6 +355,7 @@ export function creditRoutes(deps: Deps) {
         tags: ['Credits'],
         summary: "A year's market: open or not, floor and ceiling, the book by price level",
         roles: READERS,
+        problems: ['financial-year-not-found'],
         request: { params: FyParam },
         responses: { 200: jsonContent(MarketSchema, 'The market'), 404: errorResponses[404] },
       }),
@@ -368,6 +374,20 @@ export function creditRoutes(deps: Deps) {
         description:
           'Self-trade prevention cancels the incoming order: one that would meet its own department’s resting order is refused whole (422 `self-trade-prevented`). What rests is reserved on the ledger (credits for a sell, quantity × limit for a buy).',
         roles: ['department'],
+        problems: [
+          'financial-year-not-found',
+          'trading-year-not-closed',
+          'trading-closed',
+          'market-prices-not-set',
+          'price-outside-band',
+          'department-not-in-year',
+          'vintage-in-the-future',
+          'vintage-not-issued',
+          'insufficient-credits',
+          'insufficient-cash',
+          'self-trade-prevented',
+          'ledger-refused',
+        ],
         idempotent: true,
         request: {
           body: jsonBody(
@@ -417,6 +437,7 @@ export function creditRoutes(deps: Deps) {
         tags: ['Credits'],
         summary: "A year's orders, newest first (a department sees its own)",
         roles: MARKET_READERS,
+        problems: [],
         request: { query: FyQuery.extend({ status: z.enum(['open', 'filled', 'cancelled', 'expired']).optional() }) },
         responses: { 200: jsonContent(z.object({ orders: z.array(OrderSchema) }), 'The orders') },
       }),
@@ -432,6 +453,7 @@ export function creditRoutes(deps: Deps) {
         tags: ['Credits'],
         summary: 'One order (a department sees its own)',
         roles: MARKET_READERS,
+        problems: ['credit-order-not-found'],
         request: { params: IdParam },
         responses: { 200: jsonContent(OrderSchema, 'The order'), 404: errorResponses[404] },
       }),
@@ -444,6 +466,7 @@ export function creditRoutes(deps: Deps) {
         tags: ['Credits'],
         summary: 'Cancel your resting order; its reservation is released',
         roles: ['department'],
+        problems: ['credit-order-not-found', 'order-not-open', 'ledger-refused'],
         idempotent: true,
         request: { params: IdParam },
         responses: { 200: jsonContent(OrderSchema, 'Cancelled'), 404: errorResponses[404], 409: errorResponses[409] },
@@ -461,6 +484,20 @@ export function creditRoutes(deps: Deps) {
         tags: ['Credits'],
         summary: 'Propose a trade to another department (you as buyer or seller); it settles when they accept',
         roles: ['department'],
+        problems: [
+          'financial-year-not-found',
+          'trading-year-not-closed',
+          'trading-closed',
+          'market-prices-not-set',
+          'price-outside-band',
+          'vintage-in-the-future',
+          'vintage-not-issued',
+          'counterparty-is-yourself',
+          'department-not-found',
+          'department-not-in-year',
+          'insufficient-credits',
+          'insufficient-cash',
+        ],
         idempotent: true,
         request: {
           body: jsonBody(
@@ -505,6 +542,7 @@ export function creditRoutes(deps: Deps) {
         tags: ['Credits'],
         summary: "A year's bilateral proposals (a department sees those it made or received)",
         roles: MARKET_READERS,
+        problems: [],
         request: { query: FyQuery },
         responses: { 200: jsonContent(z.object({ bilateralTrades: z.array(BilateralSchema) }), 'The proposals') },
       }),
@@ -520,6 +558,7 @@ export function creditRoutes(deps: Deps) {
         tags: ['Credits'],
         summary: 'One bilateral proposal (a department sees those it made or received)',
         roles: MARKET_READERS,
+        problems: ['bilateral-trade-not-found'],
         request: { params: IdParam },
         responses: { 200: jsonContent(BilateralSchema, 'The proposal'), 404: errorResponses[404] },
       }),
@@ -537,6 +576,7 @@ export function creditRoutes(deps: Deps) {
         description:
           'A department sees the trades it is party to; the market figures (count, volume, value, VWAP) cover every trade of the year.',
         roles: MARKET_READERS,
+        problems: [],
         request: { query: FyQuery },
         responses: { 200: jsonContent(TradeListSchema, 'The trades') },
       }),
@@ -553,6 +593,7 @@ export function creditRoutes(deps: Deps) {
         summary: 'Run compliance for a closed year: surrender credits oldest vintage first, buy out the rest at the ceiling into the fund',
         description: 'Ends the year’s market (resting orders lapse). Running it again changes nothing and returns the same result (200).',
         roles: ['treasury'],
+        problems: ['financial-year-not-found', 'financial-year-not-closed', 'market-prices-not-set', 'ledger-refused'],
         idempotent: true,
         request: { params: FyParam },
         responses: {
@@ -577,6 +618,7 @@ export function creditRoutes(deps: Deps) {
         tags: ['Credits'],
         summary: "A year's compliance result and status per department (a department sees its own)",
         roles: READERS,
+        problems: ['compliance-run-not-found'],
         request: { params: FyParam },
         responses: { 200: jsonContent(ComplianceSchema, 'The run'), 404: errorResponses[404] },
       }),
@@ -594,6 +636,19 @@ export function creditRoutes(deps: Deps) {
         tags: ['Credits'],
         summary,
         roles: ['department'],
+        problems:
+          action === 'accept'
+            ? ([
+                'bilateral-trade-not-found',
+                'not-your-part',
+                'bilateral-trade-expired',
+                'bilateral-trade-not-open',
+                'trading-closed',
+                'insufficient-credits',
+                'insufficient-cash',
+                'trade-cannot-settle',
+              ] as const)
+            : (['bilateral-trade-not-found', 'not-your-part', 'bilateral-trade-expired', 'bilateral-trade-not-open'] as const),
         idempotent: true,
         request: { params: IdParam },
         responses: {

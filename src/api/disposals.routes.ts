@@ -48,6 +48,7 @@ export function disposalRoutes(deps: Deps) {
         tags: ['Asset disposals'],
         summary: "Set a department's capital-receipts target at a place for a year",
         roles: ['treasury'],
+        problems: ['place-not-found', 'financial-year-not-found', 'department-not-found'],
         idempotent: true,
         request: {
           params: PlaceParam,
@@ -83,6 +84,7 @@ export function disposalRoutes(deps: Deps) {
         tags: ['Asset disposals'],
         summary: 'Record a disposal your department made at a place (its year is the financial year of its date)',
         roles: ['department'],
+        problems: ['place-not-found', 'disposal-in-the-future', 'financial-year-not-found'],
         idempotent: true,
         request: {
           params: PlaceParam,
@@ -125,6 +127,7 @@ export function disposalRoutes(deps: Deps) {
         tags: ['Asset disposals'],
         summary: "A place's pooled disposal target, receipts to date, whether it is met, and each department's part",
         roles: READERS,
+        problems: ['place-not-found'],
         request: {
           params: PlaceParam,
           query: z.object({ fy: FinancialYearName.optional().openapi({ description: 'Defaults to the current year' }) }),

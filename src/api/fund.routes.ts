@@ -184,6 +184,7 @@ export function fundRoutes(deps: Deps) {
           'contribution-already-posted',
           'baseline-below-committed',
           'ledger-refused',
+          'ledger-limit-reached',
         ],
         idempotent: true,
         request: {

@@ -281,6 +281,7 @@ export function ledgerRoutes(deps: Deps) {
         description:
           'The same checks as GET, and also against the checkpoints in the body (ones an auditor took with POST /audit-log/checkpoints and kept): each must carry this service’s signature and still be in the chain. Changes nothing.',
         roles: ['treasury', 'auditor'],
+        problems: [],
         request: { body: jsonBody(z.strictObject({ checkpoints: z.array(CheckpointSchema).max(1000) })) },
         responses: { 200: jsonContent(VerificationSchema, '`ok` is true only if every check passed') },
       }),
@@ -298,6 +299,7 @@ export function ledgerRoutes(deps: Deps) {
         description:
           'Signs the head’s position and hash with the service’s checkpoint key (derived from AUDIT_KEY), appends it to the checkpoint file outside the database, and returns it. Keep it: POST /ledger/verify checks the chain still holds it. Changes nothing in the database.',
         roles: ['treasury', 'auditor'],
+        problems: [],
         responses: { 201: jsonContent(CheckpointSchema, 'The signed checkpoint') },
       }),
       async (c) => c.json(await issueCheckpoint(db, deps.auditCheckpointPath ?? null, deps.clock()), 201),

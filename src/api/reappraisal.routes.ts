@@ -39,6 +39,7 @@ export function reappraisalRoutes(deps: Deps) {
       description:
         'Each case is recomputed exactly under `parameterSet` (name@version) with the round’s GDP deflator edition and compared with its stored appraisal, which never changes. Rank is by value for money: BCR, highest first, cases without a BCR last, ties by reference.',
       roles: ['panel', 'treasury', 'auditor'],
+      problems: ['round-not-found', 'appraisal-not-possible', 'appraisal-out-of-range', 'appraisal-missing'],
       request: {
         params: z.object({ id: z.string().max(50) }),
         query: z.object({

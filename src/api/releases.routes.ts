@@ -141,6 +141,7 @@ export function releaseRoutes(deps: Deps) {
           'ledger-refused',
           'tranche-out-of-order',
           'conflict-of-interest',
+          'approver-not-independent',
         ],
         idempotent: true,
         request: { params: TrancheParam },

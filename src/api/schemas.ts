@@ -16,13 +16,20 @@ export const says = (message: string) => (issue: { input?: unknown }) => (issue.
  */
 export const MAX_INPUT_PENCE = 100_000_000_000_000;
 
+/** Money in: a whole, non-negative number of pence, at most `max` (one message per field). */
+export function penceUpTo(max: number, maxInWords: string) {
+  return (
+    z
+      // One message per field: a value that is not a safe integer is not also "too large".
+      .int({ error: says('must be a whole number of pence (no decimals, no strings)'), abort: true })
+      .min(0, { error: says('must not be negative') })
+      .max(max, { error: says(`must be at most ${maxInWords} (${max} pence)`) })
+      .openapi({ description: 'An amount in pence, as an integer (12345 is £123.45).', example: 125_000_000_00 })
+  );
+}
+
 /** Money in: a whole, non-negative number of pence, at most MAX_INPUT_PENCE. */
-export const PenceInput = z
-  // One message per field: a value that is not a safe integer is not also "too large".
-  .int({ error: says('must be a whole number of pence (no decimals, no strings)'), abort: true })
-  .min(0, { error: says('must not be negative') })
-  .max(MAX_INPUT_PENCE, { error: says('must be at most £1,000,000,000,000.00 (100000000000000 pence)') })
-  .openapi({ description: 'An amount in pence, as an integer (12345 is £123.45).', example: 125_000_000_00 });
+export const PenceInput = penceUpTo(MAX_INPUT_PENCE, '£1,000,000,000,000.00');
 
 /** Money out: always an integer number of pence. */
 export const Pence = z.int().openapi({ description: 'Integer pence.', example: 3_125_000_00 });

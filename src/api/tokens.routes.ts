@@ -58,6 +58,7 @@ export function tokenRoutes(deps: Deps) {
         summary: 'Rotate your own token: the one you used stops working, a new one is issued (shown once)',
         description: 'The new token lasts the full lifetime (90 days unless the operator set TOKEN_LIFETIME_DAYS).',
         roles: ROLES,
+        problems: [],
         idempotent: true,
         responses: { 201: jsonContent(IssuedTokenSchema, 'Your new token') },
       }),
@@ -76,6 +77,7 @@ export function tokenRoutes(deps: Deps) {
         tags: ['Users'],
         summary: "A user's tokens (never the tokens themselves): status, expiry, last use, revocation",
         roles: ['treasury', 'auditor'],
+        problems: ['user-not-found'],
         request: { params: IdParam },
         responses: {
           200: jsonContent(
@@ -99,6 +101,7 @@ export function tokenRoutes(deps: Deps) {
         tags: ['Users'],
         summary: 'Issue a user a new token (shown once), revoking any they had: for an expired or lost token',
         roles: ['treasury'],
+        problems: ['user-not-found', 'user-already-deactivated'],
         idempotent: true,
         request: { params: IdParam },
         responses: { 201: jsonContent(IssuedTokenSchema, 'The new token'), 404: errorResponses[404], 409: errorResponses[409] },
@@ -119,6 +122,7 @@ export function tokenRoutes(deps: Deps) {
         tags: ['Users'],
         summary: 'Revoke every live token of a user, with a reason; they can be issued a new one later',
         roles: ['treasury'],
+        problems: ['user-not-found'],
         idempotent: true,
         request: { params: IdParam, body: jsonBody(ReasonBody) },
         responses: {
@@ -142,6 +146,7 @@ export function tokenRoutes(deps: Deps) {
         summary: 'Deactivate a user who has left: their tokens stop working and no new one can be issued',
         description: 'Not yourself, and not the last active treasury user.',
         roles: ['treasury'],
+        problems: ['user-not-found', 'user-already-deactivated', 'cannot-deactivate-self', 'last-treasury-user'],
         idempotent: true,
         request: { params: IdParam, body: jsonBody(ReasonBody) },
         responses: {

@@ -116,6 +116,7 @@ export function userRoutes(deps: Deps) {
         tags: ['Users'],
         summary: 'Treasury and panel accounts asked for, and who approved them',
         roles: ['treasury', 'auditor'],
+        problems: [],
         responses: { 200: jsonContent(z.array(UserRequestSchema), 'The requests, oldest first') },
       }),
       async (c) => c.json((await listUserRequests(db)).map(requestJson), 200),
@@ -128,6 +129,7 @@ export function userRoutes(deps: Deps) {
         summary: 'A second treasury user approves a treasury or panel account; its token is returned once',
         description: 'Refused (403 `second-treasury-user-needed`) to the treasury user who asked for it; 409 once decided.',
         roles: ['treasury'],
+        problems: ['user-request-not-found', 'user-request-decided', 'second-treasury-user-needed'],
         idempotent: true,
         request: { params: z.object({ id: z.string().max(100) }) },
         responses: {

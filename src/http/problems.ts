@@ -160,6 +160,48 @@ export const PROBLEM_TYPES = {
     meaning: 'There is no appraisal parameter set with this name and version.',
     action: 'List them with GET /api/v1/appraisal-parameter-sets.',
   },
+  'compliance-run-not-found': {
+    status: 404,
+    title: 'Compliance run not found',
+    meaning: 'Compliance has not run for this financial year, so there is no result to show.',
+    action: 'Check the year. Compliance runs once the year is closed (POST /api/v1/financial-years/{fy}/compliance).',
+  },
+  'year-close-not-found': {
+    status: 404,
+    title: 'Year close not found',
+    meaning: 'This financial year has not been closed, so there is no close to show.',
+    action: 'Check the year, or wait for treasury to close it.',
+  },
+  'department-outcome-not-found': {
+    status: 404,
+    title: 'Department outcome not found',
+    meaning: 'The department was not set up in this year, so the year’s close gave it nothing.',
+    action: 'Check the department code and the year.',
+  },
+  'credit-order-not-found': {
+    status: 404,
+    title: 'Credit order not found',
+    meaning: 'There is no order with this id, or it belongs to another department.',
+    action: 'Check the id against your department’s orders.',
+  },
+  'bilateral-trade-not-found': {
+    status: 404,
+    title: 'Bilateral trade not found',
+    meaning: 'There is no bilateral trade with this id, or your department is not a party to it.',
+    action: 'Check the id against your department’s proposals.',
+  },
+  'user-not-found': {
+    status: 404,
+    title: 'User not found',
+    meaning: 'There is no user with this id.',
+    action: 'Check the id against the list of users.',
+  },
+  'user-request-not-found': {
+    status: 404,
+    title: 'User request not found',
+    meaning: 'There is no account request with this id.',
+    action: 'Check the id against the list of account requests.',
+  },
 
   // The year and the fund.
   'financial-year-exists': {
@@ -210,6 +252,155 @@ export const PROBLEM_TYPES = {
     title: 'Not enough money in the fund',
     meaning: 'The fund does not hold enough uncommitted money for this award.',
     action: 'Approve a smaller award, or wait for contributions or refunds to reach the fund.',
+  },
+  'ledger-limit-reached': {
+    status: 422,
+    title: 'Beyond what the ledger can hold',
+    meaning: 'The transfer would take an account past the largest balance the ledger can hold, so nothing was posted.',
+    action: 'Check the amount; it is almost certainly a typing error. Nothing was changed.',
+  },
+  'financial-year-not-closed': {
+    status: 409,
+    title: 'Year not closed',
+    meaning: 'Compliance runs on a closed year, and this one is still open.',
+    action: 'Close the year first (treasury), then run compliance.',
+  },
+  'financial-year-closed-for-verification': {
+    status: 409,
+    title: 'Year closed for verification',
+    meaning: 'The year has been closed, so its savings and credits are fixed; a report for it can no longer be verified.',
+    action: 'Nothing can change a closed year’s figures. Report the benefit in an open year instead.',
+  },
+
+  // Credits and the market.
+  'trading-year-not-closed': {
+    status: 409,
+    title: 'The year is not closed yet',
+    meaning: 'Credits for a year are traded once treasury has closed it, and this year is still open.',
+    action: 'Wait for treasury to close the year, then trade.',
+  },
+  'trading-closed': {
+    status: 409,
+    title: 'Trading for this year has ended',
+    meaning: 'Compliance for this year has run, so its market is closed.',
+    action: 'Trade banked credits in a later year’s market.',
+  },
+  'market-prices-not-set': {
+    status: 422,
+    title: 'No floor and ceiling price',
+    meaning: 'Treasury has not set the floor and ceiling price for this year’s market, so nothing can trade in it.',
+    action: 'Ask treasury to set them (PUT /api/v1/financial-years/{fy}/credit-market).',
+  },
+  'price-outside-band': {
+    status: 422,
+    title: 'Price outside the floor and ceiling',
+    meaning: 'A price per credit must lie between the year’s floor and ceiling price.',
+    action: 'Use a price within the band given in the `detail`.',
+  },
+  'vintage-in-the-future': {
+    status: 422,
+    title: 'Vintage from the future',
+    meaning: 'A year’s market trades credits of its own and earlier vintages only.',
+    action: 'Choose a vintage no later than the market’s year.',
+  },
+  'vintage-not-issued': {
+    status: 422,
+    title: 'No credits of that vintage',
+    meaning: 'No credits of this vintage have been issued, so there are none to trade.',
+    action: 'Choose a vintage whose year has been closed and issued credits.',
+  },
+  'department-not-in-year': {
+    status: 422,
+    title: 'Department not set up for the year',
+    meaning: 'The department has no budget for this year, so it cannot trade in the year’s market.',
+    action: 'Check the department code and the year; treasury sets up a year’s departments.',
+  },
+  'insufficient-credits': {
+    status: 422,
+    title: 'Not enough credits',
+    meaning: 'The department does not hold enough credits, not already reserved by open orders or proposals, to sell this many.',
+    action: 'Sell fewer, or cancel an open order or proposal that reserves them.',
+  },
+  'insufficient-cash': {
+    status: 422,
+    title: 'Not enough cash',
+    meaning:
+      'The department does not have enough money, not already reserved by open orders or proposals, in its account for the year to pay for this.',
+    action: 'Buy fewer or at a lower price, or cancel an open order or proposal that reserves the cash.',
+  },
+  'self-trade-prevented': {
+    status: 422,
+    title: 'Order would trade with your own',
+    meaning: 'The order would match a resting order of your own department, so it was refused and nothing traded.',
+    action: 'Cancel your resting order first, or change this order’s price so it does not cross it.',
+  },
+  'order-not-open': {
+    status: 409,
+    title: 'Order not open',
+    meaning: 'Only a resting order can be cancelled; this one has already filled or been cancelled.',
+    action: 'Nothing to do.',
+  },
+  'counterparty-is-yourself': {
+    status: 422,
+    title: 'Counterparty is yourself',
+    meaning: 'A bilateral trade is between two departments; a department cannot trade with itself.',
+    action: 'Name another department as the counterparty.',
+  },
+  'not-your-part': {
+    status: 409,
+    title: 'Not your part of the trade',
+    meaning: 'Only the proposer can withdraw a proposal, and only the counterparty can accept or reject it.',
+    action: 'Ask the other party to the trade to do this.',
+  },
+  'bilateral-trade-expired': {
+    status: 409,
+    title: 'Proposal expired',
+    meaning: 'The proposal lapsed before it was answered, so it can no longer be accepted, rejected or withdrawn.',
+    action: 'Propose the trade again if it is still wanted.',
+  },
+  'bilateral-trade-not-open': {
+    status: 409,
+    title: 'Proposal no longer open',
+    meaning: 'The proposal has already been accepted, rejected or withdrawn.',
+    action: 'Nothing to do; propose a new trade if one is wanted.',
+  },
+  'trade-cannot-settle': {
+    status: 422,
+    title: 'The trade cannot settle',
+    meaning: 'The ledger refused one leg of the trade, so neither was applied and nothing moved.',
+    action: 'The `detail` says which transfer was refused and why. Check both parties’ balances and try again.',
+  },
+  'compliance-already-run': {
+    status: 409,
+    title: 'Compliance has run',
+    meaning: 'Compliance for this year has run at its ceiling price, which is now fixed.',
+    action: 'Nothing to do. The band for a later year can still be set.',
+  },
+  'resting-orders-outside-band': {
+    status: 422,
+    title: 'Resting orders outside the new band',
+    meaning: 'An order rests at a price outside the new floor and ceiling, so the band cannot change under it.',
+    action: 'Have the order named in the `detail` cancelled first, or choose a band that contains it.',
+  },
+
+  // Disposals, documents and reappraisal.
+  'disposal-in-the-future': {
+    status: 422,
+    title: 'Disposal date in the future',
+    meaning: 'A disposal is recorded once it has been made, so its date cannot be after today.',
+    action: 'Record it on or after the day it is made.',
+  },
+  'no-decision': {
+    status: 409,
+    title: 'No decision yet',
+    meaning: 'The case has not been decided, so there is no decision letter.',
+    action: 'Wait for the panel to decide the case.',
+  },
+  'appraisal-missing': {
+    status: 422,
+    title: 'A submitted case has no stored appraisal',
+    meaning: 'A submitted case has no stored appraisal to compare the new one with, so the reappraisal cannot be made.',
+    action: 'This should not happen; report it to the service team with the case named in the `detail`.',
   },
 
   // Cases and the panel.
@@ -370,6 +561,61 @@ export const PROBLEM_TYPES = {
     title: 'Users already exist',
     meaning: 'The first treasury user is created only on an empty database.',
     action: 'Ask an existing treasury user to create your user (POST /api/v1/users).',
+  },
+  'token-expired': {
+    status: 401,
+    title: 'Token expired',
+    meaning: 'The bearer token is past its expiry date, so it no longer signs in.',
+    action: 'Ask a treasury user for a new token; next time, rotate yours before it expires (POST /api/v1/me/token).',
+  },
+  'token-revoked': {
+    status: 401,
+    title: 'Token revoked',
+    meaning: 'The bearer token was revoked (replaced by a newer one, or by treasury), so it no longer signs in.',
+    action: 'Use your newer token, or ask a treasury user for one.',
+  },
+  'user-deactivated': {
+    status: 401,
+    title: 'User deactivated',
+    meaning: 'The user this token belongs to has been deactivated, so none of their tokens signs in and none can be issued.',
+    action: 'Ask a treasury user if this is wrong.',
+  },
+  'user-already-deactivated': {
+    status: 409,
+    title: 'User already deactivated',
+    meaning: 'This user has already been deactivated.',
+    action: 'Nothing to do.',
+  },
+  'cannot-deactivate-self': {
+    status: 409,
+    title: 'You cannot deactivate yourself',
+    meaning: 'A treasury user cannot deactivate their own account.',
+    action: 'Ask another treasury user to deactivate it.',
+  },
+  'last-treasury-user': {
+    status: 409,
+    title: 'The last treasury user',
+    meaning: 'This is the only active treasury user; without one, nobody could manage users.',
+    action: 'Create another treasury user first.',
+  },
+  'user-request-decided': {
+    status: 409,
+    title: 'Request already decided',
+    meaning: 'The account request has already been approved or rejected.',
+    action: 'Nothing to do; ask for a new request if one is needed.',
+  },
+  'second-treasury-user-needed': {
+    status: 403,
+    title: 'A second treasury user must approve',
+    meaning: 'A treasury user cannot approve an account they asked for themselves; another treasury user must approve it.',
+    action: 'Ask another treasury user to approve the request.',
+  },
+  'approver-not-independent': {
+    status: 403,
+    title: 'Not an independent approver',
+    meaning:
+      'Your approval would not be independent: you made the claim, decided the case, declared a conflict in it, or created, asked for or approved the account of the claimant, the decider or another approver (or they yours).',
+    action: 'The `detail` says why. Ask an independent panel member or treasury user to approve it.',
   },
 } as const satisfies Record<string, ProblemType>;
 

@@ -94,7 +94,15 @@ const BODY_METHODS = new Set(['post', 'put', 'patch', 'delete']);
 
 /** The problems any route can answer with, from what it takes: the request contract, sign-in, roles. */
 function standardProblems(method: string, idempotent: boolean): ProblemName[] {
-  const names: ProblemName[] = ['validation-error', 'unauthenticated', 'forbidden', 'internal-error'];
+  const names: ProblemName[] = [
+    'validation-error',
+    'unauthenticated',
+    'token-expired',
+    'token-revoked',
+    'user-deactivated',
+    'forbidden',
+    'internal-error',
+  ];
   if (BODY_METHODS.has(method)) names.push('malformed-json', 'body-too-large', 'unsupported-media-type');
   if (idempotent) names.push('idempotency-key-reused', 'idempotency-key-in-use');
   return names;

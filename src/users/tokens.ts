@@ -149,7 +149,7 @@ export async function rotateOwnToken(
 /**
  * Treasury (or an operator through the CLI) issues a user a new token, revoking any live one:
  * for a user whose token expired or was lost. Refuses a deactivated user (409
- * `user-deactivated`) and an unknown one (404 `user-not-found`). Audited as `user.token-issued`.
+ * `user-already-deactivated`) and an unknown one (404 `user-not-found`). Audited as `user.token-issued`.
  */
 export async function reissueToken(
   trx: Tx,
@@ -162,8 +162,8 @@ export async function reissueToken(
   const user = await loadUser(trx, userId);
   if (user.deactivated_at !== null) {
     throw conflict(
-      'user-deactivated',
-      'User deactivated',
+      'user-already-deactivated',
+      'User already deactivated',
       `${user.name} was deactivated on ${user.deactivated_at} and cannot be given a token.`,
     );
   }

@@ -113,7 +113,7 @@ describe.each(engines())('savings credits on %s', (engine) => {
     expectProblem(await order(w.tokens.dwp, { side: 'buy', quantity: 1, limitPricePence: 201 }), 422, 'price-outside-band');
     expectProblem(await order(w.tokens.dwp, { side: 'buy', quantity: 1, limitPricePence: 49 }), 422, 'price-outside-band');
     expectInvalid(await order(w.tokens.dwp, { side: 'hold', quantity: 0, limitPricePence: 10.5, extra: 1 }), [
-      '',
+      '/extra',
       '/limitPricePence',
       '/quantity',
       '/side',

@@ -61,8 +61,8 @@ describe.each(engines())('pooled asset disposals on %s', (engine) => {
       '/receiptPence',
     ]);
     expectInvalid(await target('BRADFORD', { departmentCode: 'dhsc', targetPence: 1.5, extra: true }), [
-      '',
       '/departmentCode',
+      '/extra',
       '/targetPence',
     ]);
     expectProblem(await dispose('NOWHERE', dhsc, { asset: 'Depot', receiptPence: 1 }), 404, 'place-not-found');

@@ -70,10 +70,14 @@ describe.each(engines())('the service on %s', (engine) => {
     const examples = (op: { responses: Record<string, { content?: Record<string, { examples?: object }> }> }, status: string) =>
       Object.keys(op.responses[status]?.content?.['application/problem+json']?.examples ?? {});
     const verify = doc.paths['/api/v1/benefit-reports/{id}/verify'].post;
-    expect(examples(verify, '401')).toEqual(['unauthenticated']);
+    expect(examples(verify, '401').sort()).toEqual(['token-expired', 'token-revoked', 'unauthenticated', 'user-deactivated']);
     expect(examples(verify, '403')).toEqual(['forbidden']);
     expect(examples(verify, '404').sort()).toEqual(['benefit-report-not-found', 'case-not-found']);
-    expect(examples(verify, '409').sort()).toEqual(['benefit-report-reviewed', 'idempotency-key-in-use']);
+    expect(examples(verify, '409').sort()).toEqual([
+      'benefit-report-reviewed',
+      'financial-year-closed-for-verification',
+      'idempotency-key-in-use',
+    ]);
     expect(examples(verify, '413')).toEqual(['body-too-large']);
     expect(verify.responses['401'].content['application/problem+json'].examples.unauthenticated.value.type).toBe(
       '/problems/unauthenticated',

@@ -22,8 +22,15 @@ describe.each(engines())('tokens that can end on %s', (engine) => {
   });
   afterAll(() => t.destroy());
 
-  /** A user made through the API; returns their id and token. */
-  async function newUser(name: string, role = 'panel'): Promise<{ id: string; token: string }> {
+  /**
+   * A user and their token: an auditor through the API; a treasury user as an operator makes one
+   * (through the API a treasury account waits for a second treasury user's approval).
+   */
+  async function newUser(name: string, role: 'auditor' | 'treasury' = 'auditor'): Promise<{ id: string; token: string }> {
+    if (role === 'treasury') {
+      const token = await t.userToken({ name, role });
+      return { id: (await t.request('GET', '/api/v1/me', { token })).body.id, token };
+    }
     const r = await t.request('POST', '/api/v1/users', { body: { name, role } });
     expect(r.status).toBe(201);
     return { id: r.body.id, token: r.body.token };
@@ -158,7 +165,7 @@ describe.each(engines())('tokens that can end on %s', (engine) => {
     expect(again.body.type).toBe('/problems/user-already-deactivated');
     const reissue = await t.request('POST', `/api/v1/users/${u.id}/tokens`);
     expect(reissue.status).toBe(409);
-    expect(reissue.body.type).toBe('/problems/user-deactivated');
+    expect(reissue.body.type).toBe('/problems/user-already-deactivated');
     const entry = (await auditFor(u.id)).find((e: { action: string }) => e.action === 'user.deactivated');
     expect(entry.detail).toMatchObject({ reason: 'Left HM Treasury' });
   });

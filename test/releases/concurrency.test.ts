@@ -30,7 +30,7 @@ import type { PlannedCase, ReleasePlan, ReleaseReport } from '../support/release
  * Phase 2: every lane walks the approved cases' tranches in the same order and, for each, claims
  * it as the council and approves it as its own panel member and as one panel member shared by
  * every lane, over and over. Each tranche must be released exactly once; tranches above the
- * round's threshold need two distinct approvers.
+ * round's threshold (counting the award's earlier releases) need two distinct approvers.
  *
  * Scale with RELEASE_CONCURRENCY_WORKERS (processes), RELEASE_CONCURRENCY_LANES (transactions in
  * flight per PostgreSQL process), RELEASE_CONCURRENCY_CASES, RELEASE_CONCURRENCY_TRANCHES,
@@ -379,8 +379,12 @@ describe.each(engines())('racing approvals and tranche releases on %s', (engine:
     it('released each tranche on exactly the approvals it needed (no approval lost to a race)', () => {
       const problems: string[] = [];
       for (const id of approvedIds) {
-        for (const t of tranches.get(id) ?? []) {
-          const expected = t.amountPence > THRESHOLD_PENCE ? 2 : 1;
+        // Four eyes counts the award's cumulative releases: tranches are released in order, so a
+        // tranche needs two approvals once the earlier ones and it together pass the threshold.
+        let releasedBefore = 0;
+        for (const t of [...(tranches.get(id) ?? [])].sort((a, b) => a.number - b.number)) {
+          const expected = releasedBefore + Number(t.amountPence) > Number(THRESHOLD_PENCE) ? 2 : 1;
+          releasedBefore += Number(t.amountPence);
           if (t.approvalsNeeded !== expected) problems.push(`${id}/${t.number}: needs ${t.approvalsNeeded}, expected ${expected}`);
           if (t.status === 'released' && t.approvals.length !== t.approvalsNeeded)
             problems.push(

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type PlayedCases, playCases } from '../../src/demo/cases.ts';
+import { secondTreasuryToken, useApprover } from '../../src/demo/integrity.ts';
 import { playReleases } from '../../src/demo/releases.ts';
 import type { DocumentService } from '../../src/documents/service.ts';
 import { FIXTURES_DIR } from '../../src/reference/reference.ts';
@@ -23,6 +24,8 @@ export interface DemoWorld {
 
 export async function demoWorld(engine: EngineName, documents?: DocumentService): Promise<DemoWorld> {
   const t = await testApp(engine, documents);
+  // Panel accounts need a second treasury user's approval, as in the demo itself.
+  useApprover(await secondTreasuryToken(t.database.db));
   const api = async (token: string, method: string, path: string, body: unknown, expected: number) => {
     const r = await t.request(method, path, { token, body });
     if (r.status !== expected) throw new Error(`${method} ${path}: expected ${expected}, got ${r.status}: ${r.text}`);

@@ -89,7 +89,8 @@ export interface ReleaseReport {
 const EXPECTED: Record<string, string[]> = {
   decide: ['insufficient-funds', 'case-decided'],
   claim: ['tranche-already-claimed', 'tranche-out-of-order'],
-  approve: ['tranche-already-released', 'already-approved-by-you', 'tranche-not-claimed'],
+  // The member who decided a case may not approve its releases (four eyes): others must.
+  approve: ['tranche-already-released', 'already-approved-by-you', 'tranche-not-claimed', 'approver-not-independent'],
 };
 
 function env(name: string): string {
@@ -208,7 +209,7 @@ async function main(): Promise<void> {
               progressed = true;
             } else if ('refused' in r && r.refused === 'tranche-already-released') {
               releasedSeen = true;
-            } else if ('refused' in r && r.refused === 'already-approved-by-you') {
+            } else if ('refused' in r && (r.refused === 'already-approved-by-you' || r.refused === 'approver-not-independent')) {
               mine++;
             }
           }
