@@ -1,8 +1,10 @@
 import { z } from '@hono/zod-openapi';
 import {
+  BENEFITS_PAGE_DEFAULT,
+  BENEFITS_PAGE_MAX,
   getReadableBenefitReport,
   readableRegister,
-  realisedBenefits,
+  realisedBenefitsPage,
   reportBenefit,
   reviewBenefitReport,
   reviseForecast,
@@ -277,7 +279,7 @@ export function benefitRoutes(deps: Deps) {
         path: '/benefits',
         tags: ['Benefits'],
         summary: 'Realised benefits: forecast against verified, cashable and not, by year, department, place, theme or case',
-        description: 'Departments see the benefits attributed to them; councils their own cases’. Totals are the sums of the rows.',
+        description: `Departments see the benefits attributed to them; councils their own cases’. Rows come a page at a time, in the order case reference, benefit line, year: at most \`limit\` rows (default ${BENEFITS_PAGE_DEFAULT}, at most ${BENEFITS_PAGE_MAX}); pass the \`nextCursor\` you received as \`after\` to get the next page (it is null on the last). The totals (all, cashable, non-cashable) are those of every row the filters select, not of the page.`,
         roles: ROLES,
         problems: [],
         request: {
@@ -287,24 +289,38 @@ export function benefitRoutes(deps: Deps) {
             place: OrganisationCode.optional(),
             theme: z.string().max(50).optional(),
             case: z.uuid({ error: says('must be a case id') }).optional(),
+            after: z.string().max(400).optional().openapi({ description: 'The `nextCursor` of the previous page' }),
+            limit: z.coerce
+              .number({ error: says('must be a number') })
+              .int({ error: says('must be a whole number') })
+              .min(1, { error: says('must be at least 1') })
+              .max(BENEFITS_PAGE_MAX, { error: says(`must be at most ${BENEFITS_PAGE_MAX}`) })
+              .default(BENEFITS_PAGE_DEFAULT),
           }),
         },
         responses: {
           200: jsonContent(
             z
-              .object({ rows: z.array(RowSchema), totals: TotalsSchema, cashable: TotalsSchema, nonCashable: TotalsSchema })
+              .object({
+                rows: z.array(RowSchema),
+                totals: TotalsSchema.openapi({ description: 'Of every row the filters select, not only this page' }),
+                cashable: TotalsSchema,
+                nonCashable: TotalsSchema,
+                nextCursor: z.string().nullable().openapi({ description: 'Pass as `after` for the next page; null on the last' }),
+              })
               .openapi('RealisedBenefits'),
-            'The rows and their totals',
+            'A page of rows and the totals of all of them',
           ),
         },
       }),
       async (c) => {
         const q = c.req.valid('query');
-        const out = await realisedBenefits(
+        const out = await realisedBenefitsPage(
           db,
           c.get('principal'),
           { fy: q.fy, department: q.department, place: q.place, theme: q.theme, caseId: q.case },
           today(),
+          { after: q.after, limit: q.limit },
         );
         return c.json(toJson(out), 200);
       },

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
 import { benefitSchedule } from '../appraisal/engine.ts';
 import { getDeflatorTable, getParameterSet } from '../appraisal/library.ts';
 import { type Actor, appendAudit } from '../audit/audit.ts';
-import { appraisalInputOf, type Case, getCase, getReadableCase, lockCase } from '../cases/cases.ts';
+import { appraisalInputOf, type Case, caseFromRow, getReadableCase, lockCase } from '../cases/cases.ts';
 import { type Db, isPostgres, type Tx } from '../db/database.ts';
 import { financialYearOf, parseFinancialYear } from '../fund/fund.ts';
 import { conflict, forbidden, invalid, notFound } from '../lib/errors.ts';
@@ -483,30 +484,46 @@ function total(rows: RegisterRow[]): Totals {
   );
 }
 
-/**
- * Forecast against verified across approved cases, by year, department, place, theme or case.
- * Departments see the benefits attributed to them; councils their own cases'.
- */
-export async function realisedBenefits(db: Db | Tx, p: Principal, filter: BenefitsFilter, today: string): Promise<RealisedBenefits> {
-  let q = db.selectFrom('cases').select('id').where('status', 'in', REPORTABLE);
+/** The cases whose registers can hold a row the filter and the reader allow, in reference order. */
+async function candidateCases(db: Db | Tx, p: Principal, filter: BenefitsFilter, department: string | undefined): Promise<Case[]> {
+  // Every filter that needs no register is applied here, in SQL: a case that cannot match is
+  // never read, let alone computed.
+  let q = db.selectFrom('cases').selectAll().where('status', 'in', REPORTABLE);
   if (filter.caseId) q = q.where('id', '=', filter.caseId);
   if (p.role === 'council') q = q.where('lead_council_code', '=', p.organisationCode ?? '');
-  const ids = (await q.orderBy('reference').execute()).map((r) => r.id);
-  const department = p.role === 'department' ? p.organisationCode : filter.department;
-  if (p.role === 'department' && filter.department && filter.department !== p.organisationCode) ids.length = 0;
-  const departmentOf = await departmentOfEach(db);
+  const field = (name: 'placeCode' | 'theme') =>
+    isPostgres(db) ? sql<string>`(document::jsonb ->> ${name})` : sql<string>`json_extract(document, ${`$.${name}`})`;
+  if (filter.place) q = q.where(field('placeCode'), '=', filter.place);
+  if (filter.theme) q = q.where(field('theme'), '=', filter.theme);
+  if (department) {
+    // case_beneficiaries names each beneficiary and the department it answers to.
+    q = q.where('id', 'in', db.selectFrom('case_beneficiaries').select('case_id').where('organisation_code', '=', department));
+  }
+  const rows = await q.execute();
+  return rows.map(caseFromRow).sort((a, b) => compareText(a.reference, b.reference));
+}
+
+/** Code-point order, the same on both engines (their collations differ). */
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * Forecast against verified across approved cases, by year, department, place, theme or case:
+ * every row, in the order case reference, benefit line, year. Departments see the benefits
+ * attributed to them; councils their own cases'. Totals are the sums of all the rows.
+ * Readers: anyone. Changes nothing.
+ */
+export async function realisedBenefits(db: Db | Tx, p: Principal, filter: BenefitsFilter, today: string): Promise<RealisedBenefits> {
+  const department = p.role === 'department' ? (p.organisationCode ?? '') : filter.department;
   const rows: RegisterRow[] = [];
-  for (const id of ids) {
-    // Filters that need no register come first: a case that cannot match is never computed.
-    const c = await getCase(db, id);
-    if (filter.place && c.placeCode !== filter.place) continue;
-    if (filter.theme && c.theme !== filter.theme) continue;
-    if (department && !c.benefits.some((b) => b.beneficiaryCode && departmentOf.get(b.beneficiaryCode) === department)) continue;
-    for (const r of await caseRegister(db, c, today)) {
-      if (filter.fy && r.year !== filter.fy) continue;
-      if (filter.department && r.departmentCode !== filter.department) continue;
-      if (p.role === 'department' && r.departmentCode !== p.organisationCode) continue;
-      rows.push(r);
+  if (!(p.role === 'department' && filter.department && filter.department !== p.organisationCode)) {
+    for (const c of await candidateCases(db, p, filter, department)) {
+      for (const r of await caseRegister(db, c, today)) {
+        if (filter.fy && r.year !== filter.fy) continue;
+        if (department && r.departmentCode !== department) continue;
+        rows.push(r);
+      }
     }
   }
   return {
@@ -515,4 +532,74 @@ export async function realisedBenefits(db: Db | Tx, p: Principal, filter: Benefi
     cashable: total(rows.filter((r) => r.cashable)),
     nonCashable: total(rows.filter((r) => !r.cashable)),
   };
+}
+
+/*
+ * Paging realised benefits. A page holds at most `limit` rows (default 500, at most 5,000) in
+ * the order case reference, benefit line, year; `after` is the opaque cursor the previous page
+ * returned as `nextCursor`, which is null on the last page. The totals are always those of the
+ * whole filtered set, not of the page, so a reader need not fetch every page to see them.
+ */
+export const BENEFITS_PAGE_DEFAULT = 500;
+export const BENEFITS_PAGE_MAX = 5000;
+
+export interface RealisedBenefitsPage extends RealisedBenefits {
+  nextCursor: string | null;
+}
+
+type RowKey = [reference: string, line: number, year: string];
+
+function keyOf(r: RegisterRow): RowKey {
+  return [r.reference, r.benefitLineIndex, r.year];
+}
+
+function compareKeys(a: RowKey, b: RowKey): number {
+  return compareText(a[0], b[0]) || a[1] - b[1] || compareText(a[2], b[2]);
+}
+
+function encodeCursor(key: RowKey): string {
+  return Buffer.from(JSON.stringify(key), 'utf8').toString('base64url');
+}
+
+function decodeCursor(cursor: string): RowKey {
+  const refuse = () => invalid([{ parameter: 'after', detail: 'must be a `nextCursor` from an earlier page' }]);
+  if (!/^[A-Za-z0-9_-]{1,400}$/.test(cursor)) throw refuse();
+  let key: unknown;
+  try {
+    key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw refuse();
+  }
+  if (
+    !Array.isArray(key) ||
+    key.length !== 3 ||
+    typeof key[0] !== 'string' ||
+    !Number.isSafeInteger(key[1]) ||
+    typeof key[2] !== 'string' ||
+    !parseFinancialYear(key[2])
+  )
+    throw refuse();
+  return key as RowKey;
+}
+
+/**
+ * One page of realised benefits (see the paging rule above) with the totals of every row the
+ * filter and the reader allow. Readers: anyone. Changes nothing. `page.limit` is 1 to
+ * BENEFITS_PAGE_MAX. Refusals: `validation-error` (parameter `after`) for a cursor this
+ * service did not issue.
+ */
+export async function realisedBenefitsPage(
+  db: Db | Tx,
+  p: Principal,
+  filter: BenefitsFilter,
+  today: string,
+  page: { after?: string; limit: number },
+): Promise<RealisedBenefitsPage> {
+  const after = page.after === undefined ? undefined : decodeCursor(page.after);
+  const all = await realisedBenefits(db, p, filter, today);
+  const start = after ? all.rows.findIndex((r) => compareKeys(keyOf(r), after) > 0) : 0;
+  const rows = start < 0 ? [] : all.rows.slice(start, start + page.limit);
+  const last = rows.at(-1);
+  const more = start >= 0 && start + page.limit < all.rows.length;
+  return { ...all, rows, nextCursor: more && last ? encodeCursor(keyOf(last)) : null };
 }

@@ -586,6 +586,56 @@ describe.each(engines())('the benefits register on %s', (engine) => {
       expect((await view('', w.tokens.alice)).rows).toEqual(all);
     });
 
+    it('pages through every row exactly once with a small limit, each page carrying the totals of the whole set', async () => {
+      for (const [query, token] of [
+        ['', undefined],
+        ['?department=DHSC', undefined],
+        ['', w.tokens.dwp],
+      ] as const) {
+        const all = await view(query, token);
+        expect(all.nextCursor, query).toBeNull();
+        expect(all.rows.length, query).toBeGreaterThan(3);
+        const seen: Json[] = [];
+        let after: string | null = null;
+        let pages = 0;
+        do {
+          const sep = query ? '&' : '?';
+          const r: Json = await get(w, `/benefits${query}${sep}limit=2${after ? `&after=${after}` : ''}`, token);
+          expect(r.rows.length, query).toBeLessThanOrEqual(2);
+          expect(r.totals, query).toEqual(all.totals);
+          expect(r.cashable, query).toEqual(all.cashable);
+          expect(r.nonCashable, query).toEqual(all.nonCashable);
+          seen.push(...r.rows);
+          after = r.nextCursor;
+          pages++;
+        } while (after !== null && pages < 1000);
+        expect(seen, query).toEqual(all.rows);
+        expect(pages, query).toBe(Math.ceil(all.rows.length / 2));
+        expect(sums(seen), query).toEqual(all.totals);
+      }
+      const exact = await view();
+      const whole = await get(w, `/benefits?limit=${exact.rows.length}`);
+      expect(whole.rows).toEqual(exact.rows);
+      expect(whole.nextCursor).toBeNull();
+    });
+
+    it('refuses a cursor it did not issue, and a limit outside 1 to 5,000, naming the parameter', async () => {
+      for (const after of [
+        'x',
+        'not%20base64',
+        Buffer.from('[1,2,3]').toString('base64url'),
+        Buffer.from('{}').toString('base64url'),
+        'e'.repeat(401),
+      ]) {
+        expectInvalid(await w.t.request('GET', `/api/v1/benefits?after=${after}`), ['after'], after);
+      }
+      for (const limit of ['0', '5001', '-1', '1.5', 'ten']) {
+        expectInvalid(await w.t.request('GET', `/api/v1/benefits?limit=${limit}`), ['limit'], limit);
+      }
+      expect((await get(w, '/benefits?limit=5000')).nextCursor).toBeNull();
+      expect((await get(w, '/benefits?limit=1')).rows).toHaveLength(1);
+    });
+
     it('validates its query, naming each parameter', async () => {
       expectInvalid(await w.t.request('GET', '/api/v1/benefits?fy=2026'), ['fy']);
       expectInvalid(await w.t.request('GET', '/api/v1/benefits?case=nope'), ['case']);
