@@ -1,0 +1,264 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Reply } from '../support/app.ts';
+import { engines } from '../support/db.ts';
+import { approve, approvedCase, claim, clawback, START, type World, world } from '../support/releases.ts';
+
+/*
+ * Every state-changing operation appends exactly its audit entry, in its own transaction: the
+ * action, the subject, the actor (user and role), and for money moves the ledger transfers it
+ * caused. The table below names the entries each POST/PUT route appends when it succeeds; the
+ * walk over /openapi.json fails for a state-changing route the table does not name, so a new
+ * route cannot land without its audit expectation.
+ */
+
+// biome-ignore lint/suspicious/noExplicitAny: JSON replies
+type Json = any;
+
+const FUND = 'GBP/2026-27/fund';
+const BRADFORD = 'GBP/2026-27/council/BRADFORD';
+
+/**
+ * The actions each state-changing route appends on success, in order. An empty list: the route
+ * changes nothing in the database (verification; a checkpoint goes to a file outside it).
+ * Alternatives are separated by `|` (a decision approves or rejects; a clawback refunds or offsets).
+ */
+const AUDITED: Record<string, string[]> = {
+  'POST /api/v1/users': ['user.created|user.requested'],
+  'POST /api/v1/user-requests/{id}/approve': ['user.request-approved', 'user.created'],
+  'POST /api/v1/financial-years': ['financial-year.created'],
+  'PUT /api/v1/financial-years/{fy}/departments/{code}': ['department-year.set'],
+  'POST /api/v1/financial-years/{fy}/contributions': ['contributions.posted'],
+  'POST /api/v1/ledger/verify': [],
+  'POST /api/v1/audit-log/checkpoints': [],
+  'POST /api/v1/rounds': ['round.created'],
+  'POST /api/v1/cases': ['case.drafted'],
+  'PUT /api/v1/cases/{id}': ['case.edited'],
+  'POST /api/v1/cases/{id}/submit': ['case.submitted'],
+  'POST /api/v1/cases/{id}/conflicts': ['panel.conflict-declared'],
+  'POST /api/v1/cases/{id}/scores': ['panel.scored'],
+  'POST /api/v1/cases/{id}/moderation': ['panel.moderated'],
+  'POST /api/v1/cases/{id}/vfm-override': ['case.vfm-overridden'],
+  'POST /api/v1/cases/{id}/decision': ['case.approved|case.rejected'],
+  'POST /api/v1/cases/{id}/tranches/{n}/claim': ['tranche.claimed'],
+  'POST /api/v1/cases/{id}/tranches/{n}/approve': ['tranche.approved', 'tranche.released'],
+  'POST /api/v1/cases/{id}/terminate': ['case.terminated'],
+  'POST /api/v1/cases/{id}/clawbacks': ['clawback.refund|clawback.offset'],
+  'POST /api/v1/cases/{id}/benefit-forecasts': ['benefit.forecast-revised'],
+  'POST /api/v1/cases/{id}/benefit-reports': ['benefit.reported'],
+  'POST /api/v1/benefit-reports/{id}/verify': ['benefit.verified'],
+  'POST /api/v1/benefit-reports/{id}/reject': ['benefit.rejected'],
+  'POST /api/v1/financial-years/{fy}/close': ['financial-year.closed'],
+  'PUT /api/v1/financial-years/{fy}/credit-market': ['credit-market.prices-set'],
+  'POST /api/v1/credits/orders': ['credit-order.placed'],
+  'POST /api/v1/credits/orders/{id}/cancel': ['credit-order.cancelled'],
+  'POST /api/v1/credits/bilateral-trades': ['bilateral-trade.proposed'],
+  'POST /api/v1/credits/bilateral-trades/{id}/accept': ['bilateral-trade.accepted'],
+  'POST /api/v1/credits/bilateral-trades/{id}/decline': ['bilateral-trade.declined'],
+  'POST /api/v1/credits/bilateral-trades/{id}/withdraw': ['bilateral-trade.withdrawn'],
+  'POST /api/v1/financial-years/{fy}/compliance': ['compliance.run'],
+  'PUT /api/v1/places/{code}/disposal-targets': ['disposal-target.set'],
+  'POST /api/v1/places/{code}/disposals': ['disposal.recorded'],
+  'POST /api/v1/me/token': ['user.token-rotated'],
+  'POST /api/v1/users/{id}/tokens': ['user.token-issued'],
+  'POST /api/v1/users/{id}/tokens/revoke': ['user.tokens-revoked'],
+  'POST /api/v1/users/{id}/deactivate': ['user.deactivated'],
+};
+
+interface Expected {
+  action: string;
+  subject: string;
+  /** The acting user's id (null for the system) and role. */
+  actorUserId: string | null;
+  actorRole: string;
+  /** The ledger transfers the entry records: none unless stated. */
+  transfers?: { id: string; debitAccountId: string; creditAccountId: string; amount: string }[];
+  detail?: Record<string, unknown>;
+}
+
+describe.each(engines())('the audit entry of every state-changing operation on %s', (engine) => {
+  let w: World;
+  let seen = '0';
+  const driven = new Set<string>();
+
+  beforeAll(async () => {
+    w = await world(engine);
+    seen = await headPosition();
+  });
+  afterAll(() => w.t.destroy());
+
+  async function headPosition(): Promise<string> {
+    let after = '0';
+    for (;;) {
+      const page = (await w.t.request('GET', `/api/v1/audit-log?after=${after}&limit=500`)).body;
+      if (page.entries.length === 0) return after;
+      after = page.entries.at(-1).position;
+    }
+  }
+
+  /**
+   * Asserts `reply` succeeded and that exactly `expected` was appended since the last check (no
+   * more, no fewer), each stamped with the test clock's time; checks the actions against the table.
+   */
+  async function expectAppended(route: string, reply: Reply, expected: Expected[]): Promise<Json[]> {
+    expect(reply.status, `${route}: ${reply.text}`).toBeLessThan(300);
+    const table = AUDITED[route];
+    expect(table, `${route} has no audit expectation`).toBeDefined();
+    expect(expected.length, route).toBe(table?.length);
+    for (const [i, e] of expected.entries()) expect(table?.[i]?.split('|'), route).toContain(e.action);
+    const entries = (await w.t.request('GET', `/api/v1/audit-log?after=${seen}&limit=500`)).body.entries as Json[];
+    expect(
+      entries.map((e) => ({
+        action: e.action,
+        subject: e.subject,
+        actorUserId: e.actorUserId,
+        actorRole: e.actorRole,
+        transfers: e.transfers,
+      })),
+      route,
+    ).toEqual(
+      expected.map((e) => ({
+        action: e.action,
+        subject: e.subject,
+        actorUserId: e.actorUserId,
+        actorRole: e.actorRole,
+        transfers: e.transfers ?? [],
+      })),
+    );
+    for (const [i, e] of entries.entries()) {
+      expect(e.at, route).toBe(START.toISOString());
+      const detail = expected[i]?.detail;
+      if (detail) expect(e.detail, route).toMatchObject(detail);
+    }
+    if (entries.length > 0) seen = entries.at(-1).position;
+    driven.add(route);
+    return entries;
+  }
+
+  /** Moves the cursor past entries made while setting a scene (each checked in its own test). */
+  async function skipSetUp(): Promise<void> {
+    seen = await headPosition();
+  }
+
+  const as = (key: keyof World['tokens'], role: string) => ({ actorUserId: w.ids[key] ?? null, actorRole: role });
+  const treasury = () => ({ actorUserId: w.ids.treasury ?? null, actorRole: 'treasury' });
+
+  describe('clawbacks', () => {
+    let id: string;
+    beforeAll(async () => {
+      id = await approvedCase(w, { leadPence: 600_000_00, tranches: [{ basisPoints: 5000 }, { basisPoints: 5000 }] });
+      expect((await claim(w, id, 1)).status).toBe(200);
+      expect((await approve(w, id, 1, w.tokens.alice)).status).toBe(200);
+      await skipSetUp();
+    });
+
+    it('a refund appends clawback.refund by treasury on the case, recording the council → fund transfer', async () => {
+      const r = await clawback(w, id, { kind: 'refund', amountPence: 100_000_00, reason: 'Staff posts left vacant.' });
+      expect(r.status, r.text).toBe(201);
+      await expectAppended('POST /api/v1/cases/{id}/clawbacks', r, [
+        {
+          action: 'clawback.refund',
+          subject: `case/${id}`,
+          ...treasury(),
+          transfers: [{ id: `clawback/${id}/${r.body.id}`, debitAccountId: BRADFORD, creditAccountId: FUND, amount: '10000000' }],
+          detail: { kind: 'refund', reason: 'Staff posts left vacant.' },
+        },
+      ]);
+    });
+
+    it('an offset appends clawback.offset by treasury on the case, with no transfer (the later tranche releases less)', async () => {
+      const r = await clawback(w, id, { kind: 'offset', amountPence: 150_000_00, trancheNumber: 2 });
+      expect(r.status, r.text).toBe(201);
+      expect(r.body.transferId).toBeNull();
+      await expectAppended('POST /api/v1/cases/{id}/clawbacks', r, [
+        { action: 'clawback.offset', subject: `case/${id}`, ...treasury(), transfers: [], detail: { kind: 'offset' } },
+      ]);
+    });
+  });
+
+  describe('benefit reports', () => {
+    let caseId: string;
+    /** A report on a case of its own (a line's year holds one open report at a time). */
+    const report = async (claimedPence: number, title?: string) => {
+      if (title) caseId = await approvedCase(w, { title });
+      return w.t.request('POST', `/api/v1/cases/${caseId}/benefit-reports`, {
+        token: w.tokens.bradford,
+        body: { benefitLineIndex: 0, year: '2026-27', claimedPence, evidence: 'Hospital episode statistics extract.' },
+      });
+    };
+    beforeAll(async () => {
+      caseId = await approvedCase(w, { title: 'Benefits reported' });
+      await skipSetUp();
+    });
+
+    it('a report appends benefit.reported by the council on the report', async () => {
+      const r = await report(3_000_00);
+      await expectAppended('POST /api/v1/cases/{id}/benefit-reports', r, [
+        { action: 'benefit.reported', subject: `benefit-report/${r.body.id}`, ...as('bradford', 'council'), detail: { caseId } },
+      ]);
+    });
+
+    it('a verification in full appends benefit.verified by the beneficiary department', async () => {
+      const r = await report(2_000_00, 'Verified in full');
+      await skipSetUp();
+      const v = await w.t.request('POST', `/api/v1/benefit-reports/${r.body.id}/verify`, { token: w.tokens.dhsc });
+      expect(v.status, v.text).toBe(200);
+      await expectAppended('POST /api/v1/benefit-reports/{id}/verify', v, [
+        {
+          action: 'benefit.verified',
+          subject: `benefit-report/${r.body.id}`,
+          ...as('dhsc', 'department'),
+          detail: { claimedPence: '200000', verifiedPence: '200000', reason: null },
+        },
+      ]);
+    });
+
+    it('a verification in part appends benefit.verified with the part and its reason', async () => {
+      const r = await report(7_000_00, 'Verified in part');
+      await skipSetUp();
+      const reason = 'Two of the seven months are outside the cohort period.';
+      const v = await w.t.request('POST', `/api/v1/benefit-reports/${r.body.id}/verify`, {
+        token: w.tokens.dhsc,
+        body: { verifiedPence: 5_000_00, reason },
+      });
+      expect(v.status, v.text).toBe(200);
+      await expectAppended('POST /api/v1/benefit-reports/{id}/verify', v, [
+        {
+          action: 'benefit.verified',
+          subject: `benefit-report/${r.body.id}`,
+          ...as('dhsc', 'department'),
+          detail: { claimedPence: '700000', verifiedPence: '500000', reason },
+        },
+      ]);
+    });
+
+    it('a rejection appends benefit.rejected by the reviewer with the reason', async () => {
+      const r = await report(1_000_00, 'Rejected');
+      await skipSetUp();
+      const reason = 'The extract does not cover the cohort.';
+      const v = await w.t.request('POST', `/api/v1/benefit-reports/${r.body.id}/reject`, { token: w.tokens.dhsc, body: { reason } });
+      expect(v.status, v.text).toBe(200);
+      await expectAppended('POST /api/v1/benefit-reports/{id}/reject', v, [
+        { action: 'benefit.rejected', subject: `benefit-report/${r.body.id}`, ...as('dhsc', 'department'), detail: { reason } },
+      ]);
+    });
+  });
+
+  describe('the routes, walked from the OpenAPI document', () => {
+    it('names the audit entries of every state-changing route, and no route that is not one', async () => {
+      const doc = (await w.t.request('GET', '/openapi.json')).body;
+      const routes: string[] = [];
+      for (const [path, ops] of Object.entries(doc.paths as Record<string, Record<string, unknown>>))
+        for (const method of Object.keys(ops))
+          if (['post', 'put', 'patch', 'delete'].includes(method)) routes.push(`${method.toUpperCase()} ${path}`);
+      expect(routes.length).toBeGreaterThan(30);
+      expect(
+        routes.filter((r) => !(r in AUDITED)),
+        'state-changing routes with no audit expectation',
+      ).toEqual([]);
+      expect(
+        Object.keys(AUDITED).filter((r) => !routes.includes(r)),
+        'expectations for routes that do not exist',
+      ).toEqual([]);
+    });
+  });
+});
