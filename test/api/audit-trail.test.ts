@@ -1,7 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Reply } from '../support/app.ts';
+import { caseWithBcr, draftCase, simpleCase } from '../support/cases.ts';
 import { engines } from '../support/db.ts';
-import { approve, approvedCase, claim, clawback, START, type World, world } from '../support/releases.ts';
+import {
+  approve,
+  approvedCase,
+  claim,
+  clawback,
+  decideApprove,
+  lastSeq,
+  START,
+  scores,
+  submitted,
+  terminate,
+  type World,
+  world,
+} from '../support/releases.ts';
 
 /*
  * Every state-changing operation appends exactly its audit entry, in its own transaction: the
@@ -24,7 +38,7 @@ const BRADFORD = 'GBP/2026-27/council/BRADFORD';
  */
 const AUDITED: Record<string, string[]> = {
   'POST /api/v1/users': ['user.created|user.requested'],
-  'POST /api/v1/user-requests/{id}/approve': ['user.request-approved', 'user.created'],
+  'POST /api/v1/user-requests/{id}/approve': ['user.created', 'user.request-approved'],
   'POST /api/v1/financial-years': ['financial-year.created'],
   'PUT /api/v1/financial-years/{fy}/departments/{code}': ['department-year.set'],
   'POST /api/v1/financial-years/{fy}/contributions': ['contributions.posted'],
@@ -239,6 +253,224 @@ describe.each(engines())('the audit entry of every state-changing operation on %
       expect(v.status, v.text).toBe(200);
       await expectAppended('POST /api/v1/benefit-reports/{id}/reject', v, [
         { action: 'benefit.rejected', subject: `benefit-report/${r.body.id}`, ...as('dhsc', 'department'), detail: { reason } },
+      ]);
+    });
+  });
+
+  /** The ledger transfers made since `seq`, as an audit entry records them. */
+  async function transfersSince(seq: number) {
+    const rows = await w.t.database.db.selectFrom('transfers').selectAll().where('seq', '>', seq).orderBy('seq').execute();
+    return rows.map((r) => ({
+      id: r.id,
+      debitAccountId: r.debit_account_id,
+      creditAccountId: r.credit_account_id,
+      amount: String(r.amount),
+    }));
+  }
+
+  describe('users and tokens', () => {
+    it('creates, asks for and approves users, and issues, rotates and revokes tokens, each with its entry', async () => {
+      await skipSetUp();
+      const created = await w.t.request('POST', '/api/v1/users', {
+        body: { name: 'Leicester finance', role: 'council', organisationCode: 'LEICESTER' },
+      });
+      await expectAppended('POST /api/v1/users', created, [{ action: 'user.created', subject: `user/${created.body.id}`, ...treasury() }]);
+
+      const asked = await w.t.request('POST', '/api/v1/users', { body: { name: 'Panel member Dee', role: 'panel' } });
+      expect(asked.status).toBe(202);
+      await expectAppended('POST /api/v1/users', asked, [
+        { action: 'user.requested', subject: `user-request/${asked.body.id}`, ...treasury() },
+      ]);
+      const second = await w.t.userToken({ name: 'Second treasury official', role: 'treasury' });
+      const secondId = (await w.t.request('GET', '/api/v1/me', { token: second })).body.id;
+      await skipSetUp();
+      const approved = await w.t.request('POST', `/api/v1/user-requests/${asked.body.id}/approve`, { token: second });
+      await expectAppended('POST /api/v1/user-requests/{id}/approve', approved, [
+        // The account is created by the one who asked for it; the approval is the second official's.
+        { action: 'user.created', subject: `user/${approved.body.id}`, ...treasury() },
+        { action: 'user.request-approved', subject: `user-request/${asked.body.id}`, actorUserId: secondId, actorRole: 'treasury' },
+      ]);
+
+      const rotated = await w.t.request('POST', '/api/v1/me/token', { token: created.body.token });
+      await expectAppended('POST /api/v1/me/token', rotated, [
+        { action: 'user.token-rotated', subject: `user/${created.body.id}`, actorUserId: created.body.id, actorRole: 'council' },
+      ]);
+      const issued = await w.t.request('POST', `/api/v1/users/${created.body.id}/tokens`);
+      await expectAppended('POST /api/v1/users/{id}/tokens', issued, [
+        { action: 'user.token-issued', subject: `user/${created.body.id}`, ...treasury() },
+      ]);
+      const revoked = await w.t.request('POST', `/api/v1/users/${created.body.id}/tokens/revoke`, {
+        body: { reason: 'Token seen in an email' },
+      });
+      await expectAppended('POST /api/v1/users/{id}/tokens/revoke', revoked, [
+        { action: 'user.tokens-revoked', subject: `user/${created.body.id}`, ...treasury(), detail: { reason: 'Token seen in an email' } },
+      ]);
+      const gone = await w.t.request('POST', `/api/v1/users/${created.body.id}/deactivate`, { body: { reason: 'Left Leicester' } });
+      await expectAppended('POST /api/v1/users/{id}/deactivate', gone, [
+        { action: 'user.deactivated', subject: `user/${created.body.id}`, ...treasury(), detail: { reason: 'Left Leicester' } },
+      ]);
+    });
+  });
+
+  describe('the fund', () => {
+    it('sets up a year, its departments and its contributions, recording the contribution transfers', async () => {
+      await skipSetUp();
+      const year = await w.t.request('POST', '/api/v1/financial-years', { body: { name: '2027-28' } });
+      await expectAppended('POST /api/v1/financial-years', year, [
+        { action: 'financial-year.created', subject: 'financial-year/2027-28', ...treasury() },
+      ]);
+      const dept = await w.t.request('PUT', '/api/v1/financial-years/2027-28/departments/DWP', {
+        body: { baselinePence: 800_000_000_00, topSliceBasisPoints: 150, savingsTargetPence: 3_000_000_00 },
+      });
+      await expectAppended('PUT /api/v1/financial-years/{fy}/departments/{code}', dept, [
+        {
+          action: 'department-year.set',
+          subject: 'financial-year/2027-28/department/DWP',
+          ...treasury(),
+          // The department's baseline, from the Exchequer: £800m.
+          transfers: [
+            {
+              id: 'budget/2027-28/DWP/1',
+              debitAccountId: 'GBP/2027-28/exchequer',
+              creditAccountId: 'GBP/2027-28/department/DWP',
+              amount: '80000000000',
+            },
+          ],
+        },
+      ]);
+      const seq = await lastSeq(w);
+      const posted = await w.t.request('POST', '/api/v1/financial-years/2027-28/contributions');
+      const transfers = await transfersSince(seq);
+      // 1.5% of £800m from DWP into the 2027-28 fund: one transfer, recorded on the entry.
+      expect(transfers.map((x) => x.amount)).toEqual(['1200000000']);
+      await expectAppended('POST /api/v1/financial-years/{fy}/contributions', posted, [
+        { action: 'contributions.posted', subject: 'financial-year/2027-28/contributions', ...treasury(), transfers },
+      ]);
+      await expectAppended(
+        'POST /api/v1/ledger/verify',
+        await w.t.request('POST', '/api/v1/ledger/verify', { body: { checkpoints: [] } }),
+        [],
+      );
+      await expectAppended('POST /api/v1/audit-log/checkpoints', await w.t.request('POST', '/api/v1/audit-log/checkpoints'), []);
+    });
+  });
+
+  describe('a case from draft to release and termination', () => {
+    it('drafts, edits, submits, scores, moderates, decides, claims and releases, each with its entry and transfers', async () => {
+      await skipSetUp();
+      const round = await w.t.request('POST', '/api/v1/rounds', {
+        body: {
+          financialYear: '2026-27',
+          name: 'Prevention Fund 2026-27: round 2',
+          envelopePence: 5_000_000_00,
+          opensOn: '2026-05-15',
+          closesOn: '2026-08-31',
+          minMatchFundingBasisPoints: 1000,
+          themes: [],
+          quorum: 2,
+        },
+      });
+      await expectAppended('POST /api/v1/rounds', round, [{ action: 'round.created', subject: `round/${round.body.id}`, ...treasury() }]);
+
+      const draft = await w.t.request('POST', '/api/v1/cases', {
+        token: w.tokens.bradford,
+        body: simpleCase(w.roundId, { title: 'Audited case' }),
+      });
+      const id = draft.body.id;
+      const bradford = as('bradford', 'council');
+      await expectAppended('POST /api/v1/cases', draft, [{ action: 'case.drafted', subject: `case/${id}`, ...bradford }]);
+      const edited = await w.t.request('PUT', `/api/v1/cases/${id}`, {
+        token: w.tokens.bradford,
+        body: simpleCase(w.roundId, { title: 'Audited case, edited' }),
+      });
+      await expectAppended('PUT /api/v1/cases/{id}', edited, [{ action: 'case.edited', subject: `case/${id}`, ...bradford }]);
+      const sub = await w.t.request('POST', `/api/v1/cases/${id}/submit`, { token: w.tokens.bradford });
+      await expectAppended('POST /api/v1/cases/{id}/submit', sub, [{ action: 'case.submitted', subject: `case/${id}`, ...bradford }]);
+
+      const conflict = await w.t.request('POST', `/api/v1/cases/${id}/conflicts`, {
+        token: w.tokens.bob,
+        body: { reason: 'Formerly seconded to West Yorkshire ICB.' },
+      });
+      await expectAppended('POST /api/v1/cases/{id}/conflicts', conflict, [
+        { action: 'panel.conflict-declared', subject: `case/${id}`, ...as('bob', 'panel') },
+      ]);
+      for (const key of ['alice', 'chair'] as const) {
+        const scored = await w.t.request('POST', `/api/v1/cases/${id}/scores`, { token: w.tokens[key], body: scores(4) });
+        await expectAppended('POST /api/v1/cases/{id}/scores', scored, [
+          { action: 'panel.scored', subject: `case/${id}`, ...as(key, 'panel') },
+        ]);
+      }
+      const moderated = await w.t.request('POST', `/api/v1/cases/${id}/moderation`, {
+        token: w.tokens.chair,
+        body: { score: 4.5, reason: 'Strong partnership evidence.' },
+      });
+      await expectAppended('POST /api/v1/cases/{id}/moderation', moderated, [
+        { action: 'panel.moderated', subject: `case/${id}`, ...as('chair', 'panel') },
+      ]);
+      const seq = await lastSeq(w);
+      const decided = await w.t.request('POST', `/api/v1/cases/${id}/decision`, {
+        token: w.tokens.chair,
+        body: { outcome: 'approve', reasons: 'Good value for money and a credible delivery plan.' },
+      });
+      await expectAppended('POST /api/v1/cases/{id}/decision', decided, [
+        { action: 'case.approved', subject: `case/${id}`, ...as('chair', 'panel'), transfers: await transfersSince(seq) },
+      ]);
+
+      const claimed = await claim(w, id, 1);
+      await expectAppended('POST /api/v1/cases/{id}/tranches/{n}/claim', claimed, [
+        { action: 'tranche.claimed', subject: `case/${id}/tranche/1`, ...bradford },
+      ]);
+      const before = await lastSeq(w);
+      const released = await approve(w, id, 1, w.tokens.alice);
+      const releaseTransfers = await transfersSince(before);
+      expect(releaseTransfers.length).toBeGreaterThan(0);
+      await expectAppended('POST /api/v1/cases/{id}/tranches/{n}/approve', released, [
+        { action: 'tranche.approved', subject: `case/${id}/tranche/1`, ...as('alice', 'panel') },
+        { action: 'tranche.released', subject: `case/${id}/tranche/1`, ...as('alice', 'panel'), transfers: releaseTransfers },
+      ]);
+
+      const forecast = await w.t.request('POST', `/api/v1/cases/${id}/benefit-forecasts`, {
+        token: w.tokens.bradford,
+        body: { benefitLineIndex: 0, year: '2026-27', forecastPence: 1_500_000_00, reason: 'Slower mobilisation than planned.' },
+      });
+      await expectAppended('POST /api/v1/cases/{id}/benefit-forecasts', forecast, [
+        { action: 'benefit.forecast-revised', subject: `case/${id}`, ...bradford },
+      ]);
+
+      const other = await approvedCase(w, { title: 'Terminated', tranches: [{ basisPoints: 5000 }, { basisPoints: 5000 }] });
+      await skipSetUp();
+      const seq2 = await lastSeq(w);
+      const ended = await terminate(w, other, w.tokens.bob);
+      await expectAppended('POST /api/v1/cases/{id}/terminate', ended, [
+        { action: 'case.terminated', subject: `case/${other}`, ...as('bob', 'panel'), transfers: await transfersSince(seq2) },
+      ]);
+    });
+
+    it('records a value-for-money override by treasury', async () => {
+      const id = await submitted(w, caseWithBcr(w.roundId, 0.8, 'Poor value, overridden'));
+      await skipSetUp();
+      const r = await w.t.request('POST', `/api/v1/cases/${id}/vfm-override`, { body: { reason: 'Wider social value justifies it.' } });
+      await expectAppended('POST /api/v1/cases/{id}/vfm-override', r, [
+        { action: 'case.vfm-overridden', subject: `case/${id}`, ...treasury() },
+      ]);
+    });
+  });
+
+  describe('disposals', () => {
+    it('sets a target and records a disposal', async () => {
+      await skipSetUp();
+      const target = await w.t.request('PUT', '/api/v1/places/BRADFORD/disposal-targets', {
+        body: { financialYear: '2026-27', departmentCode: 'DHSC', targetPence: 1_000_000_00 },
+      });
+      await expectAppended('PUT /api/v1/places/{code}/disposal-targets', target, [
+        { action: 'disposal-target.set', subject: 'place/BRADFORD/disposal-targets', ...treasury() },
+      ]);
+      const d = await w.t.request('POST', '/api/v1/places/BRADFORD/disposals', {
+        token: w.tokens.dhsc,
+        body: { disposedOn: '2026-05-20', asset: 'Former health centre, Manningham Lane', receiptPence: 1_200_000_00 },
+      });
+      await expectAppended('POST /api/v1/places/{code}/disposals', d, [
+        { action: 'disposal.recorded', subject: `disposal/${d.body.id}`, ...as('dhsc', 'department') },
       ]);
     });
   });
