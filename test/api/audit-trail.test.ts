@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Reply } from '../support/app.ts';
 import { caseWithBcr, draftCase, simpleCase } from '../support/cases.ts';
+import { creditsWorld } from '../support/credits.ts';
 import { engines } from '../support/db.ts';
 import {
   approve,
@@ -259,7 +260,7 @@ describe.each(engines())('the audit entry of every state-changing operation on %
 
   /** The ledger transfers made since `seq`, as an audit entry records them. */
   async function transfersSince(seq: number) {
-    const rows = await w.t.database.db.selectFrom('transfers').selectAll().where('seq', '>', seq).orderBy('seq').execute();
+    const rows = await w.t.database.db.selectFrom('transfers').selectAll().where('seq', '>', BigInt(seq)).orderBy('seq').execute();
     return rows.map((r) => ({
       id: r.id,
       debitAccountId: r.debit_account_id,
@@ -471,6 +472,109 @@ describe.each(engines())('the audit entry of every state-changing operation on %
       });
       await expectAppended('POST /api/v1/places/{code}/disposals', d, [
         { action: 'disposal.recorded', subject: `disposal/${d.body.id}`, ...as('dhsc', 'department') },
+      ]);
+    });
+  });
+
+  describe('the savings-credits year end and market', () => {
+    // A world of its own: a year with verified savings (test/support/credits.ts), replacing the one above.
+    beforeAll(async () => {
+      await w.t.destroy();
+      w = await creditsWorld(engine);
+      seen = await headPosition();
+    }, 120_000);
+
+    const req = (method: string, path: string, token?: string, body?: unknown) => w.t.request(method, `/api/v1${path}`, { token, body });
+    const propose = (token: string, body: Record<string, unknown>) =>
+      req('POST', '/credits/bilateral-trades', token, { financialYear: '2026-27', vintage: '2026-27', ...body });
+
+    it('closes the year, sets prices, places, cancels and trades, and runs compliance, each with its entry and transfers', async () => {
+      let seq = await lastSeq(w);
+      const closed = await req('POST', '/financial-years/2026-27/close');
+      const issued = await transfersSince(seq);
+      expect(issued.map((x) => x.id)).toContain('credit-issue/2026-27/DHSC');
+      await expectAppended('POST /api/v1/financial-years/{fy}/close', closed, [
+        { action: 'financial-year.closed', subject: 'financial-year/2026-27', ...treasury(), transfers: issued },
+      ]);
+      const prices = await req('PUT', '/financial-years/2026-27/credit-market', undefined, { floorPence: 50, ceilingPence: 200 });
+      await expectAppended('PUT /api/v1/financial-years/{fy}/credit-market', prices, [
+        { action: 'credit-market.prices-set', subject: 'financial-year/2026-27/credit-market', ...treasury() },
+      ]);
+
+      seq = await lastSeq(w);
+      const buy = await req('POST', '/credits/orders', w.tokens.dwp, {
+        financialYear: '2026-27',
+        side: 'buy',
+        quantity: 10,
+        limitPricePence: 150,
+      });
+      await expectAppended('POST /api/v1/credits/orders', buy, [
+        {
+          action: 'credit-order.placed',
+          subject: `credit-order/${buy.body.order.id}`,
+          ...as('dwp', 'department'),
+          transfers: await transfersSince(seq),
+        },
+      ]);
+      seq = await lastSeq(w);
+      const cancelled = await req('POST', `/credits/orders/${buy.body.order.id}/cancel`, w.tokens.dwp, {});
+      await expectAppended('POST /api/v1/credits/orders/{id}/cancel', cancelled, [
+        {
+          action: 'credit-order.cancelled',
+          subject: `credit-order/${buy.body.order.id}`,
+          ...as('dwp', 'department'),
+          transfers: await transfersSince(seq),
+        },
+      ]);
+
+      seq = await lastSeq(w);
+      const p = await propose(w.tokens.dhsc, { counterpartyCode: 'MOJ', side: 'sell', quantity: 10, pricePence: 120 });
+      await expectAppended('POST /api/v1/credits/bilateral-trades', p, [
+        {
+          action: 'bilateral-trade.proposed',
+          subject: `bilateral-trade/${p.body.id}`,
+          ...as('dhsc', 'department'),
+          transfers: await transfersSince(seq),
+        },
+      ]);
+      seq = await lastSeq(w);
+      const accepted = await req('POST', `/credits/bilateral-trades/${p.body.id}/accept`, w.tokens.moj, {});
+      const legs = await transfersSince(seq);
+      expect(legs.map((x) => x.id)).toContain(`trade/${accepted.body.tradeId}/cash`);
+      await expectAppended('POST /api/v1/credits/bilateral-trades/{id}/accept', accepted, [
+        { action: 'bilateral-trade.accepted', subject: `bilateral-trade/${p.body.id}`, ...as('moj', 'department'), transfers: legs },
+      ]);
+      const d = await propose(w.tokens.dhsc, { counterpartyCode: 'DWP', side: 'sell', quantity: 5, pricePence: 110 });
+      await skipSetUp();
+      seq = await lastSeq(w);
+      const declined = await req('POST', `/credits/bilateral-trades/${d.body.id}/decline`, w.tokens.dwp, {});
+      await expectAppended('POST /api/v1/credits/bilateral-trades/{id}/decline', declined, [
+        {
+          action: 'bilateral-trade.declined',
+          subject: `bilateral-trade/${d.body.id}`,
+          ...as('dwp', 'department'),
+          transfers: await transfersSince(seq),
+        },
+      ]);
+      const x = await propose(w.tokens.moj, { counterpartyCode: 'DWP', side: 'buy', quantity: 5, pricePence: 110 });
+      await skipSetUp();
+      seq = await lastSeq(w);
+      const withdrawn = await req('POST', `/credits/bilateral-trades/${x.body.id}/withdraw`, w.tokens.moj, {});
+      await expectAppended('POST /api/v1/credits/bilateral-trades/{id}/withdraw', withdrawn, [
+        {
+          action: 'bilateral-trade.withdrawn',
+          subject: `bilateral-trade/${x.body.id}`,
+          ...as('moj', 'department'),
+          transfers: await transfersSince(seq),
+        },
+      ]);
+
+      seq = await lastSeq(w);
+      const compliance = await req('POST', '/financial-years/2026-27/compliance');
+      const surrendered = await transfersSince(seq);
+      expect(surrendered.length).toBeGreaterThan(0);
+      await expectAppended('POST /api/v1/financial-years/{fy}/compliance', compliance, [
+        { action: 'compliance.run', subject: 'financial-year/2026-27/compliance', ...treasury(), transfers: surrendered },
       ]);
     });
   });
