@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Reply } from '../support/app.ts';
-import { caseWithBcr, draftCase, simpleCase } from '../support/cases.ts';
+import { caseWithBcr, simpleCase } from '../support/cases.ts';
 import { creditsWorld } from '../support/credits.ts';
 import { engines } from '../support/db.ts';
 import {
@@ -8,7 +8,6 @@ import {
   approvedCase,
   claim,
   clawback,
-  decideApprove,
   lastSeq,
   START,
   scores,
