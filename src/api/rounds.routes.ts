@@ -202,7 +202,10 @@ export function roundRoutes(deps: Deps) {
               .string()
               .max(200)
               .optional()
-              .openapi({ description: 'Words that must all appear (code, description, unit, agency)', example: 'hospital bed day' }),
+              .openapi({
+                description: 'Words that must all appear (code, description, unit, agency), as plain text: % and _ match only themselves',
+                example: 'hospital bed day',
+              }),
             agency: z.string().max(100).optional().openapi({ example: 'NHS' }),
             limit: Limit,
           }),

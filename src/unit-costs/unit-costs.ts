@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { sql } from 'kysely';
 import { z } from 'zod';
 import type { Db, Tx } from '../db/database.ts';
 import { FIXTURES_DIR } from '../reference/reference.ts';
@@ -121,11 +122,21 @@ export async function loadUnitCosts(db: Db, dir = FIXTURES_DIR): Promise<number>
   return rows.length;
 }
 
-/** Rows whose text contains every word of `q` (case-insensitive), by code. */
+/*
+ * A search word is plain text: `%` and `_` in it match only themselves. LIKE would read them as
+ * wildcards, so each is escaped with `!` and the ESCAPE clause names it; SQLite has no default
+ * escape character and PostgreSQL's is the backslash, so the clause is stated on both.
+ */
+function containsWord(word: string) {
+  const pattern = `%${word.replace(/[!%_]/g, (c) => `!${c}`)}%`;
+  return sql<boolean>`search_text like ${pattern} escape '!'`;
+}
+
+/** Rows whose text contains every word of `q` (case-insensitive, `%` and `_` literal), by code. */
 export async function searchUnitCosts(db: Db, filter: { q?: string; agency?: string; limit: number }): Promise<UnitCost[]> {
   let query = db.selectFrom('unit_costs').selectAll();
   for (const word of (filter.q ?? '').toLowerCase().split(/\s+/).filter(Boolean).slice(0, 8)) {
-    query = query.where('search_text', 'like', `%${word.replace(/[%_\\]/g, '')}%`);
+    query = query.where(containsWord(word));
   }
   if (filter.agency) query = query.where('agency', '=', filter.agency);
   const rows = await query.orderBy('code').limit(filter.limit).execute();

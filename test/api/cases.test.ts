@@ -1,6 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appraiseCase, getCase } from '../../src/cases/cases.ts';
-import { toJson } from '../../src/lib/money.ts';
 import { type TestApp, testApp } from '../support/app.ts';
 import { BRADFORD_CASE, type CaseBody, demoCase, draftCase, LEWISHAM_CASE, openRound, simpleCase, submit } from '../support/cases.ts';
 import { engines } from '../support/db.ts';
@@ -532,17 +530,60 @@ describe.each(engines())('business cases on %s', (engine) => {
       expect(await listIds(dept.MOJ)).not.toContain(draft.id);
     });
 
-    it('stores exactly the appraisal a fresh computation of the same case gives', async () => {
-      const db = t.database.db;
-      for (const id of [demoId]) {
-        const stored = (await t.request('GET', `/api/v1/cases/${id}/appraisal`, { token: t.treasury })).body;
-        const { caseId, stored: isStored, computedAt, ...result } = stored;
-        expect(isStored).toBe(true);
-        expect(caseId).toBe(id);
-        expect(computedAt).not.toBeNull();
-        const fresh = toJson(await appraiseCase(db, await getCase(db, id)));
-        expect(result).toEqual(JSON.parse(JSON.stringify(fresh)));
-      }
+    it('stores the appraisal worked by hand for a small case (golden G18)', async () => {
+      // test/appraisal/golden.md, G18: every figure below is worked there by hand.
+      const body = simpleCase(roundId, { title: 'Golden G18' });
+      body.benefits[0].volumes = { '2026-27': 20_000, '2027-28': 10_350 };
+      const draft = await draftCase(t, bradford, body);
+      await submit(t, bradford, draft.id);
+      const stored = (await t.request('GET', `/api/v1/cases/${draft.id}/appraisal`, { token: t.treasury })).body;
+      const { caseId, stored: isStored, computedAt, warnings, parameterSet, switchingValues, ...figures } = stored;
+      expect(caseId).toBe(draft.id);
+      expect(isStored).toBe(true);
+      expect(computedAt).toBe('2026-06-01T09:00:00.000Z');
+      expect(parameterSet).toEqual({ name: 'local-partnerships-cba', version: '2014.1', provisional: true });
+      expect(warnings).toHaveLength(1);
+      expect(switchingValues.map(({ label: _l, ...v }: { label: string }) => v)).toEqual([
+        { input: 'costs', baseValue: 100_000_000, switchingValue: '300000000.0000', changeBasisPoints: 20_000 },
+        { input: 'benefits/0/unitValuePence', baseValue: 10_000, switchingValue: '3333.333333333', changeBasisPoints: -6_667 },
+      ]);
+      expect(figures).toEqual({
+        pvCostsPence: 100_000_000,
+        pvBenefitsPence: { fiscal: 300_000_000, economic: 0, social: 0 },
+        fiscalNpvPence: 200_000_000,
+        publicValueNpvPence: 200_000_000,
+        fiscalRoi: 3,
+        bcr: 3,
+        paybackYear: '2026-27',
+        vfmBand: 'high',
+        whoBenefits: [{ organisationCode: 'WEST-YORKSHIRE-ICB', pvPence: 300_000_000, cashablePvPence: 300_000_000 }],
+        years: [
+          {
+            year: '2026-27',
+            index: 0,
+            discountFactor: '1.0000000000',
+            pvCostsPence: 100_000_000,
+            pvFiscalBenefitsPence: 200_000_000,
+            cumulativePvCostsPence: 100_000_000,
+            cumulativePvFiscalBenefitsPence: 200_000_000,
+          },
+          {
+            year: '2027-28',
+            index: 1,
+            discountFactor: '0.9661835749',
+            pvCostsPence: 0,
+            pvFiscalBenefitsPence: 100_000_000,
+            cumulativePvCostsPence: 100_000_000,
+            cumulativePvFiscalBenefitsPence: 300_000_000,
+          },
+        ],
+        sensitivity: [
+          { scenario: 'optimism-bias-removed', label: expect.any(String), fiscalNpvPence: 200_000_000, bcr: 3, vfmBand: 'high' },
+          { scenario: 'one-grade-worse', label: expect.any(String), fiscalNpvPence: 180_000_000, bcr: 2.7143, vfmBand: 'high' },
+          { scenario: 'impact-20-percent-lower', label: expect.any(String), fiscalNpvPence: 140_000_000, bcr: 2.4, vfmBand: 'high' },
+          { scenario: 'lag-one-year-longer', label: expect.any(String), fiscalNpvPence: 189_855_072, bcr: 2.8986, vfmBand: 'high' },
+        ],
+      });
     });
   });
 
