@@ -19,7 +19,7 @@ import { apiRoute, createRouter, errorResponses, jsonBody, jsonContent } from '.
 import { toJson } from '../lib/money.ts';
 import { listDecisions } from '../panel/panel.ts';
 import { ROLES } from '../users/users.ts';
-import { BasisPoints, FinancialYearName, IdParam, OrganisationCode, Pence, PenceInput, penceUpTo, says } from './schemas.ts';
+import { BasisPoints, FinancialYearName, IdParam, OrganisationCode, Pence, penceUpTo, says } from './schemas.ts';
 
 const Grade = z
   .int({ error: says('must be a confidence grade from 1 (best evidence) to 6') })

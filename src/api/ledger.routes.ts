@@ -7,7 +7,7 @@ import { listAccounts, listTransfers } from '../ledger/ledger.ts';
 import { countersJson, UNIT_OF } from '../ledger/report.ts';
 import { type Account, LEDGERS, type Transfer } from '../ledger/types.ts';
 import { forbidden } from '../lib/errors.ts';
-import { penceToJson, toJson } from '../lib/money.ts';
+import { penceToJson } from '../lib/money.ts';
 import type { Principal } from '../users/users.ts';
 import { verificationReport } from '../verify/report.ts';
 import { FinancialYearName, Limit, OrganisationCode } from './schemas.ts';

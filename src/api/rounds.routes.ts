@@ -198,14 +198,10 @@ export function roundRoutes(deps: Deps) {
         problems: [],
         request: {
           query: z.object({
-            q: z
-              .string()
-              .max(200)
-              .optional()
-              .openapi({
-                description: 'Words that must all appear (code, description, unit, agency), as plain text: % and _ match only themselves',
-                example: 'hospital bed day',
-              }),
+            q: z.string().max(200).optional().openapi({
+              description: 'Words that must all appear (code, description, unit, agency), as plain text: % and _ match only themselves',
+              example: 'hospital bed day',
+            }),
             agency: z.string().max(100).optional().openapi({ example: 'NHS' }),
             limit: Limit,
           }),
