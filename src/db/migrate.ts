@@ -30,15 +30,36 @@ async function loadMigrations(dir: string): Promise<Record<string, Migration>> {
   return out;
 }
 
+/**
+ * Key of the PostgreSQL advisory lock held while the schema changes. The migrator first lists the
+ * tables of every schema in the database, and that listing fails if another process alters or drops
+ * a table in any schema at the same moment (two instances starting together, or test runs sharing one
+ * database, each in its own schema). Anything that changes a schema takes this lock first.
+ */
+export const SCHEMA_CHANGE_LOCK = 7_402_113_001;
+
 /** Runs every pending migration in `migrations/`. Throws with the failing migration's name. */
 // biome-ignore lint/suspicious/noExplicitAny: the migrator works on any schema
 export async function migrateToLatest(db: Kysely<any>, options: { schema?: string; dir?: string } = {}): Promise<string[]> {
   const migrations = await loadMigrations(options.dir ?? MIGRATIONS_DIR);
+  if (!isPostgres(db as never)) return runMigrator(db, migrations, options.schema);
+  return db.connection().execute(async (conn) => {
+    await sql`select pg_advisory_lock(${SCHEMA_CHANGE_LOCK})`.execute(conn);
+    try {
+      return await runMigrator(conn, migrations, options.schema);
+    } finally {
+      await sql`select pg_advisory_unlock(${SCHEMA_CHANGE_LOCK})`.execute(conn);
+    }
+  });
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: the migrator works on any schema
+async function runMigrator(db: Kysely<any>, migrations: Record<string, Migration>, schema: string | undefined): Promise<string[]> {
   // With a schema of its own, the migrator must look for its bookkeeping tables only there.
   const migrator = new Migrator({
     db,
     provider: { getMigrations: async () => migrations },
-    ...(options.schema ? { migrationTableSchema: options.schema } : {}),
+    ...(schema ? { migrationTableSchema: schema } : {}),
   });
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import type { DatabaseConfig } from '../../src/config.ts';
 import type { Database } from '../../src/db/database.ts';
+import { SCHEMA_CHANGE_LOCK } from '../../src/db/migrate.ts';
 import { prepareDatabase } from '../../src/db/prepare.ts';
 
 export type EngineName = 'sqlite' | 'postgres';
@@ -54,6 +55,8 @@ async function adminQuery(url: string, sql: string): Promise<void> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
+    // Dropping a schema while another run's migrator lists the tables would break that listing.
+    await client.query('select pg_advisory_lock($1)', [SCHEMA_CHANGE_LOCK]);
     await client.query(sql);
   } finally {
     await client.end();
