@@ -2,11 +2,12 @@ import type { VfmBand } from '../appraisal/types.ts';
 import { type Actor, appendAudit } from '../audit/audit.ts';
 import { type Case, type CaseStatus, caseAppraisal, getCase, lockCase } from '../cases/cases.ts';
 import type { Db, Tx } from '../db/database.ts';
-import { conflict, DomainError, forbidden, invalid, notFound, unprocessable } from '../lib/errors.ts';
-import { allocatePence, formatPence, type Pence } from '../lib/money.ts';
-import { commitAward } from '../releases/releases.ts';
+import { conflict, forbidden, invalid, notFound, unprocessable } from '../lib/errors.ts';
+import { formatPence, type Pence } from '../lib/money.ts';
+import { commitAward, type Tranche, type TrancheInput, trancheSchedule } from '../releases/releases.ts';
 import { getRound, type Round, VALUE_FOR_MONEY } from '../rounds/rounds.ts';
 import type { Principal } from '../users/users.ts';
+import { assertNotConflicted, isConflicted } from './conflicts.ts';
 
 /*
  * The Whitehall panel: members declare conflicts (a conflicted member neither scores nor
@@ -16,6 +17,8 @@ import type { Principal } from '../users/users.ts';
  * schedule), rejects or defers, with reasons. A poor value-for-money case needs a treasury
  * override before it can be approved.
  */
+
+export type { Tranche, TrancheInput } from '../releases/releases.ts';
 
 /** The value-for-money criterion's suggested score for each band. */
 export const SUGGESTED_VFM_SCORE: Record<VfmBand, number> = { poor: 1, low: 2, medium: 3, high: 4, 'very-high': 5 };
@@ -31,27 +34,6 @@ async function panelCase(trx: Tx, id: string, p: Principal): Promise<Case> {
   if (c.status === 'draft') throw notFound('case', `There is no case ${id}.`);
   if (p.role !== 'panel') throw forbidden('Only panel members do this.');
   return c;
-}
-
-async function isConflicted(db: Db | Tx, caseId: string, userId: string): Promise<boolean> {
-  const row = await db
-    .selectFrom('panel_conflicts')
-    .select('user_id')
-    .where('case_id', '=', caseId)
-    .where('user_id', '=', userId)
-    .executeTakeFirst();
-  return !!row;
-}
-
-export async function assertNotConflicted(db: Db | Tx, c: Case, p: Principal): Promise<void> {
-  if (await isConflicted(db, c.id, p.userId)) {
-    throw new DomainError(
-      'forbidden',
-      'conflict-of-interest',
-      'Declared conflict of interest',
-      `You declared a conflict of interest in ${c.reference}, so you can neither score nor decide it.`,
-    );
-  }
 }
 
 /**
@@ -371,20 +353,6 @@ export async function grantVfmOverride(trx: Tx, caseId: string, p: Principal, re
   return { caseId, reason, grantedBy: p.userId, grantedAt: row.granted_at };
 }
 
-export interface TrancheInput {
-  basisPoints?: number;
-  amountPence?: Pence;
-  earliestOn: string;
-  condition: string;
-}
-
-export interface Tranche {
-  number: number;
-  amountPence: Pence;
-  earliestOn: string;
-  condition: string;
-}
-
 export interface DecisionInput {
   outcome: 'approve' | 'reject' | 'defer';
   reasons: string;
@@ -405,50 +373,6 @@ export interface Decision {
   decidedAt: string;
 }
 
-/**
- * Splits an award into its tranches. Percentages (basis points, adding to 10,000) are split
- * by the allocation rule in src/lib/money.ts (largest remainder, ties to the earlier tranche),
- * so the tranches add up to the award to the penny; amounts must add up to it. With no schedule, the whole award is one tranche on the decision date.
- */
-export function trancheSchedule(award: Pence, input: TrancheInput[] | undefined, today: string): Tranche[] {
-  if (!input || input.length === 0)
-    return [{ number: 1, amountPence: award, earliestOn: today, condition: 'Acceptance of the award and its conditions' }];
-  const byShare = input.every((t) => t.basisPoints !== undefined && t.amountPence === undefined);
-  const byAmount = input.every((t) => t.amountPence !== undefined && t.basisPoints === undefined);
-  if (!byShare && !byAmount) {
-    throw invalid([{ pointer: '/tranches', detail: 'give every tranche either basisPoints or amountPence, the same way for all' }]);
-  }
-  let amounts: Pence[];
-  if (byShare) {
-    const total = input.reduce((s, t) => s + (t.basisPoints ?? 0), 0);
-    if (total !== 10_000) throw invalid([{ pointer: '/tranches', detail: `the shares add up to ${total} basis points, not 10000` }]);
-    if (input.some((t) => t.basisPoints === 0)) throw invalid([{ pointer: '/tranches', detail: 'a tranche cannot be 0%' }]);
-    amounts = allocatePence(
-      award,
-      input.map((t) => BigInt(t.basisPoints ?? 0)),
-    );
-    if (amounts.some((a) => a === 0n)) {
-      throw invalid([
-        { pointer: '/tranches', detail: `an award of ${formatPence(award)} is too small to split into ${input.length} tranches` },
-      ]);
-    }
-  } else {
-    amounts = input.map((t) => t.amountPence ?? 0n);
-    const total = amounts.reduce((s, a) => s + a, 0n);
-    if (total !== award)
-      throw invalid([
-        { pointer: '/tranches', detail: `the tranches add up to ${formatPence(total)}, not the award of ${formatPence(award)}` },
-      ]);
-    if (amounts.some((a) => a === 0n)) throw invalid([{ pointer: '/tranches', detail: 'a tranche cannot be £0' }]);
-  }
-  const dates = input.map((t) => t.earliestOn);
-  const errors = dates.flatMap((d, i) =>
-    i > 0 && d < (dates[i - 1] as string) ? [{ pointer: `/tranches/${i}/earliestOn`, detail: 'tranches must be in date order' }] : [],
-  );
-  if (errors.length > 0) throw invalid(errors);
-  return input.map((t, i) => ({ number: i + 1, amountPence: amounts[i] as Pence, earliestOn: t.earliestOn, condition: t.condition }));
-}
-
 export async function decide(
   trx: Tx,
   caseId: string,
@@ -463,8 +387,8 @@ export async function decide(
   const today = now.toISOString().slice(0, 10);
   let amount: Pence | null = null;
   let tranches: Tranche[] = [];
-  if (input.outcome === 'approve') {
-    const round = await getRound(trx, c.roundId);
+  const round = input.outcome === 'approve' ? await getRound(trx, c.roundId) : null;
+  if (round) {
     const board = await scoreboard(trx, c, round);
     if (!board.quorumMet) {
       throw unprocessable(
@@ -499,7 +423,7 @@ export async function decide(
     ]);
   }
   // The whole award is reserved in the fund before the decision is recorded; a short fund refuses it.
-  if (input.outcome === 'approve') await commitAward(trx, c, tranches, now);
+  if (round) await commitAward(trx, c, round, tranches, now);
   const count = await trx
     .selectFrom('case_decisions')
     .select((eb) => eb.fn.countAll<string>().as('n'))

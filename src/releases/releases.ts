@@ -6,9 +6,9 @@ import { accountIds as fundAccounts } from '../fund/fund.ts';
 import { type CreateTransferResult, createAccounts, createTransfers, getAccount } from '../ledger/ledger.ts';
 import type { TransferInput } from '../ledger/types.ts';
 import { conflict, DomainError, forbidden, invalid, notFound, unprocessable } from '../lib/errors.ts';
-import { formatPence, type Pence } from '../lib/money.ts';
-import { assertNotConflicted, type Tranche } from '../panel/panel.ts';
-import { getRound } from '../rounds/rounds.ts';
+import { allocatePence, formatPence, type Pence } from '../lib/money.ts';
+import { assertNotConflicted } from '../panel/conflicts.ts';
+import { getRound, type Round } from '../rounds/rounds.ts';
 import type { Principal } from '../users/users.ts';
 import { approvalsNeeded, countedApprovals, independenceProblem, releaseParties } from './four-eyes.ts';
 
@@ -48,6 +48,64 @@ export interface TrancheState {
   voidedAt: string | null;
 }
 
+export interface TrancheInput {
+  basisPoints?: number;
+  amountPence?: Pence;
+  earliestOn: string;
+  condition: string;
+}
+
+export interface Tranche {
+  number: number;
+  amountPence: Pence;
+  earliestOn: string;
+  condition: string;
+}
+
+/**
+ * Splits an award into its tranches. Percentages (basis points, adding to 10,000) are split
+ * by the allocation rule in src/lib/money.ts (largest remainder, ties to the earlier tranche),
+ * so the tranches add up to the award to the penny; amounts must add up to it. With no schedule, the whole award is one tranche on the decision date.
+ */
+export function trancheSchedule(award: Pence, input: TrancheInput[] | undefined, today: string): Tranche[] {
+  if (!input || input.length === 0)
+    return [{ number: 1, amountPence: award, earliestOn: today, condition: 'Acceptance of the award and its conditions' }];
+  const byShare = input.every((t) => t.basisPoints !== undefined && t.amountPence === undefined);
+  const byAmount = input.every((t) => t.amountPence !== undefined && t.basisPoints === undefined);
+  if (!byShare && !byAmount) {
+    throw invalid([{ pointer: '/tranches', detail: 'give every tranche either basisPoints or amountPence, the same way for all' }]);
+  }
+  let amounts: Pence[];
+  if (byShare) {
+    const total = input.reduce((s, t) => s + (t.basisPoints ?? 0), 0);
+    if (total !== 10_000) throw invalid([{ pointer: '/tranches', detail: `the shares add up to ${total} basis points, not 10000` }]);
+    if (input.some((t) => t.basisPoints === 0)) throw invalid([{ pointer: '/tranches', detail: 'a tranche cannot be 0%' }]);
+    amounts = allocatePence(
+      award,
+      input.map((t) => BigInt(t.basisPoints ?? 0)),
+    );
+    if (amounts.some((a) => a === 0n)) {
+      throw invalid([
+        { pointer: '/tranches', detail: `an award of ${formatPence(award)} is too small to split into ${input.length} tranches` },
+      ]);
+    }
+  } else {
+    amounts = input.map((t) => t.amountPence ?? 0n);
+    const total = amounts.reduce((s, a) => s + a, 0n);
+    if (total !== award)
+      throw invalid([
+        { pointer: '/tranches', detail: `the tranches add up to ${formatPence(total)}, not the award of ${formatPence(award)}` },
+      ]);
+    if (amounts.some((a) => a === 0n)) throw invalid([{ pointer: '/tranches', detail: 'a tranche cannot be £0' }]);
+  }
+  const dates = input.map((t) => t.earliestOn);
+  const errors = dates.flatMap((d, i) =>
+    i > 0 && d < (dates[i - 1] as string) ? [{ pointer: `/tranches/${i}/earliestOn`, detail: 'tranches must be in date order' }] : [],
+  );
+  if (errors.length > 0) throw invalid(errors);
+  return input.map((t, i) => ({ number: i + 1, amountPence: amounts[i] as Pence, earliestOn: t.earliestOn, condition: t.condition }));
+}
+
 export const councilAccountId = (fy: string, code: string) => `GBP/${fy}/council/${code}`;
 const trancheTransferId = (caseId: string, n: number) => `tranche/${caseId}/${n}`;
 
@@ -55,9 +113,11 @@ function actorOf(p: Principal): Actor {
   return { userId: p.userId, role: p.role };
 }
 
-/** Reserves an award: one pending transfer per tranche, linked, from the fund to the council. */
-export async function commitAward(trx: Tx, c: Case, tranches: Tranche[], now: Date): Promise<void> {
-  const round = await getRound(trx, c.roundId);
+/**
+ * Reserves an award: one pending transfer per tranche, linked, from the fund to the council.
+ * Takes the case's round as the decision loaded it. Refusals: `insufficient-funds`, `ledger-refused` (422).
+ */
+export async function commitAward(trx: Tx, c: Case, round: Round, tranches: Tranche[], now: Date): Promise<void> {
   const fy = round.financialYear;
   const created = await createAccounts(
     trx,
