@@ -9,9 +9,8 @@ import {
   reviewBenefitReport,
   reviseForecast,
 } from '../benefits/benefits.ts';
-import { inTransaction } from '../db/database.ts';
 import type { Deps } from '../http/context.ts';
-import { apiRoute, createRouter, errorResponses, jsonBody, jsonContent } from '../http/router.ts';
+import { acting, apiRoute, createRouter, errorResponses, jsonBody, jsonContent } from '../http/router.ts';
 import { toJson } from '../lib/money.ts';
 import { ROLES } from '../users/users.ts';
 import { FinancialYearName, IdParam, OrganisationCode, Pence, PenceInput, says } from './schemas.ts';
@@ -92,7 +91,7 @@ export function benefitRoutes(deps: Deps) {
         path: '/cases/{id}/benefit-forecasts',
         tags: ['Benefits'],
         summary: 'The council revises its forecast for a benefit line and year, with a reason',
-        roles: ['council'],
+        roles: reviseForecast.roles,
         problems: ['case-not-found', 'case-not-approved'],
         idempotent: true,
         request: {
@@ -114,15 +113,8 @@ export function benefitRoutes(deps: Deps) {
       }),
       async (c) => {
         const body = c.req.valid('json');
-        const row = await inTransaction(db, (trx) =>
-          reviseForecast(
-            trx,
-            c.req.valid('param').id,
-            c.get('principal'),
-            { ...body, forecastPence: BigInt(body.forecastPence) },
-            c.get('requestId'),
-            deps.clock(),
-          ),
+        const row = await acting(deps, c, (act) =>
+          reviseForecast(act, c.req.valid('param').id, { ...body, forecastPence: BigInt(body.forecastPence) }),
         );
         return c.json(toJson(row as NonNullable<typeof row>), 200);
       },
@@ -133,7 +125,7 @@ export function benefitRoutes(deps: Deps) {
         path: '/cases/{id}/benefit-reports',
         tags: ['Benefits'],
         summary: 'The council reports the benefit a line achieved in a year, with evidence',
-        roles: ['council'],
+        roles: reportBenefit.roles,
         problems: ['case-not-found', 'case-not-approved', 'benefit-already-reported'],
         idempotent: true,
         request: {
@@ -159,15 +151,8 @@ export function benefitRoutes(deps: Deps) {
       }),
       async (c) => {
         const body = c.req.valid('json');
-        const report = await inTransaction(db, (trx) =>
-          reportBenefit(
-            trx,
-            c.req.valid('param').id,
-            c.get('principal'),
-            { ...body, claimedPence: BigInt(body.claimedPence) },
-            c.get('requestId'),
-            deps.clock(),
-          ),
+        const report = await acting(deps, c, (act) =>
+          reportBenefit(act, c.req.valid('param').id, { ...body, claimedPence: BigInt(body.claimedPence) }),
         );
         return c.json(toJson(report), 201);
       },
@@ -193,7 +178,7 @@ export function benefitRoutes(deps: Deps) {
         summary: 'The beneficiary department (or treasury) verifies a reported benefit, in full or in part',
         description:
           'With no body (or `{}`) the whole claim is verified. `verifiedPence` verifies part of it (1 up to the claim), with a `reason` whenever it is less than the claim. A review is final: a verified or rejected report cannot be reviewed again (409 `benefit-report-reviewed`).',
-        roles: ['department', 'treasury'],
+        roles: reviewBenefitReport.roles,
         idempotent: true,
         problems: ['benefit-report-not-found', 'case-not-found', 'benefit-report-reviewed', 'financial-year-closed-for-verification'],
         request: {
@@ -229,9 +214,7 @@ export function benefitRoutes(deps: Deps) {
           verifiedPence: body.verifiedPence === undefined ? undefined : BigInt(body.verifiedPence),
           reason: body.reason,
         };
-        const report = await inTransaction(db, (trx) =>
-          reviewBenefitReport(trx, c.req.valid('param').id, c.get('principal'), decision, c.get('requestId'), deps.clock()),
-        );
+        const report = await acting(deps, c, (act) => reviewBenefitReport(act, c.req.valid('param').id, decision));
         return c.json(toJson(report), 200);
       },
     )
@@ -241,7 +224,7 @@ export function benefitRoutes(deps: Deps) {
         path: '/benefit-reports/{id}/reject',
         tags: ['Benefits'],
         summary: 'The beneficiary department (or treasury) rejects a reported benefit, with a reason',
-        roles: ['department', 'treasury'],
+        roles: reviewBenefitReport.roles,
         problems: ['benefit-report-not-found', 'case-not-found', 'benefit-report-reviewed'],
         idempotent: true,
         request: {
@@ -260,16 +243,7 @@ export function benefitRoutes(deps: Deps) {
       }),
       async (c) => {
         const { reason } = c.req.valid('json');
-        const report = await inTransaction(db, (trx) =>
-          reviewBenefitReport(
-            trx,
-            c.req.valid('param').id,
-            c.get('principal'),
-            { verify: false, reason },
-            c.get('requestId'),
-            deps.clock(),
-          ),
-        );
+        const report = await acting(deps, c, (act) => reviewBenefitReport(act, c.req.valid('param').id, { verify: false, reason }));
         return c.json(toJson(report), 200);
       },
     )

@@ -13,9 +13,8 @@ import {
   submitCase,
   updateCase,
 } from '../cases/cases.ts';
-import { inTransaction } from '../db/database.ts';
 import type { Deps } from '../http/context.ts';
-import { apiRoute, createRouter, errorResponses, jsonBody, jsonContent } from '../http/router.ts';
+import { acting, apiRoute, createRouter, errorResponses, jsonBody, jsonContent } from '../http/router.ts';
 import { toJson } from '../lib/money.ts';
 import { listDecisions } from '../panel/panel.ts';
 import { ROLES } from '../users/users.ts';
@@ -237,7 +236,7 @@ export function caseRoutes(deps: Deps) {
         summary: 'Draft a business case (five-case narrative, cost lines, benefit lines)',
         description:
           'The draft is private to the council until it is submitted. Benefit lines take a Unit Cost Database code or a stated unit value with its price year and source.',
-        roles: ['council'],
+        roles: createCase.roles,
         problems: [],
         idempotent: true,
         request: { body: jsonBody(CaseInputSchema) },
@@ -245,7 +244,7 @@ export function caseRoutes(deps: Deps) {
       }),
       async (c) => {
         const input = caseInput(c.req.valid('json'));
-        const created = await inTransaction(db, (trx) => createCase(trx, input, c.get('principal'), c.get('requestId'), deps.clock()));
+        const created = await acting(deps, c, (act) => createCase(act, input));
         return c.json(await caseJson(created), 201);
       },
     )
@@ -292,7 +291,7 @@ export function caseRoutes(deps: Deps) {
         path: '/cases/{id}',
         tags: ['Cases'],
         summary: 'Replace a draft with a new revision (drafts only)',
-        roles: ['council'],
+        roles: updateCase.roles,
         problems: ['case-not-found', 'case-not-draft'],
         idempotent: true,
         request: { params: IdParam, body: jsonBody(CaseInputSchema) },
@@ -300,9 +299,7 @@ export function caseRoutes(deps: Deps) {
       }),
       async (c) => {
         const input = caseInput(c.req.valid('json'));
-        const updated = await inTransaction(db, (trx) =>
-          updateCase(trx, c.req.valid('param').id, input, c.get('principal'), c.get('requestId'), deps.clock()),
-        );
+        const updated = await acting(deps, c, (act) => updateCase(act, c.req.valid('param').id, input));
         return c.json(await caseJson(updated), 200);
       },
     )
@@ -359,7 +356,7 @@ export function caseRoutes(deps: Deps) {
         summary: 'Submit a draft to its round, if it passes every eligibility gate',
         description:
           'Gates: the round is open; at least two partner bodies; a benefit to an organisation other than the lead council; match funding at or above the round minimum; all five narrative sections; cost and benefit lines; the round’s themes. A refusal (422) lists every failed gate in `failures`.',
-        roles: ['council'],
+        roles: submitCase.roles,
         problems: ['case-not-found', 'case-not-draft', 'case-not-eligible', 'appraisal-not-possible', 'appraisal-out-of-range'],
         idempotent: true,
         request: { params: IdParam },
@@ -372,7 +369,7 @@ export function caseRoutes(deps: Deps) {
       }),
       async (c) => {
         const id = c.req.valid('param').id;
-        const done = await inTransaction(db, (trx) => submitCase(trx, id, c.get('principal'), c.get('requestId'), deps.clock()));
+        const done = await acting(deps, c, (act) => submitCase(act, id));
         return c.json(
           {
             case: await caseJson(done.case),

@@ -3,10 +3,10 @@ import { getCompliance, runCompliance } from '../compliance/compliance.ts';
 import { closeYear, getYearClose, issuanceWithProvenance } from '../credits/close.ts';
 import { departmentPosition } from '../credits/position.ts';
 import { assertMayRead } from '../credits/registry.ts';
-import { inTransaction } from '../db/database.ts';
 import { getFinancialYear } from '../fund/fund.ts';
+import { ownDepartmentScope } from '../fund/visibility.ts';
 import type { Deps } from '../http/context.ts';
-import { apiRoute, createRouter, errorResponses, jsonBody, jsonContent } from '../http/router.ts';
+import { acting, apiRoute, createRouter, errorResponses, jsonBody, jsonContent } from '../http/router.ts';
 import { toJson } from '../lib/money.ts';
 import {
   acceptBilateral,
@@ -220,7 +220,6 @@ const PositionSchema = z
   .openapi('DepartmentPosition');
 
 /** A department sees only its own; treasury, auditors and panel see every department. */
-const scopeOf = (p: Principal): string | undefined => (p.role === 'department' ? (p.organisationCode ?? '') : undefined);
 
 export function creditRoutes(deps: Deps) {
   const db = deps.database.db;
@@ -252,7 +251,7 @@ export function creditRoutes(deps: Deps) {
       async (c) => {
         const { fy } = c.req.valid('param');
         const { p, requestId, now } = ctx(c);
-        const { close, created } = await inTransaction(db, (trx) => closeYear(trx, fy, actorOf(p), requestId, now));
+        const { close, created } = await acting(deps, c, (act) => closeYear(act.trx, fy, actorOf(p), requestId, now));
         return created ? c.json(toJson(close), 201) : c.json(toJson(close), 200);
       },
     )
@@ -269,7 +268,7 @@ export function creditRoutes(deps: Deps) {
       }),
       async (c) => {
         const { fy } = c.req.valid('param');
-        return c.json(toJson(await getYearClose(db, fy, scopeOf(c.get('principal')))), 200);
+        return c.json(toJson(await getYearClose(db, fy, ownDepartmentScope(c.get('principal')))), 200);
       },
     )
     .openapi(
@@ -334,16 +333,16 @@ export function creditRoutes(deps: Deps) {
         const { fy } = c.req.valid('param');
         const body = c.req.valid('json');
         const { p, requestId, now } = ctx(c);
-        const { created, market } = await inTransaction(db, async (trx) => {
+        const { created, market } = await acting(deps, c, async (act) => {
           const r = await setMarketPrices(
-            trx,
+            act.trx,
             fy,
             { floorPence: BigInt(body.floorPence), ceilingPence: BigInt(body.ceilingPence) },
             p,
             requestId,
             now,
           );
-          return { created: r.created, market: await marketState(trx, fy) };
+          return { created: r.created, market: await marketState(act.trx, fy) };
         });
         return created ? c.json(toJson(market), 201) : c.json(toJson(market), 200);
       },
@@ -412,9 +411,9 @@ export function creditRoutes(deps: Deps) {
       async (c) => {
         const body = c.req.valid('json');
         const { p, requestId, now } = ctx(c);
-        const result = await inTransaction(db, (trx) =>
+        const result = await acting(deps, c, (act) =>
           placeOrder(
-            trx,
+            act.trx,
             p,
             {
               financialYear: body.financialYear,
@@ -443,7 +442,7 @@ export function creditRoutes(deps: Deps) {
       }),
       async (c) => {
         const { fy, status } = c.req.valid('query');
-        return c.json(toJson({ orders: await listOrders(db, fy, { department: scopeOf(c.get('principal')), status }) }), 200);
+        return c.json(toJson({ orders: await listOrders(db, fy, { department: ownDepartmentScope(c.get('principal')), status }) }), 200);
       },
     )
     .openapi(
@@ -473,7 +472,7 @@ export function creditRoutes(deps: Deps) {
       }),
       async (c) => {
         const { p, requestId, now } = ctx(c);
-        const order = await inTransaction(db, (trx) => cancelOrder(trx, p, c.req.valid('param').id, requestId, now));
+        const order = await acting(deps, c, (act) => cancelOrder(act.trx, p, c.req.valid('param').id, requestId, now));
         return c.json(toJson(order), 200);
       },
     )
@@ -529,8 +528,8 @@ export function creditRoutes(deps: Deps) {
       async (c) => {
         const body = c.req.valid('json');
         const { p, requestId, now } = ctx(c);
-        const b = await inTransaction(db, (trx) =>
-          proposeBilateral(trx, p, { ...body, quantity: BigInt(body.quantity), pricePence: BigInt(body.pricePence) }, requestId, now),
+        const b = await acting(deps, c, (act) =>
+          proposeBilateral(act.trx, p, { ...body, quantity: BigInt(body.quantity), pricePence: BigInt(body.pricePence) }, requestId, now),
         );
         return c.json(toJson(b), 201);
       },
@@ -548,7 +547,7 @@ export function creditRoutes(deps: Deps) {
       }),
       async (c) => {
         const { fy } = c.req.valid('query');
-        return c.json(toJson({ bilateralTrades: await listBilaterals(db, fy, deps.clock(), scopeOf(c.get('principal'))) }), 200);
+        return c.json(toJson({ bilateralTrades: await listBilaterals(db, fy, deps.clock(), ownDepartmentScope(c.get('principal'))) }), 200);
       },
     )
     .openapi(
@@ -582,7 +581,7 @@ export function creditRoutes(deps: Deps) {
       }),
       async (c) => {
         const { fy } = c.req.valid('query');
-        return c.json(toJson(await listTrades(db, fy, scopeOf(c.get('principal')))), 200);
+        return c.json(toJson(await listTrades(db, fy, ownDepartmentScope(c.get('principal')))), 200);
       },
     )
     .openapi(
@@ -607,7 +606,7 @@ export function creditRoutes(deps: Deps) {
       async (c) => {
         const { fy } = c.req.valid('param');
         const { p, requestId, now } = ctx(c);
-        const { run, created } = await inTransaction(db, (trx) => runCompliance(trx, fy, actorOf(p), requestId, now));
+        const { run, created } = await acting(deps, c, (act) => runCompliance(act.trx, fy, actorOf(p), requestId, now));
         return created ? c.json(toJson(run), 201) : c.json(toJson(run), 200);
       },
     )
@@ -624,7 +623,7 @@ export function creditRoutes(deps: Deps) {
       }),
       async (c) => {
         const { fy } = c.req.valid('param');
-        return c.json(toJson(await getCompliance(db, fy, scopeOf(c.get('principal')))), 200);
+        return c.json(toJson(await getCompliance(db, fy, ownDepartmentScope(c.get('principal')))), 200);
       },
     );
 
@@ -661,7 +660,7 @@ export function creditRoutes(deps: Deps) {
       // biome-ignore lint/suspicious/noExplicitAny: the three actions share one handler shape
       async (c: any) => {
         const { p, requestId, now } = ctx(c);
-        const b = await inTransaction(db, (trx) => run(trx, p, c.req.valid('param').id, requestId, now));
+        const b = await acting(deps, c, (act) => run(act.trx, p, c.req.valid('param').id, requestId, now));
         return c.json(toJson(b), 200);
       },
     ] as const;

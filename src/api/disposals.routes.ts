@@ -1,9 +1,8 @@
 import { z } from '@hono/zod-openapi';
-import { inTransaction } from '../db/database.ts';
 import { placeDisposals, recordDisposal, setDisposalTarget } from '../disposals/disposals.ts';
 import { financialYearOf } from '../fund/fund.ts';
 import type { Deps } from '../http/context.ts';
-import { apiRoute, createRouter, errorResponses, jsonBody, jsonContent } from '../http/router.ts';
+import { acting, apiRoute, createRouter, errorResponses, jsonBody, jsonContent } from '../http/router.ts';
 import { toJson } from '../lib/money.ts';
 import { FinancialYearName, IsoDate, OrganisationCode, Pence, PenceInput, says } from './schemas.ts';
 
@@ -47,7 +46,7 @@ export function disposalRoutes(deps: Deps) {
         path: '/places/{code}/disposal-targets',
         tags: ['Asset disposals'],
         summary: "Set a department's capital-receipts target at a place for a year",
-        roles: ['treasury'],
+        roles: setDisposalTarget.roles,
         problems: ['place-not-found', 'financial-year-not-found', 'department-not-found'],
         idempotent: true,
         request: {
@@ -63,16 +62,9 @@ export function disposalRoutes(deps: Deps) {
       async (c) => {
         const { code } = c.req.valid('param');
         const body = c.req.valid('json');
-        const place = await inTransaction(db, async (trx) => {
-          await setDisposalTarget(
-            trx,
-            code,
-            { ...body, targetPence: BigInt(body.targetPence) },
-            c.get('principal'),
-            c.get('requestId'),
-            deps.clock(),
-          );
-          return placeDisposals(trx, code, body.financialYear);
+        const place = await acting(deps, c, async (act) => {
+          await setDisposalTarget(act, code, { ...body, targetPence: BigInt(body.targetPence) });
+          return placeDisposals(act.trx, code, body.financialYear);
         });
         return c.json(toJson(place), 200);
       },
@@ -83,7 +75,7 @@ export function disposalRoutes(deps: Deps) {
         path: '/places/{code}/disposals',
         tags: ['Asset disposals'],
         summary: 'Record a disposal your department made at a place (its year is the financial year of its date)',
-        roles: ['department'],
+        roles: recordDisposal.roles,
         problems: ['place-not-found', 'disposal-in-the-future', 'financial-year-not-found'],
         idempotent: true,
         request: {
@@ -107,16 +99,7 @@ export function disposalRoutes(deps: Deps) {
       async (c) => {
         const { code } = c.req.valid('param');
         const body = c.req.valid('json');
-        const d = await inTransaction(db, (trx) =>
-          recordDisposal(
-            trx,
-            code,
-            { ...body, receiptPence: BigInt(body.receiptPence) },
-            c.get('principal'),
-            c.get('requestId'),
-            deps.clock(),
-          ),
-        );
+        const d = await acting(deps, c, (act) => recordDisposal(act, code, { ...body, receiptPence: BigInt(body.receiptPence) }));
         return c.json(toJson(d), 201);
       },
     )

@@ -1,5 +1,4 @@
 import { z } from '@hono/zod-openapi';
-import { inTransaction } from '../db/database.ts';
 import {
   createFinancialYear,
   type DepartmentYear,
@@ -14,7 +13,7 @@ import {
 } from '../fund/fund.ts';
 import { mayReadDepartmentFigures } from '../fund/visibility.ts';
 import type { Deps } from '../http/context.ts';
-import { apiRoute, createRouter, errorResponses, jsonBody, jsonContent } from '../http/router.ts';
+import { acting, apiRoute, createRouter, errorResponses, jsonBody, jsonContent } from '../http/router.ts';
 import { forbidden, notFound } from '../lib/errors.ts';
 import { penceToJson } from '../lib/money.ts';
 import { actorOf, ROLES } from '../users/users.ts';
@@ -107,9 +106,7 @@ export function fundRoutes(deps: Deps) {
       }),
       async (c) => {
         const { name } = c.req.valid('json');
-        const year = await inTransaction(db, (trx) =>
-          createFinancialYear(trx, name, actorOf(c.get('principal')), c.get('requestId'), deps.clock()),
-        );
+        const year = await acting(deps, c, (act) => createFinancialYear(act.trx, name, actorOf(act.principal), act.requestId, act.now));
         return c.json(year, 201);
       },
     )
@@ -210,9 +207,9 @@ export function fundRoutes(deps: Deps) {
       async (c) => {
         const { fy, code } = c.req.valid('param');
         const body = c.req.valid('json');
-        const { departmentYear, created } = await inTransaction(db, (trx) =>
+        const { departmentYear, created } = await acting(deps, c, (act) =>
           setDepartmentYear(
-            trx,
+            act.trx,
             fy,
             code,
             {
@@ -220,9 +217,9 @@ export function fundRoutes(deps: Deps) {
               topSliceBasisPoints: body.topSliceBasisPoints,
               savingsTargetPence: BigInt(body.savingsTargetPence),
             },
-            actorOf(c.get('principal')),
-            c.get('requestId'),
-            deps.clock(),
+            actorOf(act.principal),
+            act.requestId,
+            act.now,
           ),
         );
         return c.json(departmentYearJson(departmentYear), created ? 201 : 200);
@@ -248,9 +245,9 @@ export function fundRoutes(deps: Deps) {
       }),
       async (c) => {
         const { fy } = c.req.valid('param');
-        const { run, fund } = await inTransaction(db, async (trx) => {
-          const run = await postContributions(trx, fy, actorOf(c.get('principal')), c.get('requestId'), deps.clock());
-          return { run, fund: await fundPosition(trx, fy) };
+        const { run, fund } = await acting(deps, c, async (act) => {
+          const run = await postContributions(act.trx, fy, actorOf(act.principal), act.requestId, act.now);
+          return { run, fund: await fundPosition(act.trx, fy) };
         });
         const line = (l: { departmentCode: string; amountPence: bigint; transferId: string }) => ({
           ...l,

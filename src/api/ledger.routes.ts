@@ -3,12 +3,10 @@ import { issueCheckpoint } from '../audit/anchor.ts';
 import { listAudit } from '../audit/audit.ts';
 import type { Deps } from '../http/context.ts';
 import { apiRoute, createRouter, jsonBody, jsonContent } from '../http/router.ts';
-import { listAccounts, listTransfers } from '../ledger/ledger.ts';
+import { readableAccounts, readableTransfers } from '../ledger/access.ts';
 import { countersJson, UNIT_OF } from '../ledger/report.ts';
 import { type Account, LEDGERS, type Transfer } from '../ledger/types.ts';
-import { forbidden } from '../lib/errors.ts';
 import { penceToJson } from '../lib/money.ts';
-import type { Principal } from '../users/users.ts';
 import { verificationReport } from '../verify/report.ts';
 import { FinancialYearName, Limit, OrganisationCode } from './schemas.ts';
 
@@ -150,16 +148,6 @@ const transferJson = (t: Transfer) => ({
   creditAccountAfter: countersJson(t.creditAccountAfter),
 });
 
-/**
- * Departments and councils see their own organisation's accounts; treasury and auditor see all.
- * For departments this is the "own records" half of the visibility rule in src/fund/visibility.ts.
- */
-function ownOrganisation(p: Principal): string | undefined {
-  if (p.role === 'treasury' || p.role === 'auditor') return undefined;
-  if (!p.organisationCode) throw forbidden('Only treasury and auditors may read the whole ledger.');
-  return p.organisationCode;
-}
-
 export function ledgerRoutes(deps: Deps) {
   const db = deps.database.db;
   return createRouter()
@@ -170,7 +158,7 @@ export function ledgerRoutes(deps: Deps) {
         tags: ['Ledger'],
         summary: 'Ledger accounts with their four counters',
         description: 'Department and council users see only their own organisation’s accounts.',
-        roles: ['treasury', 'auditor', 'department', 'council'],
+        roles: readableAccounts.roles,
         problems: [],
         request: {
           query: z.object({
@@ -184,14 +172,15 @@ export function ledgerRoutes(deps: Deps) {
       }),
       async (c) => {
         const q = c.req.valid('query');
-        const own = ownOrganisation(c.get('principal'));
-        if (own && q.organisation && q.organisation !== own) throw forbidden(`You can see only ${own}'s accounts.`);
-        const accounts = await listAccounts(db, {
-          organisationCode: own ?? q.organisation,
-          financialYear: q.fy,
-          ledger: q.ledger,
-          kind: q.kind,
-        });
+        const accounts = await readableAccounts(
+          { db, principal: c.get('principal') },
+          {
+            organisationCode: q.organisation,
+            financialYear: q.fy,
+            ledger: q.ledger,
+            kind: q.kind,
+          },
+        );
         return c.json(accounts.map(accountJson), 200);
       },
     )
@@ -203,7 +192,7 @@ export function ledgerRoutes(deps: Deps) {
         summary: 'Transfers in ledger order, optionally for one account, a page at a time',
         description:
           'Pass the last `seq` you received as `after` to get the next page. Department and council users see only transfers touching their own accounts.',
-        roles: ['treasury', 'auditor', 'department', 'council'],
+        roles: readableTransfers.roles,
         problems: [],
         request: {
           query: z.object({
@@ -225,19 +214,15 @@ export function ledgerRoutes(deps: Deps) {
       }),
       async (c) => {
         const q = c.req.valid('query');
-        const own = ownOrganisation(c.get('principal'));
-        let accountIds = q.account ? [q.account] : undefined;
-        const mine = own ? (await listAccounts(db, { organisationCode: own })).map((a) => a.id) : null;
-        if (mine) {
-          if (q.account && !mine.includes(q.account)) throw forbidden(`You can see only ${own}'s accounts.`);
-          accountIds = accountIds ?? mine;
-        }
-        const transfers = await listTransfers(db, {
-          accountIds,
-          code: q.code,
-          afterSeq: q.after === undefined ? undefined : BigInt(q.after),
-          limit: q.limit,
-        });
+        const { transfers, ownAccountIds: mine } = await readableTransfers(
+          { db, principal: c.get('principal') },
+          {
+            accountId: q.account,
+            code: q.code,
+            afterSeq: q.after === undefined ? undefined : BigInt(q.after),
+            limit: q.limit,
+          },
+        );
         const last = transfers.at(-1);
         // A department or council sees its own accounts' balances, not its counterparties'.
         const visible = (t: Transfer) => {

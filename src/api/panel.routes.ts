@@ -1,8 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { getReadableCase } from '../cases/cases.ts';
-import { inTransaction } from '../db/database.ts';
 import type { Deps } from '../http/context.ts';
-import { apiRoute, createRouter, errorResponses, jsonBody, jsonContent } from '../http/router.ts';
+import { acting, apiRoute, createRouter, errorResponses, jsonBody, jsonContent } from '../http/router.ts';
 import { toJson } from '../lib/money.ts';
 import { decide, declareConflict, grantVfmOverride, listDecisions, moderate, recordScores, scoreboard } from '../panel/panel.ts';
 import { IdParam, IsoDate, Pence, PenceInput, Reason, says } from './schemas.ts';
@@ -54,7 +53,7 @@ export function panelRoutes(deps: Deps) {
         path: '/cases/{id}/conflicts',
         tags: ['Panel'],
         summary: 'Declare a conflict of interest: you will neither score nor decide this case',
-        roles: ['panel'],
+        roles: declareConflict.roles,
         problems: ['case-not-found', 'conflict-already-declared', 'case-decided'],
         idempotent: true,
         request: { params: IdParam, body: jsonBody(z.strictObject({ reason: Reason })) },
@@ -66,9 +65,7 @@ export function panelRoutes(deps: Deps) {
       }),
       async (c) => {
         const { reason } = c.req.valid('json');
-        const out = await inTransaction(db, (trx) =>
-          declareConflict(trx, c.req.valid('param').id, c.get('principal'), reason, c.get('requestId'), deps.clock()),
-        );
+        const out = await acting(deps, c, (act) => declareConflict(act, c.req.valid('param').id, reason));
         return c.json(out, 201);
       },
     )
@@ -94,7 +91,7 @@ export function panelRoutes(deps: Deps) {
         path: '/cases/{id}/scores',
         tags: ['Panel'],
         summary: 'Score a case 0–5 on the round’s criteria, each with a justification (re-scoring replaces your earlier score)',
-        roles: ['panel'],
+        roles: recordScores.roles,
         problems: ['case-not-found', 'conflict-of-interest', 'case-decided'],
         idempotent: true,
         request: {
@@ -128,9 +125,7 @@ export function panelRoutes(deps: Deps) {
       }),
       async (c) => {
         const { scores } = c.req.valid('json');
-        const board = await inTransaction(db, (trx) =>
-          recordScores(trx, c.req.valid('param').id, c.get('principal'), scores, c.get('requestId'), deps.clock()),
-        );
+        const board = await acting(deps, c, (act) => recordScores(act, c.req.valid('param').id, scores));
         return c.json(toJson(board), 200);
       },
     )
@@ -140,7 +135,7 @@ export function panelRoutes(deps: Deps) {
         path: '/cases/{id}/moderation',
         tags: ['Panel'],
         summary: "The chair sets the case's moderated score (0–5, 2 dp) with a reason, in place of the members' mean",
-        roles: ['panel'],
+        roles: moderate.roles,
         problems: ['case-not-found', 'conflict-of-interest', 'case-decided', 'quorum-not-met'],
         idempotent: true,
         request: {
@@ -162,9 +157,7 @@ export function panelRoutes(deps: Deps) {
       }),
       async (c) => {
         const { score, reason } = c.req.valid('json');
-        const board = await inTransaction(db, (trx) =>
-          moderate(trx, c.req.valid('param').id, c.get('principal'), score, reason, c.get('requestId'), deps.clock()),
-        );
+        const board = await acting(deps, c, (act) => moderate(act, c.req.valid('param').id, score, reason));
         return c.json(toJson(board), 200);
       },
     )
@@ -174,7 +167,7 @@ export function panelRoutes(deps: Deps) {
         path: '/cases/{id}/vfm-override',
         tags: ['Panel'],
         summary: 'Treasury records why a poor value-for-money case may still be approved',
-        roles: ['treasury'],
+        roles: grantVfmOverride.roles,
         problems: ['case-not-found', 'override-not-needed', 'override-exists', 'case-decided'],
         idempotent: true,
         request: { params: IdParam, body: jsonBody(z.strictObject({ reason: Reason })) },
@@ -186,9 +179,7 @@ export function panelRoutes(deps: Deps) {
       }),
       async (c) => {
         const { reason } = c.req.valid('json');
-        const out = await inTransaction(db, (trx) =>
-          grantVfmOverride(trx, c.req.valid('param').id, c.get('principal'), reason, c.get('requestId'), deps.clock()),
-        );
+        const out = await acting(deps, c, (act) => grantVfmOverride(act, c.req.valid('param').id, reason));
         return c.json(out, 201);
       },
     )
@@ -200,7 +191,7 @@ export function panelRoutes(deps: Deps) {
         summary: 'Approve (amount, conditions, tranche schedule), reject or defer a case, with reasons',
         description:
           'Approval needs a quorum of complete scores, an amount no more than the request, and for a poor VfM band a treasury override. Tranches are given all as `basisPoints` (adding to 10000, split to the penny) or all as `amountPence` (adding to the award); none means one tranche on the decision date.',
-        roles: ['panel'],
+        roles: decide.roles,
         problems: [
           'case-not-found',
           'conflict-of-interest',
@@ -249,19 +240,12 @@ export function panelRoutes(deps: Deps) {
       }),
       async (c) => {
         const body = c.req.valid('json');
-        const decision = await inTransaction(db, (trx) =>
-          decide(
-            trx,
-            c.req.valid('param').id,
-            c.get('principal'),
-            {
-              ...body,
-              amountPence: body.amountPence === undefined ? undefined : BigInt(body.amountPence),
-              tranches: body.tranches?.map((t) => ({ ...t, amountPence: t.amountPence === undefined ? undefined : BigInt(t.amountPence) })),
-            },
-            c.get('requestId'),
-            deps.clock(),
-          ),
+        const decision = await acting(deps, c, (act) =>
+          decide(act, c.req.valid('param').id, {
+            ...body,
+            amountPence: body.amountPence === undefined ? undefined : BigInt(body.amountPence),
+            tranches: body.tranches?.map((t) => ({ ...t, amountPence: t.amountPence === undefined ? undefined : BigInt(t.amountPence) })),
+          }),
         );
         return c.json(toJson(decision), 201);
       },

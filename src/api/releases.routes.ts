@@ -1,8 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { getReadableCase } from '../cases/cases.ts';
-import { inTransaction } from '../db/database.ts';
 import type { Deps } from '../http/context.ts';
-import { apiRoute, createRouter, errorResponses, jsonBody, jsonContent } from '../http/router.ts';
+import { acting, apiRoute, createRouter, errorResponses, jsonBody, jsonContent } from '../http/router.ts';
 import { toJson } from '../lib/money.ts';
 import { approveTranche, awardPosition, claimTranche, clawBack, listClawbacks, listTranches, terminateCase } from '../releases/releases.ts';
 import { ROLES } from '../users/users.ts';
@@ -87,7 +86,7 @@ export function releaseRoutes(deps: Deps) {
         path: '/cases/{id}/tranches/{n}/claim',
         tags: ['Releases'],
         summary: 'The council claims a tranche with evidence (in order, from its earliest date, once)',
-        roles: ['council'],
+        roles: claimTranche.roles,
         problems: [
           'case-not-found',
           'tranche-not-found',
@@ -115,9 +114,7 @@ export function releaseRoutes(deps: Deps) {
       }),
       async (c) => {
         const { id, n } = c.req.valid('param');
-        const t = await inTransaction(db, (trx) =>
-          claimTranche(trx, id, n, c.get('principal'), c.req.valid('json').evidence, c.get('requestId'), deps.clock()),
-        );
+        const t = await acting(deps, c, (act) => claimTranche(act, id, n, c.req.valid('json').evidence));
         return c.json(toJson(t), 200);
       },
     )
@@ -129,7 +126,7 @@ export function releaseRoutes(deps: Deps) {
         summary: 'Approve a claimed tranche (not your own claim); with all approvals it needs, the money moves',
         description:
           'Tranches above the round’s threshold need two distinct approvers. The release posts the tranche’s pending transfer, less any offset.',
-        roles: ['panel', 'treasury'],
+        roles: approveTranche.roles,
         problems: [
           'case-not-found',
           'tranche-not-found',
@@ -154,7 +151,7 @@ export function releaseRoutes(deps: Deps) {
       }),
       async (c) => {
         const { id, n } = c.req.valid('param');
-        const t = await inTransaction(db, (trx) => approveTranche(trx, id, n, c.get('principal'), c.get('requestId'), deps.clock()));
+        const t = await acting(deps, c, (act) => approveTranche(act, id, n));
         return c.json(toJson(t), 200);
       },
     )
@@ -164,7 +161,7 @@ export function releaseRoutes(deps: Deps) {
         path: '/cases/{id}/terminate',
         tags: ['Releases'],
         summary: 'Terminate an award: every tranche not yet released is voided and returns to the fund',
-        roles: ['treasury', 'panel'],
+        roles: terminateCase.roles,
         problems: ['case-not-found', 'case-not-approved', 'ledger-refused', 'conflict-of-interest'],
         idempotent: true,
         request: { params: IdParam, body: jsonBody(z.strictObject({ reason: Reason })) },
@@ -175,9 +172,7 @@ export function releaseRoutes(deps: Deps) {
         },
       }),
       async (c) => {
-        const out = await inTransaction(db, (trx) =>
-          terminateCase(trx, c.req.valid('param').id, c.get('principal'), c.req.valid('json').reason, c.get('requestId'), deps.clock()),
-        );
+        const out = await acting(deps, c, (act) => terminateCase(act, c.req.valid('param').id, c.req.valid('json').reason));
         return c.json(toJson(out), 200);
       },
     )
@@ -187,7 +182,7 @@ export function releaseRoutes(deps: Deps) {
         path: '/cases/{id}/clawbacks',
         tags: ['Releases'],
         summary: 'Claw money back to the fund: a refund now, or an offset against a later tranche',
-        roles: ['treasury', 'panel'],
+        roles: clawBack.roles,
         problems: [
           'case-not-found',
           'case-not-approved',
@@ -220,15 +215,8 @@ export function releaseRoutes(deps: Deps) {
       }),
       async (c) => {
         const body = c.req.valid('json');
-        const k = await inTransaction(db, (trx) =>
-          clawBack(
-            trx,
-            c.req.valid('param').id,
-            c.get('principal'),
-            { ...body, amountPence: BigInt(body.amountPence) },
-            c.get('requestId'),
-            deps.clock(),
-          ),
+        const k = await acting(deps, c, (act) =>
+          clawBack(act, c.req.valid('param').id, { ...body, amountPence: BigInt(body.amountPence) }),
         );
         return c.json(toJson(k), 201);
       },

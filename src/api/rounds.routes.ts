@@ -1,8 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { listParameterSets } from '../appraisal/library.ts';
-import { inTransaction } from '../db/database.ts';
 import type { Deps } from '../http/context.ts';
-import { apiRoute, createRouter, errorResponses, jsonBody, jsonContent } from '../http/router.ts';
+import { acting, apiRoute, createRouter, errorResponses, jsonBody, jsonContent } from '../http/router.ts';
 import { toJson } from '../lib/money.ts';
 import { ranking } from '../panel/panel.ts';
 import { createRound, getRound, listRounds, type Round, roundStatus } from '../rounds/rounds.ts';
@@ -105,17 +104,17 @@ export function roundRoutes(deps: Deps) {
       }),
       async (c) => {
         const body = c.req.valid('json');
-        const round = await inTransaction(db, (trx) =>
+        const round = await acting(deps, c, (act) =>
           createRound(
-            trx,
+            act.trx,
             {
               ...body,
               envelopePence: BigInt(body.envelopePence),
               twoApproverThresholdPence: body.twoApproverThresholdPence === undefined ? undefined : BigInt(body.twoApproverThresholdPence),
             },
-            actorOf(c.get('principal')),
-            c.get('requestId'),
-            deps.clock(),
+            actorOf(act.principal),
+            act.requestId,
+            act.now,
           ),
         );
         return c.json(roundJson(round), 201);

@@ -1,7 +1,6 @@
 import { z } from '@hono/zod-openapi';
-import { inTransaction } from '../db/database.ts';
 import type { Deps } from '../http/context.ts';
-import { apiRoute, createRouter, errorResponses, jsonBody, jsonContent } from '../http/router.ts';
+import { acting, apiRoute, createRouter, errorResponses, jsonBody, jsonContent } from '../http/router.ts';
 import type { IssuedToken, TokenRecord } from '../users/token-store.ts';
 import { deactivateUser, deactivationOf, listTokens, reissueToken, revokeUserTokens, rotateOwnToken } from '../users/tokens.ts';
 import { actorOf, ROLES } from '../users/users.ts';
@@ -63,8 +62,8 @@ export function tokenRoutes(deps: Deps) {
         responses: { 201: jsonContent(IssuedTokenSchema, 'Your new token') },
       }),
       async (c) => {
-        const issued = await inTransaction(db, (trx) =>
-          rotateOwnToken(trx, c.get('principal'), c.get('requestId'), deps.clock(), deps.tokenLifetimeDays),
+        const issued = await acting(deps, c, (act) =>
+          rotateOwnToken(act.trx, act.principal, act.requestId, act.now, deps.tokenLifetimeDays),
         );
         c.set('replayBody', JSON.stringify(issuedJson(issued, null)));
         return c.json(issuedJson(issued, issued.token), 201);
@@ -108,8 +107,8 @@ export function tokenRoutes(deps: Deps) {
       }),
       async (c) => {
         const { id } = c.req.valid('param');
-        const issued = await inTransaction(db, (trx) =>
-          reissueToken(trx, id, actorOf(c.get('principal')), c.get('requestId'), deps.clock(), deps.tokenLifetimeDays),
+        const issued = await acting(deps, c, (act) =>
+          reissueToken(act.trx, id, actorOf(act.principal), act.requestId, act.now, deps.tokenLifetimeDays),
         );
         c.set('replayBody', JSON.stringify(issuedJson(issued, null)));
         return c.json(issuedJson(issued, issued.token), 201);
@@ -132,8 +131,8 @@ export function tokenRoutes(deps: Deps) {
       }),
       async (c) => {
         const { id } = c.req.valid('param');
-        const revoked = await inTransaction(db, (trx) =>
-          revokeUserTokens(trx, id, c.req.valid('json').reason, actorOf(c.get('principal')), c.get('requestId'), deps.clock()),
+        const revoked = await acting(deps, c, (act) =>
+          revokeUserTokens(act.trx, id, c.req.valid('json').reason, actorOf(act.principal), act.requestId, act.now),
         );
         return c.json({ userId: id, revokedTokenIds: revoked }, 200);
       },
@@ -160,8 +159,8 @@ export function tokenRoutes(deps: Deps) {
       }),
       async (c) => {
         const { id } = c.req.valid('param');
-        const done = await inTransaction(db, (trx) =>
-          deactivateUser(trx, id, c.req.valid('json').reason, actorOf(c.get('principal')), c.get('requestId'), deps.clock()),
+        const done = await acting(deps, c, (act) =>
+          deactivateUser(act.trx, id, c.req.valid('json').reason, actorOf(act.principal), act.requestId, act.now),
         );
         return c.json({ userId: id, ...done }, 200);
       },

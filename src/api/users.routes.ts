@@ -1,7 +1,6 @@
 import { z } from '@hono/zod-openapi';
-import { inTransaction } from '../db/database.ts';
 import type { Deps } from '../http/context.ts';
-import { apiRoute, createRouter, jsonBody, jsonContent } from '../http/router.ts';
+import { acting, apiRoute, createRouter, jsonBody, jsonContent } from '../http/router.ts';
 import {
   approveUserRequest,
   listUserRequests,
@@ -96,13 +95,11 @@ export function userRoutes(deps: Deps) {
       async (c) => {
         const body = c.req.valid('json');
         if (needsSecondTreasuryApproval(body.role)) {
-          const r = await inTransaction(db, (trx) =>
-            requestPrivilegedUser(trx, body, c.get('principal'), c.get('requestId'), deps.clock()),
-          );
+          const r = await acting(deps, c, (act) => requestPrivilegedUser(act.trx, body, act.principal, act.requestId, act.now));
           return c.json(requestJson(r), 202);
         }
-        const { user, token } = await inTransaction(db, (trx) =>
-          createUser(trx, body, actorOf(c.get('principal')), c.get('requestId'), deps.clock(), deps.tokenLifetimeDays),
+        const { user, token } = await acting(deps, c, (act) =>
+          createUser(act.trx, body, actorOf(act.principal), act.requestId, act.now, deps.tokenLifetimeDays),
         );
         // A token is shown once: a replay of this request returns the user without it.
         c.set('replayBody', JSON.stringify({ ...userJson(user), token: null }));
@@ -143,9 +140,7 @@ export function userRoutes(deps: Deps) {
       }),
       async (c) => {
         const { id } = c.req.valid('param');
-        const { user, token } = await inTransaction(db, (trx) =>
-          approveUserRequest(trx, id, c.get('principal'), c.get('requestId'), deps.clock()),
-        );
+        const { user, token } = await acting(deps, c, (act) => approveUserRequest(act.trx, id, act.principal, act.requestId, act.now));
         c.set('replayBody', JSON.stringify({ ...userJson(user), token: null }));
         return c.json({ ...userJson(user), token }, 201);
       },

@@ -2,15 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { benefitSchedule } from '../appraisal/engine.ts';
 import { getDeflatorTable, getParameterSet } from '../appraisal/library.ts';
-import { type Actor, appendAudit } from '../audit/audit.ts';
-import { appraisalInputOf, type Case, caseFromRow, getReadableCase, lockCase } from '../cases/cases.ts';
+import { appendAudit } from '../audit/audit.ts';
+import { appraisalInputOf, type Case, caseFromRow, getReadableCase, lockCase, lockOwnCase } from '../cases/cases.ts';
 import { type Db, isPostgres, type Tx } from '../db/database.ts';
 import { financialYearOf, parseFinancialYear } from '../fund/fund.ts';
 import { conflict, forbidden, invalid, notFound } from '../lib/errors.ts';
 import type { Pence } from '../lib/money.ts';
+import { type Act, operation } from '../lib/operation.ts';
 import { departmentOfEach } from '../reference/reference.ts';
 import { getRound } from '../rounds/rounds.ts';
-import type { Principal } from '../users/users.ts';
+import { actorOf, type Principal } from '../users/users.ts';
 
 /*
  * The benefits register (DESIGN step 7). For each benefit line and year of an approved case
@@ -78,10 +79,6 @@ export interface RegisterRow {
 }
 
 const REPORTABLE = ['approved', 'terminated'];
-
-function actorOf(p: Principal): Actor {
-  return { userId: p.userId, role: p.role };
-}
 
 export function rag(forecast: Pence, verified: Pence, status: ReportStatus | null, yearEnded: boolean): Rag {
   if (status === 'verified') {
@@ -194,8 +191,7 @@ export async function caseRegister(db: Db | Tx, c: Case, today: string): Promise
 }
 
 async function ownApprovedCase(trx: Tx, caseId: string, p: Principal): Promise<Case> {
-  const c = await lockCase(trx, caseId);
-  if (p.role !== 'council' || p.organisationCode !== c.leadCouncilCode) throw notFound('case', `There is no case ${caseId}.`);
+  const c = await lockOwnCase(trx, caseId, p);
   if (!REPORTABLE.includes(c.status)) {
     throw conflict('case-not-approved', 'Case not approved', `${c.reference} is ${c.status}; benefits are reported on approved cases.`);
   }
@@ -212,100 +208,102 @@ function checkLineYear(c: Case, line: number, year: string, today: string): void
   if (errors.length > 0) throw invalid(errors);
 }
 
-export async function reviseForecast(
-  trx: Tx,
-  caseId: string,
-  p: Principal,
-  input: { benefitLineIndex: number; year: string; forecastPence: Pence; reason: string },
-  requestId: string | null,
-  now: Date,
-) {
-  const c = await ownApprovedCase(trx, caseId, p);
-  const errors = [];
-  if (!c.benefits[input.benefitLineIndex])
-    errors.push({ pointer: '/benefitLineIndex', detail: `${c.reference} has benefit lines 0 to ${c.benefits.length - 1}` });
-  if (!parseFinancialYear(input.year) || input.year < c.baseYear)
-    errors.push({ pointer: '/year', detail: `must be a financial year from ${c.baseYear}` });
-  if (errors.length > 0) throw invalid(errors);
-  const at = now.toISOString();
-  await trx
-    .deleteFrom('benefit_forecasts')
-    .where('case_id', '=', caseId)
-    .where('line_index', '=', input.benefitLineIndex)
-    .where('year', '=', input.year)
-    .execute();
-  await trx
-    .insertInto('benefit_forecasts')
-    .values({
+export const reviseForecast = operation(
+  { roles: ['council'], organisation: "the case's lead council" },
+  async (
+    { trx, principal: p, requestId, now }: Act,
+    caseId: string,
+    input: { benefitLineIndex: number; year: string; forecastPence: Pence; reason: string },
+  ) => {
+    const c = await ownApprovedCase(trx, caseId, p);
+    const errors = [];
+    if (!c.benefits[input.benefitLineIndex])
+      errors.push({ pointer: '/benefitLineIndex', detail: `${c.reference} has benefit lines 0 to ${c.benefits.length - 1}` });
+    if (!parseFinancialYear(input.year) || input.year < c.baseYear)
+      errors.push({ pointer: '/year', detail: `must be a financial year from ${c.baseYear}` });
+    if (errors.length > 0) throw invalid(errors);
+    const at = now.toISOString();
+    await trx
+      .deleteFrom('benefit_forecasts')
+      .where('case_id', '=', caseId)
+      .where('line_index', '=', input.benefitLineIndex)
+      .where('year', '=', input.year)
+      .execute();
+    await trx
+      .insertInto('benefit_forecasts')
+      .values({
+        case_id: caseId,
+        line_index: input.benefitLineIndex,
+        year: input.year,
+        forecast_pence: input.forecastPence,
+        reason: input.reason,
+        revised_by: p.userId,
+        revised_at: at,
+      })
+      .execute();
+    await appendAudit(
+      trx,
+      { actor: actorOf(p), action: 'benefit.forecast-revised', subject: `case/${caseId}`, detail: input, requestId },
+      now,
+    );
+    return (await caseRegister(trx, c, at.slice(0, 10))).find(
+      (r) => r.benefitLineIndex === input.benefitLineIndex && r.year === input.year,
+    );
+  },
+);
+
+/** The council reports what a benefit line achieved in a year: one open report per line and year. */
+export const reportBenefit = operation(
+  { roles: ['council'], organisation: "the case's lead council" },
+  async (
+    { trx, principal: p, requestId, now }: Act,
+    caseId: string,
+    input: { benefitLineIndex: number; year: string; claimedPence: Pence; evidence: string },
+  ): Promise<BenefitReport> => {
+    const c = await ownApprovedCase(trx, caseId, p);
+    const today = now.toISOString().slice(0, 10);
+    checkLineYear(c, input.benefitLineIndex, input.year, today);
+    const open = await trx
+      .selectFrom('benefit_reports')
+      .select(['id', 'status'])
+      .where('case_id', '=', caseId)
+      .where('line_index', '=', input.benefitLineIndex)
+      .where('year', '=', input.year)
+      .where('status', '!=', 'rejected')
+      .executeTakeFirst();
+    if (open) {
+      throw conflict(
+        'benefit-already-reported',
+        'Already reported',
+        `Benefit line ${input.benefitLineIndex} of ${c.reference} already has a ${open.status} report for ${input.year} (${open.id}).`,
+      );
+    }
+    const row = {
+      id: randomUUID(),
       case_id: caseId,
       line_index: input.benefitLineIndex,
       year: input.year,
-      forecast_pence: input.forecastPence,
-      reason: input.reason,
-      revised_by: p.userId,
-      revised_at: at,
-    })
-    .execute();
-  await appendAudit(
-    trx,
-    { actor: actorOf(p), action: 'benefit.forecast-revised', subject: `case/${caseId}`, detail: input, requestId },
-    now,
-  );
-  return (await caseRegister(trx, c, at.slice(0, 10))).find((r) => r.benefitLineIndex === input.benefitLineIndex && r.year === input.year);
-}
-
-/** The council reports what a benefit line achieved in a year: one open report per line and year. */
-export async function reportBenefit(
-  trx: Tx,
-  caseId: string,
-  p: Principal,
-  input: { benefitLineIndex: number; year: string; claimedPence: Pence; evidence: string },
-  requestId: string | null,
-  now: Date,
-): Promise<BenefitReport> {
-  const c = await ownApprovedCase(trx, caseId, p);
-  const today = now.toISOString().slice(0, 10);
-  checkLineYear(c, input.benefitLineIndex, input.year, today);
-  const open = await trx
-    .selectFrom('benefit_reports')
-    .select(['id', 'status'])
-    .where('case_id', '=', caseId)
-    .where('line_index', '=', input.benefitLineIndex)
-    .where('year', '=', input.year)
-    .where('status', '!=', 'rejected')
-    .executeTakeFirst();
-  if (open) {
-    throw conflict(
-      'benefit-already-reported',
-      'Already reported',
-      `Benefit line ${input.benefitLineIndex} of ${c.reference} already has a ${open.status} report for ${input.year} (${open.id}).`,
+      beneficiary_code: c.benefits[input.benefitLineIndex]?.beneficiaryCode ?? null,
+      claimed_pence: input.claimedPence,
+      evidence: input.evidence,
+      status: 'pending',
+      reported_by: p.userId,
+      reported_at: now.toISOString(),
+      verified_pence: null,
+      reviewed_by: null,
+      reviewed_at: null,
+      rejection_reason: null,
+      verification_reason: null,
+    };
+    await trx.insertInto('benefit_reports').values(row).execute();
+    await appendAudit(
+      trx,
+      { actor: actorOf(p), action: 'benefit.reported', subject: `benefit-report/${row.id}`, detail: { caseId, ...input }, requestId },
+      now,
     );
-  }
-  const row = {
-    id: randomUUID(),
-    case_id: caseId,
-    line_index: input.benefitLineIndex,
-    year: input.year,
-    beneficiary_code: c.benefits[input.benefitLineIndex]?.beneficiaryCode ?? null,
-    claimed_pence: input.claimedPence,
-    evidence: input.evidence,
-    status: 'pending',
-    reported_by: p.userId,
-    reported_at: now.toISOString(),
-    verified_pence: null,
-    reviewed_by: null,
-    reviewed_at: null,
-    rejection_reason: null,
-    verification_reason: null,
-  };
-  await trx.insertInto('benefit_reports').values(row).execute();
-  await appendAudit(
-    trx,
-    { actor: actorOf(p), action: 'benefit.reported', subject: `benefit-report/${row.id}`, detail: { caseId, ...input }, requestId },
-    now,
-  );
-  return reportFromRow(row);
-}
+    return reportFromRow(row);
+  },
+);
 
 export async function getBenefitReport(db: Db | Tx, id: string): Promise<BenefitReport> {
   const row = await db.selectFrom('benefit_reports').selectAll().where('id', '=', id).executeTakeFirst();
@@ -376,61 +374,57 @@ export type ReviewDecision = { verify: true; verifiedPence?: Pence; reason?: str
  * `validation-error` (`/verifiedPence` above the claim or below 1p; `/reason` missing for a part),
  * `financial-year-closed-for-verification` (verifying a report for a closed year).
  */
-export async function reviewBenefitReport(
-  trx: Tx,
-  id: string,
-  p: Principal,
-  decision: ReviewDecision,
-  requestId: string | null,
-  now: Date,
-): Promise<BenefitReport> {
-  // A report's case never changes: lock the case, then read the report as it now stands.
-  await lockCase(trx, (await getBenefitReport(trx, id)).caseId);
-  const report = await getBenefitReport(trx, id);
-  await assertCanReview(trx, report, p);
-  if (report.status !== 'pending') {
-    throw conflict(
-      'benefit-report-reviewed',
-      'Report already reviewed',
-      `Benefit report ${id} was ${report.status} on ${report.reviewedAt}.`,
+export const reviewBenefitReport = operation(
+  { roles: ['department', 'treasury'], organisation: 'the department whose budget the benefit lands in, or treasury' },
+  async ({ trx, principal: p, requestId, now }: Act, id: string, decision: ReviewDecision): Promise<BenefitReport> => {
+    // A report's case never changes: lock the case, then read the report as it now stands.
+    await lockCase(trx, (await getBenefitReport(trx, id)).caseId);
+    const report = await getBenefitReport(trx, id);
+    await assertCanReview(trx, report, p);
+    if (report.status !== 'pending') {
+      throw conflict(
+        'benefit-report-reviewed',
+        'Report already reviewed',
+        `Benefit report ${id} was ${report.status} on ${report.reviewedAt}.`,
+      );
+    }
+    if (decision.verify) await assertYearOpenForVerification(trx, report.year);
+    const verified = decision.verify ? verifiedAmount(report, decision) : null;
+    const at = now.toISOString();
+    const changed = await trx
+      .updateTable('benefit_reports')
+      .set(
+        verified
+          ? {
+              status: 'verified',
+              verified_pence: verified.pence,
+              verification_reason: verified.reason,
+              reviewed_by: p.userId,
+              reviewed_at: at,
+            }
+          : { status: 'rejected', rejection_reason: decision.reason ?? null, reviewed_by: p.userId, reviewed_at: at },
+      )
+      .where('id', '=', id)
+      .where('status', '=', 'pending')
+      .executeTakeFirst();
+    if (Number(changed.numUpdatedRows) !== 1)
+      throw conflict('benefit-report-reviewed', 'Report already reviewed', `Benefit report ${id} was reviewed meanwhile.`);
+    await appendAudit(
+      trx,
+      {
+        actor: actorOf(p),
+        action: verified ? 'benefit.verified' : 'benefit.rejected',
+        subject: `benefit-report/${id}`,
+        detail: verified
+          ? { claimedPence: report.claimedPence, verifiedPence: verified.pence, reason: verified.reason }
+          : { reason: decision.reason },
+        requestId,
+      },
+      now,
     );
-  }
-  if (decision.verify) await assertYearOpenForVerification(trx, report.year);
-  const verified = decision.verify ? verifiedAmount(report, decision) : null;
-  const at = now.toISOString();
-  const changed = await trx
-    .updateTable('benefit_reports')
-    .set(
-      verified
-        ? {
-            status: 'verified',
-            verified_pence: verified.pence,
-            verification_reason: verified.reason,
-            reviewed_by: p.userId,
-            reviewed_at: at,
-          }
-        : { status: 'rejected', rejection_reason: decision.reason ?? null, reviewed_by: p.userId, reviewed_at: at },
-    )
-    .where('id', '=', id)
-    .where('status', '=', 'pending')
-    .executeTakeFirst();
-  if (Number(changed.numUpdatedRows) !== 1)
-    throw conflict('benefit-report-reviewed', 'Report already reviewed', `Benefit report ${id} was reviewed meanwhile.`);
-  await appendAudit(
-    trx,
-    {
-      actor: actorOf(p),
-      action: verified ? 'benefit.verified' : 'benefit.rejected',
-      subject: `benefit-report/${id}`,
-      detail: verified
-        ? { claimedPence: report.claimedPence, verifiedPence: verified.pence, reason: verified.reason }
-        : { reason: decision.reason },
-      requestId,
-    },
-    now,
-  );
-  return getBenefitReport(trx, id);
-}
+    return getBenefitReport(trx, id);
+  },
+);
 
 /** The amount a verification records: the claim, or a part of it with its reason. */
 function verifiedAmount(

@@ -2,15 +2,17 @@ import { randomUUID } from 'node:crypto';
 import { AppraisalInputError, appraise, isWhollyCashable, lineChoiceErrors, MAX_YEAR_INDEX } from '../appraisal/engine.ts';
 import { getDeflatorTable, getParameterSet } from '../appraisal/library.ts';
 import type { AppraisalInput, AppraisalResult, BenefitType, ConfidenceGrade, DiscountScheduleName } from '../appraisal/types.ts';
-import { type Actor, appendAudit } from '../audit/audit.ts';
+import { appendAudit } from '../audit/audit.ts';
 import { type Db, isPostgres, type Tx } from '../db/database.ts';
 import { parseFinancialYear } from '../fund/fund.ts';
 import { conflict, DomainError, type FieldError, forbidden, invalid, notFound, unprocessable } from '../lib/errors.ts';
 import type { Pence } from '../lib/money.ts';
+import { type Act, operation } from '../lib/operation.ts';
 import { departmentOfEach } from '../reference/reference.ts';
 import { getRound, type Round, roundStatus } from '../rounds/rounds.ts';
 import { getUnitCosts } from '../unit-costs/unit-costs.ts';
-import type { Principal } from '../users/users.ts';
+import { actorOf, type Principal } from '../users/users.ts';
+import { CASE_MOVES, type CaseMove, type CaseStatus, isLeadCouncil, mayMove, mayReadCase, SUBMITTED_STATUSES } from './lifecycle.ts';
 
 /*
  * A spend-to-save business case in the Green Book five-case shape. A council drafts it (only
@@ -21,7 +23,7 @@ import type { Principal } from '../users/users.ts';
 
 export const NARRATIVE_SECTIONS = ['strategic', 'economic', 'commercial', 'financial', 'management'] as const;
 export type NarrativeSection = (typeof NARRATIVE_SECTIONS)[number];
-export type CaseStatus = 'draft' | 'submitted' | 'approved' | 'rejected' | 'deferred' | 'terminated';
+export type { CaseStatus } from './lifecycle.ts';
 
 export interface CostLine {
   year: string;
@@ -108,26 +110,21 @@ export interface Case {
   submittedAt: string | null;
 }
 
-const DEPARTMENT_READABLE: CaseStatus[] = ['submitted', 'approved', 'rejected', 'deferred', 'terminated'];
-
 // ---------------------------------------------------------------------------------------------
 // Reading
 
-/** Who may read a case: its council always; once submitted, panel, treasury, auditors and named departments. */
+/** Refuses (`case-not-found`) a principal who may not read the case (draft privacy, ./lifecycle.ts `mayReadCase`). */
 export async function assertCanRead(db: Db | Tx, p: Principal, c: Case): Promise<void> {
-  if (p.role === 'council' && p.organisationCode === c.leadCouncilCode) return;
-  if (c.status === 'draft') throw notFound('case', `There is no case ${c.id}.`);
-  if (p.role === 'panel' || p.role === 'treasury' || p.role === 'auditor') return;
-  if (p.role === 'department' && p.organisationCode) {
-    const named = await db
+  const namesDepartment =
+    p.role === 'department' &&
+    !!p.organisationCode &&
+    !!(await db
       .selectFrom('case_beneficiaries')
       .select('organisation_code')
       .where('case_id', '=', c.id)
       .where('organisation_code', '=', p.organisationCode)
-      .executeTakeFirst();
-    if (named) return;
-  }
-  throw notFound('case', `There is no case ${c.id}.`);
+      .executeTakeFirst());
+  if (!mayReadCase(p, c, namesDepartment)) throw notFound('case', `There is no case ${c.id}.`);
 }
 
 export async function getCase(db: Db | Tx, id: string): Promise<Case> {
@@ -147,13 +144,55 @@ export async function lockCase(trx: Tx, id: string): Promise<Case> {
   return getCase(trx, id);
 }
 
+/**
+ * Locks a case its lead council acts on (edit, submit, claim, report). Anyone else is told there
+ * is no such case (`case-not-found`), as draft privacy asks.
+ */
+export async function lockOwnCase(trx: Tx, id: string, p: Principal): Promise<Case> {
+  const c = await lockCase(trx, id);
+  if (!isLeadCouncil(p, c)) throw notFound('case', `There is no case ${id}.`);
+  return c;
+}
+
+/**
+ * Locks a submitted case the panel or treasury acts on (score, decide, override, terminate, claw
+ * back). A draft is its council's alone (`case-not-found`).
+ */
+export async function lockSubmittedCase(trx: Tx, id: string): Promise<Case> {
+  const c = await lockCase(trx, id);
+  if (!SUBMITTED_STATUSES.includes(c.status)) throw notFound('case', `There is no case ${id}.`);
+  return c;
+}
+
+/**
+ * Moves a locked case along its lifecycle (./lifecycle.ts `CASE_MOVES`); the caller has already
+ * refused a move the table does not allow with its own named refusal. Returns the new status.
+ */
+export async function moveCase(
+  trx: Tx,
+  c: Case,
+  move: CaseMove,
+  at: string,
+  also: { submitted_at?: string; submitted_by?: string } = {},
+): Promise<CaseStatus> {
+  const { from, to } = CASE_MOVES[move];
+  if (!mayMove(move, c.status)) throw new Error(`A case that is ${c.status} cannot ${move}`);
+  await trx
+    .updateTable('cases')
+    .set({ status: to, updated_at: at, ...also })
+    .where('id', '=', c.id)
+    .where('status', 'in', [...from])
+    .execute();
+  return to;
+}
+
 export async function getReadableCase(db: Db | Tx, p: Principal, id: string): Promise<Case> {
   const c = await getCase(db, id);
   await assertCanRead(db, p, c);
   return c;
 }
 
-/** The cases a user may see, optionally in one round or status. */
+/** The cases a user may see (draft privacy, ./lifecycle.ts: the same rule as `mayReadCase`, in SQL), optionally in one round or status. */
 export async function listCases(db: Db | Tx, p: Principal, filter: { roundId?: string; status?: CaseStatus } = {}): Promise<Case[]> {
   let q = db.selectFrom('cases').selectAll('cases');
   if (filter.roundId) q = q.where('round_id', '=', filter.roundId);
@@ -161,7 +200,7 @@ export async function listCases(db: Db | Tx, p: Principal, filter: { roundId?: s
   if (p.role === 'council') {
     q = q.where('lead_council_code', '=', p.organisationCode ?? '');
   } else if (p.role === 'department') {
-    q = q.where('status', 'in', DEPARTMENT_READABLE).where(
+    q = q.where('status', 'in', SUBMITTED_STATUSES).where(
       'id',
       'in',
       db
@@ -170,7 +209,7 @@ export async function listCases(db: Db | Tx, p: Principal, filter: { roundId?: s
         .where('organisation_code', '=', p.organisationCode ?? ''),
     );
   } else {
-    q = q.where('status', '!=', 'draft');
+    q = q.where('status', 'in', SUBMITTED_STATUSES);
   }
   const rows = await q.orderBy('reference').execute();
   return rows.map(caseFromRow);
@@ -179,99 +218,100 @@ export async function listCases(db: Db | Tx, p: Principal, filter: { roundId?: s
 // ---------------------------------------------------------------------------------------------
 // Drafting
 
-export async function createCase(trx: Tx, input: CaseInput, p: Principal, requestId: string | null, now: Date): Promise<Case> {
-  const lead = councilOf(p);
-  const round = await getRound(trx, input.roundId).catch((e) => {
-    throw e instanceof DomainError ? invalid([{ pointer: '/roundId', detail: `there is no funding round ${input.roundId}` }]) : e;
-  });
-  const benefits = await checkCase(trx, input, lead);
-  // References run from 001 in each financial year.
-  const count = await trx
-    .selectFrom('cases')
-    .select((eb) => eb.fn.countAll<string>().as('n'))
-    .where('reference', 'like', `TP-${round.financialYear}-%`)
-    .executeTakeFirstOrThrow();
-  const at = now.toISOString();
-  const c: Case = {
-    ...documentOf(input, benefits),
-    id: randomUUID(),
-    reference: `TP-${round.financialYear}-${String(Number(count.n) + 1).padStart(3, '0')}`,
-    roundId: round.id,
-    leadCouncilCode: lead,
-    status: 'draft',
-    revision: 1,
-    createdAt: at,
-    updatedAt: at,
-    submittedAt: null,
-  };
-  await trx
-    .insertInto('cases')
-    .values({
-      id: c.id,
-      reference: c.reference,
-      round_id: c.roundId,
-      lead_council_code: lead,
-      status: c.status,
-      revision: c.revision,
-      document: storedDocument(c),
-      created_at: at,
-      created_by: p.userId,
-      updated_at: at,
-      submitted_at: null,
-      submitted_by: null,
-    })
-    .execute();
-  await saveBeneficiaries(trx, c);
-  await appendAudit(
-    trx,
-    {
-      actor: actorOf(p),
-      action: 'case.drafted',
-      subject: `case/${c.id}`,
-      detail: { reference: c.reference, title: c.title, revision: 1 },
-      requestId,
-    },
-    now,
-  );
-  return c;
-}
+export const createCase = operation(
+  { roles: ['council'], organisation: 'a council files cases for itself' },
+  async ({ trx, principal: p, requestId, now }: Act, input: CaseInput): Promise<Case> => {
+    const lead = councilOf(p);
+    const round = await getRound(trx, input.roundId).catch((e) => {
+      throw e instanceof DomainError ? invalid([{ pointer: '/roundId', detail: `there is no funding round ${input.roundId}` }]) : e;
+    });
+    const benefits = await checkCase(trx, input, lead);
+    // References run from 001 in each financial year.
+    const count = await trx
+      .selectFrom('cases')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .where('reference', 'like', `TP-${round.financialYear}-%`)
+      .executeTakeFirstOrThrow();
+    const at = now.toISOString();
+    const c: Case = {
+      ...documentOf(input, benefits),
+      id: randomUUID(),
+      reference: `TP-${round.financialYear}-${String(Number(count.n) + 1).padStart(3, '0')}`,
+      roundId: round.id,
+      leadCouncilCode: lead,
+      status: 'draft',
+      revision: 1,
+      createdAt: at,
+      updatedAt: at,
+      submittedAt: null,
+    };
+    await trx
+      .insertInto('cases')
+      .values({
+        id: c.id,
+        reference: c.reference,
+        round_id: c.roundId,
+        lead_council_code: lead,
+        status: c.status,
+        revision: c.revision,
+        document: storedDocument(c),
+        created_at: at,
+        created_by: p.userId,
+        updated_at: at,
+        submitted_at: null,
+        submitted_by: null,
+      })
+      .execute();
+    await saveBeneficiaries(trx, c);
+    await appendAudit(
+      trx,
+      {
+        actor: actorOf(p),
+        action: 'case.drafted',
+        subject: `case/${c.id}`,
+        detail: { reference: c.reference, title: c.title, revision: 1 },
+        requestId,
+      },
+      now,
+    );
+    return c;
+  },
+);
 
-export async function updateCase(trx: Tx, id: string, input: CaseInput, p: Principal, requestId: string | null, now: Date): Promise<Case> {
-  const existing = await lockCase(trx, id);
-  const lead = councilOf(p);
-  if (existing.leadCouncilCode !== lead) throw notFound('case', `There is no case ${id}.`);
-  if (existing.status !== 'draft') {
-    throw conflict('case-not-draft', 'Case is no longer a draft', `Case ${existing.reference} was submitted and is read-only.`);
-  }
-  if (input.roundId !== existing.roundId) {
-    throw invalid([
-      { pointer: '/roundId', detail: `a draft stays in its round (${existing.roundId}); start a new case for another round` },
-    ]);
-  }
-  const benefits = await checkCase(trx, input, lead);
-  const c: Case = { ...existing, ...documentOf(input, benefits), revision: existing.revision + 1, updatedAt: now.toISOString() };
-  await trx
-    .updateTable('cases')
-    .set({ document: storedDocument(c), revision: c.revision, updated_at: c.updatedAt })
-    .where('id', '=', id)
-    .where('status', '=', 'draft')
-    .execute();
-  await saveBeneficiaries(trx, c);
-  await appendAudit(
-    trx,
-    { actor: actorOf(p), action: 'case.edited', subject: `case/${c.id}`, detail: { revision: c.revision }, requestId },
-    now,
-  );
-  return c;
-}
+export const updateCase = operation(
+  { roles: ['council'], organisation: "the case's lead council" },
+  async ({ trx, principal: p, requestId, now }: Act, id: string, input: CaseInput): Promise<Case> => {
+    const lead = councilOf(p);
+    const existing = await lockOwnCase(trx, id, p);
+    if (existing.status !== 'draft') {
+      throw conflict('case-not-draft', 'Case is no longer a draft', `Case ${existing.reference} was submitted and is read-only.`);
+    }
+    if (input.roundId !== existing.roundId) {
+      throw invalid([
+        { pointer: '/roundId', detail: `a draft stays in its round (${existing.roundId}); start a new case for another round` },
+      ]);
+    }
+    const benefits = await checkCase(trx, input, lead);
+    const c: Case = { ...existing, ...documentOf(input, benefits), revision: existing.revision + 1, updatedAt: now.toISOString() };
+    await trx
+      .updateTable('cases')
+      .set({ document: storedDocument(c), revision: c.revision, updated_at: c.updatedAt })
+      .where('id', '=', id)
+      .where('status', '=', 'draft')
+      .execute();
+    await saveBeneficiaries(trx, c);
+    await appendAudit(
+      trx,
+      { actor: actorOf(p), action: 'case.edited', subject: `case/${c.id}`, detail: { revision: c.revision }, requestId },
+      now,
+    );
+    return c;
+  },
+);
 
 function councilOf(p: Principal): string {
   if (p.role !== 'council' || !p.organisationCode) throw forbidden('Only a council drafts cases.');
   return p.organisationCode;
-}
-
-function actorOf(p: Principal): Actor {
-  return { userId: p.userId, role: p.role };
 }
 
 /**
@@ -583,70 +623,61 @@ export function eligibility(c: Case, round: Round, today: string): GateFailure[]
   return failures;
 }
 
-export async function submitCase(
-  trx: Tx,
-  id: string,
-  p: Principal,
-  requestId: string | null,
-  now: Date,
-): Promise<{ case: Case; appraisal: AppraisalResult }> {
-  const c = await lockCase(trx, id);
-  if (p.role !== 'council' || p.organisationCode !== c.leadCouncilCode) throw notFound('case', `There is no case ${id}.`);
-  if (c.status !== 'draft')
-    throw conflict('case-not-draft', 'Case already submitted', `Case ${c.reference} was submitted on ${c.submittedAt}.`);
-  const round = await getRound(trx, c.roundId);
-  const failures = eligibility(c, round, now.toISOString().slice(0, 10));
-  if (failures.length > 0) {
-    throw new DomainError(
-      'unprocessable',
-      'case-not-eligible',
-      'The case cannot be submitted yet',
-      failures.map((f) => f.detail).join(' '),
-      { failures },
-      failures.map((f) => ({ pointer: f.pointer, detail: f.detail })),
-    );
-  }
-  const result = await appraiseCase(trx, c);
-  const at = now.toISOString();
-  await trx
-    .updateTable('cases')
-    .set({ status: 'submitted', submitted_at: at, submitted_by: p.userId, updated_at: at })
-    .where('id', '=', id)
-    .where('status', '=', 'draft')
-    .execute();
-  await trx
-    .insertInto('appraisals')
-    .values({
-      case_id: id,
-      revision: c.revision,
-      parameter_set_name: result.parameterSet.name,
-      parameter_set_version: result.parameterSet.version,
-      deflator_edition: round.deflatorEdition,
-      result: storeAppraisal(result),
-      computed_at: at,
-    })
-    .execute();
-  await appendAudit(
-    trx,
-    {
-      actor: actorOf(p),
-      action: 'case.submitted',
-      subject: `case/${id}`,
-      detail: {
-        reference: c.reference,
+export const submitCase = operation(
+  { roles: ['council'], organisation: "the case's lead council" },
+  async ({ trx, principal: p, requestId, now }: Act, id: string): Promise<{ case: Case; appraisal: AppraisalResult }> => {
+    const c = await lockOwnCase(trx, id, p);
+    if (!mayMove('submit', c.status))
+      throw conflict('case-not-draft', 'Case already submitted', `Case ${c.reference} was submitted on ${c.submittedAt}.`);
+    const round = await getRound(trx, c.roundId);
+    const failures = eligibility(c, round, now.toISOString().slice(0, 10));
+    if (failures.length > 0) {
+      throw new DomainError(
+        'unprocessable',
+        'case-not-eligible',
+        'The case cannot be submitted yet',
+        failures.map((f) => f.detail).join(' '),
+        { failures },
+        failures.map((f) => ({ pointer: f.pointer, detail: f.detail })),
+      );
+    }
+    const result = await appraiseCase(trx, c);
+    const at = now.toISOString();
+    await moveCase(trx, c, 'submit', at, { submitted_at: at, submitted_by: p.userId });
+    await trx
+      .insertInto('appraisals')
+      .values({
+        case_id: id,
         revision: c.revision,
-        requestedPence: c.requestedPence,
-        parameterSet: result.parameterSet,
-        bcr: result.bcr,
-        vfmBand: result.vfmBand,
-        fiscalNpvPence: result.fiscalNpvPence,
+        parameter_set_name: result.parameterSet.name,
+        parameter_set_version: result.parameterSet.version,
+        deflator_edition: round.deflatorEdition,
+        result: storeAppraisal(result),
+        computed_at: at,
+      })
+      .execute();
+    await appendAudit(
+      trx,
+      {
+        actor: actorOf(p),
+        action: 'case.submitted',
+        subject: `case/${id}`,
+        detail: {
+          reference: c.reference,
+          revision: c.revision,
+          requestedPence: c.requestedPence,
+          parameterSet: result.parameterSet,
+          bcr: result.bcr,
+          vfmBand: result.vfmBand,
+          fiscalNpvPence: result.fiscalNpvPence,
+        },
+        requestId,
       },
-      requestId,
-    },
-    now,
-  );
-  return { case: { ...c, status: 'submitted', submittedAt: at, updatedAt: at }, appraisal: result };
-}
+      now,
+    );
+    return { case: { ...c, status: 'submitted', submittedAt: at, updatedAt: at }, appraisal: result };
+  },
+);
 
 // ---------------------------------------------------------------------------------------------
 // Rows

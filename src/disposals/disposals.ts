@@ -4,7 +4,8 @@ import type { Db, Tx } from '../db/database.ts';
 import { financialYearOf, getFinancialYear } from '../fund/fund.ts';
 import { forbidden, notFound, unprocessable } from '../lib/errors.ts';
 import type { Pence } from '../lib/money.ts';
-import { actorOf, type Principal } from '../users/users.ts';
+import { type Act, operation } from '../lib/operation.ts';
+import { actorOf } from '../users/users.ts';
 
 /*
  * Pooled asset disposals (DESIGN step 11). Treasury sets each department's capital-receipts
@@ -55,98 +56,98 @@ async function mustBePlace(db: Db | Tx, code: string): Promise<void> {
  * Treasury sets a department's capital-receipts target for a place and year (replacing any
  * earlier one). Refusals: place-not-found, financial-year-not-found, department-not-found (404).
  */
-export async function setDisposalTarget(
-  trx: Tx,
-  placeCode: string,
-  input: { financialYear: string; departmentCode: string; targetPence: Pence },
-  p: Principal,
-  requestId: string | null,
-  now: Date,
-): Promise<DisposalTarget> {
-  await mustBePlace(trx, placeCode);
-  await getFinancialYear(trx, input.financialYear);
-  const dept = await trx.selectFrom('organisations').select('kind').where('code', '=', input.departmentCode).executeTakeFirst();
-  if (dept?.kind !== 'department') throw notFound('department', `There is no department with the code ${input.departmentCode}.`);
-  const at = now.toISOString();
-  await trx
-    .deleteFrom('disposal_targets')
-    .where('place_code', '=', placeCode)
-    .where('financial_year', '=', input.financialYear)
-    .where('department_code', '=', input.departmentCode)
-    .execute();
-  await trx
-    .insertInto('disposal_targets')
-    .values({
-      place_code: placeCode,
-      financial_year: input.financialYear,
-      department_code: input.departmentCode,
-      target_pence: input.targetPence,
-      set_by: p.userId,
-      set_at: at,
-    })
-    .execute();
-  const target = { placeCode, ...input, setBy: p.userId, setAt: at };
-  await appendAudit(
-    trx,
-    { actor: actorOf(p), action: 'disposal-target.set', subject: `place/${placeCode}/disposal-targets`, detail: target, requestId },
-    now,
-  );
-  return target;
-}
+export const setDisposalTarget = operation(
+  { roles: ['treasury'] },
+  async (
+    { trx, principal: p, requestId, now }: Act,
+    placeCode: string,
+    input: { financialYear: string; departmentCode: string; targetPence: Pence },
+  ): Promise<DisposalTarget> => {
+    await mustBePlace(trx, placeCode);
+    await getFinancialYear(trx, input.financialYear);
+    const dept = await trx.selectFrom('organisations').select('kind').where('code', '=', input.departmentCode).executeTakeFirst();
+    if (dept?.kind !== 'department') throw notFound('department', `There is no department with the code ${input.departmentCode}.`);
+    const at = now.toISOString();
+    await trx
+      .deleteFrom('disposal_targets')
+      .where('place_code', '=', placeCode)
+      .where('financial_year', '=', input.financialYear)
+      .where('department_code', '=', input.departmentCode)
+      .execute();
+    await trx
+      .insertInto('disposal_targets')
+      .values({
+        place_code: placeCode,
+        financial_year: input.financialYear,
+        department_code: input.departmentCode,
+        target_pence: input.targetPence,
+        set_by: p.userId,
+        set_at: at,
+      })
+      .execute();
+    const target = { placeCode, ...input, setBy: p.userId, setAt: at };
+    await appendAudit(
+      trx,
+      { actor: actorOf(p), action: 'disposal-target.set', subject: `place/${placeCode}/disposal-targets`, detail: target, requestId },
+      now,
+    );
+    return target;
+  },
+);
 
 /**
  * A department records a disposal it made at a place. Who: a department user, for their own
  * department. Refusals: place-not-found, financial-year-not-found (404); disposal-in-the-future (422).
  */
-export async function recordDisposal(
-  trx: Tx,
-  placeCode: string,
-  input: { asset: string; receiptPence: Pence; disposedOn: string },
-  p: Principal,
-  requestId: string | null,
-  now: Date,
-): Promise<Disposal> {
-  if (p.role !== 'department' || !p.organisationCode)
-    throw forbidden('Only a department user records disposals, for their own department.');
-  await mustBePlace(trx, placeCode);
-  if (input.disposedOn > now.toISOString().slice(0, 10)) {
-    throw unprocessable(
-      'disposal-in-the-future',
-      'Disposal date in the future',
-      `A disposal is recorded once made; ${input.disposedOn} is after today.`,
-      {
-        pointer: '/disposedOn',
-      },
-    );
-  }
-  const fy = financialYearOf(new Date(`${input.disposedOn}T00:00:00Z`));
-  await getFinancialYear(trx, fy);
-  const d: Disposal = {
-    id: randomUUID(),
-    placeCode,
-    financialYear: fy,
-    departmentCode: p.organisationCode,
-    ...input,
-    recordedBy: p.userId,
-    recordedAt: now.toISOString(),
-  };
-  await trx
-    .insertInto('disposals')
-    .values({
-      id: d.id,
-      place_code: placeCode,
-      financial_year: fy,
-      department_code: d.departmentCode,
-      asset: d.asset,
-      receipt_pence: d.receiptPence,
-      disposed_on: d.disposedOn,
-      recorded_by: d.recordedBy,
-      recorded_at: d.recordedAt,
-    })
-    .execute();
-  await appendAudit(trx, { actor: actorOf(p), action: 'disposal.recorded', subject: `disposal/${d.id}`, detail: d, requestId }, now);
-  return d;
-}
+export const recordDisposal = operation(
+  { roles: ['department'], organisation: 'its own department' },
+  async (
+    { trx, principal: p, requestId, now }: Act,
+    placeCode: string,
+    input: { asset: string; receiptPence: Pence; disposedOn: string },
+  ): Promise<Disposal> => {
+    if (p.role !== 'department' || !p.organisationCode)
+      throw forbidden('Only a department user records disposals, for their own department.');
+    await mustBePlace(trx, placeCode);
+    if (input.disposedOn > now.toISOString().slice(0, 10)) {
+      throw unprocessable(
+        'disposal-in-the-future',
+        'Disposal date in the future',
+        `A disposal is recorded once made; ${input.disposedOn} is after today.`,
+        {
+          pointer: '/disposedOn',
+        },
+      );
+    }
+    const fy = financialYearOf(new Date(`${input.disposedOn}T00:00:00Z`));
+    await getFinancialYear(trx, fy);
+    const d: Disposal = {
+      id: randomUUID(),
+      placeCode,
+      financialYear: fy,
+      departmentCode: p.organisationCode,
+      ...input,
+      recordedBy: p.userId,
+      recordedAt: now.toISOString(),
+    };
+    await trx
+      .insertInto('disposals')
+      .values({
+        id: d.id,
+        place_code: placeCode,
+        financial_year: fy,
+        department_code: d.departmentCode,
+        asset: d.asset,
+        receipt_pence: d.receiptPence,
+        disposed_on: d.disposedOn,
+        recorded_by: d.recordedBy,
+        recorded_at: d.recordedAt,
+      })
+      .execute();
+    await appendAudit(trx, { actor: actorOf(p), action: 'disposal.recorded', subject: `disposal/${d.id}`, detail: d, requestId }, now);
+    return d;
+  },
+);
 
 /** A place's pooled target, receipts and each department's part for a year. Refusal: place-not-found (404). */
 export async function placeDisposals(db: Db | Tx, placeCode: string, fy: string): Promise<PlaceDisposals> {

@@ -21,3 +21,11 @@ export function mayReadDepartmentFigures(p: Principal, code: string, figures: De
   if (figures === 'terms') return true;
   return p.role === 'treasury' || p.role === 'auditor' || (p.role === 'department' && p.organisationCode === code);
 }
+
+/**
+ * The department a reader of credits, orders, trades and compliance is limited to (its own
+ * records), or undefined for treasury, auditors and the panel, who read every department's.
+ */
+export function ownDepartmentScope(p: Principal): string | undefined {
+  return p.role === 'department' ? (p.organisationCode ?? '') : undefined;
+}

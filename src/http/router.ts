@@ -1,8 +1,9 @@
 import { createRoute, OpenAPIHono, type RouteConfig, z } from '@hono/zod-openapi';
-import type { MiddlewareHandler } from 'hono';
-import { forbidden } from '../lib/errors.ts';
+import type { Context, MiddlewareHandler } from 'hono';
+import { inTransaction } from '../db/database.ts';
+import { type Act, assertRole } from '../lib/operation.ts';
 import type { Role } from '../users/users.ts';
-import type { AppEnv } from './context.ts';
+import type { AppEnv, Deps } from './context.ts';
 import { IDEMPOTENCY_KEY } from './middleware.ts';
 import { problemResponse, unknownFields, validationProblem, zodFieldErrors } from './problem.ts';
 import { type ProblemName, problemType } from './problems.ts';
@@ -114,16 +115,24 @@ const NoInput = z.strictObject({}).openapi('NoInput', { description: 'This actio
 /** Enforces the route's roles before the handler runs. */
 export function requireRole(roles: readonly Role[]): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const p = c.get('principal');
-    if (!roles.includes(p.role)) {
-      throw forbidden(`This needs the ${roles.join(' or ')} role; you are signed in as ${p.role}.`);
-    }
+    assertRole(c.get('principal'), roles);
     await next();
   };
 }
 
+/**
+ * Runs a state-changing request's operations in one transaction, with the request's context built
+ * once: who is asking, the request id and the time, read once from the clock.
+ */
+export function acting<T>(deps: Deps, c: Context<AppEnv>, run: (act: Act) => Promise<T>): Promise<T> {
+  const principal = c.get('principal');
+  const requestId = c.get('requestId');
+  const now = deps.clock();
+  return inTransaction(deps.database.db, (trx) => run({ trx, principal, requestId, now }));
+}
+
 type ApiRouteConfig = Omit<RouteConfig, 'middleware'> & {
-  /** The roles that may call it; documented in the description and enforced. */
+  /** The roles that may call it (an operation's declaration: `roles: op.roles`); documented in the description and enforced. */
   roles: readonly Role[];
   /** Whether it changes state, so it accepts `Idempotency-Key`. */
   idempotent?: boolean;

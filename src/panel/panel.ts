@@ -1,12 +1,14 @@
 import type { VfmBand } from '../appraisal/types.ts';
-import { type Actor, appendAudit } from '../audit/audit.ts';
-import { type Case, type CaseStatus, caseAppraisal, getCase, lockCase } from '../cases/cases.ts';
+import { appendAudit } from '../audit/audit.ts';
+import { type Case, type CaseStatus, caseAppraisal, getCase, lockSubmittedCase, moveCase } from '../cases/cases.ts';
+import { CASE_MOVES, SUBMITTED_STATUSES } from '../cases/lifecycle.ts';
 import type { Db, Tx } from '../db/database.ts';
-import { conflict, forbidden, invalid, notFound, unprocessable } from '../lib/errors.ts';
+import { conflict, forbidden, invalid, unprocessable } from '../lib/errors.ts';
 import { formatPence, type Pence } from '../lib/money.ts';
+import { type Act, operation } from '../lib/operation.ts';
 import { commitAward, type Tranche, type TrancheInput, trancheSchedule } from '../releases/releases.ts';
 import { getRound, type Round, VALUE_FOR_MONEY } from '../rounds/rounds.ts';
-import type { Principal } from '../users/users.ts';
+import { actorOf } from '../users/users.ts';
 import { assertNotConflicted, isConflicted } from './conflicts.ts';
 
 /*
@@ -23,18 +25,8 @@ export type { Tranche, TrancheInput } from '../releases/releases.ts';
 /** The value-for-money criterion's suggested score for each band. */
 export const SUGGESTED_VFM_SCORE: Record<VfmBand, number> = { poor: 1, low: 2, medium: 3, high: 4, 'very-high': 5 };
 
-const SCOREABLE: CaseStatus[] = ['submitted', 'deferred'];
-
-function actorOf(p: Principal): Actor {
-  return { userId: p.userId, role: p.role };
-}
-
-async function panelCase(trx: Tx, id: string, p: Principal): Promise<Case> {
-  const c = await lockCase(trx, id);
-  if (c.status === 'draft') throw notFound('case', `There is no case ${id}.`);
-  if (p.role !== 'panel') throw forbidden('Only panel members do this.');
-  return c;
-}
+/** A case is scored, moderated and decided while the panel may still decide it (./cases/lifecycle.ts). */
+const SCOREABLE = CASE_MOVES.approve.from as readonly CaseStatus[];
 
 /**
  * A panel member declares a conflict of interest in a case: from then on they neither score,
@@ -42,63 +34,66 @@ async function panelCase(trx: Tx, id: string, p: Principal): Promise<Case> {
  * moderation, their approvals of unreleased tranches). Refusals: `forbidden`, `case-not-found`,
  * `conflict-already-declared` (409).
  */
-export async function declareConflict(trx: Tx, caseId: string, p: Principal, reason: string, requestId: string | null, now: Date) {
-  const c = await panelCase(trx, caseId, p);
-  if (await isConflicted(trx, caseId, p.userId)) {
-    throw conflict('conflict-already-declared', 'Conflict already declared', `You have already declared a conflict in ${c.reference}.`);
-  }
-  const row = { case_id: caseId, user_id: p.userId, reason, declared_at: now.toISOString() };
-  await trx.insertInto('panel_conflicts').values(row).execute();
-  // A conflict declared after acting voids what the member did that is still open: their
-  // moderation of the case (the ranking falls back to the members' mean) and their approvals of
-  // tranches not yet released. Their scores already drop out with the conflict.
-  const moderation = await trx
-    .selectFrom('panel_moderations')
-    .select(['score_hundredths', 'reason'])
-    .where('case_id', '=', caseId)
-    .where('moderated_by', '=', p.userId)
-    .where('voided_at', 'is', null)
-    .executeTakeFirst();
-  if (moderation) {
-    await trx.updateTable('panel_moderations').set({ voided_at: row.declared_at }).where('case_id', '=', caseId).execute();
-  }
-  const pending = (
-    await trx
-      .selectFrom('tranche_approvals as a')
-      .innerJoin('tranches as t', (j) => j.onRef('t.case_id', '=', 'a.case_id').onRef('t.number', '=', 'a.number'))
-      .select('a.number')
-      .where('a.case_id', '=', caseId)
-      .where('a.user_id', '=', p.userId)
-      .where('a.voided_at', 'is', null)
-      .where('t.status', '=', 'claimed')
-      .execute()
-  ).map((a) => Number(a.number));
-  if (pending.length > 0) {
-    await trx
-      .updateTable('tranche_approvals')
-      .set({ voided_at: row.declared_at })
+export const declareConflict = operation(
+  { roles: ['panel'] },
+  async ({ trx, principal: p, requestId, now }: Act, caseId: string, reason: string) => {
+    const c = await lockSubmittedCase(trx, caseId);
+    if (await isConflicted(trx, caseId, p.userId)) {
+      throw conflict('conflict-already-declared', 'Conflict already declared', `You have already declared a conflict in ${c.reference}.`);
+    }
+    const row = { case_id: caseId, user_id: p.userId, reason, declared_at: now.toISOString() };
+    await trx.insertInto('panel_conflicts').values(row).execute();
+    // A conflict declared after acting voids what the member did that is still open: their
+    // moderation of the case (the ranking falls back to the members' mean) and their approvals of
+    // tranches not yet released. Their scores already drop out with the conflict.
+    const moderation = await trx
+      .selectFrom('panel_moderations')
+      .select(['score_hundredths', 'reason'])
       .where('case_id', '=', caseId)
-      .where('user_id', '=', p.userId)
-      .where('number', 'in', pending)
-      .execute();
-  }
-  await appendAudit(
-    trx,
-    {
-      actor: actorOf(p),
-      action: 'panel.conflict-declared',
-      subject: `case/${caseId}`,
-      detail: {
-        reason,
-        voidedModeration: moderation ? { score: Number(moderation.score_hundredths) / 100, reason: moderation.reason } : null,
-        voidedApprovals: pending,
+      .where('moderated_by', '=', p.userId)
+      .where('voided_at', 'is', null)
+      .executeTakeFirst();
+    if (moderation) {
+      await trx.updateTable('panel_moderations').set({ voided_at: row.declared_at }).where('case_id', '=', caseId).execute();
+    }
+    const pending = (
+      await trx
+        .selectFrom('tranche_approvals as a')
+        .innerJoin('tranches as t', (j) => j.onRef('t.case_id', '=', 'a.case_id').onRef('t.number', '=', 'a.number'))
+        .select('a.number')
+        .where('a.case_id', '=', caseId)
+        .where('a.user_id', '=', p.userId)
+        .where('a.voided_at', 'is', null)
+        .where('t.status', '=', 'claimed')
+        .execute()
+    ).map((a) => Number(a.number));
+    if (pending.length > 0) {
+      await trx
+        .updateTable('tranche_approvals')
+        .set({ voided_at: row.declared_at })
+        .where('case_id', '=', caseId)
+        .where('user_id', '=', p.userId)
+        .where('number', 'in', pending)
+        .execute();
+    }
+    await appendAudit(
+      trx,
+      {
+        actor: actorOf(p),
+        action: 'panel.conflict-declared',
+        subject: `case/${caseId}`,
+        detail: {
+          reason,
+          voidedModeration: moderation ? { score: Number(moderation.score_hundredths) / 100, reason: moderation.reason } : null,
+          voidedApprovals: pending,
+        },
+        requestId,
       },
-      requestId,
-    },
-    now,
-  );
-  return { caseId, userId: p.userId, reason, declaredAt: row.declared_at };
-}
+      now,
+    );
+    return { caseId, userId: p.userId, reason, declaredAt: row.declared_at };
+  },
+);
 
 export interface ScoreInput {
   criterion: string;
@@ -106,43 +101,53 @@ export interface ScoreInput {
   justification: string;
 }
 
-export async function recordScores(trx: Tx, caseId: string, p: Principal, scores: ScoreInput[], requestId: string | null, now: Date) {
-  const c = await panelCase(trx, caseId, p);
-  await assertNotConflicted(trx, c, p);
-  if (!SCOREABLE.includes(c.status)) {
-    throw conflict('case-decided', 'Case already decided', `${c.reference} was ${c.status}; its scores are final.`);
-  }
-  const round = await getRound(trx, c.roundId);
-  const keys = new Set(round.criteria.map((k) => k.key));
-  const errors = scores.flatMap((s, i) =>
-    keys.has(s.criterion)
-      ? []
-      : [
-          {
-            pointer: `/scores/${i}/criterion`,
-            detail: `round ${round.id} has no criterion ${s.criterion}; it scores ${[...keys].join(', ')}`,
-          },
-        ],
-  );
-  if (new Set(scores.map((s) => s.criterion)).size !== scores.length)
-    errors.push({ pointer: '/scores', detail: 'scores a criterion twice' });
-  if (errors.length > 0) throw invalid(errors);
-  const at = now.toISOString();
-  for (const s of scores) {
-    await trx
-      .deleteFrom('panel_scores')
-      .where('case_id', '=', caseId)
-      .where('user_id', '=', p.userId)
-      .where('criterion', '=', s.criterion)
-      .execute();
-    await trx
-      .insertInto('panel_scores')
-      .values({ case_id: caseId, user_id: p.userId, criterion: s.criterion, score: s.score, justification: s.justification, scored_at: at })
-      .execute();
-  }
-  await appendAudit(trx, { actor: actorOf(p), action: 'panel.scored', subject: `case/${caseId}`, detail: { scores }, requestId }, now);
-  return scoreboard(trx, c, round);
-}
+export const recordScores = operation(
+  { roles: ['panel'] },
+  async ({ trx, principal: p, requestId, now }: Act, caseId: string, scores: ScoreInput[]) => {
+    const c = await lockSubmittedCase(trx, caseId);
+    await assertNotConflicted(trx, c, p);
+    if (!SCOREABLE.includes(c.status)) {
+      throw conflict('case-decided', 'Case already decided', `${c.reference} was ${c.status}; its scores are final.`);
+    }
+    const round = await getRound(trx, c.roundId);
+    const keys = new Set(round.criteria.map((k) => k.key));
+    const errors = scores.flatMap((s, i) =>
+      keys.has(s.criterion)
+        ? []
+        : [
+            {
+              pointer: `/scores/${i}/criterion`,
+              detail: `round ${round.id} has no criterion ${s.criterion}; it scores ${[...keys].join(', ')}`,
+            },
+          ],
+    );
+    if (new Set(scores.map((s) => s.criterion)).size !== scores.length)
+      errors.push({ pointer: '/scores', detail: 'scores a criterion twice' });
+    if (errors.length > 0) throw invalid(errors);
+    const at = now.toISOString();
+    for (const s of scores) {
+      await trx
+        .deleteFrom('panel_scores')
+        .where('case_id', '=', caseId)
+        .where('user_id', '=', p.userId)
+        .where('criterion', '=', s.criterion)
+        .execute();
+      await trx
+        .insertInto('panel_scores')
+        .values({
+          case_id: caseId,
+          user_id: p.userId,
+          criterion: s.criterion,
+          score: s.score,
+          justification: s.justification,
+          scored_at: at,
+        })
+        .execute();
+    }
+    await appendAudit(trx, { actor: actorOf(p), action: 'panel.scored', subject: `case/${caseId}`, detail: { scores }, requestId }, now);
+    return scoreboard(trx, c, round);
+  },
+);
 
 export interface Scoreboard {
   caseId: string;
@@ -259,24 +264,27 @@ export async function scoreboard(db: Db | Tx, c: Case, round?: Round): Promise<S
 }
 
 /** The chair sets the case's score, with a reason, in place of the members' mean. */
-export async function moderate(trx: Tx, caseId: string, p: Principal, score: number, reason: string, requestId: string | null, now: Date) {
-  const c = await panelCase(trx, caseId, p);
-  if (!p.isChair) throw forbidden('Only the panel chair moderates scores.');
-  await assertNotConflicted(trx, c, p);
-  if (!SCOREABLE.includes(c.status)) throw conflict('case-decided', 'Case already decided', `${c.reference} was ${c.status}.`);
-  const hundredths = Math.round(score * 100);
-  await trx.deleteFrom('panel_moderations').where('case_id', '=', caseId).execute();
-  await trx
-    .insertInto('panel_moderations')
-    .values({ case_id: caseId, score_hundredths: hundredths, reason, moderated_by: p.userId, moderated_at: now.toISOString() })
-    .execute();
-  await appendAudit(
-    trx,
-    { actor: actorOf(p), action: 'panel.moderated', subject: `case/${caseId}`, detail: { score: hundredths / 100, reason }, requestId },
-    now,
-  );
-  return scoreboard(trx, c);
-}
+export const moderate = operation(
+  { roles: ['panel'], organisation: 'the chair of the panel' },
+  async ({ trx, principal: p, requestId, now }: Act, caseId: string, score: number, reason: string) => {
+    const c = await lockSubmittedCase(trx, caseId);
+    if (!p.isChair) throw forbidden('Only the panel chair moderates scores.');
+    await assertNotConflicted(trx, c, p);
+    if (!SCOREABLE.includes(c.status)) throw conflict('case-decided', 'Case already decided', `${c.reference} was ${c.status}.`);
+    const hundredths = Math.round(score * 100);
+    await trx.deleteFrom('panel_moderations').where('case_id', '=', caseId).execute();
+    await trx
+      .insertInto('panel_moderations')
+      .values({ case_id: caseId, score_hundredths: hundredths, reason, moderated_by: p.userId, moderated_at: now.toISOString() })
+      .execute();
+    await appendAudit(
+      trx,
+      { actor: actorOf(p), action: 'panel.moderated', subject: `case/${caseId}`, detail: { score: hundredths / 100, reason }, requestId },
+      now,
+    );
+    return scoreboard(trx, c);
+  },
+);
 
 export interface RankedCase {
   rank: number;
@@ -297,7 +305,12 @@ export interface RankedCase {
 /** The round's submitted cases, best moderated score first; unscored cases last, by reference. */
 export async function ranking(db: Db | Tx, roundId: string): Promise<{ round: Round; cases: RankedCase[] }> {
   const round = await getRound(db, roundId);
-  const rows = await db.selectFrom('cases').select('id').where('round_id', '=', roundId).where('status', '!=', 'draft').execute();
+  const rows = await db
+    .selectFrom('cases')
+    .select('id')
+    .where('round_id', '=', roundId)
+    .where('status', 'in', SUBMITTED_STATUSES)
+    .execute();
   const entries = [];
   for (const { id } of rows) {
     const c = await getCase(db, id);
@@ -329,29 +342,30 @@ export async function ranking(db: Db | Tx, roundId: string): Promise<{ round: Ro
 }
 
 /** Treasury records that a poor value-for-money case may still be approved, and why. */
-export async function grantVfmOverride(trx: Tx, caseId: string, p: Principal, reason: string, requestId: string | null, now: Date) {
-  if (p.role !== 'treasury') throw forbidden('Only treasury can override the value-for-money rule.');
-  const c = await lockCase(trx, caseId);
-  if (c.status === 'draft') throw notFound('case', `There is no case ${caseId}.`);
-  const { result } = await caseAppraisal(trx, c);
-  if (result.vfmBand !== 'poor') {
-    throw conflict(
-      'override-not-needed',
-      'No override needed',
-      `${c.reference} is in the ${result.vfmBand ?? 'unbanded'} value-for-money band; only poor cases need an override.`,
+export const grantVfmOverride = operation(
+  { roles: ['treasury'] },
+  async ({ trx, principal: p, requestId, now }: Act, caseId: string, reason: string) => {
+    const c = await lockSubmittedCase(trx, caseId);
+    const { result } = await caseAppraisal(trx, c);
+    if (result.vfmBand !== 'poor') {
+      throw conflict(
+        'override-not-needed',
+        'No override needed',
+        `${c.reference} is in the ${result.vfmBand ?? 'unbanded'} value-for-money band; only poor cases need an override.`,
+      );
+    }
+    const existing = await trx.selectFrom('vfm_overrides').select('case_id').where('case_id', '=', caseId).executeTakeFirst();
+    if (existing) throw conflict('override-exists', 'Override already recorded', `${c.reference} already has a treasury override.`);
+    const row = { case_id: caseId, reason, granted_by: p.userId, granted_at: now.toISOString() };
+    await trx.insertInto('vfm_overrides').values(row).execute();
+    await appendAudit(
+      trx,
+      { actor: actorOf(p), action: 'case.vfm-overridden', subject: `case/${caseId}`, detail: { reason, bcr: result.bcr }, requestId },
+      now,
     );
-  }
-  const existing = await trx.selectFrom('vfm_overrides').select('case_id').where('case_id', '=', caseId).executeTakeFirst();
-  if (existing) throw conflict('override-exists', 'Override already recorded', `${c.reference} already has a treasury override.`);
-  const row = { case_id: caseId, reason, granted_by: p.userId, granted_at: now.toISOString() };
-  await trx.insertInto('vfm_overrides').values(row).execute();
-  await appendAudit(
-    trx,
-    { actor: actorOf(p), action: 'case.vfm-overridden', subject: `case/${caseId}`, detail: { reason, bcr: result.bcr }, requestId },
-    now,
-  );
-  return { caseId, reason, grantedBy: p.userId, grantedAt: row.granted_at };
-}
+    return { caseId, reason, grantedBy: p.userId, grantedAt: row.granted_at };
+  },
+);
 
 export interface DecisionInput {
   outcome: 'approve' | 'reject' | 'defer';
@@ -373,92 +387,87 @@ export interface Decision {
   decidedAt: string;
 }
 
-export async function decide(
-  trx: Tx,
-  caseId: string,
-  p: Principal,
-  input: DecisionInput,
-  requestId: string | null,
-  now: Date,
-): Promise<Decision> {
-  const c = await panelCase(trx, caseId, p);
-  await assertNotConflicted(trx, c, p);
-  if (!SCOREABLE.includes(c.status)) throw conflict('case-decided', 'Case already decided', `${c.reference} was ${c.status}.`);
-  const today = now.toISOString().slice(0, 10);
-  let amount: Pence | null = null;
-  let tranches: Tranche[] = [];
-  const round = input.outcome === 'approve' ? await getRound(trx, c.roundId) : null;
-  if (round) {
-    const board = await scoreboard(trx, c, round);
-    if (!board.quorumMet) {
-      throw unprocessable(
-        'quorum-not-met',
-        'Not enough panel members have scored',
-        `${board.completeMembers} member${board.completeMembers === 1 ? ' has' : 's have'} scored ${c.reference} in full; the round needs ${round.quorum}.`,
-      );
-    }
-    amount = input.amountPence ?? c.requestedPence;
-    if (amount <= 0n) throw invalid([{ pointer: '/amountPence', detail: 'an award must be more than £0' }]);
-    if (amount > c.requestedPence) {
-      throw unprocessable(
-        'amount-exceeds-request',
-        'Award larger than the request',
-        `${formatPence(amount)} is more than the ${formatPence(c.requestedPence)} ${c.reference} asked for.`,
-      );
-    }
-    if (board.vfmBand === 'poor') {
-      const override = await trx.selectFrom('vfm_overrides').select('case_id').where('case_id', '=', caseId).executeTakeFirst();
-      if (!override) {
+export const decide = operation(
+  { roles: ['panel'] },
+  async ({ trx, principal: p, requestId, now }: Act, caseId: string, input: DecisionInput): Promise<Decision> => {
+    const c = await lockSubmittedCase(trx, caseId);
+    await assertNotConflicted(trx, c, p);
+    if (!SCOREABLE.includes(c.status)) throw conflict('case-decided', 'Case already decided', `${c.reference} was ${c.status}.`);
+    const today = now.toISOString().slice(0, 10);
+    let amount: Pence | null = null;
+    let tranches: Tranche[] = [];
+    const round = input.outcome === 'approve' ? await getRound(trx, c.roundId) : null;
+    if (round) {
+      const board = await scoreboard(trx, c, round);
+      if (!board.quorumMet) {
         throw unprocessable(
-          'vfm-override-required',
-          'Poor value for money',
-          `${c.reference} is in the poor value-for-money band; treasury must record an override, with its reason, before it can be approved.`,
+          'quorum-not-met',
+          'Not enough panel members have scored',
+          `${board.completeMembers} member${board.completeMembers === 1 ? ' has' : 's have'} scored ${c.reference} in full; the round needs ${round.quorum}.`,
         );
       }
+      amount = input.amountPence ?? c.requestedPence;
+      if (amount <= 0n) throw invalid([{ pointer: '/amountPence', detail: 'an award must be more than £0' }]);
+      if (amount > c.requestedPence) {
+        throw unprocessable(
+          'amount-exceeds-request',
+          'Award larger than the request',
+          `${formatPence(amount)} is more than the ${formatPence(c.requestedPence)} ${c.reference} asked for.`,
+        );
+      }
+      if (board.vfmBand === 'poor') {
+        const override = await trx.selectFrom('vfm_overrides').select('case_id').where('case_id', '=', caseId).executeTakeFirst();
+        if (!override) {
+          throw unprocessable(
+            'vfm-override-required',
+            'Poor value for money',
+            `${c.reference} is in the poor value-for-money band; treasury must record an override, with its reason, before it can be approved.`,
+          );
+        }
+      }
+      tranches = trancheSchedule(amount, input.tranches, today);
+    } else if (input.amountPence !== undefined || input.tranches !== undefined) {
+      throw invalid([
+        { pointer: input.amountPence !== undefined ? '/amountPence' : '/tranches', detail: `only an approval has an amount and tranches` },
+      ]);
     }
-    tranches = trancheSchedule(amount, input.tranches, today);
-  } else if (input.amountPence !== undefined || input.tranches !== undefined) {
-    throw invalid([
-      { pointer: input.amountPence !== undefined ? '/amountPence' : '/tranches', detail: `only an approval has an amount and tranches` },
-    ]);
-  }
-  // The whole award is reserved in the fund before the decision is recorded; a short fund refuses it.
-  if (round) await commitAward(trx, c, round, tranches, now);
-  const count = await trx
-    .selectFrom('case_decisions')
-    .select((eb) => eb.fn.countAll<string>().as('n'))
-    .where('case_id', '=', caseId)
-    .executeTakeFirstOrThrow();
-  const decision: Decision = {
-    caseId,
-    sequence: Number(count.n) + 1,
-    outcome: input.outcome,
-    reasons: input.reasons,
-    amountPence: amount,
-    conditions: input.conditions ?? [],
-    tranches,
-    decidedBy: p.userId,
-    decidedAt: now.toISOString(),
-  };
-  await trx
-    .insertInto('case_decisions')
-    .values({
-      case_id: caseId,
-      sequence: decision.sequence,
-      outcome: decision.outcome,
-      reasons: decision.reasons,
-      amount_pence: amount,
-      conditions: JSON.stringify(decision.conditions),
-      tranches: JSON.stringify(tranches, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)),
-      decided_by: p.userId,
-      decided_at: decision.decidedAt,
-    })
-    .execute();
-  const status: CaseStatus = input.outcome === 'approve' ? 'approved' : input.outcome === 'reject' ? 'rejected' : 'deferred';
-  await trx.updateTable('cases').set({ status, updated_at: decision.decidedAt }).where('id', '=', caseId).execute();
-  await appendAudit(trx, { actor: actorOf(p), action: `case.${status}`, subject: `case/${caseId}`, detail: decision, requestId }, now);
-  return decision;
-}
+    // The whole award is reserved in the fund before the decision is recorded; a short fund refuses it.
+    if (round) await commitAward(trx, c, round, tranches, now);
+    const count = await trx
+      .selectFrom('case_decisions')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .where('case_id', '=', caseId)
+      .executeTakeFirstOrThrow();
+    const decision: Decision = {
+      caseId,
+      sequence: Number(count.n) + 1,
+      outcome: input.outcome,
+      reasons: input.reasons,
+      amountPence: amount,
+      conditions: input.conditions ?? [],
+      tranches,
+      decidedBy: p.userId,
+      decidedAt: now.toISOString(),
+    };
+    await trx
+      .insertInto('case_decisions')
+      .values({
+        case_id: caseId,
+        sequence: decision.sequence,
+        outcome: decision.outcome,
+        reasons: decision.reasons,
+        amount_pence: amount,
+        conditions: JSON.stringify(decision.conditions),
+        tranches: JSON.stringify(tranches, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)),
+        decided_by: p.userId,
+        decided_at: decision.decidedAt,
+      })
+      .execute();
+    const status = await moveCase(trx, c, input.outcome, decision.decidedAt);
+    await appendAudit(trx, { actor: actorOf(p), action: `case.${status}`, subject: `case/${caseId}`, detail: decision, requestId }, now);
+    return decision;
+  },
+);
 
 export async function listDecisions(db: Db | Tx, caseId: string): Promise<Decision[]> {
   const rows = await db.selectFrom('case_decisions').selectAll().where('case_id', '=', caseId).orderBy('sequence').execute();

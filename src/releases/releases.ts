@@ -1,15 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { type Actor, appendAudit } from '../audit/audit.ts';
-import { type Case, getCase, lockCase } from '../cases/cases.ts';
+import { appendAudit } from '../audit/audit.ts';
+import { type Case, getCase, lockCase, lockOwnCase, lockSubmittedCase, moveCase } from '../cases/cases.ts';
+import { mayMove } from '../cases/lifecycle.ts';
 import type { Db, Tx } from '../db/database.ts';
 import { accountIds as fundAccounts } from '../fund/fund.ts';
 import { type CreateTransferResult, createAccounts, createTransfers, getAccount } from '../ledger/ledger.ts';
 import type { TransferInput } from '../ledger/types.ts';
-import { conflict, DomainError, forbidden, invalid, notFound, unprocessable } from '../lib/errors.ts';
+import { conflict, DomainError, invalid, notFound, unprocessable } from '../lib/errors.ts';
 import { allocatePence, formatPence, type Pence } from '../lib/money.ts';
+import { type Act, operation } from '../lib/operation.ts';
 import { assertNotConflicted } from '../panel/conflicts.ts';
 import { getRound, type Round } from '../rounds/rounds.ts';
-import type { Principal } from '../users/users.ts';
+import { actorOf } from '../users/users.ts';
 import { approvalsNeeded, countedApprovals, independenceProblem, releaseParties } from './four-eyes.ts';
 
 /*
@@ -108,10 +110,6 @@ export function trancheSchedule(award: Pence, input: TrancheInput[] | undefined,
 
 export const councilAccountId = (fy: string, code: string) => `GBP/${fy}/council/${code}`;
 const trancheTransferId = (caseId: string, n: number) => `tranche/${caseId}/${n}`;
-
-function actorOf(p: Principal): Actor {
-  return { userId: p.userId, role: p.role };
-}
 
 /**
  * Reserves an award: one pending transfer per tranche, linked, from the fund to the council.
@@ -236,66 +234,60 @@ async function trancheOf(trx: Tx, caseId: string, n: number): Promise<{ c: Case;
 }
 
 /** The council claims a tranche with evidence: in order, not before its date, once. */
-export async function claimTranche(
-  trx: Tx,
-  caseId: string,
-  n: number,
-  p: Principal,
-  evidence: string,
-  requestId: string | null,
-  now: Date,
-) {
-  const c0 = await lockCase(trx, caseId);
-  if (p.role !== 'council' || p.organisationCode !== c0.leadCouncilCode) throw notFound('case', `There is no case ${caseId}.`);
-  const { c, tranches, t } = await trancheOf(trx, caseId, n);
-  if (c.status !== 'approved')
-    throw conflict(
-      'case-not-approved',
-      'Case not approved',
-      `${c.reference} is ${c.status}; only an approved case's tranches can be claimed.`,
+export const claimTranche = operation(
+  { roles: ['council'], organisation: "the case's lead council" },
+  async ({ trx, principal: p, requestId, now }: Act, caseId: string, n: number, evidence: string) => {
+    await lockOwnCase(trx, caseId, p);
+    const { c, tranches, t } = await trancheOf(trx, caseId, n);
+    if (c.status !== 'approved')
+      throw conflict(
+        'case-not-approved',
+        'Case not approved',
+        `${c.reference} is ${c.status}; only an approved case's tranches can be claimed.`,
+      );
+    if (t.status !== 'scheduled') {
+      throw conflict(
+        'tranche-already-claimed',
+        'Tranche already claimed',
+        `Tranche ${n} of ${c.reference} is ${t.status}${t.claimedAt ? ` (claimed ${t.claimedAt})` : ''}.`,
+      );
+    }
+    const earlier = tranches.find((x) => x.number < n && x.status !== 'released' && x.status !== 'voided');
+    if (earlier) {
+      throw conflict(
+        'tranche-out-of-order',
+        'Earlier tranche outstanding',
+        `Tranche ${earlier.number} of ${c.reference} must be released before tranche ${n} can be claimed.`,
+      );
+    }
+    const today = now.toISOString().slice(0, 10);
+    if (today < t.earliestOn) {
+      throw conflict('tranche-not-due', 'Tranche not yet due', `Tranche ${n} of ${c.reference} can be claimed from ${t.earliestOn}.`);
+    }
+    const at = now.toISOString();
+    const claimed = await trx
+      .updateTable('tranches')
+      .set({ status: 'claimed', claimed_by: p.userId, claimed_at: at, evidence })
+      .where('case_id', '=', caseId)
+      .where('number', '=', n)
+      .where('status', '=', 'scheduled')
+      .executeTakeFirst();
+    if (Number(claimed.numUpdatedRows) !== 1)
+      throw conflict('tranche-already-claimed', 'Tranche already claimed', `Tranche ${n} of ${c.reference} was claimed meanwhile.`);
+    await appendAudit(
+      trx,
+      {
+        actor: actorOf(p),
+        action: 'tranche.claimed',
+        subject: `case/${caseId}/tranche/${n}`,
+        detail: { evidence, amountPence: t.amountPence },
+        requestId,
+      },
+      now,
     );
-  if (t.status !== 'scheduled') {
-    throw conflict(
-      'tranche-already-claimed',
-      'Tranche already claimed',
-      `Tranche ${n} of ${c.reference} is ${t.status}${t.claimedAt ? ` (claimed ${t.claimedAt})` : ''}.`,
-    );
-  }
-  const earlier = tranches.find((x) => x.number < n && x.status !== 'released' && x.status !== 'voided');
-  if (earlier) {
-    throw conflict(
-      'tranche-out-of-order',
-      'Earlier tranche outstanding',
-      `Tranche ${earlier.number} of ${c.reference} must be released before tranche ${n} can be claimed.`,
-    );
-  }
-  const today = now.toISOString().slice(0, 10);
-  if (today < t.earliestOn) {
-    throw conflict('tranche-not-due', 'Tranche not yet due', `Tranche ${n} of ${c.reference} can be claimed from ${t.earliestOn}.`);
-  }
-  const at = now.toISOString();
-  const claimed = await trx
-    .updateTable('tranches')
-    .set({ status: 'claimed', claimed_by: p.userId, claimed_at: at, evidence })
-    .where('case_id', '=', caseId)
-    .where('number', '=', n)
-    .where('status', '=', 'scheduled')
-    .executeTakeFirst();
-  if (Number(claimed.numUpdatedRows) !== 1)
-    throw conflict('tranche-already-claimed', 'Tranche already claimed', `Tranche ${n} of ${c.reference} was claimed meanwhile.`);
-  await appendAudit(
-    trx,
-    {
-      actor: actorOf(p),
-      action: 'tranche.claimed',
-      subject: `case/${caseId}/tranche/${n}`,
-      detail: { evidence, amountPence: t.amountPence },
-      requestId,
-    },
-    now,
-  );
-  return (await listTranches(trx, caseId)).find((x) => x.number === n) as TrancheState;
-}
+    return (await listTranches(trx, caseId)).find((x) => x.number === n) as TrancheState;
+  },
+);
 
 /**
  * A panel or treasury user approves a claimed tranche. When it has all the independent approvals
@@ -304,166 +296,169 @@ export async function claimTranche(
  * `approver-not-independent` (403, with the reason), `tranche-not-claimed`,
  * `tranche-already-released`, `already-approved-by-you` (409), `ledger-refused` (422).
  */
-export async function approveTranche(trx: Tx, caseId: string, n: number, p: Principal, requestId: string | null, now: Date) {
-  if (p.role !== 'panel' && p.role !== 'treasury') throw forbidden('Only panel members and treasury approve tranches.');
-  await lockCase(trx, caseId);
-  const { c, t } = await trancheOf(trx, caseId, n);
-  if (p.role === 'panel') await assertNotConflicted(trx, c, p);
-  if (t.status === 'released')
-    throw conflict(
-      'tranche-already-released',
-      'Tranche already released',
-      `Tranche ${n} of ${c.reference} was released on ${t.releasedAt}.`,
-    );
-  if (t.status !== 'claimed')
-    throw conflict(
-      'tranche-not-claimed',
-      'Tranche not claimed',
-      `Tranche ${n} of ${c.reference} is ${t.status}; the council must claim it first.`,
-    );
-  if (t.approvals.some((a) => a.userId === p.userId)) {
-    throw conflict(
-      'already-approved-by-you',
-      'You have already approved this tranche',
-      `Tranche ${n} of ${c.reference} needs a second, different approver.`,
-    );
-  }
-  // The four-eyes rule (./four-eyes.ts): only independent approvers count.
-  const parties = await releaseParties(trx, caseId, t.claimedBy, [...t.approvals.map((a) => a.userId), p.userId]);
-  const counted = countedApprovals(parties, t.approvals);
-  const problem = independenceProblem(
-    parties,
-    p.userId,
-    counted.map((a) => a.userId),
-  );
-  if (problem) {
-    throw new DomainError(
-      'forbidden',
-      'approver-not-independent',
-      'Not an independent approver',
-      `You cannot approve tranche ${n} of ${c.reference}: ${problem}.`,
-    );
-  }
-  const at = now.toISOString();
-  await trx.insertInto('tranche_approvals').values({ case_id: caseId, number: n, user_id: p.userId, approved_at: at }).execute();
-  const approvals = counted.length + 1;
-  const approved = {
-    actor: actorOf(p),
-    action: 'tranche.approved',
-    subject: `case/${caseId}/tranche/${n}`,
-    detail: { approval: approvals, of: t.approvalsNeeded },
-    requestId,
-  };
-  if (approvals < t.approvalsNeeded) {
-    await appendAudit(trx, approved, now);
-    return (await listTranches(trx, caseId)).find((x) => x.number === n) as TrancheState;
-  }
-
-  const pay = t.amountPence - t.offsetPence;
-  const [result] = await createTransfers(
-    trx,
-    [
-      pay > 0n
-        ? {
-            id: `release/${caseId}/${n}`,
-            pendingId: t.pendingTransferId,
-            postPendingTransfer: true,
-            amount: pay,
-            reference: `${c.reference} tranche ${n} released`,
-          }
-        : {
-            id: `release/${caseId}/${n}`,
-            pendingId: t.pendingTransferId,
-            voidPendingTransfer: true,
-            reference: `${c.reference} tranche ${n} offset in full`,
-          },
-    ],
-    now,
-  );
-  if (!result || 'error' in result) {
-    if (result?.error === 'pending_transfer_already_posted') {
-      throw conflict('tranche-already-released', 'Tranche already released', `Tranche ${n} of ${c.reference} was released meanwhile.`);
+export const approveTranche = operation(
+  { roles: ['panel', 'treasury'] },
+  async ({ trx, principal: p, requestId, now }: Act, caseId: string, n: number) => {
+    await lockCase(trx, caseId);
+    const { c, t } = await trancheOf(trx, caseId, n);
+    if (p.role === 'panel') await assertNotConflicted(trx, c, p);
+    if (t.status === 'released')
+      throw conflict(
+        'tranche-already-released',
+        'Tranche already released',
+        `Tranche ${n} of ${c.reference} was released on ${t.releasedAt}.`,
+      );
+    if (t.status !== 'claimed')
+      throw conflict(
+        'tranche-not-claimed',
+        'Tranche not claimed',
+        `Tranche ${n} of ${c.reference} is ${t.status}; the council must claim it first.`,
+      );
+    if (t.approvals.some((a) => a.userId === p.userId)) {
+      throw conflict(
+        'already-approved-by-you',
+        'You have already approved this tranche',
+        `Tranche ${n} of ${c.reference} needs a second, different approver.`,
+      );
     }
-    throw unprocessable('ledger-refused', 'The ledger refused the release', `Tranche ${n} of ${c.reference}: ${result?.error}.`, {
-      ledgerError: result?.error,
-    });
-  }
-  const updated = await trx
-    .updateTable('tranches')
-    .set({ status: 'released', released_pence: pay, released_at: at })
-    .where('case_id', '=', caseId)
-    .where('number', '=', n)
-    .where('status', '=', 'claimed')
-    .executeTakeFirst();
-  if (Number(updated.numUpdatedRows) !== 1)
-    throw conflict('tranche-already-released', 'Tranche already released', `Tranche ${n} was released meanwhile.`);
-  // Audit last, after the ledger: the lock order is case, accounts, audit head. The release's
-  // transfer is recorded by the release entry.
-  await appendAudit(trx, { ...approved, leaveTransfersToNext: true }, now);
-  await appendAudit(
-    trx,
-    {
+    // The four-eyes rule (./four-eyes.ts): only independent approvers count.
+    const parties = await releaseParties(trx, caseId, t.claimedBy, [...t.approvals.map((a) => a.userId), p.userId]);
+    const counted = countedApprovals(parties, t.approvals);
+    const problem = independenceProblem(
+      parties,
+      p.userId,
+      counted.map((a) => a.userId),
+    );
+    if (problem) {
+      throw new DomainError(
+        'forbidden',
+        'approver-not-independent',
+        'Not an independent approver',
+        `You cannot approve tranche ${n} of ${c.reference}: ${problem}.`,
+      );
+    }
+    const at = now.toISOString();
+    await trx.insertInto('tranche_approvals').values({ case_id: caseId, number: n, user_id: p.userId, approved_at: at }).execute();
+    const approvals = counted.length + 1;
+    const approved = {
       actor: actorOf(p),
-      action: 'tranche.released',
+      action: 'tranche.approved',
       subject: `case/${caseId}/tranche/${n}`,
-      detail: { releasedPence: pay, offsetPence: t.offsetPence, transferId: result.id },
+      detail: { approval: approvals, of: t.approvalsNeeded },
       requestId,
-    },
-    now,
-  );
-  return (await listTranches(trx, caseId)).find((x) => x.number === n) as TrancheState;
-}
+    };
+    if (approvals < t.approvalsNeeded) {
+      await appendAudit(trx, approved, now);
+      return (await listTranches(trx, caseId)).find((x) => x.number === n) as TrancheState;
+    }
+
+    const pay = t.amountPence - t.offsetPence;
+    const [result] = await createTransfers(
+      trx,
+      [
+        pay > 0n
+          ? {
+              id: `release/${caseId}/${n}`,
+              pendingId: t.pendingTransferId,
+              postPendingTransfer: true,
+              amount: pay,
+              reference: `${c.reference} tranche ${n} released`,
+            }
+          : {
+              id: `release/${caseId}/${n}`,
+              pendingId: t.pendingTransferId,
+              voidPendingTransfer: true,
+              reference: `${c.reference} tranche ${n} offset in full`,
+            },
+      ],
+      now,
+    );
+    if (!result || 'error' in result) {
+      if (result?.error === 'pending_transfer_already_posted') {
+        throw conflict('tranche-already-released', 'Tranche already released', `Tranche ${n} of ${c.reference} was released meanwhile.`);
+      }
+      throw unprocessable('ledger-refused', 'The ledger refused the release', `Tranche ${n} of ${c.reference}: ${result?.error}.`, {
+        ledgerError: result?.error,
+      });
+    }
+    const updated = await trx
+      .updateTable('tranches')
+      .set({ status: 'released', released_pence: pay, released_at: at })
+      .where('case_id', '=', caseId)
+      .where('number', '=', n)
+      .where('status', '=', 'claimed')
+      .executeTakeFirst();
+    if (Number(updated.numUpdatedRows) !== 1)
+      throw conflict('tranche-already-released', 'Tranche already released', `Tranche ${n} was released meanwhile.`);
+    // Audit last, after the ledger: the lock order is case, accounts, audit head. The release's
+    // transfer is recorded by the release entry.
+    await appendAudit(trx, { ...approved, leaveTransfersToNext: true }, now);
+    await appendAudit(
+      trx,
+      {
+        actor: actorOf(p),
+        action: 'tranche.released',
+        subject: `case/${caseId}/tranche/${n}`,
+        detail: { releasedPence: pay, offsetPence: t.offsetPence, transferId: result.id },
+        requestId,
+      },
+      now,
+    );
+    return (await listTranches(trx, caseId)).find((x) => x.number === n) as TrancheState;
+  },
+);
 
 /** Ends a failing project: every tranche not yet released is voided and its reservation returns to the fund. */
-export async function terminateCase(trx: Tx, caseId: string, p: Principal, reason: string, requestId: string | null, now: Date) {
-  if (p.role !== 'treasury' && p.role !== 'panel') throw forbidden('Only panel members and treasury terminate awards.');
-  const c = await lockCase(trx, caseId);
-  if (p.role === 'panel') await assertNotConflicted(trx, c, p);
-  if (c.status === 'draft') throw notFound('case', `There is no case ${caseId}.`);
-  if (c.status !== 'approved')
-    throw conflict('case-not-approved', 'Case not approved', `${c.reference} is ${c.status}; only an approved award can be terminated.`);
-  const open = (await listTranches(trx, caseId)).filter((t) => t.status === 'scheduled' || t.status === 'claimed');
-  const results = await createTransfers(
-    trx,
-    open.map((t, i) => ({
-      id: `terminate/${caseId}/${t.number}`,
-      pendingId: t.pendingTransferId,
-      voidPendingTransfer: true,
-      linked: i < open.length - 1,
-      reference: `${c.reference} terminated`,
-    })),
-    now,
-  );
-  const failed = results.find((r) => 'error' in r);
-  if (failed && 'error' in failed)
-    throw unprocessable('ledger-refused', 'The ledger refused the termination', `${failed.id}: ${failed.error}.`, {
-      ledgerError: failed.error,
-    });
-  const at = now.toISOString();
-  for (const t of open) {
-    await trx
-      .updateTable('tranches')
-      .set({ status: 'voided', voided_at: at })
-      .where('case_id', '=', caseId)
-      .where('number', '=', t.number)
-      .execute();
-  }
-  await trx.updateTable('cases').set({ status: 'terminated', updated_at: at }).where('id', '=', caseId).execute();
-  // Offsets lapse with the tranches they were against: the whole reservation returns to the fund.
-  const voided = open.reduce((s, t) => s + t.amountPence, 0n);
-  await appendAudit(
-    trx,
-    {
-      actor: actorOf(p),
-      action: 'case.terminated',
-      subject: `case/${caseId}`,
-      detail: { reason, voidedPence: voided, tranches: open.map((t) => t.number) },
-      requestId,
-    },
-    now,
-  );
-  return { caseId, voidedPence: voided, tranches: await listTranches(trx, caseId) };
-}
+export const terminateCase = operation(
+  { roles: ['treasury', 'panel'] },
+  async ({ trx, principal: p, requestId, now }: Act, caseId: string, reason: string) => {
+    const c = await lockSubmittedCase(trx, caseId);
+    if (p.role === 'panel') await assertNotConflicted(trx, c, p);
+    if (!mayMove('terminate', c.status))
+      throw conflict('case-not-approved', 'Case not approved', `${c.reference} is ${c.status}; only an approved award can be terminated.`);
+    const open = (await listTranches(trx, caseId)).filter((t) => t.status === 'scheduled' || t.status === 'claimed');
+    const results = await createTransfers(
+      trx,
+      open.map((t, i) => ({
+        id: `terminate/${caseId}/${t.number}`,
+        pendingId: t.pendingTransferId,
+        voidPendingTransfer: true,
+        linked: i < open.length - 1,
+        reference: `${c.reference} terminated`,
+      })),
+      now,
+    );
+    const failed = results.find((r) => 'error' in r);
+    if (failed && 'error' in failed)
+      throw unprocessable('ledger-refused', 'The ledger refused the termination', `${failed.id}: ${failed.error}.`, {
+        ledgerError: failed.error,
+      });
+    const at = now.toISOString();
+    for (const t of open) {
+      await trx
+        .updateTable('tranches')
+        .set({ status: 'voided', voided_at: at })
+        .where('case_id', '=', caseId)
+        .where('number', '=', t.number)
+        .execute();
+    }
+    await moveCase(trx, c, 'terminate', at);
+    // Offsets lapse with the tranches they were against: the whole reservation returns to the fund.
+    const voided = open.reduce((s, t) => s + t.amountPence, 0n);
+    await appendAudit(
+      trx,
+      {
+        actor: actorOf(p),
+        action: 'case.terminated',
+        subject: `case/${caseId}`,
+        detail: { reason, voidedPence: voided, tranches: open.map((t) => t.number) },
+        requestId,
+      },
+      now,
+    );
+    return { caseId, voidedPence: voided, tranches: await listTranches(trx, caseId) };
+  },
+);
 
 export interface Clawback {
   id: string;
@@ -496,105 +491,105 @@ export async function listClawbacks(db: Db | Tx, caseId: string): Promise<Clawba
  * Claws money back: a refund moves it from the council to the fund now; an offset withholds it
  * from a later tranche. Either way, never more than has been released and not yet clawed back.
  */
-export async function clawBack(
-  trx: Tx,
-  caseId: string,
-  p: Principal,
-  input: { kind: 'refund' | 'offset'; amountPence: Pence; reason: string; trancheNumber?: number },
-  requestId: string | null,
-  now: Date,
-): Promise<Clawback> {
-  if (p.role !== 'treasury' && p.role !== 'panel') throw forbidden('Only panel members and treasury claw money back.');
-  const c = await lockCase(trx, caseId);
-  if (p.role === 'panel') await assertNotConflicted(trx, c, p);
-  if (c.status === 'draft') throw notFound('case', `There is no case ${caseId}.`);
-  const tranches = await listTranches(trx, caseId);
-  const released = tranches.reduce((s, t) => s + (t.releasedPence ?? 0n), 0n);
-  const clawed = clawedBack(tranches, await listClawbacks(trx, caseId));
-  if (input.amountPence <= 0n) throw invalid([{ pointer: '/amountPence', detail: 'must be more than £0' }]);
-  if (clawed + input.amountPence > released) {
-    throw unprocessable(
-      'clawback-exceeds-released',
-      'Clawback larger than what was released',
-      `${formatPence(released)} has been released for ${c.reference} and ${formatPence(clawed)} already clawed back; ${formatPence(input.amountPence)} more would exceed it.`,
-    );
-  }
-  const id = randomUUID();
-  let transferId: string | null = null;
-  if (input.kind === 'refund') {
-    if (input.trancheNumber !== undefined) throw invalid([{ pointer: '/trancheNumber', detail: 'only an offset names a tranche' }]);
-    const round = await getRound(trx, c.roundId);
-    transferId = `clawback/${caseId}/${id}`;
-    const [result] = await createTransfers(
-      trx,
-      [
-        {
-          id: transferId,
-          debitAccountId: councilAccountId(round.financialYear, c.leadCouncilCode),
-          creditAccountId: fundAccounts.fund(round.financialYear),
-          amount: input.amountPence,
-          ledger: 'GBP',
-          code: 'clawback',
-          reference: `${c.reference}: ${input.reason}`.slice(0, 500),
-        },
-      ],
-      now,
-    );
-    if (!result || 'error' in result) {
-      throw unprocessable('ledger-refused', 'The ledger refused the refund', `${c.reference}: ${result?.error}.`, {
-        ledgerError: result?.error,
-      });
-    }
-  } else {
-    const target = tranches.find((t) => t.number === input.trancheNumber);
-    if (input.trancheNumber === undefined || !target) {
-      throw invalid([{ pointer: '/trancheNumber', detail: `an offset names a later tranche of ${c.reference} that is not yet released` }]);
-    }
-    if (target.status === 'released' || target.status === 'voided') {
-      throw conflict('tranche-closed', 'Tranche already closed', `Tranche ${target.number} of ${c.reference} is ${target.status}.`);
-    }
-    if (target.offsetPence + input.amountPence > target.amountPence) {
+export const clawBack = operation(
+  { roles: ['treasury', 'panel'] },
+  async (
+    { trx, principal: p, requestId, now }: Act,
+    caseId: string,
+    input: { kind: 'refund' | 'offset'; amountPence: Pence; reason: string; trancheNumber?: number },
+  ): Promise<Clawback> => {
+    const c = await lockSubmittedCase(trx, caseId);
+    if (p.role === 'panel') await assertNotConflicted(trx, c, p);
+    const tranches = await listTranches(trx, caseId);
+    const released = tranches.reduce((s, t) => s + (t.releasedPence ?? 0n), 0n);
+    const clawed = clawedBack(tranches, await listClawbacks(trx, caseId));
+    if (input.amountPence <= 0n) throw invalid([{ pointer: '/amountPence', detail: 'must be more than £0' }]);
+    if (clawed + input.amountPence > released) {
       throw unprocessable(
-        'offset-exceeds-tranche',
-        'Offset larger than the tranche',
-        `Tranche ${target.number} is ${formatPence(target.amountPence)}; it cannot carry ${formatPence(target.offsetPence + input.amountPence)} of offsets.`,
+        'clawback-exceeds-released',
+        'Clawback larger than what was released',
+        `${formatPence(released)} has been released for ${c.reference} and ${formatPence(clawed)} already clawed back; ${formatPence(input.amountPence)} more would exceed it.`,
       );
     }
-    await trx
-      .updateTable('tranches')
-      .set({ offset_pence: target.offsetPence + input.amountPence })
-      .where('case_id', '=', caseId)
-      .where('number', '=', target.number)
-      .execute();
-  }
-  const k: Clawback = {
-    id,
-    caseId,
-    kind: input.kind,
-    amountPence: input.amountPence,
-    reason: input.reason,
-    trancheNumber: input.trancheNumber ?? null,
-    transferId,
-    recordedBy: p.userId,
-    recordedAt: now.toISOString(),
-  };
-  await trx
-    .insertInto('clawbacks')
-    .values({
+    const id = randomUUID();
+    let transferId: string | null = null;
+    if (input.kind === 'refund') {
+      if (input.trancheNumber !== undefined) throw invalid([{ pointer: '/trancheNumber', detail: 'only an offset names a tranche' }]);
+      const round = await getRound(trx, c.roundId);
+      transferId = `clawback/${caseId}/${id}`;
+      const [result] = await createTransfers(
+        trx,
+        [
+          {
+            id: transferId,
+            debitAccountId: councilAccountId(round.financialYear, c.leadCouncilCode),
+            creditAccountId: fundAccounts.fund(round.financialYear),
+            amount: input.amountPence,
+            ledger: 'GBP',
+            code: 'clawback',
+            reference: `${c.reference}: ${input.reason}`.slice(0, 500),
+          },
+        ],
+        now,
+      );
+      if (!result || 'error' in result) {
+        throw unprocessable('ledger-refused', 'The ledger refused the refund', `${c.reference}: ${result?.error}.`, {
+          ledgerError: result?.error,
+        });
+      }
+    } else {
+      const target = tranches.find((t) => t.number === input.trancheNumber);
+      if (input.trancheNumber === undefined || !target) {
+        throw invalid([
+          { pointer: '/trancheNumber', detail: `an offset names a later tranche of ${c.reference} that is not yet released` },
+        ]);
+      }
+      if (target.status === 'released' || target.status === 'voided') {
+        throw conflict('tranche-closed', 'Tranche already closed', `Tranche ${target.number} of ${c.reference} is ${target.status}.`);
+      }
+      if (target.offsetPence + input.amountPence > target.amountPence) {
+        throw unprocessable(
+          'offset-exceeds-tranche',
+          'Offset larger than the tranche',
+          `Tranche ${target.number} is ${formatPence(target.amountPence)}; it cannot carry ${formatPence(target.offsetPence + input.amountPence)} of offsets.`,
+        );
+      }
+      await trx
+        .updateTable('tranches')
+        .set({ offset_pence: target.offsetPence + input.amountPence })
+        .where('case_id', '=', caseId)
+        .where('number', '=', target.number)
+        .execute();
+    }
+    const k: Clawback = {
       id,
-      case_id: caseId,
-      kind: k.kind,
-      amount_pence: k.amountPence,
-      reason: k.reason,
-      tranche_number: k.trancheNumber,
-      transfer_id: transferId,
-      recorded_by: p.userId,
-      recorded_at: k.recordedAt,
-    })
-    .execute();
-  await appendAudit(trx, { actor: actorOf(p), action: `clawback.${k.kind}`, subject: `case/${caseId}`, detail: k, requestId }, now);
-  return k;
-}
+      caseId,
+      kind: input.kind,
+      amountPence: input.amountPence,
+      reason: input.reason,
+      trancheNumber: input.trancheNumber ?? null,
+      transferId,
+      recordedBy: p.userId,
+      recordedAt: now.toISOString(),
+    };
+    await trx
+      .insertInto('clawbacks')
+      .values({
+        id,
+        case_id: caseId,
+        kind: k.kind,
+        amount_pence: k.amountPence,
+        reason: k.reason,
+        tranche_number: k.trancheNumber,
+        transfer_id: transferId,
+        recorded_by: p.userId,
+        recorded_at: k.recordedAt,
+      })
+      .execute();
+    await appendAudit(trx, { actor: actorOf(p), action: `clawback.${k.kind}`, subject: `case/${caseId}`, detail: k, requestId }, now);
+    return k;
+  },
+);
 
 /**
  * What has been clawed back: every refund, and every offset except those against a tranche that

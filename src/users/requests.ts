@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { type Actor, appendAudit } from '../audit/audit.ts';
+import { appendAudit } from '../audit/audit.ts';
 import type { Db, Tx } from '../db/database.ts';
 import { conflict, DomainError, forbidden, invalid, notFound } from '../lib/errors.ts';
-import { createUser, type NewUser, type Principal, type Role, type User } from './users.ts';
+import { actorOf, createUser, type NewUser, type Principal, type Role, type User } from './users.ts';
 
 /*
  * Privileged accounts need two treasury users. Creating a treasury or panel user (the roles that
@@ -34,8 +34,6 @@ export interface UserRequest {
   approvedAt: string | null;
   userId: string | null;
 }
-
-const actorOf = (p: Principal): Actor => ({ userId: p.userId, role: p.role });
 
 /**
  * Treasury asks for a treasury or panel account. Nothing is created until a second treasury user

@@ -164,7 +164,7 @@ async function main(): Promise<void> {
         amountPence: BigInt(c.amountPence),
         tranches: c.tranches satisfies TrancheInput[],
       };
-      const r = await run('decide', c.id, (trx) => decide(trx, c.id, p, input, null, now));
+      const r = await run('decide', c.id, (trx) => decide({ trx, principal: p, requestId: null, now }, c.id, input));
       if ('value' in r && r.value) {
         report.decisions.push({
           caseId: r.value.caseId,
@@ -186,14 +186,16 @@ async function main(): Promise<void> {
         let idle = 0;
         for (let attempt = 0; attempt < 2000; attempt++) {
           let progressed = false;
-          const claim = await run('claim', label, (trx) => claimTranche(trx, c.id, n, plan.council, `Evidence for ${label}`, null, now));
+          const claim = await run('claim', label, (trx) =>
+            claimTranche({ trx, principal: plan.council, requestId: null, now }, c.id, n, `Evidence for ${label}`),
+          );
           if ('value' in claim && claim.value) {
             report.claims.push({ caseId: c.id, number: n, userId: plan.council.userId });
             progressed = true;
           }
           let mine = 0;
           for (const p of shuffle([own, plan.shared])) {
-            const r = await run('approve', label, (trx) => approveTranche(trx, c.id, n, p, null, now));
+            const r = await run('approve', label, (trx) => approveTranche({ trx, principal: p, requestId: null, now }, c.id, n));
             if ('value' in r && r.value) {
               const t = r.value;
               report.approvals.push({
