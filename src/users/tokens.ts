@@ -130,20 +130,7 @@ export async function rotateOwnToken(
   lifetimeDays = TOKEN_LIFETIME_DAYS,
 ): Promise<IssuedToken> {
   const by: Actor = { userId: principal.userId, role: principal.role };
-  const revoked = await revokeLive(trx, principal.userId, by, 'rotated by its user', now);
-  const issued = await insertToken(trx, principal.userId, now, lifetimeDays);
-  await appendAudit(
-    trx,
-    {
-      actor: by,
-      action: 'user.token-rotated',
-      subject: `user/${principal.userId}`,
-      detail: { revokedTokenIds: revoked, tokenId: issued.record.id, expiresAt: issued.record.expiresAt },
-      requestId,
-    },
-    now,
-  );
-  return issued;
+  return replaceToken(trx, principal.userId, by, 'rotated by its user', 'user.token-rotated', requestId, now, lifetimeDays);
 }
 
 /**
@@ -167,13 +154,27 @@ export async function reissueToken(
       `${user.name} was deactivated on ${user.deactivated_at} and cannot be given a token.`,
     );
   }
-  const revoked = await revokeLive(trx, userId, by, 'replaced by a new token', now);
+  return replaceToken(trx, userId, by, 'replaced by a new token', 'user.token-issued', requestId, now, lifetimeDays);
+}
+
+/** Revokes the user's live tokens and issues one new token, audited under `action`. */
+async function replaceToken(
+  trx: Tx,
+  userId: string,
+  by: Actor,
+  reason: string,
+  action: 'user.token-rotated' | 'user.token-issued',
+  requestId: string | null,
+  now: Date,
+  lifetimeDays: number,
+): Promise<IssuedToken> {
+  const revoked = await revokeLive(trx, userId, by, reason, now);
   const issued = await insertToken(trx, userId, now, lifetimeDays);
   await appendAudit(
     trx,
     {
       actor: by,
-      action: 'user.token-issued',
+      action,
       subject: `user/${userId}`,
       detail: { revokedTokenIds: revoked, tokenId: issued.record.id, expiresAt: issued.record.expiresAt },
       requestId,
