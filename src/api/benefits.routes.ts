@@ -134,7 +134,7 @@ export function benefitRoutes(deps: Deps) {
         tags: ['Benefits'],
         summary: 'The council reports the benefit a line achieved in a year, with evidence',
         roles: ['council'],
-        problems: ['case-not-found', 'case-not-approved', 'benefit-already-reported'],
+        problems: ['case-not-found', 'case-not-approved', 'benefit-already-reported', 'financial-year-closed-for-verification'],
         idempotent: true,
         request: {
           params: IdParam,

@@ -254,7 +254,11 @@ export async function reviseForecast(
   return (await caseRegister(trx, c, at.slice(0, 10))).find((r) => r.benefitLineIndex === input.benefitLineIndex && r.year === input.year);
 }
 
-/** The council reports what a benefit line achieved in a year: one open report per line and year. */
+/**
+ * The council reports what a benefit line achieved in a year: one open report per line and year.
+ * Refusals: `benefit-already-reported`, `financial-year-closed-for-verification` (the year is
+ * closed, so the report could never be verified), and those of owning an approved case.
+ */
 export async function reportBenefit(
   trx: Tx,
   caseId: string,
@@ -266,6 +270,7 @@ export async function reportBenefit(
   const c = await ownApprovedCase(trx, caseId, p);
   const today = now.toISOString().slice(0, 10);
   checkLineYear(c, input.benefitLineIndex, input.year, today);
+  await assertYearOpenForVerification(trx, input.year);
   const open = await trx
     .selectFrom('benefit_reports')
     .select(['id', 'status'])
@@ -343,7 +348,7 @@ export async function readableRegister(db: Db | Tx, p: Principal, caseId: string
   return p.role === 'department' ? rows.filter((r) => r.departmentCode === p.organisationCode) : rows;
 }
 
-/** Once a year is closed its credits are fixed: a report for that year can no longer be verified (it can still be rejected). */
+/** Once a year is closed its credits are fixed: a report for that year can no longer be filed or verified (a pending one can still be rejected). */
 async function assertYearOpenForVerification(trx: Tx, year: string): Promise<void> {
   // The close holds the year's row lock while it counts; wait for it, so no verification slips in uncounted.
   if (isPostgres(trx)) await trx.selectFrom('financial_years').select('name').where('name', '=', year).forShare().execute();
@@ -352,7 +357,7 @@ async function assertYearOpenForVerification(trx: Tx, year: string): Promise<voi
     throw conflict(
       'financial-year-closed-for-verification',
       'Year closed for verification',
-      `Financial year ${year} was closed on ${closed.closed_at.slice(0, 10)}; its savings and credits are fixed, so reports for it can no longer be verified.`,
+      `Financial year ${year} was closed on ${closed.closed_at.slice(0, 10)}; its savings and credits are fixed, so reports for it can no longer be filed or verified.`,
     );
   }
 }

@@ -268,7 +268,7 @@ export const PROBLEM_TYPES = {
   'financial-year-closed-for-verification': {
     status: 409,
     title: 'Year closed for verification',
-    meaning: 'The year has been closed, so its savings and credits are fixed; a report for it can no longer be verified.',
+    meaning: 'The year has been closed, so its savings and credits are fixed; a report for it can no longer be filed or verified.',
     action: 'Nothing can change a closed year’s figures. Report the benefit in an open year instead.',
   },
 
@@ -572,7 +572,8 @@ export const PROBLEM_TYPES = {
     status: 401,
     title: 'Token revoked',
     meaning: 'The bearer token was revoked (replaced by a newer one, or by treasury), so it no longer signs in.',
-    action: 'Use your newer token, or ask a treasury user for one.',
+    action:
+      'If you rotated it, or a treasury user issued you a new one, use that newer token; otherwise ask a treasury user for a new token.',
   },
   'user-deactivated': {
     status: 401,

@@ -26,6 +26,10 @@ export type TokenRefusal =
   | { reason: 'revoked'; at: string; why: string | null }
   | { reason: 'deactivated'; at: string };
 
+/** The reasons recorded when a token gives way to a new one, so a refusal can say where the new one is. */
+export const REVOKED_BY_ROTATION = 'rotated by its user';
+export const REVOKED_BY_REISSUE = 'replaced by a new token';
+
 /**
  * Bearer token → the user it signs in, or why it does not. Marks the token used (to the minute).
  * Called on every API request, outside any transaction.
@@ -130,7 +134,7 @@ export async function rotateOwnToken(
   lifetimeDays = TOKEN_LIFETIME_DAYS,
 ): Promise<IssuedToken> {
   const by: Actor = { userId: principal.userId, role: principal.role };
-  return replaceToken(trx, principal.userId, by, 'rotated by its user', 'user.token-rotated', requestId, now, lifetimeDays);
+  return replaceToken(trx, principal.userId, by, REVOKED_BY_ROTATION, 'user.token-rotated', requestId, now, lifetimeDays);
 }
 
 /**
@@ -154,7 +158,7 @@ export async function reissueToken(
       `${user.name} was deactivated on ${user.deactivated_at} and cannot be given a token.`,
     );
   }
-  return replaceToken(trx, userId, by, 'replaced by a new token', 'user.token-issued', requestId, now, lifetimeDays);
+  return replaceToken(trx, userId, by, REVOKED_BY_REISSUE, 'user.token-issued', requestId, now, lifetimeDays);
 }
 
 /** Revokes the user's live tokens and issues one new token, audited under `action`. */
