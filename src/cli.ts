@@ -157,7 +157,9 @@ async function main(argv: string[]): Promise<number> {
       const [fy] = args;
       if (!fy) throw new UsageError(`${command} needs a financial year: ${command} <financial year, e.g. 2026-27>.`);
       if (!parseFinancialYear(fy)) {
-        throw new UsageError(`${fy} is not a financial year: name one as 2026-27 (April to March, ${FIRST_FINANCIAL_YEAR}-${LAST_FINANCIAL_YEAR}).`);
+        throw new UsageError(
+          `${fy} is not a financial year: name one as 2026-27 (April to March, ${FIRST_FINANCIAL_YEAR}-${LAST_FINANCIAL_YEAR}).`,
+        );
       }
       const database = await prepareDatabase(config.database);
       try {
