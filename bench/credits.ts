@@ -4,13 +4,14 @@ import { join } from 'node:path';
 import { SYSTEM } from '../src/audit/audit.ts';
 import { closeYear } from '../src/credits/close.ts';
 import { CREDIT_CODES, creditAccounts } from '../src/credits/registry.ts';
-import { type Database, inTransaction, openSqliteFile } from '../src/db/database.ts';
+import { type Database, inTransaction } from '../src/db/database.ts';
 import { prepareDatabase } from '../src/db/prepare.ts';
 import { createFinancialYear, setDepartmentYear } from '../src/fund/fund.ts';
 import { createTransfers } from '../src/ledger/ledger.ts';
 import { placeOrder } from '../src/market/orders.ts';
 import { setMarketPrices } from '../src/market/prices.ts';
 import type { Principal } from '../src/users/users.ts';
+import { fmt, median, rate, rawCommits } from './measure.ts';
 
 /*
  * Credits benchmarks (npm run bench):
@@ -31,41 +32,6 @@ const dept = (code: string): Principal => ({
   organisationCode: code,
   isChair: false,
 });
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
-const rate = (n: number, ms: number) => Math.round((n / ms) * 1000);
-const fmt = (n: number) => n.toLocaleString('en-GB');
-
-/** Raw better-sqlite3 on the same schema: BEGIN IMMEDIATE, one transfer row, two counter updates, COMMIT. */
-async function rawCommits(dir: string, n: number): Promise<() => number> {
-  const path = join(dir, 'credits-raw.db');
-  await (await prepareDatabase({ engine: 'sqlite', path })).close();
-  const raw = openSqliteFile(path);
-  raw.exec(`insert into accounts (id, ledger, kind, flags, debits_pending, debits_posted, credits_pending, credits_posted, created_at)
-            values ('a', 'GBP', 'bench', 0, 0, 0, 0, 0, '2026-06-01T09:00:00.000Z'), ('b', 'GBP', 'bench', 0, 0, 0, 0, 0, '2026-06-01T09:00:00.000Z')`);
-  const insert = raw.prepare(`insert into transfers (id, debit_account_id, credit_account_id, amount, ledger, code, flags, pending_id,
-      timeout_seconds, reference, fingerprint, created_at,
-      debit_account_debits_pending, debit_account_debits_posted, debit_account_credits_pending, debit_account_credits_posted,
-      credit_account_debits_pending, credit_account_debits_posted, credit_account_credits_pending, credit_account_credits_posted)
-    values (?, 'a', 'b', 100, 'GBP', 'bench', 0, null, 0, null, ?, ?, 0, ?, 0, 0, 0, 0, 0, ?)`);
-  const debit = raw.prepare('update accounts set debits_posted = debits_posted + 100 where id = ?');
-  const credit = raw.prepare('update accounts set credits_posted = credits_posted + 100 where id = ?');
-  const begin = raw.prepare('begin immediate');
-  const commit = raw.prepare('commit');
-  let round = 0;
-  return () => {
-    round++;
-    const started = performance.now();
-    for (let i = 0; i < n; i++) {
-      const total = BigInt((round - 1) * n + i + 1) * 100n;
-      begin.run();
-      insert.run(`raw-${round}-${i}`, 'x'.repeat(43), new Date().toISOString(), total, total);
-      debit.run('a');
-      credit.run('b');
-      commit.run();
-    }
-    return performance.now() - started;
-  };
-}
 
 /** A market with `depth` resting sell orders from DHSC and a buyer, DWP, with cash to spare. */
 async function bookOfDepth(dir: string, depth: number): Promise<Database> {
@@ -129,7 +95,7 @@ export async function benchCredits(scale: number): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'topslice-bench-credits-'));
   try {
     const n = Math.max(50, Math.round(300 * scale));
-    const raw = await rawCommits(dir, n);
+    const raw = await rawCommits(join(dir, 'credits-raw.db'), n);
     console.log(
       `credits: order submission with matching, durable (SQLite, WAL, synchronous=FULL), ${fmt(n)} orders per round, median of 3 interleaved rounds`,
     );
@@ -152,12 +118,12 @@ export async function benchCredits(scale: number): Promise<void> {
         }
         return performance.now() - started;
       };
-      raw();
+      raw.round();
       await orders();
       const rawTimes: number[] = [];
       const orderTimes: number[] = [];
       for (let i = 0; i < 3; i++) {
-        rawTimes.push(raw());
+        rawTimes.push(raw.round());
         orderTimes.push(await orders());
       }
       const rawRate = rate(n, median(rawTimes));
@@ -167,6 +133,7 @@ export async function benchCredits(scale: number): Promise<void> {
       console.log(
         `  depth ${fmt(open.length).padStart(6)}: ${fmt(orderRate).padStart(6)} orders/s, raw better-sqlite3 commits ${fmt(rawRate).padStart(6)}/s, ratio ${(orderRate / rawRate).toFixed(2)}   (aim ≥ 0.5)`,
       );
+      raw.close();
       await database.close();
     }
     console.log(`  flatness: slowest depth / fastest depth = ${(Math.min(...ratios) / Math.max(...ratios)).toFixed(2)}   (1.00 is flat)`);

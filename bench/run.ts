@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { inTransaction, openSqliteFile } from '../src/db/database.ts';
+import { inTransaction } from '../src/db/database.ts';
 import { prepareDatabase } from '../src/db/prepare.ts';
 import { createApp } from '../src/http/app.ts';
 import { createAccounts, createTransfers } from '../src/ledger/ledger.ts';
@@ -12,6 +12,7 @@ import { bootstrapTreasury } from '../src/users/users.ts';
 import { benchAppraisal } from './appraisal.ts';
 import { benchCredits } from './credits.ts';
 import { benchDocuments } from './documents.ts';
+import { fmt, median, rate, rawCommits } from './measure.ts';
 import { benchReappraisal } from './reappraisal.ts';
 
 /*
@@ -21,46 +22,13 @@ import { benchReappraisal } from './reappraisal.ts';
 
 const SCALE = Number(process.env.BENCH_SCALE ?? '1');
 const dir = mkdtempSync(join(tmpdir(), 'topslice-bench-'));
-const rate = (n: number, ms: number) => Math.round((n / ms) * 1000);
-const fmt = (n: number) => n.toLocaleString('en-GB');
 
 async function ledgerCommits(): Promise<void> {
   const n = Math.round(2000 * SCALE);
 
   // Baseline: raw better-sqlite3 on the same schema (a migrated database), the same pragmas,
   // writing the same transfer row and counter updates, with nothing read or checked.
-  const rawPath = join(dir, 'raw.db');
-  await (await prepareDatabase({ engine: 'sqlite', path: rawPath })).close();
-  const raw = openSqliteFile(rawPath);
-  raw.exec(`insert into accounts (id, ledger, kind, flags, debits_pending, debits_posted, credits_pending, credits_posted, created_at)
-            values ('a', 'GBP', 'bench', 0, 0, 0, 0, 0, '2026-06-01T09:00:00.000Z'), ('b', 'GBP', 'bench', 0, 0, 0, 0, 0, '2026-06-01T09:00:00.000Z')`);
-  const insert = raw.prepare(`insert into transfers (id, debit_account_id, credit_account_id, amount, ledger, code, flags, pending_id,
-      timeout_seconds, reference, fingerprint, created_at,
-      debit_account_debits_pending, debit_account_debits_posted, debit_account_credits_pending, debit_account_credits_posted,
-      credit_account_debits_pending, credit_account_debits_posted, credit_account_credits_pending, credit_account_credits_posted)
-    values (?, 'a', 'b', 100, 'GBP', 'bench', 0, null, 0, null, ?, ?, 0, ?, 0, 0, 0, 0, 0, ?)`);
-  const debit = raw.prepare(
-    'update accounts set debits_pending = 0, debits_posted = debits_posted + 100, credits_pending = 0, credits_posted = credits_posted where id = ?',
-  );
-  const credit = raw.prepare(
-    'update accounts set debits_pending = 0, debits_posted = debits_posted, credits_pending = 0, credits_posted = credits_posted + 100 where id = ?',
-  );
-  const begin = raw.prepare('begin immediate');
-  const commit = raw.prepare('commit');
-  let rawRound = 0;
-  const rawRun = () => {
-    rawRound++;
-    const started = performance.now();
-    for (let i = 0; i < n; i++) {
-      const total = BigInt((rawRound - 1) * n + i + 1) * 100n;
-      begin.run();
-      insert.run(`raw-${rawRound}-${i}`, 'x'.repeat(43), new Date().toISOString(), total, total);
-      debit.run('a');
-      credit.run('b');
-      commit.run();
-    }
-    return performance.now() - started;
-  };
+  const raw = await rawCommits(join(dir, 'raw.db'), n);
 
   // The ledger service: one createTransfers call, one transfer, one transaction each.
   const database = await prepareDatabase({ engine: 'sqlite', path: join(dir, 'ledger.db') });
@@ -86,15 +54,14 @@ async function ledgerCommits(): Promise<void> {
   };
 
   // Warm up both, then interleave rounds (so disk and WAL drift hit both alike) and take medians.
-  rawRun();
+  raw.round();
   await ledgerRun();
   const rawTimes: number[] = [];
   const ledgerTimes: number[] = [];
   for (let i = 0; i < 5; i++) {
-    rawTimes.push(rawRun());
+    rawTimes.push(raw.round());
     ledgerTimes.push(await ledgerRun());
   }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
   const rawRate = rate(n, median(rawTimes));
   const ledgerRate = rate(n, median(ledgerTimes));
   console.log(
@@ -227,19 +194,30 @@ async function contributions50(): Promise<void> {
   await database.close();
 }
 
+// BENCH_ONLY=ledger,credits runs just those parts, in this order.
+const PARTS: [string, () => Promise<void>][] = [
+  ['ledger', ledgerCommits],
+  ['http', httpFund],
+  ['contributions', contributions50],
+  ['appraisal', benchAppraisal],
+  ['reappraisal', () => benchReappraisal(dir, SCALE)],
+  ['documents', () => benchDocuments(SCALE)],
+  ['credits', () => benchCredits(SCALE)],
+];
+const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
+const unknown = only?.filter((name) => !PARTS.some(([part]) => part === name)) ?? [];
+if (unknown.length > 0) {
+  console.error(`BENCH_ONLY names unknown parts: ${unknown.join(', ')} (parts: ${PARTS.map(([p]) => p).join(', ')})`);
+  process.exit(2);
+}
+
 try {
   console.log(`topslice bench — node ${process.version}, scale ${SCALE}\n`);
-  await ledgerCommits();
-  console.log();
-  await httpFund();
-  console.log();
-  await contributions50();
-  console.log();
-  await benchAppraisal();
-  console.log();
-  await benchReappraisal(dir, SCALE);
-  await benchDocuments(SCALE);
-  await benchCredits(SCALE);
+  for (const [name, run] of PARTS) {
+    if (only && !only.includes(name)) continue;
+    await run();
+    console.log();
+  }
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

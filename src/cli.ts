@@ -8,6 +8,7 @@ import { migrateToLatest } from './db/migrate.ts';
 import { prepareDatabase } from './db/prepare.ts';
 import { RENDER_HELP, renderCommand } from './documents/cli.ts';
 import { createDocumentService } from './documents/service.ts';
+import { FIRST_FINANCIAL_YEAR, LAST_FINANCIAL_YEAR, parseFinancialYear } from './fund/fund.ts';
 import { DomainError } from './lib/errors.ts';
 import { loadReferenceData } from './reference/reference.ts';
 import { deactivateUser, listTokens, reissueToken, revokeUserTokens } from './users/tokens.ts';
@@ -154,9 +155,11 @@ async function main(argv: string[]): Promise<number> {
     case 'close-year':
     case 'compliance': {
       const [fy] = args;
-      if (!fy) {
-        console.error(`Usage: ${command} <financial year, e.g. 2026-27>`);
-        return 2;
+      if (!fy) throw new UsageError(`${command} needs a financial year: ${command} <financial year, e.g. 2026-27>.`);
+      if (!parseFinancialYear(fy)) {
+        throw new UsageError(
+          `${fy} is not a financial year: name one as 2026-27 (April to March, ${FIRST_FINANCIAL_YEAR}-${LAST_FINANCIAL_YEAR}).`,
+        );
       }
       const database = await prepareDatabase(config.database);
       try {

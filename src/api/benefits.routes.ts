@@ -126,7 +126,7 @@ export function benefitRoutes(deps: Deps) {
         tags: ['Benefits'],
         summary: 'The council reports the benefit a line achieved in a year, with evidence',
         roles: reportBenefit.roles,
-        problems: ['case-not-found', 'case-not-approved', 'benefit-already-reported'],
+        problems: ['case-not-found', 'case-not-approved', 'benefit-already-reported', 'financial-year-closed-for-verification'],
         idempotent: true,
         request: {
           params: IdParam,

@@ -14,7 +14,8 @@ import { RendererError } from '../documents/renderer.ts';
 import type { DocumentService } from '../documents/service.ts';
 import type { AppEnv, Deps } from '../http/context.ts';
 import { problemResponse } from '../http/problem.ts';
-import { apiRoute, createRouter, errorResponses, ProblemSchema } from '../http/router.ts';
+import { problemType } from '../http/problems.ts';
+import { apiRoute, createRouter, errorResponses } from '../http/router.ts';
 import { ROLES } from '../users/users.ts';
 import { FinancialYearName, IdParam, OrganisationCode } from './schemas.ts';
 
@@ -23,21 +24,16 @@ const pdf = (description: string) => ({
   content: { 'application/pdf': { schema: z.string().openapi({ format: 'binary' }) } },
 });
 
-const unavailable = {
-  description:
-    'The PDF renderer cannot take the document now: every renderer is busy (`Retry-After` says when to try again), the render took too long, or no browser is installed (the problem names what to install).',
-  content: { 'application/problem+json': { schema: ProblemSchema } },
-};
-
 const FyQuery = z.object({ fy: FinancialYearName });
 
-const TITLES: Record<RendererError['code'], string> = {
-  'browser-unavailable': 'PDFs cannot be rendered on this server',
-  'renderer-busy': 'The PDF renderer is busy',
-  'render-timed-out': 'The document took too long to render',
-  'render-failed': 'The document could not be rendered',
-  'renderer-closed': 'The service is shutting down',
-};
+/** What rendering itself can refuse, on every PDF route: each a 503 (see src/documents/renderer.ts). */
+const RENDER_PROBLEMS = [
+  'browser-unavailable',
+  'renderer-busy',
+  'render-timed-out',
+  'render-failed',
+  'renderer-closed',
+] as const satisfies readonly RendererError['code'][];
 
 /** Builds (authorising and reading the data), renders, and answers the PDF, or a 503 that says why not. */
 async function respondWithPdf(c: Context<AppEnv>, documents: DocumentService, build: () => Promise<BuiltDocument>): Promise<Response> {
@@ -53,7 +49,7 @@ async function respondWithPdf(c: Context<AppEnv>, documents: DocumentService, bu
     if (!(error instanceof RendererError)) throw error;
     return problemResponse(
       c,
-      { type: error.code, title: TITLES[error.code], status: 503, detail: error.message },
+      { type: error.code, title: problemType(error.code)?.title ?? error.code, status: 503, detail: error.message },
       error.retryAfterSeconds === null ? {} : { 'retry-after': String(error.retryAfterSeconds) },
     );
   }
@@ -71,9 +67,9 @@ export function documentRoutes(deps: Deps, documents: DocumentService) {
           'The business case as a PDF: narrative, partners, profiles, appraisal, who benefits, switching values, parameters, the panel outcome',
         description: 'For whoever may read the case.',
         roles: ROLES,
-        problems: ['case-not-found'],
+        problems: ['case-not-found', ...RENDER_PROBLEMS],
         request: { params: IdParam },
-        responses: { 200: pdf('The business case (A4, tagged, with an outline)'), 404: errorResponses[404], 503: unavailable },
+        responses: { 200: pdf('The business case (A4, tagged, with an outline)'), 404: errorResponses[404] },
       }),
       (c) => respondWithPdf(c, documents, () => buildBusinessCase(db, c.get('principal'), c.req.valid('param').id, deps.clock())) as never,
     )
@@ -85,9 +81,9 @@ export function documentRoutes(deps: Deps, documents: DocumentService) {
         summary: "The panel's decision letter: award, tranche schedule, conditions, clawback terms, who decided and when, reasons",
         description: 'For whoever may read the case. 409 before the case is decided.',
         roles: ROLES,
-        problems: ['case-not-found', 'no-decision'],
+        problems: ['case-not-found', 'no-decision', ...RENDER_PROBLEMS],
         request: { params: IdParam },
-        responses: { 200: pdf('The decision letter'), 404: errorResponses[404], 409: errorResponses[409], 503: unavailable },
+        responses: { 200: pdf('The decision letter'), 404: errorResponses[404], 409: errorResponses[409] },
       }),
       (c) =>
         respondWithPdf(c, documents, () => buildDecisionLetter(db, c.get('principal'), c.req.valid('param').id, deps.clock())) as never,
@@ -100,9 +96,9 @@ export function documentRoutes(deps: Deps, documents: DocumentService) {
         summary:
           "The fund's statement for a year: contributions, commitments, releases by place and theme, clawbacks, buy-outs, balance, verification",
         roles: FUND_STATEMENT_READERS,
-        problems: ['financial-year-not-found'],
+        problems: ['financial-year-not-found', ...RENDER_PROBLEMS],
         request: { query: FyQuery },
-        responses: { 200: pdf('The fund statement'), 404: errorResponses[404], 503: unavailable },
+        responses: { 200: pdf('The fund statement'), 404: errorResponses[404] },
       }),
       (c) => respondWithPdf(c, documents, () => buildFundStatement(db, c.get('principal'), c.req.valid('query').fy, deps.clock())) as never,
     )
@@ -114,9 +110,9 @@ export function documentRoutes(deps: Deps, documents: DocumentService) {
         summary: "Treasury's realised-benefits review for a year: forecast against verified by department, place and theme, variance, RAG",
         description: 'Each reader sees the rows `GET /api/v1/benefits` shows them: departments their own, councils their own cases.',
         roles: ROLES,
-        problems: ['financial-year-not-found'],
+        problems: ['financial-year-not-found', ...RENDER_PROBLEMS],
         request: { query: FyQuery },
-        responses: { 200: pdf('The realised-benefits review'), 404: errorResponses[404], 503: unavailable },
+        responses: { 200: pdf('The realised-benefits review'), 404: errorResponses[404] },
       }),
       (c) =>
         respondWithPdf(c, documents, () => buildRealisedBenefits(db, c.get('principal'), c.req.valid('query').fy, deps.clock())) as never,
@@ -128,9 +124,9 @@ export function documentRoutes(deps: Deps, documents: DocumentService) {
         tags: ['Documents'],
         summary: 'A place report for a year: every case, release and saving by department in one place, with a flow chart',
         roles: ROLES,
-        problems: ['financial-year-not-found', 'place-not-found'],
+        problems: ['financial-year-not-found', 'place-not-found', ...RENDER_PROBLEMS],
         request: { params: z.object({ code: OrganisationCode }), query: FyQuery },
-        responses: { 200: pdf('The place report'), 404: errorResponses[404], 503: unavailable },
+        responses: { 200: pdf('The place report'), 404: errorResponses[404] },
       }),
       (c) =>
         respondWithPdf(c, documents, () =>

@@ -9,6 +9,10 @@ import { searchUnitCosts, unitCostLibrary } from '../unit-costs/unit-costs.ts';
 import { actorOf, ROLES } from '../users/users.ts';
 import { BasisPoints, FinancialYearName, IsoDate, Limit, Pence, PenceInput, says } from './schemas.ts';
 
+/** The four-eyes threshold in the users' words (the rule: src/releases/four-eyes.ts). */
+const THRESHOLD_RULE =
+  "A tranche needs two independent approvers when the award's releases so far plus the tranche would be more than this.";
+
 const CriterionSchema = z.object({ key: z.string(), name: z.string(), weight: z.int() });
 
 const RoundSchema = z
@@ -26,7 +30,7 @@ const RoundSchema = z
     criteria: z.array(CriterionSchema),
     parameterSet: z.object({ name: z.string(), version: z.string() }),
     deflatorEdition: z.string().nullable(),
-    twoApproverThresholdPence: Pence.openapi({ description: 'Tranches larger than this need two distinct approvers.' }),
+    twoApproverThresholdPence: Pence.openapi({ description: THRESHOLD_RULE }),
     createdAt: z.string(),
     createdBy: z.string(),
   })
@@ -66,7 +70,7 @@ const NewRoundSchema = z
     parameterSet: z.strictObject({ name: z.string(), version: z.string() }).optional(),
     deflatorEdition: z.string().nullable().optional().openapi({ description: 'GDP deflator edition; null for none; default the newest.' }),
     twoApproverThresholdPence: PenceInput.optional().openapi({
-      description: 'Tranches larger than this need two distinct approvers (default £1,000,000).',
+      description: `${THRESHOLD_RULE} Default £1,000,000.`,
     }),
   })
   .openapi('NewRound');

@@ -252,7 +252,11 @@ export const reviseForecast = operation(
   },
 );
 
-/** The council reports what a benefit line achieved in a year: one open report per line and year. */
+/**
+ * The council reports what a benefit line achieved in a year: one open report per line and year.
+ * Refusals: `benefit-already-reported`, `financial-year-closed-for-verification` (the year is
+ * closed, so the report could never be verified), and those of owning an approved case.
+ */
 export const reportBenefit = operation(
   { roles: ['council'], organisation: "the case's lead council" },
   async (
@@ -263,6 +267,7 @@ export const reportBenefit = operation(
     const c = await ownApprovedCase(trx, caseId, p);
     const today = now.toISOString().slice(0, 10);
     checkLineYear(c, input.benefitLineIndex, input.year, today);
+    await assertYearOpenForVerification(trx, input.year);
     const open = await trx
       .selectFrom('benefit_reports')
       .select(['id', 'status'])
@@ -341,7 +346,7 @@ export async function readableRegister(db: Db | Tx, p: Principal, caseId: string
   return p.role === 'department' ? rows.filter((r) => r.departmentCode === p.organisationCode) : rows;
 }
 
-/** Once a year is closed its credits are fixed: a report for that year can no longer be verified (it can still be rejected). */
+/** Once a year is closed its credits are fixed: a report for that year can no longer be filed or verified (a pending one can still be rejected). */
 async function assertYearOpenForVerification(trx: Tx, year: string): Promise<void> {
   // The close holds the year's row lock while it counts; wait for it, so no verification slips in uncounted.
   if (isPostgres(trx)) await trx.selectFrom('financial_years').select('name').where('name', '=', year).forShare().execute();
@@ -350,7 +355,7 @@ async function assertYearOpenForVerification(trx: Tx, year: string): Promise<voi
     throw conflict(
       'financial-year-closed-for-verification',
       'Year closed for verification',
-      `Financial year ${year} was closed on ${closed.closed_at.slice(0, 10)}; its savings and credits are fixed, so reports for it can no longer be verified.`,
+      `Financial year ${year} was closed on ${closed.closed_at.slice(0, 10)}; its savings and credits are fixed, so reports for it can no longer be filed or verified.`,
     );
   }
 }

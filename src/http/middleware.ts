@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import { inTransaction } from '../db/database.ts';
-import { authenticateToken, type TokenRefusal } from '../users/tokens.ts';
+import { authenticateToken, REVOKED_BY_REISSUE, REVOKED_BY_ROTATION, type TokenRefusal } from '../users/tokens.ts';
 import type { AppEnv, Deps } from './context.ts';
 import { problemResponse } from './problem.ts';
 import { canonicalJson } from './request-contract.ts';
@@ -48,6 +48,13 @@ export function requireAuthentication(deps: Deps): MiddlewareHandler<AppEnv> {
   };
 }
 
+/** What to do with a revoked token: a replaced one has a newer token; any other needs a treasury user. */
+function revokedAdvice(why: string | null | undefined): string {
+  if (why === REVOKED_BY_ROTATION) return 'You rotated it: use the newer token you were given then.';
+  if (why === REVOKED_BY_REISSUE) return 'A treasury user issued you a new token: use that one.';
+  return 'Ask a treasury user for a new token.';
+}
+
 /** Why a token does not sign in, in plain words: each reason its own problem type. */
 function tokenRefusalProblem(r: TokenRefusal): { type: string; title: string; detail: string } {
   switch (r.reason) {
@@ -61,7 +68,7 @@ function tokenRefusalProblem(r: TokenRefusal): { type: string; title: string; de
       return {
         type: 'token-revoked',
         title: 'Token revoked',
-        detail: `This token was revoked at ${r.at}${r.why ? ` (${r.why})` : ''}. Use your newer token, or ask a treasury user for one.`,
+        detail: `This token was revoked at ${r.at}${r.why ? ` (${r.why})` : ''}. ${revokedAdvice(r.why)}`,
       };
     case 'deactivated':
       return {

@@ -118,6 +118,14 @@ export function handleError(error: Error, c: Context, log: Logger): Response {
         detail: 'The body could not be parsed as JSON. Check quotes, commas and brackets.',
       });
     }
+    if (error.status === 415) {
+      return problemResponse(c, {
+        type: 'unsupported-media-type',
+        title: 'Send JSON',
+        status: 415,
+        detail: 'The body must be application/json.',
+      });
+    }
     return problemResponse(c, {
       type: `http-${error.status}`,
       title: error.message || 'Request refused',

@@ -268,7 +268,7 @@ export const PROBLEM_TYPES = {
   'financial-year-closed-for-verification': {
     status: 409,
     title: 'Year closed for verification',
-    meaning: 'The year has been closed, so its savings and credits are fixed; a report for it can no longer be verified.',
+    meaning: 'The year has been closed, so its savings and credits are fixed; a report for it can no longer be filed or verified.',
     action: 'Nothing can change a closed year’s figures. Report the benefit in an open year instead.',
   },
 
@@ -572,7 +572,8 @@ export const PROBLEM_TYPES = {
     status: 401,
     title: 'Token revoked',
     meaning: 'The bearer token was revoked (replaced by a newer one, or by treasury), so it no longer signs in.',
-    action: 'Use your newer token, or ask a treasury user for one.',
+    action:
+      'If you rotated it, or a treasury user issued you a new one, use that newer token; otherwise ask a treasury user for a new token.',
   },
   'user-deactivated': {
     status: 401,
@@ -616,6 +617,37 @@ export const PROBLEM_TYPES = {
     meaning:
       'Your approval would not be independent: you made the claim, decided the case, declared a conflict in it, or created, asked for or approved the account of the claimant, the decider or another approver (or they yours).',
     action: 'The `detail` says why. Ask an independent panel member or treasury user to approve it.',
+  },
+  // The PDF renderer.
+  'browser-unavailable': {
+    status: 503,
+    title: 'PDFs cannot be rendered on this server',
+    meaning: 'The server has no working browser to render PDFs: none is installed at the configured path, or it will not start.',
+    action: 'The `detail` names what to install (or set `BROWSER_PATH`). The data is unaffected: read it as JSON meanwhile.',
+  },
+  'renderer-busy': {
+    status: 503,
+    title: 'The PDF renderer is busy',
+    meaning: 'Every renderer is in use and the queue of documents waiting is full.',
+    action: 'Try again after the number of seconds in `Retry-After`.',
+  },
+  'render-timed-out': {
+    status: 503,
+    title: 'The document took too long to render',
+    meaning: 'Rendering this document went past its time limit and was stopped.',
+    action: 'Try again after the number of seconds in `Retry-After`; if it keeps happening, tell the service team which document it was.',
+  },
+  'render-failed': {
+    status: 503,
+    title: 'The document could not be rendered',
+    meaning: 'The browser stopped or refused while rendering this document.',
+    action: 'Try again (the browser has been restarted); if it keeps happening, tell the service team which document it was.',
+  },
+  'renderer-closed': {
+    status: 503,
+    title: 'The service is shutting down',
+    meaning: 'The server is stopping and takes no new documents.',
+    action: 'Try again after the number of seconds in `Retry-After`, when the service is back.',
   },
 } as const satisfies Record<string, ProblemType>;
 

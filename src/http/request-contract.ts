@@ -199,6 +199,13 @@ export function requestContract(): MiddlewareHandler<AppEnv> {
       const errors = bodyProblems(body);
       if (errors.length > 0) return problemResponse(c, validationProblem(boundedErrors(errors)));
     }
+    if (bytes.byteLength === 0) {
+      // No bytes is no input, whatever the headers say: the validators downstream see an empty JSON object.
+      text = '{}';
+      const headers = new Headers(c.req.raw.headers);
+      headers.set('content-type', 'application/json');
+      c.req.raw = new Request(c.req.raw.url, { method: c.req.method, headers });
+    }
     c.set('body', body);
     // The validators read the body through Hono's cache: text first, as other readers derive from the first entry.
     const cache = c.req.bodyCache as Record<string, Promise<unknown>>;

@@ -15,6 +15,7 @@ import {
   nextSeqs,
 } from '../credits/registry.ts';
 import type { Db, Tx } from '../db/database.ts';
+import type { BilateralTradeTable } from '../db/schema.ts';
 import { createTransfers } from '../ledger/ledger.ts';
 import { conflict, notFound, unprocessable } from '../lib/errors.ts';
 import type { Pence } from '../lib/money.ts';
@@ -65,23 +66,7 @@ export interface BilateralInput {
   expiresInDays?: number;
 }
 
-type Row = {
-  id: string;
-  financial_year: string;
-  proposer_code: string;
-  counterparty_code: string;
-  proposer_side: string;
-  vintage: string;
-  quantity: bigint;
-  price_pence: bigint;
-  status: string;
-  expires_at: string;
-  proposed_by: string;
-  proposed_at: string;
-  resolved_by: string | null;
-  resolved_at: string | null;
-  trade_id: string | null;
-};
+type Row = BilateralTradeTable;
 
 function fromRow(r: Row, now: Date): Bilateral {
   const side = r.proposer_side as Side;

@@ -18,6 +18,7 @@ import {
   smaller,
 } from '../credits/registry.ts';
 import type { Db, Tx } from '../db/database.ts';
+import type { CreditOrderTable } from '../db/schema.ts';
 import type { TransferInput } from '../ledger/types.ts';
 import { conflict, notFound, unprocessable } from '../lib/errors.ts';
 import type { Pence } from '../lib/money.ts';
@@ -84,23 +85,7 @@ export interface Fill {
   pricePence: Pence;
 }
 
-type OrderRow = {
-  id: string;
-  seq: bigint;
-  financial_year: string;
-  department_code: string;
-  side: string;
-  vintage: string | null;
-  quantity: bigint;
-  filled: bigint;
-  limit_price_pence: bigint;
-  status: string;
-  reservation_id: string | null;
-  reservations: bigint | number;
-  placed_by: string;
-  placed_at: string;
-  updated_at: string;
-};
+type OrderRow = CreditOrderTable;
 
 export function orderFromRow(r: OrderRow): Order {
   const quantity = BigInt(r.quantity);

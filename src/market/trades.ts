@@ -1,5 +1,6 @@
 import { CREDIT_CODES, creditAccounts } from '../credits/registry.ts';
 import type { Db, Tx } from '../db/database.ts';
+import type { CreditTradeTable } from '../db/schema.ts';
 import type { TransferInput } from '../ledger/types.ts';
 import type { Pence } from '../lib/money.ts';
 
@@ -125,22 +126,7 @@ export async function listTrades(db: Db | Tx, fy: string, department?: string): 
   };
 }
 
-function tradeFromRow(r: {
-  id: string;
-  seq: bigint;
-  financial_year: string;
-  vintage: string;
-  quantity: bigint;
-  price_pence: bigint;
-  buyer_code: string;
-  seller_code: string;
-  buy_order_id: string | null;
-  sell_order_id: string | null;
-  bilateral_id: string | null;
-  credits_transfer_id: string;
-  cash_transfer_id: string;
-  executed_at: string;
-}): Trade {
+function tradeFromRow(r: CreditTradeTable): Trade {
   const quantity = BigInt(r.quantity);
   const price = BigInt(r.price_pence);
   return {

@@ -37,7 +37,7 @@ export interface Round {
   criteria: Criterion[];
   parameterSet: { name: string; version: string };
   deflatorEdition: string | null;
-  /** Tranches larger than this need two distinct approvers. */
+  /** Four eyes: a tranche needs two approvers when the award's releases so far plus it pass this (src/releases/four-eyes.ts). */
   twoApproverThresholdPence: Pence;
   createdAt: string;
   createdBy: string;

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { appendAudit } from '../audit/audit.ts';
 import type { Db, Tx } from '../db/database.ts';
+import type { UserRequestTable } from '../db/schema.ts';
 import { conflict, DomainError, forbidden, invalid, notFound } from '../lib/errors.ts';
 import { actorOf, createUser, type NewUser, type Principal, type Role, type User } from './users.ts';
 
@@ -164,18 +165,7 @@ export async function listUserRequests(db: Db | Tx): Promise<UserRequest[]> {
   return rows.map(requestFromRow);
 }
 
-function requestFromRow(r: {
-  id: string;
-  name: string;
-  role: string;
-  is_chair: bigint | number;
-  requested_by: string;
-  requested_at: string;
-  status: string;
-  decided_by: string | null;
-  decided_at: string | null;
-  user_id: string | null;
-}): UserRequest {
+function requestFromRow(r: UserRequestTable): UserRequest {
   return {
     id: r.id,
     name: r.name,

@@ -26,6 +26,10 @@ export type TokenRefusal =
   | { reason: 'revoked'; at: string; why: string | null }
   | { reason: 'deactivated'; at: string };
 
+/** The reasons recorded when a token gives way to a new one, so a refusal can say where the new one is. */
+export const REVOKED_BY_ROTATION = 'rotated by its user';
+export const REVOKED_BY_REISSUE = 'replaced by a new token';
+
 /**
  * Bearer token → the user it signs in, or why it does not. Marks the token used (to the minute).
  * Called on every API request, outside any transaction.
@@ -130,20 +134,7 @@ export async function rotateOwnToken(
   lifetimeDays = TOKEN_LIFETIME_DAYS,
 ): Promise<IssuedToken> {
   const by: Actor = { userId: principal.userId, role: principal.role };
-  const revoked = await revokeLive(trx, principal.userId, by, 'rotated by its user', now);
-  const issued = await insertToken(trx, principal.userId, now, lifetimeDays);
-  await appendAudit(
-    trx,
-    {
-      actor: by,
-      action: 'user.token-rotated',
-      subject: `user/${principal.userId}`,
-      detail: { revokedTokenIds: revoked, tokenId: issued.record.id, expiresAt: issued.record.expiresAt },
-      requestId,
-    },
-    now,
-  );
-  return issued;
+  return replaceToken(trx, principal.userId, by, REVOKED_BY_ROTATION, 'user.token-rotated', requestId, now, lifetimeDays);
 }
 
 /**
@@ -167,13 +158,27 @@ export async function reissueToken(
       `${user.name} was deactivated on ${user.deactivated_at} and cannot be given a token.`,
     );
   }
-  const revoked = await revokeLive(trx, userId, by, 'replaced by a new token', now);
+  return replaceToken(trx, userId, by, REVOKED_BY_REISSUE, 'user.token-issued', requestId, now, lifetimeDays);
+}
+
+/** Revokes the user's live tokens and issues one new token, audited under `action`. */
+async function replaceToken(
+  trx: Tx,
+  userId: string,
+  by: Actor,
+  reason: string,
+  action: 'user.token-rotated' | 'user.token-issued',
+  requestId: string | null,
+  now: Date,
+  lifetimeDays: number,
+): Promise<IssuedToken> {
+  const revoked = await revokeLive(trx, userId, by, reason, now);
   const issued = await insertToken(trx, userId, now, lifetimeDays);
   await appendAudit(
     trx,
     {
       actor: by,
-      action: 'user.token-issued',
+      action,
       subject: `user/${userId}`,
       detail: { revokedTokenIds: revoked, tokenId: issued.record.id, expiresAt: issued.record.expiresAt },
       requestId,

@@ -93,6 +93,19 @@ describe.each(engines())('savings credits on %s', (engine) => {
     expect((await position('DHSC')).verifiedSavings.cashablePence).toBe(5_000_123_45);
   });
 
+  it('refuses filing a report for a closed year, which could never be verified; a pending one can still be rejected', async () => {
+    const rejected = await req('POST', `/benefit-reports/${w.reports.pending}/reject`, undefined, { reason: 'Not evidenced.' });
+    expect(rejected.status, rejected.text).toBe(200);
+    const refiled = await req('POST', `/cases/${w.caseId}/benefit-reports`, w.tokens.bradford, {
+      benefitLineIndex: 4,
+      year: fy,
+      claimedPence: 1_000_00,
+      evidence: 'A later extract.',
+    });
+    expectProblem(refiled, 409, 'financial-year-closed-for-verification');
+    expect(refiled.body.detail).toContain('can no longer be filed or verified');
+  });
+
   it('needs a floor and ceiling; treasury sets them; orders outside are refused', async () => {
     expectProblem(await order(w.tokens.dwp, { side: 'buy', quantity: 1, limitPricePence: 100 }), 422, 'market-prices-not-set');
     expectInvalid(await req('PUT', `/financial-years/${fy}/credit-market`, undefined, { floorPence: 300, ceilingPence: 200 }), [

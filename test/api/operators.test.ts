@@ -123,6 +123,9 @@ describe('the server and the CLI for operators', () => {
     const extra = startTsxArgs(['verify', 'now'], env);
     expect((await extra.exited).code).toBe(2);
     expect(extra.stderr()).toContain('unexpected: now');
+    const year = startTsxArgs(['close-year', 'foo'], env);
+    expect((await year.exited).code).toBe(2);
+    expect(year.stderr()).toContain('foo is not a financial year');
     const option = startTsxArgs(['migrate', '--force'], env);
     expect((await option.exited).code).toBe(2);
     expect(option.stderr()).toContain('Unknown option for migrate: --force.');

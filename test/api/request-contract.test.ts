@@ -57,10 +57,17 @@ describe.each(engines())('the request contract on %s', (engine) => {
     }
   });
 
-  it('takes an empty body (no Content-Type, no bytes) as no input: never 415, and required fields are named', async () => {
-    for (const op of bodyOperations()) {
-      const r = await t.request(op.method, op.url, { token: tokens[op.role] });
+  it('takes an empty body (no bytes, with or without a JSON Content-Type) as no input: never 415 or 400 malformed-json, and required fields are named', async () => {
+    for (const [op, headers] of bodyOperations().flatMap(
+      (op) =>
+        [
+          [op, {}],
+          [op, { 'content-type': 'application/json' }],
+        ] as const,
+    )) {
+      const r = await t.request(op.method, op.url, { token: tokens[op.role], headers, raw: '' });
       expect(r.status, `${op.method} ${op.path}: ${r.text}`).not.toBe(415);
+      expect(r.body?.type, `${op.method} ${op.path} with ${JSON.stringify(headers)}`).not.toBe('/problems/malformed-json');
       // Rotating your own token takes no input: it succeeds, and the old token stops working.
       if (op.path === '/api/v1/me/token' && r.status === 201) tokens[op.role] = r.body.token;
       if (r.status === 400 && r.body.type === '/problems/validation-error') {

@@ -109,6 +109,7 @@ describe.each(engines())('the service on %s', (engine) => {
       const text = readFileSync(join(src, file), 'utf8');
       for (const m of text.matchAll(/(?:conflict|unprocessable)\(\s*'([a-z0-9-]+)'/g)) raised.add(m[1] as string);
       for (const m of text.matchAll(/notFound\(\s*'([a-z0-9-]+)'/g)) raised.add(`${m[1]}-not-found`);
+      for (const m of text.matchAll(/new RendererError\(\s*'([a-z0-9-]+)'/g)) raised.add(m[1] as string);
       for (const m of text.matchAll(/new DomainError\(\s*'[a-z-]+',\s*'([a-z0-9-]+)'/g)) raised.add(m[1] as string);
       for (const m of text.matchAll(/type: '([a-z0-9-]+)',\s*\n?\s*title:/g)) raised.add(m[1] as string);
       for (const m of text.matchAll(/type: '\/problems\/([a-z0-9-]+)'/g)) raised.add(m[1] as string);

@@ -107,6 +107,7 @@ describe.each(engines())('tokens that can end on %s', (engine) => {
     expect(old.status).toBe(401);
     expect(old.body).toMatchObject({ type: '/problems/token-revoked', title: 'Token revoked' });
     expect(old.body.detail).toContain('rotated by its user');
+    expect(old.body.detail).toContain('use the newer token you were given then');
     expect((await me(r.body.token)).body.id).toBe(u.id);
     // A replay of the rotation (with the new token: keys are per user) shows no token again.
     const replay = await t.request('POST', '/api/v1/me/token', { token: r.body.token, headers: { 'idempotency-key': 'rotate-1' } });
@@ -134,6 +135,9 @@ describe.each(engines())('tokens that can end on %s', (engine) => {
     expect(refused.status).toBe(401);
     expect(refused.body.type).toBe('/problems/token-revoked');
     expect(refused.body.detail).toContain('Token seen in an email');
+    // Nobody gave this user a newer token: the way back is a treasury user.
+    expect(refused.body.detail).toContain('Ask a treasury user for a new token');
+    expect(refused.body.detail).not.toContain('newer');
     expect((await tokensOf(u.id)).tokens[0]).toMatchObject({ status: 'revoked', revokedReason: 'Token seen in an email' });
     expect((await auditFor(u.id)).map((e: { action: string }) => e.action)).toContain('user.tokens-revoked');
 
