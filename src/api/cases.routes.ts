@@ -7,6 +7,7 @@ import {
   type CaseInput,
   caseAppraisal,
   createCase,
+  describeGates,
   getReadableCase,
   listCases,
   NARRATIVE_SECTIONS,
@@ -354,8 +355,7 @@ export function caseRoutes(deps: Deps) {
         path: '/cases/{id}/submit',
         tags: ['Cases'],
         summary: 'Submit a draft to its round, if it passes every eligibility gate',
-        description:
-          'Gates: the round is open; at least two partner bodies; a benefit to an organisation other than the lead council; match funding at or above the round minimum; all five narrative sections; cost and benefit lines; the round’s themes. A refusal (422) lists every failed gate in `failures`.',
+        description: `${describeGates()} A refusal (422) lists every failed gate in \`failures\`.`,
         roles: submitCase.roles,
         problems: ['case-not-found', 'case-not-draft', 'case-not-eligible', 'appraisal-not-possible', 'appraisal-out-of-range'],
         idempotent: true,

@@ -5,7 +5,7 @@ import type { Deps } from '../http/context.ts';
 import { apiRoute, createRouter, jsonBody, jsonContent } from '../http/router.ts';
 import { readableAccounts, readableTransfers } from '../ledger/access.ts';
 import { countersJson, UNIT_OF } from '../ledger/report.ts';
-import { type Account, LEDGERS, type Transfer } from '../ledger/types.ts';
+import { type Account, LEDGERS, postedBalance, type Transfer } from '../ledger/types.ts';
 import { penceToJson } from '../lib/money.ts';
 import { verificationReport } from '../verify/report.ts';
 import { FinancialYearName, Limit, OrganisationCode } from './schemas.ts';
@@ -138,7 +138,7 @@ const AuditEntrySchema = z
   .openapi('AuditEntry');
 
 const n = (b: bigint) => penceToJson(b);
-const accountJson = (a: Account) => ({ ...a, unit: UNIT_OF[a.ledger], ...countersJson(a), balance: n(a.creditsPosted - a.debitsPosted) });
+const accountJson = (a: Account) => ({ ...a, unit: UNIT_OF[a.ledger], ...countersJson(a), balance: n(postedBalance(a)) });
 const transferJson = (t: Transfer) => ({
   ...t,
   unit: UNIT_OF[t.ledger],

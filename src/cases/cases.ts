@@ -568,8 +568,27 @@ export function reviveAppraisal(json: string): AppraisalResult {
 // ---------------------------------------------------------------------------------------------
 // Submission
 
+/** The submission gates, each in the words the API documents it with: `eligibility` checks them all. */
+export const SUBMISSION_GATES = {
+  'round-open': 'the round is open',
+  partners: 'at least two partner bodies',
+  'benefits-beyond-lead': 'a benefit to an organisation other than the lead council',
+  'match-funding': 'match funding at or above the round minimum',
+  narrative: 'all five narrative sections',
+  costs: 'cost lines',
+  benefits: 'benefit lines',
+  theme: 'the round’s themes',
+} as const;
+
+export type Gate = keyof typeof SUBMISSION_GATES;
+
+/** The gates as one sentence, for the API's description of submission. */
+export function describeGates(): string {
+  return `Gates: ${Object.values(SUBMISSION_GATES).join('; ')}.`;
+}
+
 export interface GateFailure {
-  gate: string;
+  gate: Gate;
   /** JSON Pointer to the field of the case (as PUT /cases/{id} takes it) that the gate concerns. */
   pointer: string;
   detail: string;

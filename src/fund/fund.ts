@@ -1,7 +1,7 @@
 import { type Actor, appendAudit } from '../audit/audit.ts';
 import { type Db, isPostgres, type Tx } from '../db/database.ts';
 import { type CreateTransferResult, createAccounts, createTransfers, getAccount } from '../ledger/ledger.ts';
-import { type Account, MAX_AMOUNT, type TransferInput } from '../ledger/types.ts';
+import { type Account, availableBalance, MAX_AMOUNT, postedBalance, type TransferInput } from '../ledger/types.ts';
 import { conflict, type DomainError, invalid, notFound, unprocessable } from '../lib/errors.ts';
 import { applyBasisPoints, formatPence, type Pence } from '../lib/money.ts';
 
@@ -404,7 +404,6 @@ export async function fundPosition(db: Db | Tx, fy: string): Promise<FundPositio
     .execute();
   const contributions = rows.map((r) => ({ departmentCode: r.departmentCode ?? '', amountPence: BigInt(r.amount) }));
   const contributed = contributions.reduce((s, c) => s + c.amountPence, 0n);
-  const balance = account.creditsPosted - account.debitsPosted;
   return {
     financialYear: fy,
     accountId: account.id,
@@ -412,8 +411,8 @@ export async function fundPosition(db: Db | Tx, fy: string): Promise<FundPositio
     otherReceiptsPence: account.creditsPosted - contributed,
     committedPence: account.debitsPending,
     releasedPence: account.debitsPosted,
-    balancePence: balance,
-    availablePence: balance - account.debitsPending,
+    balancePence: postedBalance(account),
+    availablePence: availableBalance(account),
     contributions,
   };
 }

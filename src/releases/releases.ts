@@ -5,7 +5,7 @@ import { mayMove } from '../cases/lifecycle.ts';
 import type { Db, Tx } from '../db/database.ts';
 import { accountIds as fundAccounts } from '../fund/fund.ts';
 import { type CreateTransferResult, createAccounts, createTransfers, getAccount } from '../ledger/ledger.ts';
-import type { TransferInput } from '../ledger/types.ts';
+import { availableBalance, type TransferInput } from '../ledger/types.ts';
 import { conflict, DomainError, invalid, notFound, unprocessable } from '../lib/errors.ts';
 import { allocatePence, formatPence, type Pence } from '../lib/money.ts';
 import { type Act, operation } from '../lib/operation.ts';
@@ -150,7 +150,7 @@ export async function commitAward(trx: Tx, c: Case, round: Round, tranches: Tran
   if (failed) {
     if (failed.error === 'exceeds_credits' || failed.error === 'debit_account_not_found') {
       const fund = await getAccount(trx, fundAccounts.fund(fy));
-      const available = fund ? fund.creditsPosted - fund.debitsPosted - fund.debitsPending : 0n;
+      const available = fund ? availableBalance(fund) : 0n;
       const award = tranches.reduce((s, t) => s + t.amountPence, 0n);
       throw unprocessable(
         'insufficient-funds',
