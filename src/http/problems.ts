@@ -390,6 +390,13 @@ export const PROBLEM_TYPES = {
     meaning: 'A disposal is recorded once it has been made, so its date cannot be after today.',
     action: 'Record it on or after the day it is made.',
   },
+  'place-total-beyond-limit': {
+    status: 422,
+    title: 'Beyond the largest total a place can show',
+    meaning:
+      'A place’s pooled disposal target or its receipts for a year would pass £90,071,992,547,409.91 (2^53 − 1 pence), the largest amount the service states exactly.',
+    action: 'Check the amount; it is almost certainly a typing error. Nothing was changed.',
+  },
   'no-decision': {
     status: 409,
     title: 'No decision yet',

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { appendAudit } from '../audit/audit.ts';
+import { type Actor, appendAudit } from '../audit/audit.ts';
 import {
   actingDepartment,
   assertDepartmentInYear,
@@ -30,8 +30,10 @@ import { deliveryVersusPayment, insertTrade } from './trades.ts';
  * after it was made). Nothing is reserved while a proposal is open: on acceptance the trade
  * settles delivery-versus-payment at that moment, both legs or neither, and a leg that cannot
  * settle (the seller no longer has the credits free, the buyer the cash) refuses the acceptance
- * and leaves the proposal open.
- * Statuses: proposed, accepted, declined, withdrawn, expired (shown once `expiresAt` has passed).
+ * and leaves the proposal open. The price must lie within the band when the trade settles, not
+ * only when it was proposed: treasury may have narrowed the band since.
+ * Statuses: proposed, accepted, declined, withdrawn, expired (shown once `expiresAt` has passed,
+ * and set on every proposal still open when compliance ends the year's market).
  */
 
 export type BilateralStatus = 'proposed' | 'accepted' | 'declined' | 'withdrawn' | 'expired';
@@ -227,11 +229,12 @@ async function resolve(
 /**
  * The counterparty accepts: the trade settles DvP now. Refusals: bilateral-trade-not-found (404);
  * not-your-part, bilateral-trade-expired, bilateral-trade-not-open, trading-closed (409);
- * insufficient-credits, insufficient-cash (422, the proposal stays open).
+ * price-outside-band, insufficient-credits, insufficient-cash (422, the proposal stays open).
  */
 export async function acceptBilateral(trx: Tx, p: Principal, id: string, requestId: string | null, now: Date): Promise<Bilateral> {
   const b = await openProposal(trx, p, id, now, 'counterparty');
   assertTradingOpen(await lockYearState(trx, b.financialYear));
+  assertInBand(await mustHaveBand(trx, b.financialYear), b.pricePence);
   const trade = {
     id: randomUUID(),
     financialYear: b.financialYear,
@@ -267,6 +270,36 @@ export async function declineBilateral(trx: Tx, p: Principal, id: string, reques
 /** The proposer withdraws. Refusals: bilateral-trade-not-found (404); not-your-part, bilateral-trade-expired, bilateral-trade-not-open (409). */
 export async function withdrawBilateral(trx: Tx, p: Principal, id: string, requestId: string | null, now: Date): Promise<Bilateral> {
   return resolve(trx, p, await openProposal(trx, p, id, now, 'proposer'), 'withdrawn', null, requestId, now);
+}
+
+/** Ends a year's proposals when compliance runs: every one still open lapses (`expired`), as resting orders do. */
+export async function expireOpenProposals(trx: Tx, fy: string, actor: Actor, requestId: string | null, now: Date): Promise<number> {
+  const open = await trx
+    .selectFrom('bilateral_trades')
+    .select('id')
+    .where('financial_year', '=', fy)
+    .where('status', '=', 'proposed')
+    .orderBy('id')
+    .execute();
+  if (open.length === 0) return 0;
+  await trx
+    .updateTable('bilateral_trades')
+    .set({ status: 'expired', resolved_by: actor.userId ?? null, resolved_at: now.toISOString() })
+    .where('financial_year', '=', fy)
+    .where('status', '=', 'proposed')
+    .execute();
+  await appendAudit(
+    trx,
+    {
+      actor,
+      action: 'bilateral-trades.expired',
+      subject: `financial-year/${fy}/market`,
+      detail: { proposals: open.map((o) => o.id) },
+      requestId,
+    },
+    now,
+  );
+  return open.length;
 }
 
 /** A year's bilateral trades, newest first (`department`: those it proposed or received). */
