@@ -18,7 +18,7 @@ import type { Db, Tx } from '../db/database.ts';
 import type { BilateralTradeTable } from '../db/schema.ts';
 import { createTransfers } from '../ledger/ledger.ts';
 import { conflict, notFound, unprocessable } from '../lib/errors.ts';
-import type { Pence } from '../lib/money.ts';
+import { formatCredits, formatPence, type Pence } from '../lib/money.ts';
 import { actorOf, type Principal } from '../users/users.ts';
 import type { Side } from './orders.ts';
 import { deliveryVersusPayment, insertTrade } from './trades.ts';
@@ -94,19 +94,28 @@ function fromRow(r: Row, now: Date): Bilateral {
   };
 }
 
+/**
+ * Refuses when `code` cannot deliver its side of the trade. Holdings and cash are private to
+ * their department (src/fund/visibility.ts): only `actor`, the department asking, hears its own
+ * figures; told about its counterparty, it learns only that the other side cannot settle.
+ */
 async function canDeliver(
   db: Db | Tx,
   b: { financialYear: string; vintage: string; quantity: bigint; pricePence: Pence },
   side: Side,
   code: string,
+  actor: string,
 ): Promise<void> {
+  const own = code === actor;
   if (side === 'sell') {
     const available = await availableOf(db, creditAccounts.holding(b.vintage, code));
     if (available < b.quantity) {
       throw unprocessable(
         'insufficient-credits',
         'Not enough credits',
-        `${code} has ${available} credits of vintage ${b.vintage} not already reserved; the trade needs ${b.quantity}.`,
+        own
+          ? `${code} has ${formatCredits(available)} of vintage ${b.vintage} not already reserved; the trade needs ${formatCredits(b.quantity)}.`
+          : `The seller, ${code}, does not hold enough credits of vintage ${b.vintage} not already reserved to settle this trade now; the proposal stays open.`,
       );
     }
   } else {
@@ -116,7 +125,9 @@ async function canDeliver(
       throw unprocessable(
         'insufficient-cash',
         'Not enough cash',
-        `${code} has ${available}p not already reserved in its ${b.financialYear} account; the trade needs ${need}p.`,
+        own
+          ? `${code} has ${formatPence(available)} not already reserved in its ${b.financialYear} account; the trade needs ${formatPence(need)}.`
+          : `The buyer, ${code}, does not have enough cash not already reserved to settle this trade now; the proposal stays open.`,
       );
     }
   }
@@ -151,7 +162,7 @@ export async function proposeBilateral(
   if (other?.kind !== 'department') throw notFound('department', `There is no department with the code ${input.counterpartyCode}.`);
   await assertDepartmentInYear(trx, fy, code);
   await assertDepartmentInYear(trx, fy, input.counterpartyCode, '/counterpartyCode');
-  await canDeliver(trx, { ...input }, input.side, code);
+  await canDeliver(trx, { ...input }, input.side, code, code);
   const row: Row = {
     id: randomUUID(),
     financial_year: fy,
@@ -249,8 +260,8 @@ export async function acceptBilateral(trx: Tx, p: Principal, id: string, request
   const failed = results.find((r) => 'error' in r && r.error !== 'linked_event_failed');
   if (failed && 'error' in failed) {
     // Name the leg that could not settle; neither leg was applied.
-    if (failed.id.endsWith('/credits')) await canDeliver(trx, b, 'sell', b.sellerCode);
-    if (failed.id.endsWith('/cash')) await canDeliver(trx, b, 'buy', b.buyerCode);
+    if (failed.id.endsWith('/credits')) await canDeliver(trx, b, 'sell', b.sellerCode, b.counterpartyCode);
+    if (failed.id.endsWith('/cash')) await canDeliver(trx, b, 'buy', b.buyerCode, b.counterpartyCode);
     throw unprocessable(
       'trade-cannot-settle',
       'The trade cannot settle',
