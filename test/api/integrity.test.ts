@@ -206,6 +206,10 @@ describe.each(engines())('integrity on %s', (engine) => {
         debitAccountId: 'GBP/2026-27/department/DHSC',
         creditAccountId: 'GBP/2026-27/fund',
         amount: '2500000000',
+        ledger: 'GBP',
+        code: 'contribution',
+        flags: 0,
+        pendingId: null,
       });
     });
 
@@ -405,6 +409,55 @@ describe.each(engines())('integrity on %s', (engine) => {
           .set({ position: BigInt(rows[0]?.position ?? 0), hash: rows[0]?.hash as string })
           .where('id', '=', 1)
           .execute();
+      }
+      expect((await verify()).ok).toBe(true);
+    });
+
+    it('catches a commitment turned into a payment, and a contribution recoded, with every counter made to agree', async () => {
+      const id = await approvedCase(w, { leadPence: 900_000_00, title: 'Commitment to tamper with' });
+      const pendingId = `tranche/${id}/1`;
+      const t = await db().selectFrom('transfers').selectAll().where('id', '=', pendingId).executeTakeFirstOrThrow();
+      const p = await db().selectFrom('pending_transfers').selectAll().where('id', '=', pendingId).executeTakeFirstOrThrow();
+      const amount = BigInt(t.amount);
+      const move = async (sign: 1n | -1n) => {
+        // sign 1: the reservation becomes a posted payment to the council; -1 puts it back.
+        await db()
+          .updateTable('accounts')
+          .set((eb) => ({
+            debits_pending: eb('debits_pending', '-', sign * amount),
+            debits_posted: eb('debits_posted', '+', sign * amount),
+          }))
+          .where('id', '=', t.debit_account_id)
+          .execute();
+        await db()
+          .updateTable('accounts')
+          .set((eb) => ({
+            credits_pending: eb('credits_pending', '-', sign * amount),
+            credits_posted: eb('credits_posted', '+', sign * amount),
+          }))
+          .where('id', '=', t.credit_account_id)
+          .execute();
+      };
+      await db().updateTable('transfers').set({ flags: 0 }).where('id', '=', pendingId).execute();
+      await db().deleteFrom('pending_transfers').where('id', '=', pendingId).execute();
+      await move(1n);
+      await db().updateTable('transfers').set({ code: 'buy-out' }).where('id', '=', 'contribution/2026-27/MOJ').execute();
+      try {
+        const v = await verify();
+        expect(v.accounts.mismatches).toEqual([]);
+        expect(v.pendingTransfers.inconsistent).toEqual([]);
+        expect(v.ok).toBe(false);
+        expect(v.binding.problems).toEqual(
+          expect.arrayContaining([
+            expect.objectContaining({ transferId: pendingId, problem: 'transfer-differs' }),
+            expect.objectContaining({ transferId: 'contribution/2026-27/MOJ', problem: 'transfer-differs' }),
+          ]),
+        );
+      } finally {
+        await move(-1n);
+        await db().insertInto('pending_transfers').values(p).execute();
+        await db().updateTable('transfers').set({ flags: t.flags }).where('id', '=', pendingId).execute();
+        await db().updateTable('transfers').set({ code: 'contribution' }).where('id', '=', 'contribution/2026-27/MOJ').execute();
       }
       expect((await verify()).ok).toBe(true);
     });
