@@ -462,6 +462,49 @@ describe.each(engines())('integrity on %s', (engine) => {
       expect((await verify()).ok).toBe(true);
     });
 
+    it('catches a reservation made to vanish: its pending row deleted, or marked expired though it never expires, counters lowered', async () => {
+      const id = await approvedCase(w, { leadPence: 900_000_00, title: 'Reservation to tamper with' });
+      const pendingId = `tranche/${id}/1`;
+      const p = await db().selectFrom('pending_transfers').selectAll().where('id', '=', pendingId).executeTakeFirstOrThrow();
+      const amount = BigInt(p.amount);
+      const lower = async (sign: 1n | -1n) => {
+        await db()
+          .updateTable('accounts')
+          .set((eb) => ({ debits_pending: eb('debits_pending', '-', sign * amount) }))
+          .where('id', '=', p.debit_account_id)
+          .execute();
+        await db()
+          .updateTable('accounts')
+          .set((eb) => ({ credits_pending: eb('credits_pending', '-', sign * amount) }))
+          .where('id', '=', p.credit_account_id)
+          .execute();
+      };
+      const fundBefore = (await w.t.request('GET', '/api/v1/fund?fy=2026-27')).body.availablePence;
+      await lower(1n);
+      try {
+        await db().deleteFrom('pending_transfers').where('id', '=', pendingId).execute();
+        // The fund shows the reserved money as available again...
+        expect((await w.t.request('GET', '/api/v1/fund?fy=2026-27')).body.availablePence).toBe(fundBefore + Number(amount));
+        let v = await verify();
+        expect(v.accounts.mismatches).toEqual([]);
+        expect(v.ok).toBe(false); // ...and verify says so.
+        expect(v.pendingTransfers.inconsistent).toContain(pendingId);
+        await db()
+          .insertInto('pending_transfers')
+          .values({ ...p, status: 'expired', resolved_at: p.resolved_at ?? '2026-06-01T09:00:00.000Z' })
+          .execute();
+        v = await verify();
+        expect(v.accounts.mismatches).toEqual([]);
+        expect(v.ok).toBe(false);
+        expect(v.pendingTransfers.inconsistent).toContain(pendingId);
+      } finally {
+        await db().deleteFrom('pending_transfers').where('id', '=', pendingId).execute();
+        await db().insertInto('pending_transfers').values(p).execute();
+        await lower(-1n);
+      }
+      expect((await verify()).ok).toBe(true);
+    });
+
     it('reports an overdrawn account even when its counters agree with its transfers', async () => {
       const fundId = 'GBP/2026-27/fund';
       const acct = await db().selectFrom('accounts').selectAll().where('id', '=', fundId).executeTakeFirstOrThrow();
