@@ -618,6 +618,14 @@ export const PROBLEM_TYPES = {
     meaning: 'A treasury user cannot approve an account they asked for themselves; another treasury user must approve it.',
     action: 'Ask another treasury user to approve the request.',
   },
+  'privileged-token-by-operator': {
+    status: 403,
+    title: 'Only an operator re-issues this token',
+    meaning:
+      'A treasury or panel account’s token is not re-issued through the API: whoever was handed it could approve as that user alongside themselves.',
+    action:
+      'Ask an operator to run `npm run cli -- issue-token <userId>`, or ask for a new account, which a second treasury user approves.',
+  },
   'approver-not-independent': {
     status: 403,
     title: 'Not an independent approver',
