@@ -10,6 +10,7 @@ import { RENDER_HELP, renderCommand } from './documents/cli.ts';
 import { createDocumentService } from './documents/service.ts';
 import { FIRST_FINANCIAL_YEAR, LAST_FINANCIAL_YEAR, parseFinancialYear } from './fund/fund.ts';
 import { DomainError } from './lib/errors.ts';
+import { formatCredits, formatPence } from './lib/money.ts';
 import { loadReferenceData } from './reference/reference.ts';
 import { deactivateUser, listTokens, reissueToken, revokeUserTokens } from './users/tokens.ts';
 import { bootstrapTreasury, createUser, ROLES, type Role } from './users/users.ts';
@@ -169,19 +170,19 @@ async function main(argv: string[]): Promise<number> {
           console.log(created ? `Closed ${fy}.` : `${fy} was already closed on ${close.closedAt}; nothing changed.`);
           for (const d of close.departments) {
             console.log(
-              `${d.departmentCode.padEnd(8)} verified ${d.verifiedCashablePence}p vs target ${d.savingsTargetPence}p: ${d.creditsIssued} credits issued, ${d.obligationCredits} owed`,
+              `${d.departmentCode.padEnd(8)} verified ${formatPence(d.verifiedCashablePence)} against a target of ${formatPence(d.savingsTargetPence)}: ${formatCredits(d.creditsIssued)} issued, ${formatCredits(d.obligationCredits)} owed`,
             );
           }
         } else {
           const { run, created } = await inTransaction(database.db, (trx) => runCompliance(trx, fy, SYSTEM, null, now));
           console.log(
             created
-              ? `Compliance run for ${fy} at a ceiling of ${run.ceilingPence}p.`
+              ? `Compliance run for ${fy} at a ceiling of ${formatPence(run.ceilingPence)} a credit.`
               : `Compliance for ${fy} already ran on ${run.ranAt}; nothing changed.`,
           );
           for (const r of run.results) {
             console.log(
-              `${r.departmentCode.padEnd(8)} ${r.status}: owed ${r.obligationCredits}, surrendered ${r.surrenderedCredits}, buy-out paid ${r.buyOutPaidPence}p, outstanding ${r.buyOutOutstandingPence}p`,
+              `${r.departmentCode.padEnd(8)} ${r.status}: owed ${formatCredits(r.obligationCredits)}, surrendered ${formatCredits(r.surrenderedCredits)}, buy-out paid ${formatPence(r.buyOutPaidPence)}, outstanding ${formatPence(r.buyOutOutstandingPence)}`,
             );
           }
         }

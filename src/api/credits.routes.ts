@@ -592,7 +592,13 @@ export function creditRoutes(deps: Deps) {
         summary: 'Run compliance for a closed year: surrender credits oldest vintage first, buy out the rest at the ceiling into the fund',
         description: 'Ends the year’s market (resting orders lapse). Running it again changes nothing and returns the same result (200).',
         roles: ['treasury'],
-        problems: ['financial-year-not-found', 'financial-year-not-closed', 'market-prices-not-set', 'ledger-refused'],
+        problems: [
+          'financial-year-not-found',
+          'financial-year-not-closed',
+          'market-prices-not-set',
+          'ledger-limit-reached',
+          'ledger-refused',
+        ],
         idempotent: true,
         request: { params: FyParam },
         responses: {
@@ -643,6 +649,7 @@ export function creditRoutes(deps: Deps) {
                 'bilateral-trade-expired',
                 'bilateral-trade-not-open',
                 'trading-closed',
+                'price-outside-band',
                 'insufficient-credits',
                 'insufficient-cash',
                 'trade-cannot-settle',

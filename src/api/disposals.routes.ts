@@ -47,7 +47,7 @@ export function disposalRoutes(deps: Deps) {
         tags: ['Asset disposals'],
         summary: "Set a department's capital-receipts target at a place for a year",
         roles: setDisposalTarget.roles,
-        problems: ['place-not-found', 'financial-year-not-found', 'department-not-found'],
+        problems: ['place-not-found', 'financial-year-not-found', 'department-not-found', 'place-total-beyond-limit'],
         idempotent: true,
         request: {
           params: PlaceParam,
@@ -57,7 +57,11 @@ export function disposalRoutes(deps: Deps) {
               .openapi('DisposalTargetInput'),
           ),
         },
-        responses: { 200: jsonContent(PlaceDisposalsSchema, "The place's pooled position"), 404: errorResponses[404] },
+        responses: {
+          200: jsonContent(PlaceDisposalsSchema, "The place's pooled position"),
+          404: errorResponses[404],
+          422: errorResponses[422],
+        },
       }),
       async (c) => {
         const { code } = c.req.valid('param');
@@ -76,7 +80,7 @@ export function disposalRoutes(deps: Deps) {
         tags: ['Asset disposals'],
         summary: 'Record a disposal your department made at a place (its year is the financial year of its date)',
         roles: recordDisposal.roles,
-        problems: ['place-not-found', 'disposal-in-the-future', 'financial-year-not-found'],
+        problems: ['place-not-found', 'disposal-in-the-future', 'financial-year-not-found', 'place-total-beyond-limit'],
         idempotent: true,
         request: {
           params: PlaceParam,

@@ -7,13 +7,14 @@ import type { CausedTransfer } from './caused.ts';
 /*
  * Verification from scratch: the ledger's own invariants, the keyed audit chain against the
  * checkpoints kept outside the database, and the two bound together — every transfer in the
- * ledger is recorded, with the same accounts and amount, by exactly one audit entry, and every
+ * ledger is recorded, with the same accounts, amount, ledger, code, flags (pending, post, void)
+ * and pending transfer, by exactly one audit entry, and every
  * transfer an audit entry records is in the ledger as recorded.
  *
  * What it detects: an edited, inserted, reordered or deleted audit entry (keyed hashes and
  * links); entries removed from the end up to the last checkpoint (the checkpoint no longer
  * matches); a transfer added, removed or altered in the ledger, even with the accounts' counters
- * adjusted to match (its audit entry disagrees, and that entry cannot be re-hashed without the
+ * adjusted to match, including a reservation turned into a payment or a transfer recoded (its audit entry disagrees, and that entry cannot be re-hashed without the
  * key); counters that disagree with the transfers; an overdrawn account.
  * What it cannot detect: anything done by someone who holds AUDIT_KEY and database write access
  * together (they can rewrite and re-sign everything — keep the key away from database
@@ -83,7 +84,7 @@ export async function verifyBinding(db: Db | Tx): Promise<BindingVerification> {
   for (;;) {
     const rows = await db
       .selectFrom('transfers')
-      .select(['seq', 'id', 'debit_account_id', 'credit_account_id', 'amount'])
+      .select(['seq', 'id', 'debit_account_id', 'credit_account_id', 'amount', 'ledger', 'code', 'flags', 'pending_id'])
       .where('seq', '>', afterSeq)
       .orderBy('seq')
       .limit(5000)
@@ -113,6 +114,18 @@ export async function verifyBinding(db: Db | Tx): Promise<BindingVerification> {
           problem: 'transfer-differs',
           positions: a.positions,
           detail: `the ledger has ${amount} from ${r.debit_account_id} to ${r.credit_account_id}; its audit entry recorded ${a.t.amount} from ${a.t.debitAccountId} to ${a.t.creditAccountId}`,
+        });
+        continue;
+      }
+      // The kind of movement, where the entry recorded it (entries written before did not).
+      const kind = { ledger: r.ledger, code: r.code, flags: Number(r.flags), pendingId: r.pending_id };
+      const differs = (Object.keys(kind) as (keyof typeof kind)[]).filter((k) => a.t[k] !== undefined && a.t[k] !== kind[k]);
+      if (differs.length > 0) {
+        note({
+          transferId: r.id,
+          problem: 'transfer-differs',
+          positions: a.positions,
+          detail: `the ledger has ${differs.map((k) => `${k} ${JSON.stringify(kind[k])}`).join(', ')}; its audit entry recorded ${differs.map((k) => `${k} ${JSON.stringify(a.t[k])}`).join(', ')}`,
         });
       }
     }

@@ -10,14 +10,16 @@ import {
   vintageAccounts,
 } from '../credits/registry.ts';
 import type { Db, Tx } from '../db/database.ts';
-import type { TransferInput } from '../ledger/types.ts';
-import { conflict, notFound } from '../lib/errors.ts';
-import type { Pence } from '../lib/money.ts';
+import { MAX_AMOUNT, type TransferInput } from '../ledger/types.ts';
+import { conflict, notFound, unprocessable } from '../lib/errors.ts';
+import { formatPence, type Pence } from '../lib/money.ts';
+import { expireOpenProposals } from '../market/bilateral.ts';
 import { expireOpenOrders } from '../market/orders.ts';
 
 /*
  * Compliance for a closed year (DESIGN step 10), run by treasury once the trading window is over.
- * It ends the year's market (resting orders lapse, their reservations are released), then for
+ * It ends the year's market (resting orders lapse, their reservations are released, and open
+ * bilateral proposals lapse), then for
  * each department that owes an obligation:
  *   1. surrenders credits it holds, oldest vintage first, never a vintage later than the
  *      obligation's year (a year's obligation can be met only with credits earned by then);
@@ -34,6 +36,9 @@ import { expireOpenOrders } from '../market/orders.ts';
  *   outstanding           — a buy-out debt remains.
  * Unused credits stay in their holding accounts and bank into later years. Running compliance
  * again changes nothing (fixed transfer ids, and the stored result is returned).
+ * The year's buy-outs due, all departments together, must stay within what the ledger holds
+ * (2^53 − 1 pence, MAX_AMOUNT): a ceiling that would pass it is refused before anything changes,
+ * so every amount the run records can be read out exactly.
  */
 
 export type ComplianceStatus = 'no-obligation' | 'compliant' | 'compliant-by-buy-out' | 'outstanding';
@@ -73,10 +78,11 @@ export const complianceTransferIds = {
 };
 
 /**
- * Treasury runs compliance for a closed year (rules above). Changes: lapses resting orders,
+ * Treasury runs compliance for a closed year (rules above). Changes: lapses resting orders and open proposals,
  * surrenders credits, pays buy-outs into the fund, stores each department's result and status,
  * one audit entry. Running it again returns the stored run (`created` false).
- * Refusals: financial-year-not-found (404); financial-year-not-closed (409); market-prices-not-set (422).
+ * Refusals: financial-year-not-found (404); financial-year-not-closed (409); market-prices-not-set,
+ * ledger-limit-reached (422, the buy-outs due at this ceiling pass MAX_AMOUNT).
  */
 export async function runCompliance(
   trx: Tx,
@@ -92,6 +98,7 @@ export async function runCompliance(
   if (state.complied) return { run: await getCompliance(trx, fy), created: false };
   const band = await mustHaveBand(trx, fy);
   await expireOpenOrders(trx, fy, actor, requestId, now);
+  await expireOpenProposals(trx, fy, actor, requestId, now);
 
   const outcomes = await trx
     .selectFrom('department_outcomes')
@@ -100,6 +107,7 @@ export async function runCompliance(
     .orderBy('department_code')
     .execute();
   const results: ComplianceResult[] = [];
+  let dueSoFar = 0n;
   for (const o of outcomes) {
     const code = o.department_code;
     const obligation = BigInt(o.obligation_credits);
@@ -137,6 +145,15 @@ export async function runCompliance(
       }
     }
     const due = short * band.ceilingPence;
+    dueSoFar += due;
+    if (dueSoFar > MAX_AMOUNT) {
+      throw unprocessable(
+        'ledger-limit-reached',
+        'Beyond what the ledger can hold',
+        `At the ceiling of ${band.ceilingPence}p a credit, the buy-outs due for ${fy} pass ${formatPence(MAX_AMOUNT)} by ${code} (${short} credits short); lower the ceiling and run compliance again. Nothing was changed.`,
+        { departmentCode: code, ceilingPence: Number(band.ceilingPence) },
+      );
+    }
     let paid = 0n;
     let buyOutTransferId: string | null = null;
     if (due > 0n) {

@@ -3,6 +3,7 @@ import { accountIds as fundAccounts } from '../fund/fund.ts';
 import { type CreateTransferResult, createAccounts, createTransfers } from '../ledger/ledger.ts';
 import type { NewAccount, TransferInput } from '../ledger/types.ts';
 import { conflict, forbidden, notFound, unprocessable } from '../lib/errors.ts';
+import { formatPence } from '../lib/money.ts';
 import type { Principal } from '../users/users.ts';
 
 /*
@@ -152,14 +153,14 @@ export async function mustHaveBand(db: Db | Tx, fy: string): Promise<Band> {
   return band;
 }
 
-/** A price per credit must lie within the year's floor and ceiling, inclusive. */
-export function assertInBand(band: Band, pricePence: bigint, pointer: string): void {
+/** A price per credit must lie within the year's floor and ceiling, inclusive (`pointer`: the body field that gave it, if any). */
+export function assertInBand(band: Band, pricePence: bigint, pointer?: string): void {
   if (pricePence < band.floorPence || pricePence > band.ceilingPence) {
     throw unprocessable(
       'price-outside-band',
       'Price outside the floor and ceiling',
-      `${pricePence}p per credit is outside this year's band of ${band.floorPence}p to ${band.ceilingPence}p.`,
-      { pointer, floorPence: Number(band.floorPence), ceilingPence: Number(band.ceilingPence) },
+      `${formatPence(pricePence)} a credit is outside this year's band of ${formatPence(band.floorPence)} to ${formatPence(band.ceilingPence)}.`,
+      { ...(pointer ? { pointer } : {}), floorPence: Number(band.floorPence), ceilingPence: Number(band.ceilingPence) },
     );
   }
 }

@@ -537,6 +537,8 @@ export interface UserTokenTable {
   revoked_at: string | null;
   revoked_by: string | null;
   revoked_reason: string | null;
+  /** Who was handed the token: its issuer, or its user for a rotation; null for an operator. */
+  issued_by: string | null;
 }
 
 export interface UserRequestTable {

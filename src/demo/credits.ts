@@ -1,4 +1,4 @@
-import { formatPence } from '../lib/money.ts';
+import { formatCredits, formatPence } from '../lib/money.ts';
 
 /*
  * The demo's year end: treasury closes the year (credits for a department that beat its
@@ -12,7 +12,7 @@ type Api = (token: string, method: string, path: string, body: unknown, expected
 // biome-ignore lint/suspicious/noExplicitAny: JSON rows
 type Json = any;
 
-const credits = (n: number | bigint) => `${BigInt(n).toLocaleString('en-GB')} credits`;
+const credits = formatCredits;
 
 export async function playCredits(
   api: Api,

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { appendAudit } from '../audit/audit.ts';
-import type { Db, Tx } from '../db/database.ts';
+import { type Db, isPostgres, type Tx } from '../db/database.ts';
 import { financialYearOf, getFinancialYear } from '../fund/fund.ts';
+import { MAX_AMOUNT } from '../ledger/types.ts';
 import { forbidden, notFound, unprocessable } from '../lib/errors.ts';
-import type { Pence } from '../lib/money.ts';
+import { formatPence, type Pence } from '../lib/money.ts';
 import { type Act, operation } from '../lib/operation.ts';
 import { actorOf } from '../users/users.ts';
 
@@ -14,6 +15,9 @@ import { actorOf } from '../users/users.ts';
  * when the receipts recorded there in that year, by all departments together, reach it — a
  * department that sells more carries one that sells less. Each department's part is shown.
  * The year of a disposal is the financial year containing its date.
+ * A place's pooled target and its receipts for a year each stay within 2^53 − 1 pence
+ * (MAX_AMOUNT), so every total it shows is an exact JSON number: a target or disposal that would
+ * pass it is refused (`place-total-beyond-limit`). Writers hold the place's row while they check.
  */
 
 export interface DisposalTarget {
@@ -52,9 +56,27 @@ async function mustBePlace(db: Db | Tx, code: string): Promise<void> {
   if (!place) throw notFound('place', `There is no place with the code ${code}.`);
 }
 
+/** Writers lock the place's row (PostgreSQL; SQLite writers already run one at a time) so that totals are checked as they will stand. */
+async function lockPlace(trx: Tx, code: string): Promise<void> {
+  if (isPostgres(trx)) await trx.selectFrom('places').select('code').where('code', '=', code).forUpdate().execute();
+  await mustBePlace(trx, code);
+}
+
+function assertWithinLimit(total: Pence, what: string, pointer: string): void {
+  if (total > MAX_AMOUNT) {
+    throw unprocessable(
+      'place-total-beyond-limit',
+      'Beyond the largest total a place can show',
+      `This would take the place's ${what} to ${formatPence(total)}, past ${formatPence(MAX_AMOUNT)}.`,
+      { pointer },
+    );
+  }
+}
+
 /**
  * Treasury sets a department's capital-receipts target for a place and year (replacing any
- * earlier one). Refusals: place-not-found, financial-year-not-found, department-not-found (404).
+ * earlier one). Refusals: place-not-found, financial-year-not-found, department-not-found (404);
+ * place-total-beyond-limit (422).
  */
 export const setDisposalTarget = operation(
   { roles: ['treasury'] },
@@ -63,10 +85,22 @@ export const setDisposalTarget = operation(
     placeCode: string,
     input: { financialYear: string; departmentCode: string; targetPence: Pence },
   ): Promise<DisposalTarget> => {
-    await mustBePlace(trx, placeCode);
+    await lockPlace(trx, placeCode);
     await getFinancialYear(trx, input.financialYear);
     const dept = await trx.selectFrom('organisations').select('kind').where('code', '=', input.departmentCode).executeTakeFirst();
     if (dept?.kind !== 'department') throw notFound('department', `There is no department with the code ${input.departmentCode}.`);
+    const others = await trx
+      .selectFrom('disposal_targets')
+      .select('target_pence')
+      .where('place_code', '=', placeCode)
+      .where('financial_year', '=', input.financialYear)
+      .where('department_code', '!=', input.departmentCode)
+      .execute();
+    assertWithinLimit(
+      others.reduce((s, t) => s + BigInt(t.target_pence), input.targetPence),
+      `pooled target for ${input.financialYear}`,
+      '/targetPence',
+    );
     const at = now.toISOString();
     await trx
       .deleteFrom('disposal_targets')
@@ -97,7 +131,8 @@ export const setDisposalTarget = operation(
 
 /**
  * A department records a disposal it made at a place. Who: a department user, for their own
- * department. Refusals: place-not-found, financial-year-not-found (404); disposal-in-the-future (422).
+ * department. Refusals: place-not-found, financial-year-not-found (404); disposal-in-the-future,
+ * place-total-beyond-limit (422).
  */
 export const recordDisposal = operation(
   { roles: ['department'], organisation: 'its own department' },
@@ -108,7 +143,7 @@ export const recordDisposal = operation(
   ): Promise<Disposal> => {
     if (p.role !== 'department' || !p.organisationCode)
       throw forbidden('Only a department user records disposals, for their own department.');
-    await mustBePlace(trx, placeCode);
+    await lockPlace(trx, placeCode);
     if (input.disposedOn > now.toISOString().slice(0, 10)) {
       throw unprocessable(
         'disposal-in-the-future',
@@ -121,6 +156,17 @@ export const recordDisposal = operation(
     }
     const fy = financialYearOf(new Date(`${input.disposedOn}T00:00:00Z`));
     await getFinancialYear(trx, fy);
+    const soFar = await trx
+      .selectFrom('disposals')
+      .select('receipt_pence')
+      .where('place_code', '=', placeCode)
+      .where('financial_year', '=', fy)
+      .execute();
+    assertWithinLimit(
+      soFar.reduce((s, r) => s + BigInt(r.receipt_pence), input.receiptPence),
+      `receipts for ${fy}`,
+      '/receiptPence',
+    );
     const d: Disposal = {
       id: randomUUID(),
       placeCode,

@@ -390,6 +390,13 @@ export const PROBLEM_TYPES = {
     meaning: 'A disposal is recorded once it has been made, so its date cannot be after today.',
     action: 'Record it on or after the day it is made.',
   },
+  'place-total-beyond-limit': {
+    status: 422,
+    title: 'Beyond the largest total a place can show',
+    meaning:
+      'A place’s pooled disposal target or its receipts for a year would pass £90,071,992,547,409.91 (2^53 − 1 pence), the largest amount the service states exactly.',
+    action: 'Check the amount; it is almost certainly a typing error. Nothing was changed.',
+  },
   'no-decision': {
     status: 409,
     title: 'No decision yet',
@@ -610,6 +617,14 @@ export const PROBLEM_TYPES = {
     title: 'A second treasury user must approve',
     meaning: 'A treasury user cannot approve an account they asked for themselves; another treasury user must approve it.',
     action: 'Ask another treasury user to approve the request.',
+  },
+  'privileged-token-by-operator': {
+    status: 403,
+    title: 'Only an operator re-issues this token',
+    meaning:
+      'A treasury or panel account’s token is not re-issued through the API: whoever was handed it could approve as that user alongside themselves.',
+    action:
+      'Ask an operator to run `npm run cli -- issue-token <userId>`, or ask for a new account, which a second treasury user approves.',
   },
   'approver-not-independent': {
     status: 403,

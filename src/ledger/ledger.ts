@@ -289,7 +289,7 @@ export async function createTransfers(trx: Tx, inputs: TransferInput[], now = ne
   await writeBatch(trx, { created, failures, touched, accounts, pendings, at });
   noteCausedTransfers(
     trx,
-    results.flatMap((r) => ('status' in r && r.status === 'created' ? [r.transfer] : [])),
+    results.flatMap((r) => ('status' in r && r.status === 'created' ? [{ ...r.transfer, flags: flagsOfInput(r.transfer) }] : [])),
   );
   return results;
 }
@@ -775,7 +775,13 @@ function flagsOf(a: Pick<Account, 'debitsMustNotExceedCredits' | 'creditsMustNot
   );
 }
 
-function flagsOfInput(t: { linked?: boolean; pending?: boolean; postPendingTransfer?: boolean; voidPendingTransfer?: boolean }): number {
+/** The flags column stored for a transfer (the audit entry that records it keeps the same number). */
+export function flagsOfInput(t: {
+  linked?: boolean;
+  pending?: boolean;
+  postPendingTransfer?: boolean;
+  voidPendingTransfer?: boolean;
+}): number {
   return (
     (t.linked ? TRANSFER_FLAGS.linked : 0) |
     (t.pending ? TRANSFER_FLAGS.pending : 0) |

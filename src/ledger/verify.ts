@@ -97,7 +97,7 @@ export async function verifyLedger(db: Db | Tx): Promise<LedgerVerification> {
     .leftJoin('transfers as t', 't.pending_id', 'p.id')
     .select(['p.id as id', 'p.status as status', 't.id as resolvedBy', 't.flags as flags'])
     .execute();
-  const inconsistent = pendings
+  const inconsistent: string[] = pendings
     .filter((p) => {
       const flags = p.flags === null ? 0 : Number(p.flags);
       switch (p.status) {
@@ -113,6 +113,50 @@ export async function verifyLedger(db: Db | Tx): Promise<LedgerVerification> {
       }
     })
     .map((p) => p.id);
+
+  // Each pending transfer, from the transfer that made it: its row exists with the same accounts,
+  // amount and the expiry its timeout gives, and it expired only once that expiry came (never
+  // one with no timeout). And no pending row stands without a pending transfer behind it. Else a
+  // reservation could be made to vanish (row deleted or marked expired, counters lowered).
+  const made = await db
+    .selectFrom('transfers as t')
+    .leftJoin('pending_transfers as p', 'p.id', 't.id')
+    .select([
+      't.id as id',
+      't.debit_account_id as debit',
+      't.credit_account_id as credit',
+      't.amount as amount',
+      't.timeout_seconds as timeout',
+      't.created_at as createdAt',
+      'p.id as rowId',
+      'p.debit_account_id as rowDebit',
+      'p.credit_account_id as rowCredit',
+      'p.amount as rowAmount',
+      'p.expires_at as expiresAt',
+      'p.status as status',
+      'p.resolved_at as resolvedAt',
+    ])
+    .where(sql<boolean>`(t.flags & ${sql.lit(TRANSFER_FLAGS.pending)}) <> 0`)
+    .execute();
+  for (const t of made) {
+    const timeout = Number(t.timeout);
+    const expiry = timeout > 0 ? new Date(Date.parse(t.createdAt) + timeout * 1000).toISOString() : null;
+    const bad =
+      t.rowId === null ||
+      t.rowDebit !== t.debit ||
+      t.rowCredit !== t.credit ||
+      BigInt(t.rowAmount ?? -1n) !== BigInt(t.amount) ||
+      t.expiresAt !== expiry ||
+      (t.status === 'expired' && (expiry === null || t.resolvedAt === null || t.resolvedAt < expiry));
+    if (bad && !inconsistent.includes(t.id)) inconsistent.push(t.id);
+  }
+  const orphans = await db
+    .selectFrom('pending_transfers as p')
+    .leftJoin('transfers as t', 't.id', 'p.id')
+    .select('p.id as id')
+    .where((eb) => eb.or([eb('t.id', 'is', null), sql<boolean>`(t.flags & ${sql.lit(TRANSFER_FLAGS.pending)}) = 0`]))
+    .execute();
+  for (const o of orphans) if (!inconsistent.includes(o.id)) inconsistent.push(o.id);
 
   return {
     ok: mismatches.length === 0 && overdrawn.length === 0 && inconsistent.length === 0 && ledgers.every((l) => l.balanced),

@@ -85,3 +85,9 @@ export function toJson<T>(value: T): Jsonified<T> {
   }
   return value as Jsonified<T>;
 }
+
+/** `1,000,000 credits`, `1 credit`: a count of savings credits (the CREDIT ledger's unit) for pages, reports and messages. */
+export function formatCredits(count: bigint | number): string {
+  const n = BigInt(count);
+  return `${n.toLocaleString('en-GB')} ${n === 1n || n === -1n ? 'credit' : 'credits'}`;
+}

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { appendAudit } from '../audit/audit.ts';
+import { type Actor, appendAudit } from '../audit/audit.ts';
 import {
   actingDepartment,
   assertDepartmentInYear,
@@ -18,7 +18,7 @@ import type { Db, Tx } from '../db/database.ts';
 import type { BilateralTradeTable } from '../db/schema.ts';
 import { createTransfers } from '../ledger/ledger.ts';
 import { conflict, notFound, unprocessable } from '../lib/errors.ts';
-import type { Pence } from '../lib/money.ts';
+import { formatCredits, formatPence, type Pence } from '../lib/money.ts';
 import { actorOf, type Principal } from '../users/users.ts';
 import type { Side } from './orders.ts';
 import { deliveryVersusPayment, insertTrade } from './trades.ts';
@@ -30,8 +30,10 @@ import { deliveryVersusPayment, insertTrade } from './trades.ts';
  * after it was made). Nothing is reserved while a proposal is open: on acceptance the trade
  * settles delivery-versus-payment at that moment, both legs or neither, and a leg that cannot
  * settle (the seller no longer has the credits free, the buyer the cash) refuses the acceptance
- * and leaves the proposal open.
- * Statuses: proposed, accepted, declined, withdrawn, expired (shown once `expiresAt` has passed).
+ * and leaves the proposal open. The price must lie within the band when the trade settles, not
+ * only when it was proposed: treasury may have narrowed the band since.
+ * Statuses: proposed, accepted, declined, withdrawn, expired (shown once `expiresAt` has passed,
+ * and set on every proposal still open when compliance ends the year's market).
  */
 
 export type BilateralStatus = 'proposed' | 'accepted' | 'declined' | 'withdrawn' | 'expired';
@@ -92,19 +94,28 @@ function fromRow(r: Row, now: Date): Bilateral {
   };
 }
 
+/**
+ * Refuses when `code` cannot deliver its side of the trade. Holdings and cash are private to
+ * their department (src/fund/visibility.ts): only `actor`, the department asking, hears its own
+ * figures; told about its counterparty, it learns only that the other side cannot settle.
+ */
 async function canDeliver(
   db: Db | Tx,
   b: { financialYear: string; vintage: string; quantity: bigint; pricePence: Pence },
   side: Side,
   code: string,
+  actor: string,
 ): Promise<void> {
+  const own = code === actor;
   if (side === 'sell') {
     const available = await availableOf(db, creditAccounts.holding(b.vintage, code));
     if (available < b.quantity) {
       throw unprocessable(
         'insufficient-credits',
         'Not enough credits',
-        `${code} has ${available} credits of vintage ${b.vintage} not already reserved; the trade needs ${b.quantity}.`,
+        own
+          ? `${code} has ${formatCredits(available)} of vintage ${b.vintage} not already reserved; the trade needs ${formatCredits(b.quantity)}.`
+          : `The seller, ${code}, does not hold enough credits of vintage ${b.vintage} not already reserved to settle this trade now; the proposal stays open.`,
       );
     }
   } else {
@@ -114,7 +125,9 @@ async function canDeliver(
       throw unprocessable(
         'insufficient-cash',
         'Not enough cash',
-        `${code} has ${available}p not already reserved in its ${b.financialYear} account; the trade needs ${need}p.`,
+        own
+          ? `${code} has ${formatPence(available)} not already reserved in its ${b.financialYear} account; the trade needs ${formatPence(need)}.`
+          : `The buyer, ${code}, does not have enough cash not already reserved to settle this trade now; the proposal stays open.`,
       );
     }
   }
@@ -149,7 +162,7 @@ export async function proposeBilateral(
   if (other?.kind !== 'department') throw notFound('department', `There is no department with the code ${input.counterpartyCode}.`);
   await assertDepartmentInYear(trx, fy, code);
   await assertDepartmentInYear(trx, fy, input.counterpartyCode, '/counterpartyCode');
-  await canDeliver(trx, { ...input }, input.side, code);
+  await canDeliver(trx, { ...input }, input.side, code, code);
   const row: Row = {
     id: randomUUID(),
     financial_year: fy,
@@ -227,11 +240,12 @@ async function resolve(
 /**
  * The counterparty accepts: the trade settles DvP now. Refusals: bilateral-trade-not-found (404);
  * not-your-part, bilateral-trade-expired, bilateral-trade-not-open, trading-closed (409);
- * insufficient-credits, insufficient-cash (422, the proposal stays open).
+ * price-outside-band, insufficient-credits, insufficient-cash (422, the proposal stays open).
  */
 export async function acceptBilateral(trx: Tx, p: Principal, id: string, requestId: string | null, now: Date): Promise<Bilateral> {
   const b = await openProposal(trx, p, id, now, 'counterparty');
   assertTradingOpen(await lockYearState(trx, b.financialYear));
+  assertInBand(await mustHaveBand(trx, b.financialYear), b.pricePence);
   const trade = {
     id: randomUUID(),
     financialYear: b.financialYear,
@@ -246,8 +260,8 @@ export async function acceptBilateral(trx: Tx, p: Principal, id: string, request
   const failed = results.find((r) => 'error' in r && r.error !== 'linked_event_failed');
   if (failed && 'error' in failed) {
     // Name the leg that could not settle; neither leg was applied.
-    if (failed.id.endsWith('/credits')) await canDeliver(trx, b, 'sell', b.sellerCode);
-    if (failed.id.endsWith('/cash')) await canDeliver(trx, b, 'buy', b.buyerCode);
+    if (failed.id.endsWith('/credits')) await canDeliver(trx, b, 'sell', b.sellerCode, b.counterpartyCode);
+    if (failed.id.endsWith('/cash')) await canDeliver(trx, b, 'buy', b.buyerCode, b.counterpartyCode);
     throw unprocessable(
       'trade-cannot-settle',
       'The trade cannot settle',
@@ -267,6 +281,36 @@ export async function declineBilateral(trx: Tx, p: Principal, id: string, reques
 /** The proposer withdraws. Refusals: bilateral-trade-not-found (404); not-your-part, bilateral-trade-expired, bilateral-trade-not-open (409). */
 export async function withdrawBilateral(trx: Tx, p: Principal, id: string, requestId: string | null, now: Date): Promise<Bilateral> {
   return resolve(trx, p, await openProposal(trx, p, id, now, 'proposer'), 'withdrawn', null, requestId, now);
+}
+
+/** Ends a year's proposals when compliance runs: every one still open lapses (`expired`), as resting orders do. */
+export async function expireOpenProposals(trx: Tx, fy: string, actor: Actor, requestId: string | null, now: Date): Promise<number> {
+  const open = await trx
+    .selectFrom('bilateral_trades')
+    .select('id')
+    .where('financial_year', '=', fy)
+    .where('status', '=', 'proposed')
+    .orderBy('id')
+    .execute();
+  if (open.length === 0) return 0;
+  await trx
+    .updateTable('bilateral_trades')
+    .set({ status: 'expired', resolved_by: actor.userId ?? null, resolved_at: now.toISOString() })
+    .where('financial_year', '=', fy)
+    .where('status', '=', 'proposed')
+    .execute();
+  await appendAudit(
+    trx,
+    {
+      actor,
+      action: 'bilateral-trades.expired',
+      subject: `financial-year/${fy}/market`,
+      detail: { proposals: open.map((o) => o.id) },
+      requestId,
+    },
+    now,
+  );
+  return open.length;
 }
 
 /** A year's bilateral trades, newest first (`department`: those it proposed or received). */

@@ -21,7 +21,7 @@ import type { Db, Tx } from '../db/database.ts';
 import type { CreditOrderTable } from '../db/schema.ts';
 import type { TransferInput } from '../ledger/types.ts';
 import { conflict, notFound, unprocessable } from '../lib/errors.ts';
-import type { Pence } from '../lib/money.ts';
+import { formatCredits, formatPence, type Pence } from '../lib/money.ts';
 import { actorOf, type Principal } from '../users/users.ts';
 import { deliveryVersusPayment, insertTrade, type TradeInput } from './trades.ts';
 
@@ -216,7 +216,7 @@ export async function placeOrder(
       throw unprocessable(
         'insufficient-credits',
         'Not enough credits',
-        `${code} cannot sell ${input.quantity} credits${vintage ? ` of vintage ${vintage}: it has ${available} not already reserved` : ': no vintage it holds has that many not already reserved'}.`,
+        `${code} cannot sell ${formatCredits(input.quantity)}${vintage ? ` of vintage ${vintage}: it has ${formatCredits(available)} not already reserved` : ': no single vintage it holds has that many not already reserved (an order without a vintage is filled from one vintage; name one, or sell each vintage separately)'}.`,
       );
     }
   } else {
@@ -226,7 +226,7 @@ export async function placeOrder(
       throw unprocessable(
         'insufficient-cash',
         'Not enough cash',
-        `${code} needs ${need}p (quantity × limit price) available in its ${fy} account to buy; it has ${available}p not already reserved.`,
+        `${code} needs ${formatPence(need)} (quantity × limit price) available in its ${fy} account to buy; it has ${formatPence(available)} not already reserved.`,
       );
     }
   }

@@ -2,7 +2,7 @@ import { appendAudit } from '../audit/audit.ts';
 import { lockYearState, marketBand } from '../credits/registry.ts';
 import type { Db, Tx } from '../db/database.ts';
 import { conflict, invalid, unprocessable } from '../lib/errors.ts';
-import type { Pence } from '../lib/money.ts';
+import { formatPence, type Pence } from '../lib/money.ts';
 import { actorOf, type Principal } from '../users/users.ts';
 
 /*
@@ -53,7 +53,7 @@ export async function setMarketPrices(
     throw unprocessable(
       'resting-orders-outside-band',
       'Resting orders outside the new band',
-      `Order ${outside.id} rests at a price outside ${input.floorPence}p–${input.ceilingPence}p; it must be cancelled first.`,
+      `Order ${outside.id} rests at a price outside ${formatPence(input.floorPence)}–${formatPence(input.ceilingPence)}; it must be cancelled first.`,
     );
   }
   const before = await marketBand(trx, fy);

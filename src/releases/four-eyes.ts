@@ -1,6 +1,6 @@
 import type { Db, Tx } from '../db/database.ts';
 import type { Pence } from '../lib/money.ts';
-import { accountSponsors } from '../users/requests.ts';
+import { accountSponsors, answersFor } from '../users/requests.ts';
 
 /*
  * Four eyes: no one person, acting alone, can release more of an award than the round's
@@ -13,12 +13,15 @@ import { accountSponsors } from '../users/requests.ts';
  * 2. An approver must be independent of the release. Not independent: the claimant; the panel
  *    member who decided to approve the case; a member with a declared conflict in the case; and
  *    anyone who answers for one of their accounts or whose account they answer for (a user
- *    answers for an account they created or asked for, or approved as the second treasury user).
+ *    answers for an account they created or asked for, approved as the second treasury user, or
+ *    whose token they were handed by re-issuing it).
  * 3. Two approvals count as two only if the approvers are independent of each other in the same
  *    sense. An approval stops counting when its approver declares a conflict before the release.
- * 4. Treasury and panel accounts exist only once a second treasury user approves them
- *    (src/users/requests.ts), so one person cannot mint a second approver; and by 2 and 3 the
- *    two treasury users behind an account cannot approve alongside it either.
+ * 4. Treasury and panel accounts exist only once a second treasury user, independent of the first
+ *    in the sense of 2, approves them (src/users/requests.ts), and their tokens are never
+ *    re-issued through the API (src/users/tokens.ts), so one person cannot mint or take over a
+ *    second approver; and by 2 and 3 the two treasury users behind an account cannot approve
+ *    alongside it either.
  */
 
 /** 1: how many independent approvals a tranche paying `paymentPence` needs. */
@@ -52,7 +55,7 @@ export async function releaseParties(
 
 /** Whether either of two users answers for the other's account (or they are the same user). */
 function related(p: ReleaseParties, a: string, b: string): boolean {
-  return a === b || (p.sponsors.get(a)?.has(b) ?? false) || (p.sponsors.get(b)?.has(a) ?? false);
+  return answersFor(p.sponsors, a, b);
 }
 
 /**

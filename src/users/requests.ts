@@ -97,8 +97,10 @@ export async function requestPrivilegedUser(
 
 /**
  * A second treasury user approves a request: the account is created and its token returned,
- * once, to the approver. Refusals: `forbidden` (not treasury; the requester approving their own
- * request), `user-request-not-found`, `user-request-decided` (409).
+ * once, to the approver. The approver must be independent of the requester in the four-eyes
+ * sense: not the requester, and neither answering for the other's account. Refusals: `forbidden`
+ * (not treasury), `second-treasury-user-needed` (the requester, or not independent of them),
+ * `user-request-not-found`, `user-request-decided` (409).
  */
 export async function approveUserRequest(
   trx: Tx,
@@ -123,6 +125,16 @@ export async function approveUserRequest(
       'second-treasury-user-needed',
       'A second treasury user must approve',
       `You asked for ${row.name}'s ${row.role} account; another treasury user must approve it.`,
+    );
+  }
+  // The second treasury user must be independent of the first, as four eyes asks of approvers
+  // (src/releases/four-eyes.ts): else one person holding two treasury accounts mints others.
+  if (answersFor(await accountSponsors(trx, [row.requested_by, p.userId]), row.requested_by, p.userId)) {
+    throw new DomainError(
+      'forbidden',
+      'second-treasury-user-needed',
+      'A second treasury user must approve',
+      `You answer for the account that asked for ${row.name}'s ${row.role} account (you created, asked for, approved or were handed its token), or it for yours; a treasury user independent of it must approve.`,
     );
   }
   const at = now.toISOString();
@@ -181,22 +193,30 @@ function requestFromRow(r: UserRequestTable): UserRequest {
 }
 
 /**
- * Who answers for each of these users' accounts: the user who created (or asked for) it and the
- * treasury user who approved it. The system (CLI, bootstrap) is nobody.
+ * Who answers for each of these users' accounts: the user who created (or asked for) it, the
+ * treasury user who approved it, and anyone who was handed one of its tokens (re-issued it). The
+ * system (CLI, bootstrap) is nobody.
  */
 export async function accountSponsors(db: Db | Tx, userIds: string[]): Promise<Map<string, Set<string>>> {
   const ids = [...new Set(userIds)];
   const out = new Map<string, Set<string>>(ids.map((id) => [id, new Set<string>()]));
   if (ids.length === 0) return out;
-  const [users, requests] = await Promise.all([
+  const [users, requests, tokens] = await Promise.all([
     db.selectFrom('users').select(['id', 'created_by']).where('id', 'in', ids).execute(),
     db.selectFrom('user_requests').select(['user_id', 'requested_by', 'decided_by']).where('user_id', 'in', ids).execute(),
+    db.selectFrom('user_tokens').select(['user_id', 'issued_by']).where('user_id', 'in', ids).where('issued_by', 'is not', null).execute(),
   ]);
   for (const u of users) if (u.created_by) out.get(u.id)?.add(u.created_by);
+  for (const t of tokens) if (t.issued_by && t.issued_by !== t.user_id) out.get(t.user_id)?.add(t.issued_by);
   for (const r of requests) {
     if (!r.user_id) continue;
     out.get(r.user_id)?.add(r.requested_by);
     if (r.decided_by) out.get(r.user_id)?.add(r.decided_by);
   }
   return out;
+}
+
+/** Whether either of two users answers for the other's account (or they are the same user). */
+export function answersFor(sponsors: Map<string, Set<string>>, a: string, b: string): boolean {
+  return a === b || (sponsors.get(a)?.has(b) ?? false) || (sponsors.get(b)?.has(a) ?? false);
 }

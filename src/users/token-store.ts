@@ -72,12 +72,14 @@ export function recordFromRow(
 }
 
 /**
- * Stores a new token for a user, expiring `lifetimeDays` after `now`. Writes no audit entry:
- * callers audit the operation it is part of (user created, token rotated or re-issued).
+ * Stores a new token for a user, expiring `lifetimeDays` after `now`, with who was handed it
+ * (`issuedBy`: the issuer, the user themselves for a rotation, null for an operator). Writes no
+ * audit entry: callers audit the operation it is part of (user created, token rotated or re-issued).
  */
 export async function insertToken(
   trx: Tx,
   userId: string,
+  issuedBy: string | null,
   now: Date,
   lifetimeDays = TOKEN_LIFETIME_DAYS,
   token = newToken(),
@@ -92,6 +94,7 @@ export async function insertToken(
     revoked_at: null,
     revoked_by: null,
     revoked_reason: null,
+    issued_by: issuedBy,
   };
   await trx.insertInto('user_tokens').values(row).execute();
   return { token, record: recordFromRow(row, now) };

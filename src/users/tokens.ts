@@ -1,6 +1,7 @@
 import { type Actor, appendAudit } from '../audit/audit.ts';
 import type { Db, Tx } from '../db/database.ts';
-import { conflict, notFound } from '../lib/errors.ts';
+import { conflict, DomainError, notFound } from '../lib/errors.ts';
+import { needsSecondTreasuryApproval } from './requests.ts';
 import { hashToken, type IssuedToken, insertToken, recordFromRow, TOKEN_LIFETIME_DAYS, type TokenRecord } from './token-store.ts';
 import { type Principal, type Role, userFromRow } from './users.ts';
 
@@ -139,8 +140,13 @@ export async function rotateOwnToken(
 
 /**
  * Treasury (or an operator through the CLI) issues a user a new token, revoking any live one:
- * for a user whose token expired or was lost. Refuses a deactivated user (409
- * `user-already-deactivated`) and an unknown one (404 `user-not-found`). Audited as `user.token-issued`.
+ * for a user whose token expired or was lost. Whoever is handed the token can act as that user,
+ * so the issuer answers for the account in the four-eyes rule (src/releases/four-eyes.ts), and a
+ * treasury user may not re-issue a treasury or panel account's token at all (403
+ * `privileged-token-by-operator`): one person would then hold two approvers' identities. Those
+ * tokens come from an operator (`cli issue-token`) or a new account approved by a second treasury
+ * user. Refuses a deactivated user (409 `user-already-deactivated`) and an unknown one (404
+ * `user-not-found`). Audited as `user.token-issued`.
  */
 export async function reissueToken(
   trx: Tx,
@@ -158,6 +164,14 @@ export async function reissueToken(
       `${user.name} was deactivated on ${user.deactivated_at} and cannot be given a token.`,
     );
   }
+  if (by.userId !== null && needsSecondTreasuryApproval(user.role as Role)) {
+    throw new DomainError(
+      'forbidden',
+      'privileged-token-by-operator',
+      'Only an operator re-issues this token',
+      `${user.name} is a ${user.role} user: whoever holds the new token could approve as them. An operator issues it (npm run cli -- issue-token ${userId}), or ask for a new account, which a second treasury user approves.`,
+    );
+  }
   return replaceToken(trx, userId, by, REVOKED_BY_REISSUE, 'user.token-issued', requestId, now, lifetimeDays);
 }
 
@@ -173,7 +187,7 @@ async function replaceToken(
   lifetimeDays: number,
 ): Promise<IssuedToken> {
   const revoked = await revokeLive(trx, userId, by, reason, now);
-  const issued = await insertToken(trx, userId, now, lifetimeDays);
+  const issued = await insertToken(trx, userId, by.userId, now, lifetimeDays);
   await appendAudit(
     trx,
     {

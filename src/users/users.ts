@@ -93,7 +93,7 @@ export async function createUser(
       created_by: user.createdBy,
     })
     .execute();
-  await insertToken(trx, user.userId, now, tokenLifetimeDays, token);
+  await insertToken(trx, user.userId, by.userId, now, tokenLifetimeDays, token);
   await appendAudit(
     trx,
     {

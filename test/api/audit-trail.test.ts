@@ -85,7 +85,16 @@ interface Expected {
   actorUserId: string | null;
   actorRole: string;
   /** The ledger transfers the entry records: none unless stated. */
-  transfers?: { id: string; debitAccountId: string; creditAccountId: string; amount: string }[];
+  transfers?: {
+    id: string;
+    debitAccountId: string;
+    creditAccountId: string;
+    amount: string;
+    ledger: string;
+    code: string;
+    flags: number;
+    pendingId: string | null;
+  }[];
   detail?: Record<string, unknown>;
 }
 
@@ -173,7 +182,18 @@ describe.each(engines())('the audit entry of every state-changing operation on %
           action: 'clawback.refund',
           subject: `case/${id}`,
           ...treasury(),
-          transfers: [{ id: `clawback/${id}/${r.body.id}`, debitAccountId: BRADFORD, creditAccountId: FUND, amount: '10000000' }],
+          transfers: [
+            {
+              id: `clawback/${id}/${r.body.id}`,
+              debitAccountId: BRADFORD,
+              creditAccountId: FUND,
+              amount: '10000000',
+              ledger: 'GBP',
+              code: 'clawback',
+              flags: 0,
+              pendingId: null,
+            },
+          ],
           detail: { kind: 'refund', reason: 'Staff posts left vacant.' },
         },
       ]);
@@ -265,6 +285,10 @@ describe.each(engines())('the audit entry of every state-changing operation on %
       debitAccountId: r.debit_account_id,
       creditAccountId: r.credit_account_id,
       amount: String(r.amount),
+      ledger: r.ledger,
+      code: r.code,
+      flags: Number(r.flags),
+      pendingId: r.pending_id,
     }));
   }
 
@@ -334,6 +358,10 @@ describe.each(engines())('the audit entry of every state-changing operation on %
               debitAccountId: 'GBP/2027-28/exchequer',
               creditAccountId: 'GBP/2027-28/department/DWP',
               amount: '80000000000',
+              ledger: 'GBP',
+              code: 'budget',
+              flags: 0,
+              pendingId: null,
             },
           ],
         },

@@ -1,4 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inTransaction } from '../../src/db/database.ts';
+import { setDisposalTarget } from '../../src/disposals/disposals.ts';
+import { MAX_AMOUNT } from '../../src/ledger/types.ts';
 import { setUpYear, type TestApp, testApp } from '../support/app.ts';
 import { engines } from '../support/db.ts';
 import { expectInvalid, expectProblem } from '../support/releases.ts';
@@ -80,5 +83,39 @@ describe.each(engines())('pooled asset disposals on %s', (engine) => {
     expectProblem(await target('BRADFORD', { departmentCode: 'DHSC', targetPence: 1 }, dhsc), 403, 'forbidden');
     const council = await t.userToken({ name: 'Bradford', role: 'council', organisationCode: 'BRADFORD' });
     expectProblem(await t.request('GET', '/api/v1/places/BRADFORD/disposals', { token: council }), 403, 'forbidden');
+  });
+
+  it('keeps a place’s totals exact: receipts or a pooled target past 2^53 − 1 pence are refused, not answered with a 500', async () => {
+    // 90 disposals of £1tn (the most one may be) reach £90tn; the 91st would pass the limit.
+    for (let i = 0; i < 90; i++) {
+      const d = await dispose('CROYDON', dhsc, { asset: `Estate lot ${i}`, receiptPence: 100_000_000_000_000 });
+      expect(d.status, d.text).toBe(201);
+    }
+    const over = await dispose('CROYDON', moj, { asset: 'One lot too many', receiptPence: 100_000_000_000_000 });
+    expectProblem(over, 422, 'place-total-beyond-limit');
+    expect(over.body.pointer).toBe('/receiptPence');
+    const place = await t.request('GET', '/api/v1/places/CROYDON/disposals?fy=2026-27');
+    expect(place.status, place.text).toBe(200);
+    expect(place.body).toMatchObject({ receiptsPence: 9_000_000_000_000_000 });
+    expect(place.body.disposals).toHaveLength(90);
+
+    // A target beyond what the API takes, set in the domain, leaves no room for another department's.
+    const me = (await t.request('GET', '/api/v1/me')).body;
+    await inTransaction(t.database.db, (trx) =>
+      setDisposalTarget(
+        {
+          trx,
+          principal: { userId: me.id, name: me.name, role: 'treasury', organisationCode: null, isChair: false },
+          requestId: null,
+          now: new Date('2026-06-01T09:00:00Z'),
+        },
+        'CROYDON',
+        { financialYear: '2026-27', departmentCode: 'DHSC', targetPence: MAX_AMOUNT - 5n },
+      ),
+    );
+    const tooMuch = await target('CROYDON', { departmentCode: 'MOJ', targetPence: 10 });
+    expectProblem(tooMuch, 422, 'place-total-beyond-limit');
+    expect(tooMuch.body.pointer).toBe('/targetPence');
+    expect((await target('CROYDON', { departmentCode: 'MOJ', targetPence: 5 })).status).toBe(200);
   });
 });

@@ -76,6 +76,61 @@ describe.each(engines())('integrity on %s', (engine) => {
       expect((await tranches(w, id))[0].status).toBe('claimed');
       expect((await approve(w, id, 1, w.tokens.alice)).body.status).toBe('released');
     });
+
+    it('taking over an account with a re-issued token: none for treasury or panel, and the issuer answers for any other', async () => {
+      const id = await approvedCase(w, { leadPence: 2 * M, tranches: [{ amountPence: 2 * M }] });
+      const me = async (token: string) => (await w.t.request('GET', '/api/v1/me', { token })).body.id as string;
+      // A treasury user re-issuing a panel member's token would hold a second approver's identity.
+      const carol = await w.t.userToken({ name: 'Carol', role: 'panel' });
+      const taken = await w.t.request('POST', `/api/v1/users/${await me(carol)}/tokens`);
+      expectProblem(taken, 403, 'privileged-token-by-operator');
+      expect((await w.t.request('GET', '/api/v1/me', { token: carol })).status).toBe(200);
+      // ...and of another treasury user, who could approve the accounts they ask for.
+      const colleague = await w.t.userToken({ name: 'Colleague two', role: 'treasury' });
+      expectProblem(await w.t.request('POST', `/api/v1/users/${await me(colleague)}/tokens`), 403, 'privileged-token-by-operator');
+      // A council user's token can be re-issued, but whoever did it may not approve that user's claim.
+      const lead = await w.t.request('POST', `/api/v1/users/${w.ids.bradford2}/tokens`);
+      expect(lead.status).toBe(201);
+      expect((await claim(w, id, 1, lead.body.token)).status).toBe(200);
+      const own = await approve(w, id, 1, w.t.treasury);
+      expectProblem(own, 403, 'approver-not-independent');
+      expect(own.body.detail).toContain('claimant');
+      expect((await approve(w, id, 1, w.tokens.alice)).body.status).toBe('claimed');
+      expect((await approve(w, id, 1, carol)).body.status).toBe('released');
+    });
+
+    it('minting accounts: a treasury user does not approve a request from an account they answer for', async () => {
+      const me = async (token: string) => (await w.t.request('GET', '/api/v1/me', { token })).body.id as string;
+      const first = await w.t.userToken({ name: 'First official', role: 'treasury' });
+      const second = await w.t.userToken({ name: 'Second official', role: 'treasury' });
+      // The first asks for a treasury account; the second approves it, and is handed its token.
+      const asked = await w.t.request('POST', '/api/v1/users', { token: first, body: { name: 'New official', role: 'treasury' } });
+      const third = await w.t.request('POST', `/api/v1/user-requests/${asked.body.id}/approve`, { token: second });
+      expect(third.status).toBe(201);
+      // As that account the second asks for panel accounts, then approves them as themselves: refused.
+      for (const [from, by] of [
+        [third.body.token, second],
+        [second, third.body.token],
+      ] as const) {
+        const panel = await w.t.request('POST', '/api/v1/users', { token: from, body: { name: 'Puppet member', role: 'panel' } });
+        expect(panel.status).toBe(202);
+        const refused = await w.t.request('POST', `/api/v1/user-requests/${panel.body.id}/approve`, { token: by });
+        expectProblem(refused, 403, 'second-treasury-user-needed');
+        expect(refused.body.detail).toContain('answer');
+        const listed = (await w.t.request('GET', '/api/v1/user-requests')).body;
+        expect(JSON.stringify(listed)).toContain(panel.body.id);
+        // An independent treasury user can; the first official answers for the new account (asked for it), so not for its requests.
+        const independent = from === second ? first : await w.t.userToken({ name: 'Independent official', role: 'treasury' });
+        expect((await w.t.request('POST', `/api/v1/user-requests/${panel.body.id}/approve`, { token: independent })).status).toBe(201);
+      }
+      const fromThird = await w.t.request('POST', '/api/v1/users', { token: third.body.token, body: { name: 'Another', role: 'panel' } });
+      expectProblem(
+        await w.t.request('POST', `/api/v1/user-requests/${fromThird.body.id}/approve`, { token: first }),
+        403,
+        'second-treasury-user-needed',
+      );
+      expect(await me(third.body.token)).toBe(third.body.id);
+    });
   });
 
   describe('a conflict voids what the member already did', () => {
@@ -151,6 +206,10 @@ describe.each(engines())('integrity on %s', (engine) => {
         debitAccountId: 'GBP/2026-27/department/DHSC',
         creditAccountId: 'GBP/2026-27/fund',
         amount: '2500000000',
+        ledger: 'GBP',
+        code: 'contribution',
+        flags: 0,
+        pendingId: null,
       });
     });
 
@@ -350,6 +409,98 @@ describe.each(engines())('integrity on %s', (engine) => {
           .set({ position: BigInt(rows[0]?.position ?? 0), hash: rows[0]?.hash as string })
           .where('id', '=', 1)
           .execute();
+      }
+      expect((await verify()).ok).toBe(true);
+    });
+
+    it('catches a commitment turned into a payment, and a contribution recoded, with every counter made to agree', async () => {
+      const id = await approvedCase(w, { leadPence: 900_000_00, title: 'Commitment to tamper with' });
+      const pendingId = `tranche/${id}/1`;
+      const t = await db().selectFrom('transfers').selectAll().where('id', '=', pendingId).executeTakeFirstOrThrow();
+      const p = await db().selectFrom('pending_transfers').selectAll().where('id', '=', pendingId).executeTakeFirstOrThrow();
+      const amount = BigInt(t.amount);
+      const move = async (sign: 1n | -1n) => {
+        // sign 1: the reservation becomes a posted payment to the council; -1 puts it back.
+        await db()
+          .updateTable('accounts')
+          .set((eb) => ({
+            debits_pending: eb('debits_pending', '-', sign * amount),
+            debits_posted: eb('debits_posted', '+', sign * amount),
+          }))
+          .where('id', '=', t.debit_account_id)
+          .execute();
+        await db()
+          .updateTable('accounts')
+          .set((eb) => ({
+            credits_pending: eb('credits_pending', '-', sign * amount),
+            credits_posted: eb('credits_posted', '+', sign * amount),
+          }))
+          .where('id', '=', t.credit_account_id)
+          .execute();
+      };
+      await db().updateTable('transfers').set({ flags: 0 }).where('id', '=', pendingId).execute();
+      await db().deleteFrom('pending_transfers').where('id', '=', pendingId).execute();
+      await move(1n);
+      await db().updateTable('transfers').set({ code: 'buy-out' }).where('id', '=', 'contribution/2026-27/MOJ').execute();
+      try {
+        const v = await verify();
+        expect(v.accounts.mismatches).toEqual([]);
+        expect(v.pendingTransfers.inconsistent).toEqual([]);
+        expect(v.ok).toBe(false);
+        expect(v.binding.problems).toEqual(
+          expect.arrayContaining([
+            expect.objectContaining({ transferId: pendingId, problem: 'transfer-differs' }),
+            expect.objectContaining({ transferId: 'contribution/2026-27/MOJ', problem: 'transfer-differs' }),
+          ]),
+        );
+      } finally {
+        await move(-1n);
+        await db().insertInto('pending_transfers').values(p).execute();
+        await db().updateTable('transfers').set({ flags: t.flags }).where('id', '=', pendingId).execute();
+        await db().updateTable('transfers').set({ code: 'contribution' }).where('id', '=', 'contribution/2026-27/MOJ').execute();
+      }
+      expect((await verify()).ok).toBe(true);
+    });
+
+    it('catches a reservation made to vanish: its pending row deleted, or marked expired though it never expires, counters lowered', async () => {
+      const id = await approvedCase(w, { leadPence: 900_000_00, title: 'Reservation to tamper with' });
+      const pendingId = `tranche/${id}/1`;
+      const p = await db().selectFrom('pending_transfers').selectAll().where('id', '=', pendingId).executeTakeFirstOrThrow();
+      const amount = BigInt(p.amount);
+      const lower = async (sign: 1n | -1n) => {
+        await db()
+          .updateTable('accounts')
+          .set((eb) => ({ debits_pending: eb('debits_pending', '-', sign * amount) }))
+          .where('id', '=', p.debit_account_id)
+          .execute();
+        await db()
+          .updateTable('accounts')
+          .set((eb) => ({ credits_pending: eb('credits_pending', '-', sign * amount) }))
+          .where('id', '=', p.credit_account_id)
+          .execute();
+      };
+      const fundBefore = (await w.t.request('GET', '/api/v1/fund?fy=2026-27')).body.availablePence;
+      await lower(1n);
+      try {
+        await db().deleteFrom('pending_transfers').where('id', '=', pendingId).execute();
+        // The fund shows the reserved money as available again...
+        expect((await w.t.request('GET', '/api/v1/fund?fy=2026-27')).body.availablePence).toBe(fundBefore + Number(amount));
+        let v = await verify();
+        expect(v.accounts.mismatches).toEqual([]);
+        expect(v.ok).toBe(false); // ...and verify says so.
+        expect(v.pendingTransfers.inconsistent).toContain(pendingId);
+        await db()
+          .insertInto('pending_transfers')
+          .values({ ...p, status: 'expired', resolved_at: p.resolved_at ?? '2026-06-01T09:00:00.000Z' })
+          .execute();
+        v = await verify();
+        expect(v.accounts.mismatches).toEqual([]);
+        expect(v.ok).toBe(false);
+        expect(v.pendingTransfers.inconsistent).toContain(pendingId);
+      } finally {
+        await db().deleteFrom('pending_transfers').where('id', '=', pendingId).execute();
+        await db().insertInto('pending_transfers').values(p).execute();
+        await lower(-1n);
       }
       expect((await verify()).ok).toBe(true);
     });

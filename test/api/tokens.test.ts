@@ -8,7 +8,7 @@ import { inTransaction, openDatabase } from '../../src/db/database.ts';
 import { createApp } from '../../src/http/app.ts';
 import { createLogger } from '../../src/lib/log.ts';
 import { TOKEN_LIFETIME_DAYS } from '../../src/users/token-store.ts';
-import { deactivateUser } from '../../src/users/tokens.ts';
+import { deactivateUser, reissueToken } from '../../src/users/tokens.ts';
 import { type TestApp, testApp } from '../support/app.ts';
 import { engines } from '../support/db.ts';
 
@@ -153,7 +153,9 @@ describe.each(engines())('tokens that can end on %s', (engine) => {
 
   it('lets treasury deactivate a user who has left: every token refused, none issued again, audited', async () => {
     const u = await newUser('Has left', 'treasury');
-    const second = await t.request('POST', `/api/v1/users/${u.id}/tokens`);
+    // A treasury user's token is re-issued by an operator, never by another treasury user.
+    expect((await t.request('POST', `/api/v1/users/${u.id}/tokens`)).body.type).toBe('/problems/privileged-token-by-operator');
+    const second = { body: await inTransaction(t.database.db, (trx) => reissueToken(trx, u.id, SYSTEM, null, start)) };
     const r = await t.request('POST', `/api/v1/users/${u.id}/deactivate`, { body: { reason: 'Left HM Treasury' } });
     expect(r.status).toBe(200);
     expect(r.body).toMatchObject({ userId: u.id, deactivatedAt: start.toISOString() });
