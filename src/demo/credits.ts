@@ -113,7 +113,7 @@ export async function playCredits(
   );
   for (const f of ask.fills as Json[])
     say(
-      `${seller} offers ${credits(ask.order.quantity)} at 100p: matched ${credits(f.quantity)} with ${f.counterpartyCode} at ${f.pricePence}p (the resting price)`,
+      `${seller} offers ${credits(ask.order.quantity)} at 100p: matched ${credits(f.quantity)} with ${f.counterpartyCode} at ${formatPence(BigInt(f.pricePence))} (the resting price)`,
     );
   const self = await api(
     desk[buyer] as string,
@@ -148,9 +148,11 @@ export async function playCredits(
   const trades = await api(treasury, 'GET', `/api/v1/credits/trades?fy=${fy}`, undefined, 200);
   for (const t of trades.trades as Json[])
     say(
-      `trade: ${t.sellerCode} → ${t.buyerCode}  ${credits(t.quantity)} at ${t.pricePence}p  (${t.bilateralId ? 'bilateral' : 'order book'})`,
+      `trade: ${t.sellerCode} → ${t.buyerCode}  ${credits(t.quantity)} at ${formatPence(BigInt(t.pricePence))}  (${t.bilateralId ? 'bilateral' : 'order book'})`,
     );
-  say(`${trades.market.trades} trades, ${credits(trades.market.volume)}, volume-weighted average price ${trades.market.vwapPence}p`);
+  say(
+    `${trades.market.trades} trades, ${credits(trades.market.volume)}, volume-weighted average price ${trades.market.vwapPence === null ? 'none' : formatPence(BigInt(trades.market.vwapPence))}`,
+  );
 
   step('Pooled asset disposals in two places');
   for (const [place, targets] of [
@@ -219,7 +221,7 @@ export async function playCredits(
     const held = (p.credits as Json[]).reduce((s, c) => s + c.held, 0);
     const status = (p.obligations as Json[])[0]?.status ?? 'no-obligation';
     say(
-      `${d.departmentCode.padEnd(6)} top-slice ${formatPence(BigInt(p.topSlicePaidPence)).padStart(14)}  savings ${formatPence(BigInt(p.verifiedSavings.cashablePence)).padStart(14)}  credits held ${String(held).padStart(9)}  buy-outs ${formatPence(BigInt(p.buyOuts.paidPence)).padStart(14)}  ${status}`,
+      `${d.departmentCode.padEnd(6)} top-slice ${formatPence(BigInt(p.topSlicePaidPence)).padStart(14)}  savings ${formatPence(BigInt(p.verifiedSavings.cashablePence)).padStart(14)}  credits held ${formatCredits(held).padStart(17)}  buy-outs ${formatPence(BigInt(p.buyOuts.paidPence)).padStart(14)}  ${status}`,
     );
   }
 }
