@@ -517,6 +517,8 @@ interface PreparedCase {
   /** Per prepared benefit line: deflator[base] / deflator[priceYear] (1/1 when not rebased). */
   rebaseNum: bigint[];
   rebaseDen: bigint[];
+  /** Per prepared benefit line: 0 when its value is used as stated, else k for the k-th distinct price year rebased from. */
+  rebaseClass: number[];
   warnings: Set<string>;
 }
 
@@ -684,9 +686,12 @@ function prepareCase(input: AppraisalInput, params: ParameterSet, deflators: Def
   const forecastsUsed = new Set<string>();
   const rebaseNum: bigint[] = [];
   const rebaseDen: bigint[] = [];
+  const rebaseClass: number[] = [];
+  const classOf = new Map<string, number>();
   for (const b of prepared) {
     let num = 1n;
     let den = 1n;
+    let cls = 0;
     if (b.priceYear !== baseYear) {
       if (table === null) {
         warnings.add(`${asStated(b, baseYear)}, because no GDP deflator table was supplied.`);
@@ -699,6 +704,8 @@ function prepareCase(input: AppraisalInput, params: ParameterSet, deflators: Def
         } else {
           num = base.value;
           den = price.value;
+          cls = classOf.get(b.priceYear) ?? classOf.size + 1;
+          classOf.set(b.priceYear, cls);
           if (base.forecast) forecastsUsed.add(baseYear);
           if (price.forecast) forecastsUsed.add(b.priceYear);
         }
@@ -706,6 +713,7 @@ function prepareCase(input: AppraisalInput, params: ParameterSet, deflators: Def
     }
     rebaseNum.push(num);
     rebaseDen.push(den);
+    rebaseClass.push(cls);
   }
 
   for (const year of forecastsUsed) {
@@ -726,6 +734,7 @@ function prepareCase(input: AppraisalInput, params: ParameterSet, deflators: Def
     prepared,
     rebaseNum,
     rebaseDen,
+    rebaseClass,
     warnings,
   };
 }
@@ -801,6 +810,7 @@ export function appraise(input: AppraisalInput, params: ParameterSet, deflators:
     prepared,
     rebaseNum,
     rebaseDen,
+    rebaseClass,
     warnings,
   } = prepareCase(input, params, deflators);
 
@@ -811,25 +821,33 @@ export function appraise(input: AppraisalInput, params: ParameterSet, deflators:
   const T = horizon;
   const disc = discounting(schedule, prepared.length > 0 ? T + 1 : T);
   const { N, D } = disc;
-  const lineDen: bigint[] = [];
-  const distinct = new Map<bigint, bigint>();
-  const deflatorDens = new Set<bigint>();
+  const deflatorDens = new Map<number, bigint>();
   let volumeScale = 0;
   let twos = 0;
   let fives = 0;
   for (let j = 0; j < prepared.length; j++) {
     const b = prepared[j]!;
-    const d = lineDenominator(b, rebaseDen[j]!);
-    lineDen.push(d);
-    distinct.set(d, 0n);
-    deflatorDens.add(rebaseDen[j]!);
+    deflatorDens.set(rebaseClass[j]!, rebaseDen[j]!);
     if (b.volumeScale > volumeScale) volumeScale = b.volumeScale;
     if (b.dropTwos > twos) twos = b.dropTwos;
     if (b.dropFives > fives) fives = b.dropFives;
   }
   let L = (pow10(volumeScale) << BigInt(twos)) * 5n ** BigInt(fives);
-  for (const d of deflatorDens) L *= d;
-  for (const d of distinct.keys()) distinct.set(d, L / d);
+  for (const d of deflatorDens.values()) L *= d;
+  // Per line: rebaseNum × L / its denominator, once per kind of line (price year, volume scale, drop-off denominator).
+  const lineFactor: bigint[] = [];
+  const factors = new Map<number, bigint>();
+  for (let j = 0; j < prepared.length; j++) {
+    const b = prepared[j]!;
+    // Exact as a number: fewer than 10^4 price years, volume scales below 2^12, powers of 2 and 5 below 2^10.
+    const key = rebaseClass[j]! * 2 ** 32 + (b.volumeScale * 1024 + b.dropTwos) * 1024 + b.dropFives;
+    let f = factors.get(key);
+    if (f === undefined) {
+      f = (L / lineDenominator(b, rebaseDen[j]!)) * rebaseNum[j]!;
+      factors.set(key, f);
+    }
+    lineFactor.push(f);
+  }
   const G = pow10(16) * L * D;
 
   // Costs by year, over 10^4 × D.
@@ -865,7 +883,7 @@ export function appraise(input: AppraisalInput, params: ParameterSet, deflators:
     const p = b.persistence;
     const lag = b.lag;
     const g = b.grade;
-    const Kpre = b.pre * line.unitValuePence * rebaseNum[j]! * distinct.get(lineDen[j]!)!;
+    const Kpre = b.pre * line.unitValuePence * lineFactor[j]!;
     const keep = cp.benefitKeep[g]!;
     const K = Kpre * keep;
     const WK = weightedYield(b, disc, 0) * Kpre;
@@ -875,7 +893,15 @@ export function appraise(input: AppraisalInput, params: ParameterSet, deflators:
       numFiscal += num;
       byGradeF[g] = byGradeF[g]! + WK;
       fiscalLines.push({ b, num });
-      if (b.dropKeep === 10_000) {
+      if (p === 1) {
+        // One year of benefit: the cohort's yield falls in year t + lag only.
+        for (let c = 0; c < b.cohortT.length; c++) {
+          const v = b.cohortV[c]!;
+          if (v === 0n) continue;
+          const t = b.cohortT[c]! + lag;
+          fiscalDirect[t] = fiscalDirect[t]! + v * K;
+        }
+      } else if (b.dropKeep === 10_000) {
         for (let c = 0; c < b.cohortT.length; c++) {
           const v = b.cohortV[c]!;
           if (v === 0n) continue;
@@ -938,6 +964,7 @@ export function appraise(input: AppraisalInput, params: ParameterSet, deflators:
   const costDen = 10_000n * D;
   const years: AppraisalResult['years'] = [];
   let cumCosts = 0n;
+  let cumCostsG = 0n; // cumCosts over G
   let cumFiscal = 0n;
   const cumCostsF: Floored = { q: 0n, r: 0n };
   const cumFiscalF: Floored = { q: 0n, r: 0n };
@@ -952,6 +979,7 @@ export function appraise(input: AppraisalInput, params: ParameterSet, deflators:
     if (cost !== 0n) {
       const c = N[t]! * cost;
       cumCosts += c;
+      cumCostsG = cumCosts * costScale;
       const f = floorDiv(c, costDen);
       pvCosts = roundFloored(f.q, f.r, costDen);
       addFloored(cumCostsF, f, costDen);
@@ -969,7 +997,7 @@ export function appraise(input: AppraisalInput, params: ParameterSet, deflators:
       cumFiscalRounded = roundFloored(cumFiscalF.q, cumFiscalF.r, G);
     }
     const year = financialYearName(baseStart + t);
-    if (paybackYear === null && cumCosts > 0n && cumFiscal >= cumCosts * costScale) paybackYear = year;
+    if (paybackYear === null && cumCosts > 0n && cumFiscal >= cumCostsG) paybackYear = year;
     years.push({
       year,
       index: t,
@@ -987,7 +1015,7 @@ export function appraise(input: AppraisalInput, params: ParameterSet, deflators:
     npvR += G;
     npvQ -= 1n;
   }
-  const numCosts = cumCosts * costScale;
+  const numCosts = cumCostsG;
   const numAll = numFiscal + numEconomic + numSocial;
   const vfmBand = vfmBandOf(cp, numAll, numCosts);
 
