@@ -21,8 +21,8 @@
  *
  * Exactness and rounding: everything inside is an exact rational held as bigint numerators over ONE common
  * denominator G = 10^16 × L × D, where D = Π_{k=1..T} p_k for the reduced fractions 1 + r_k = p_k / q_k (so
- * DF_t = N_t / D with integer N_t), 10^16 carries the four basis-point factors, and L is the least common multiple
- * of the per-line denominators (price-year deflator × volume decimal scale × 10^4 for engagement × b^(p−1)
+ * DF_t = N_t / D with integer N_t), 10^16 carries the four basis-point factors, and L is a common multiple (built
+ * without a gcd: see appraise) of the per-line denominators (price-year deflator × volume decimal scale × 10^4 for engagement × b^(p−1)
  * for a drop-off leaving a/b of each year). No exact value is turned into a JavaScript number to be scaled or formatted. Sums are therefore plain integer
  * sums (order-independent by construction) and no gcd is taken on the hot path. Each output figure is rounded
  * independently, HALF-EVEN, from its own exact value, only at the output: money to whole pence, ratios to 4 dp
