@@ -20,6 +20,8 @@ export async function playCredits(
   fy: string,
   step: (t: string) => void,
   say: (l: string) => void,
+  /** The date the disposals are made on (YYYY-MM-DD). */
+  today = new Date().toISOString().slice(0, 10),
 ): Promise<void> {
   step(`Year end: verified cashable savings for ${fy} against each department's target`);
   const realised = await api(treasury, 'GET', `/api/v1/benefits?fy=${fy}`, undefined, 200);
@@ -175,7 +177,6 @@ export async function playCredits(
       await api(treasury, 'PUT', `/api/v1/places/${place}/disposal-targets`, { financialYear: fy, departmentCode: code, targetPence }, 200);
     }
   }
-  const today = new Date().toISOString().slice(0, 10);
   const sold: [string, string, string, number][] = [
     ['BRADFORD', seller, 'Former clinic, Manningham Lane', 3_100_000_00],
     ['BRADFORD', buyer, 'Jobcentre annex, Manor Row', 1_200_000_00],
