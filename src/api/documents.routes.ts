@@ -129,9 +129,9 @@ export function documentRoutes(deps: Deps, documents: DocumentService) {
         description:
           'A department sees its own rows (and the market totals), as in the credits API; the trades are shown to treasury, auditors and departments, who may read them. 404 until the year is closed.',
         roles: CREDITS_REPORT_READERS,
-        problems: ['financial-year-not-found', 'year-close-not-found', 'department-outcome-not-found'],
+        problems: ['financial-year-not-found', 'year-close-not-found', 'department-outcome-not-found', ...RENDER_PROBLEMS],
         request: { query: FyQuery },
-        responses: { 200: pdf('The credits and compliance report'), 404: errorResponses[404], 503: unavailable },
+        responses: { 200: pdf('The credits and compliance report'), 404: errorResponses[404] },
       }),
       (c) => respondWithPdf(c, documents, () => buildCreditsReport(db, c.get('principal'), c.req.valid('query').fy, deps.clock())) as never,
     )
