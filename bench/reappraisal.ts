@@ -31,7 +31,11 @@ export async function benchReappraisal(dir: string, scale: number): Promise<void
   const call = async (method: string, p: string, body?: unknown, bearer = token) => {
     const res = await app.request(p, {
       method,
-      headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' },
+      // A body-less POST (submit) carries no content type: an empty JSON body is refused as malformed.
+      headers:
+        body === undefined
+          ? { authorization: `Bearer ${bearer}` }
+          : { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     if (res.status >= 300) throw new Error(`${method} ${p}: ${res.status} ${await res.text()}`);

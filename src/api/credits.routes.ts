@@ -210,10 +210,16 @@ const PositionSchema = z
     yearClosed: z.boolean(),
     creditsIssued: Credits,
     obligationCredits: Credits,
-    credits: z.array(z.object({ vintage: z.string(), held: Credits, reserved: Credits, available: Credits })),
+    credits: z
+      .array(z.object({ vintage: z.string(), held: Credits, reserved: Credits, available: Credits }))
+      .openapi({ description: 'Every vintage held: `available` = `held` − `reserved` (what resting sell orders hold back).' }),
     cash: z.object({ balancePence: Pence, reservedPence: Pence, availablePence: Pence }),
-    obligations: z.array(z.object({ financialYear: z.string(), obligationCredits: Credits, status: z.string() }).passthrough()),
-    buyOuts: z.object({ paidPence: Pence, outstandingPence: Pence }),
+    obligations: z
+      .array(z.object({ financialYear: z.string(), obligationCredits: Credits, status: z.string() }).passthrough())
+      .openapi({ description: 'Obligations of every year, each with its year and compliance status.' }),
+    buyOuts: z
+      .object({ paidPence: Pence, outstandingPence: Pence })
+      .openapi({ description: 'Buy-outs of this financial year’s compliance run.' }),
     openOrders: z.array(OrderSchema),
     bilateralOffers: z.array(BilateralSchema),
   })

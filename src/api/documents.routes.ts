@@ -3,10 +3,12 @@ import type { Context } from 'hono';
 import {
   type BuiltDocument,
   buildBusinessCase,
+  buildCreditsReport,
   buildDecisionLetter,
   buildFundStatement,
   buildPlaceReport,
   buildRealisedBenefits,
+  CREDITS_REPORT_READERS,
   FUND_STATEMENT_READERS,
   renderBuilt,
 } from '../documents/documents.ts';
@@ -120,9 +122,27 @@ export function documentRoutes(deps: Deps, documents: DocumentService) {
     .openapi(
       apiRoute({
         method: 'get',
+        path: '/reports/credits.pdf',
+        tags: ['Documents'],
+        summary:
+          'The credits and compliance report for a closed year: targets, achievement, credits issued with provenance, prices and trades, surrenders, buy-outs, compliance status',
+        description:
+          'A department sees its own rows (and the market totals), as in the credits API; the trades are shown to treasury, auditors and departments, who may read them. 404 until the year is closed.',
+        roles: CREDITS_REPORT_READERS,
+        problems: ['financial-year-not-found', 'year-close-not-found', 'department-outcome-not-found', ...RENDER_PROBLEMS],
+        request: { query: FyQuery },
+        responses: { 200: pdf('The credits and compliance report'), 404: errorResponses[404] },
+      }),
+      (c) => respondWithPdf(c, documents, () => buildCreditsReport(db, c.get('principal'), c.req.valid('query').fy, deps.clock())) as never,
+    )
+    .openapi(
+      apiRoute({
+        method: 'get',
         path: '/places/{code}/report.pdf',
         tags: ['Documents'],
-        summary: 'A place report for a year: every case, release and saving by department in one place, with a flow chart',
+        summary:
+          'A place report for a year: every case, release and saving by department in one place, with a flow chart, and disposals against the pooled target',
+        description: "The disposals are shown to those who may read a place's disposals (treasury, auditors, the panel, departments).",
         roles: ROLES,
         problems: ['financial-year-not-found', 'place-not-found', ...RENDER_PROBLEMS],
         request: { params: z.object({ code: OrganisationCode }), query: FyQuery },

@@ -58,7 +58,7 @@ const TransferSchema = z
 const CreditsVerificationSchema = z
   .object({
     ok: z.boolean(),
-    credits: z.object({ issued: Amount, held: Amount, reserved: Amount, surrendered: Amount, conserved: z.boolean() }),
+    credits: z.object({ issued: Amount, available: Amount, reserved: Amount, surrendered: Amount, conserved: z.boolean() }),
     reservations: z.object({
       restingOrders: z.int(),
       mismatched: z.array(z.string()),

@@ -21,8 +21,8 @@
  *
  * Exactness and rounding: everything inside is an exact rational held as bigint numerators over ONE common
  * denominator G = 10^16 × L × D, where D = Π_{k=1..T} p_k for the reduced fractions 1 + r_k = p_k / q_k (so
- * DF_t = N_t / D with integer N_t), 10^16 carries the four basis-point factors, and L is the least common multiple
- * of the per-line denominators (price-year deflator × volume decimal scale × 10^4 for engagement × b^(p−1)
+ * DF_t = N_t / D with integer N_t), 10^16 carries the four basis-point factors, and L is a common multiple (built
+ * without a gcd: see appraise) of the per-line denominators (price-year deflator × volume decimal scale × 10^4 for engagement × b^(p−1)
  * for a drop-off leaving a/b of each year). No exact value is turned into a JavaScript number to be scaled or formatted. Sums are therefore plain integer
  * sums (order-independent by construction) and no gcd is taken on the hot path. Each output figure is rounded
  * independently, HALF-EVEN, from its own exact value, only at the output: money to whole pence, ratios to 4 dp
@@ -329,6 +329,7 @@ function isBasisPoints(v: unknown, max: number): v is number {
 }
 
 const BP_DETAIL = 'must be a whole number of basis points from 0 to 10,000';
+const LAG_DETAIL = `must be a whole number of years from 0 to ${MAX_LAG_YEARS}`;
 
 interface PreparedBenefit {
   index: number;
@@ -342,6 +343,11 @@ interface PreparedBenefit {
   lag: number;
   /** 10,000 − drop-off: the share of each year's benefit kept the next year (10,000 when there is no drop-off). */
   dropKeep: number;
+  /** With drop-off (keep = a/b in lowest terms): a^k × b^(p−1−k) for k < p (dropCoefficient); null without. */
+  dropCoef: bigint[] | null;
+  /** b^(p−1) = 2^dropTwos × 5^dropFives (b divides 10^4); 0 and 0 without drop-off. */
+  dropTwos: number;
+  dropFives: number;
   cashableBp: bigint;
   /** impact × (10^4 − deadweight) × (10^4 − displacement): exact, over 10^12. */
   pre: bigint;
@@ -364,7 +370,8 @@ function yearIndex(
   errors: FieldError[],
   list: string,
   i: number,
-  ...path: string[]
+  field: string,
+  key?: string,
 ): number {
   const start = typeof name === 'string' ? financialYearStart(name) : null;
   let detail: string | null = null;
@@ -372,7 +379,7 @@ function yearIndex(
   else if (start < baseStart) detail = `${name} is before the base year ${baseYear}`;
   else if (start - baseStart > MAX_YEAR_INDEX) detail = `${name} is more than ${MAX_YEAR_INDEX} years after the base year ${baseYear}`;
   if (detail === null) return (start as number) - baseStart;
-  errors.push({ pointer: ptr(list, i, ...path), detail });
+  errors.push({ pointer: key === undefined ? ptr(list, i, field) : ptr(list, i, field, key), detail });
   return -1;
 }
 
@@ -408,9 +415,10 @@ function lineKey(b: PreparedBenefit): string {
   ]);
 }
 
-/** Number of decimal digits of a positive bigint. */
-function digits(n: bigint): number {
-  return n.toString().length;
+/** Number of binary digits of a positive bigint (hexadecimal is cheap to produce; decimal is not). */
+function bits(n: bigint): number {
+  const hex = n.toString(16);
+  return hex.length * 4 - Math.clz32(Number.parseInt(hex[0]!, 16)) + 28;
 }
 
 /**
@@ -421,7 +429,8 @@ function digits(n: bigint): number {
 function decimalsFor(sNum: bigint, sDen: bigint): number {
   const x = 500n * sNum;
   if (x <= sDen) return 2;
-  let e = Math.max(0, digits(x) - digits(sDen));
+  // A first guess from the binary lengths (log10 2 < 0.30103); the two loops make it exact.
+  let e = Math.max(0, Math.floor((bits(x) - bits(sDen) - 1) * 0.30103));
   while (pow10(e) * sDen < x) e++;
   while (e > 0 && pow10(e - 1) * sDen >= x) e--;
   return Math.max(2, e + 1);
@@ -508,6 +517,8 @@ interface PreparedCase {
   /** Per prepared benefit line: deflator[base] / deflator[priceYear] (1/1 when not rebased). */
   rebaseNum: bigint[];
   rebaseDen: bigint[];
+  /** Per prepared benefit line: 0 when its value is used as stated, else k for the k-th distinct price year rebased from. */
+  rebaseClass: number[];
   warnings: Set<string>;
 }
 
@@ -568,7 +579,8 @@ function prepareCase(input: AppraisalInput, params: ParameterSet, deflators: Def
     } else if (typeof line.beneficiaryCode !== 'string' || line.beneficiaryCode === '') {
       errors.push({ pointer: ptr('benefits', i, 'beneficiaryCode'), detail: 'must be an organisation code or null' });
     }
-    errors.push(...lineChoiceErrors(line, i));
+    const choiceErrors = lineChoiceErrors(line, i);
+    if (choiceErrors.length > 0) errors.push(...choiceErrors);
     let cashableBp = line.cashable ? 10_000 : 0;
     if (line.cashableBasisPoints !== undefined)
       cashableBp = optionalBasisPoints(line.cashableBasisPoints, 0, 10_000, errors, i, 'cashableBasisPoints');
@@ -584,15 +596,7 @@ function prepareCase(input: AppraisalInput, params: ParameterSet, deflators: Def
       errors.push({ pointer: ptr('benefits', i, 'deadweightBasisPoints'), detail: BP_DETAIL });
     const displacement = optionalBasisPoints(line.displacementBasisPoints, 0, 10_000, errors, i, 'displacementBasisPoints');
     const dropOff = optionalBasisPoints(line.dropOffBasisPoints, 0, 10_000, errors, i, 'dropOffBasisPoints');
-    const lag = optionalBasisPoints(
-      line.lagYears,
-      0,
-      MAX_LAG_YEARS,
-      errors,
-      i,
-      'lagYears',
-      `must be a whole number of years from 0 to ${MAX_LAG_YEARS}`,
-    );
+    const lag = optionalBasisPoints(line.lagYears, 0, MAX_LAG_YEARS, errors, i, 'lagYears', LAG_DETAIL);
     const p = line.persistenceYears;
     if (!(Number.isInteger(p) && p >= 1 && p <= MAX_PERSISTENCE_YEARS)) {
       errors.push({
@@ -644,6 +648,9 @@ function prepareCase(input: AppraisalInput, params: ParameterSet, deflators: Def
       volumeScale += 4;
     }
     for (const t of cohortT) if (t + lag + p - 1 > horizon) horizon = t + lag + p - 1;
+    // A benefit that lasts one year has no later year to fall in.
+    const dropKeep = p === 1 ? 10_000 : 10_000 - dropOff;
+    const [twos, fives] = dropKeep === 10_000 ? [0, 0] : twosAndFives(Number(dropFraction(dropKeep)[1]));
     prepared.push({
       index: i,
       line,
@@ -653,8 +660,10 @@ function prepareCase(input: AppraisalInput, params: ParameterSet, deflators: Def
       volumeScale,
       persistence: p,
       lag,
-      // A benefit that lasts one year has no later year to fall in.
-      dropKeep: p === 1 ? 10_000 : 10_000 - dropOff,
+      dropKeep,
+      dropCoef: dropKeep === 10_000 ? null : dropCoefficient(p, dropKeep),
+      dropTwos: twos * (p - 1),
+      dropFives: fives * (p - 1),
       cashableBp: BigInt(cashableBp),
       pre: BigInt(line.impactBasisPoints * (10_000 - line.deadweightBasisPoints)) * BigInt(10_000 - displacement),
       grade: line.confidenceGrade,
@@ -677,9 +686,12 @@ function prepareCase(input: AppraisalInput, params: ParameterSet, deflators: Def
   const forecastsUsed = new Set<string>();
   const rebaseNum: bigint[] = [];
   const rebaseDen: bigint[] = [];
+  const rebaseClass: number[] = [];
+  const classOf = new Map<string, number>();
   for (const b of prepared) {
     let num = 1n;
     let den = 1n;
+    let cls = 0;
     if (b.priceYear !== baseYear) {
       if (table === null) {
         warnings.add(`${asStated(b, baseYear)}, because no GDP deflator table was supplied.`);
@@ -692,6 +704,8 @@ function prepareCase(input: AppraisalInput, params: ParameterSet, deflators: Def
         } else {
           num = base.value;
           den = price.value;
+          cls = classOf.get(b.priceYear) ?? classOf.size + 1;
+          classOf.set(b.priceYear, cls);
           if (base.forecast) forecastsUsed.add(baseYear);
           if (price.forecast) forecastsUsed.add(b.priceYear);
         }
@@ -699,6 +713,7 @@ function prepareCase(input: AppraisalInput, params: ParameterSet, deflators: Def
     }
     rebaseNum.push(num);
     rebaseDen.push(den);
+    rebaseClass.push(cls);
   }
 
   for (const year of forecastsUsed) {
@@ -719,33 +734,44 @@ function prepareCase(input: AppraisalInput, params: ParameterSet, deflators: Def
     prepared,
     rebaseNum,
     rebaseDen,
+    rebaseClass,
     warnings,
   };
+}
+
+/** n = 2^x × 5^y (a divisor of 10^4) as [x, y]. */
+function twosAndFives(n: number): [number, number] {
+  let x = 0;
+  let y = 0;
+  for (let m = n; m % 2 === 0; m /= 2) x++;
+  for (let m = n; m % 5 === 0; m /= 5) y++;
+  return [x, y];
 }
 
 /** Per benefit line: the denominator beyond 10^16 × D: deflator × volume decimal scale × b^(p−1) for a drop-off of a/b. */
 function lineDenominator(b: PreparedBenefit, rebaseDen: bigint): bigint {
   const den = rebaseDen * pow10(b.volumeScale);
-  return b.dropKeep === 10_000 ? den : den * dropFraction(b.dropKeep)[1] ** BigInt(b.persistence - 1);
+  return b.dropCoef === null ? den : den * b.dropCoef[0]!;
 }
 
 /**
- * Σ over cohorts of volume × the window value at (engagement year + lag), and the same one year later (for the
- * lag sensitivity): a line's discounted yield over its denominator × D, in one pass.
+ * Σ over cohorts of volume × the window value at (engagement year + lag + shift): a line's discounted yield over
+ * its denominator × D (shift 1 is the lag sensitivity's extra year).
  */
-function weightedYields(b: PreparedBenefit, disc: Discounting): [bigint, bigint] {
+function weightedYield(b: PreparedBenefit, disc: Discounting, shift: number): bigint {
   const win = b.dropKeep === 10_000 ? window(disc, b.persistence) : dropWindow(disc, b.persistence, b.dropKeep);
   let W = 0n;
-  let W1 = 0n;
-  const lag = b.lag;
+  const lag = b.lag + shift;
   for (let c = 0; c < b.cohortT.length; c++) {
     const v = b.cohortV[c]!;
-    if (v === 0n) continue;
-    const t = b.cohortT[c]! + lag;
-    W += v * win[t]!;
-    W1 += v * win[t + 1]!;
+    if (v !== 0n) W += v * win[b.cohortT[c]! + lag]!;
   }
-  return [W, W1];
+  return W;
+}
+
+/** Organisation codes in ordinal order, null (wider society) last. */
+function byOrganisationCode(a: string | null, b: string | null): number {
+  return a === b ? 0 : a === null ? 1 : b === null ? -1 : a < b ? -1 : 1;
 }
 
 /**
@@ -784,26 +810,44 @@ export function appraise(input: AppraisalInput, params: ParameterSet, deflators:
     prepared,
     rebaseNum,
     rebaseDen,
+    rebaseClass,
     warnings,
   } = prepareCase(input, params, deflators);
 
-  // Common denominator G = 10^16 × L × D, L = lcm of the per-line denominators. Discounting runs one year past
-  // the horizon, for the sensitivity with one more year of lag.
+  // Common denominator G = 10^16 × L × D, L a common multiple of the per-line denominators, built without a gcd:
+  // the product of the distinct price-year deflators, 10^(largest volume scale), and 2^X × 5^Y with X and Y the
+  // largest powers of 2 and 5 in any drop-off denominator b^(p−1) (each b divides 10^4). Discounting runs one year
+  // past the horizon, for the sensitivity with one more year of lag.
   const T = horizon;
   const disc = discounting(schedule, prepared.length > 0 ? T + 1 : T);
   const { N, D } = disc;
-  const lineDen: bigint[] = [];
-  const distinct = new Map<bigint, bigint>();
-  let L = 1n;
+  const deflatorDens = new Map<number, bigint>();
+  let volumeScale = 0;
+  let twos = 0;
+  let fives = 0;
   for (let j = 0; j < prepared.length; j++) {
-    const d = lineDenominator(prepared[j]!, rebaseDen[j]!);
-    lineDen.push(d);
-    if (!distinct.has(d)) {
-      distinct.set(d, 0n);
-      if (L % d !== 0n) L = (L / gcd(L, d)) * d;
-    }
+    const b = prepared[j]!;
+    deflatorDens.set(rebaseClass[j]!, rebaseDen[j]!);
+    if (b.volumeScale > volumeScale) volumeScale = b.volumeScale;
+    if (b.dropTwos > twos) twos = b.dropTwos;
+    if (b.dropFives > fives) fives = b.dropFives;
   }
-  for (const d of distinct.keys()) distinct.set(d, L / d);
+  let L = (pow10(volumeScale) << BigInt(twos)) * 5n ** BigInt(fives);
+  for (const d of deflatorDens.values()) L *= d;
+  // Per line: rebaseNum × L / its denominator, once per kind of line (price year, volume scale, drop-off denominator).
+  const lineFactor: bigint[] = [];
+  const factors = new Map<number, bigint>();
+  for (let j = 0; j < prepared.length; j++) {
+    const b = prepared[j]!;
+    // Exact as a number: fewer than 10^4 price years, volume scales below 2^12, powers of 2 and 5 below 2^10.
+    const key = rebaseClass[j]! * 2 ** 32 + (b.volumeScale * 1024 + b.dropTwos) * 1024 + b.dropFives;
+    let f = factors.get(key);
+    if (f === undefined) {
+      f = (L / lineDenominator(b, rebaseDen[j]!)) * rebaseNum[j]!;
+      factors.set(key, f);
+    }
+    lineFactor.push(f);
+  }
   const G = pow10(16) * L * D;
 
   // Costs by year, over 10^4 × D.
@@ -814,18 +858,23 @@ export function appraise(input: AppraisalInput, params: ParameterSet, deflators:
     costByYear[t] = costByYear[t]! + costUplifted[j]!;
   }
 
-  // Benefits: each line's PV numerator (over G) = K × Σ_cohorts v × window(t + lag).
+  // Benefits: each line's PV numerator (over G) is K × W, where K = Kpre × keep is the value of one unit over
+  // 10^16 × L (Kpre before its grade's benefit haircut, keep = 10^4 − haircut) and W = Σ_cohorts v × window(t + lag)
+  // over D (weightedYield).
   let numFiscal = 0n;
   let numEconomic = 0n;
   let numSocial = 0n;
-  // Sensitivity: W × Kpre (each line's PV before its grade's haircut) summed by grade, fiscal and all, at the
-  // line's lag and one year later; the scenarios multiply the sums by the grades' factors at the end.
+  // Sensitivity: W × Kpre summed by grade, fiscal and all; the scenarios multiply the sums by the grades' factors.
   const byGradeF: bigint[] = [0n, 0n, 0n, 0n, 0n, 0n, 0n];
   const byGradeA: bigint[] = [0n, 0n, 0n, 0n, 0n, 0n, 0n];
-  const lagByGradeF: bigint[] = [0n, 0n, 0n, 0n, 0n, 0n, 0n];
-  const lagByGradeA: bigint[] = [0n, 0n, 0n, 0n, 0n, 0n, 0n];
+  // Lag one year longer, over G: a fiscal line's from the fiscal benefits by year (Σ_s fiscal_s × N[s+1]) below,
+  // the other lines' here (K × W one year later).
+  let lagOther = 0n;
+  // Fiscal benefits by year, undiscounted, over 10^16 × L: lines without drop-off as differences (a cohort's
+  // yield starts in year t + lag and stops p years later), lines with drop-off year by year.
   const fiscalDiff: bigint[] = new Array(T + 2).fill(0n);
   const fiscalDirect: bigint[] = new Array(T + 1).fill(0n);
+  const yields: bigint[] = new Array(T + 1).fill(0n);
   const byOrg = new Map<string | null, { pv: bigint; whole: bigint; part: bigint }>();
   const fiscalLines: { b: PreparedBenefit; num: bigint }[] = [];
   for (let j = 0; j < prepared.length; j++) {
@@ -834,15 +883,25 @@ export function appraise(input: AppraisalInput, params: ParameterSet, deflators:
     const p = b.persistence;
     const lag = b.lag;
     const g = b.grade;
-    const Kpre = b.pre * line.unitValuePence * rebaseNum[j]! * distinct.get(lineDen[j]!)!;
+    const Kpre = b.pre * line.unitValuePence * lineFactor[j]!;
     const keep = cp.benefitKeep[g]!;
-    const fiscal = line.type === 'fiscal';
-    const [W, W1] = weightedYields(b, disc);
-    const WK = W * Kpre;
-    const W1K = W1 * Kpre;
-    if (fiscal) {
-      const K = Kpre * keep;
-      if (b.dropKeep === 10_000) {
+    const K = Kpre * keep;
+    const WK = weightedYield(b, disc, 0) * Kpre;
+    const num = WK * keep;
+    byGradeA[g] = byGradeA[g]! + WK;
+    if (line.type === 'fiscal') {
+      numFiscal += num;
+      byGradeF[g] = byGradeF[g]! + WK;
+      fiscalLines.push({ b, num });
+      if (p === 1) {
+        // One year of benefit: the cohort's yield falls in year t + lag only.
+        for (let c = 0; c < b.cohortT.length; c++) {
+          const v = b.cohortV[c]!;
+          if (v === 0n) continue;
+          const t = b.cohortT[c]! + lag;
+          fiscalDirect[t] = fiscalDirect[t]! + v * K;
+        }
+      } else if (b.dropKeep === 10_000) {
         for (let c = 0; c < b.cohortT.length; c++) {
           const v = b.cohortV[c]!;
           if (v === 0n) continue;
@@ -852,28 +911,30 @@ export function appraise(input: AppraisalInput, params: ParameterSet, deflators:
           fiscalDiff[t + p] = fiscalDiff[t + p]! - x;
         }
       } else {
-        // Yield per year, Σ volume × keep^k × 10^(4(p−1−k)), then × K once per year.
-        const coef = dropCoefficient(p, b.dropKeep);
-        const yieldByYear = new Map<number, bigint>();
+        // Yield per year, Σ volume × a^k × b^(p−1−k) (small numbers), then × K once per year.
+        const coef = b.dropCoef!;
+        let first = T;
+        let last = 0;
         for (let c = 0; c < b.cohortT.length; c++) {
           const v = b.cohortV[c]!;
           if (v === 0n) continue;
           const t = b.cohortT[c]! + lag;
-          for (let k = 0; k < p; k++) yieldByYear.set(t + k, (yieldByYear.get(t + k) ?? 0n) + v * coef[k]!);
+          if (t < first) first = t;
+          if (t + p - 1 > last) last = t + p - 1;
+          for (let k = 0; k < p; k++) yields[t + k] = yields[t + k]! + v * coef[k]!;
         }
-        for (const [s, y] of yieldByYear) fiscalDirect[s] = fiscalDirect[s]! + y * K;
+        for (let s = first; s <= last; s++) {
+          const y = yields[s]!;
+          if (y === 0n) continue;
+          fiscalDirect[s] = fiscalDirect[s]! + y * K;
+          yields[s] = 0n;
+        }
       }
+    } else {
+      if (line.type === 'economic') numEconomic += num;
+      else numSocial += num;
+      lagOther += weightedYield(b, disc, 1) * K;
     }
-    const num = WK * keep;
-    byGradeA[g] = byGradeA[g]! + WK;
-    lagByGradeA[g] = lagByGradeA[g]! + W1K;
-    if (fiscal) {
-      numFiscal += num;
-      byGradeF[g] = byGradeF[g]! + WK;
-      lagByGradeF[g] = lagByGradeF[g]! + W1K;
-      fiscalLines.push({ b, num });
-    } else if (line.type === 'economic') numEconomic += num;
-    else numSocial += num;
     let org = byOrg.get(line.beneficiaryCode);
     if (!org) {
       org = { pv: 0n, whole: 0n, part: 0n };
@@ -887,19 +948,15 @@ export function appraise(input: AppraisalInput, params: ParameterSet, deflators:
   let obA = 0n;
   let worseF = 0n;
   let worseA = 0n;
-  let lagF = 0n;
-  let lagA = 0n;
   for (let g = 1; g <= 6; g++) {
-    if (byGradeA[g] === 0n && lagByGradeA[g] === 0n) continue;
-    const keep = cp.benefitKeep[g]!;
+    if (byGradeA[g] === 0n) continue;
     const worse = cp.benefitKeep[Math.min(g + 1, 6)]!;
     obF += byGradeF[g]! * 10_000n;
     obA += byGradeA[g]! * 10_000n;
     worseF += byGradeF[g]! * worse;
     worseA += byGradeA[g]! * worse;
-    lagF += lagByGradeF[g]! * keep;
-    lagA += lagByGradeA[g]! * keep;
   }
+  let lagF = 0n;
 
   // Per-year rows and payback (exact cumulative comparison). Costs stay over 10^4 × D (smaller numbers)
   // and are brought over G only to compare with the fiscal benefits; zero rows and unchanged running
@@ -907,6 +964,7 @@ export function appraise(input: AppraisalInput, params: ParameterSet, deflators:
   const costDen = 10_000n * D;
   const years: AppraisalResult['years'] = [];
   let cumCosts = 0n;
+  let cumCostsG = 0n; // cumCosts over G
   let cumFiscal = 0n;
   const cumCostsF: Floored = { q: 0n, r: 0n };
   const cumFiscalF: Floored = { q: 0n, r: 0n };
@@ -921,6 +979,7 @@ export function appraise(input: AppraisalInput, params: ParameterSet, deflators:
     if (cost !== 0n) {
       const c = N[t]! * cost;
       cumCosts += c;
+      cumCostsG = cumCosts * costScale;
       const f = floorDiv(c, costDen);
       pvCosts = roundFloored(f.q, f.r, costDen);
       addFloored(cumCostsF, f, costDen);
@@ -929,6 +988,7 @@ export function appraise(input: AppraisalInput, params: ParameterSet, deflators:
     let pvFiscal = 0n;
     const yearFiscal = running + fiscalDirect[t]!;
     if (yearFiscal !== 0n) {
+      lagF += yearFiscal * N[t + 1]!;
       const b = N[t]! * yearFiscal;
       cumFiscal += b;
       const f = floorDiv(b, G);
@@ -937,7 +997,7 @@ export function appraise(input: AppraisalInput, params: ParameterSet, deflators:
       cumFiscalRounded = roundFloored(cumFiscalF.q, cumFiscalF.r, G);
     }
     const year = financialYearName(baseStart + t);
-    if (paybackYear === null && cumCosts > 0n && cumFiscal >= cumCosts * costScale) paybackYear = year;
+    if (paybackYear === null && cumCosts > 0n && cumFiscal >= cumCostsG) paybackYear = year;
     years.push({
       year,
       index: t,
@@ -955,26 +1015,26 @@ export function appraise(input: AppraisalInput, params: ParameterSet, deflators:
     npvR += G;
     npvQ -= 1n;
   }
-  const numCosts = cumCosts * costScale;
+  const numCosts = cumCostsG;
   const numAll = numFiscal + numEconomic + numSocial;
   const vfmBand = vfmBandOf(cp, numAll, numCosts);
 
   // Who benefits: by organisation code (ordinal), null last; the cashable part is over G × 10^4.
   const G4 = G * 10_000n;
-  const whoBenefits = [...byOrg.entries()]
-    .sort(([a], [b]) => (a === b ? 0 : a === null ? 1 : b === null ? -1 : a < b ? -1 : 1))
-    .map(([organisationCode, v]) => {
-      const pvPence = roundHalfEven(v.pv, G);
-      const cashablePvPence =
-        v.part === 0n
-          ? v.whole === v.pv
-            ? pvPence
-            : v.whole === 0n
-              ? 0n
-              : roundHalfEven(v.whole, G)
-          : roundHalfEven(v.whole * 10_000n + v.part, G4);
-      return { organisationCode, pvPence, cashablePvPence };
-    });
+  const orgs = [...byOrg.keys()].sort(byOrganisationCode);
+  const whoBenefits = orgs.map((organisationCode) => {
+    const v = byOrg.get(organisationCode)!;
+    const pvPence = roundHalfEven(v.pv, G);
+    const cashablePvPence =
+      v.part === 0n
+        ? v.whole === v.pv
+          ? pvPence
+          : v.whole === 0n
+            ? 0n
+            : roundHalfEven(v.whole, G)
+        : roundHalfEven(v.whole * 10_000n + v.part, G4);
+    return { organisationCode, pvPence, cashablePvPence };
+  });
 
   // Switching values.
   const switchingValues: SwitchingValue[] = [];
@@ -1042,7 +1102,7 @@ export function appraise(input: AppraisalInput, params: ParameterSet, deflators:
       5n * numCosts,
       5n * G,
     ),
-    scenario('lag-one-year-longer', 'Every benefit line’s lag one year longer', lagF, lagA, numCosts, G),
+    scenario('lag-one-year-longer', 'Every benefit line’s lag one year longer', lagF, lagF + lagOther, numCosts, G),
   ];
 
   const ordered: string[] = [];
@@ -1094,7 +1154,7 @@ export function benefitSchedule(
   for (let j = 0; j < prepared.length; j++) {
     const b = prepared[j]!;
     const p = b.persistence;
-    const coef = b.dropKeep === 10_000 ? null : dropCoefficient(p, b.dropKeep);
+    const coef = b.dropCoef;
     // Yield per year (numerators over 10^volumeScale, and 10^(4(p−1)) with drop-off) from each cohort's window.
     const yieldByYear: bigint[] = new Array(horizon + 1).fill(0n);
     const active: boolean[] = new Array(horizon + 1).fill(false);

@@ -1,4 +1,6 @@
 import type { Db, Tx } from '../db/database.ts';
+import { UNIT_OF } from '../ledger/report.ts';
+import type { LedgerName } from '../ledger/types.ts';
 import { type LedgerVerification, verifyLedger } from '../ledger/verify.ts';
 import { checkpointPublicKey, checkpointSignatureValid, readCheckpoints } from './anchor.ts';
 import { type AuditVerification, type KeptCheckpoint, verifyAuditChain } from './audit.ts';
@@ -108,12 +110,13 @@ export async function verifyBinding(db: Db | Tx): Promise<BindingVerification> {
         });
       }
       const amount = BigInt(r.amount).toString();
+      const unit = UNIT_OF[r.ledger as LedgerName] ?? 'units';
       if (a.t.amount !== amount || a.t.debitAccountId !== r.debit_account_id || a.t.creditAccountId !== r.credit_account_id) {
         note({
           transferId: r.id,
           problem: 'transfer-differs',
           positions: a.positions,
-          detail: `the ledger has ${amount} from ${r.debit_account_id} to ${r.credit_account_id}; its audit entry recorded ${a.t.amount} from ${a.t.debitAccountId} to ${a.t.creditAccountId}`,
+          detail: `the ledger has ${amount} ${unit} from ${r.debit_account_id} to ${r.credit_account_id}; its audit entry recorded ${a.t.amount} ${unit} from ${a.t.debitAccountId} to ${a.t.creditAccountId}`,
         });
         continue;
       }

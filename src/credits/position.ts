@@ -15,6 +15,11 @@ import { creditAccounts } from './registry.ts';
  * credits it holds by vintage (and how many resting sell orders reserve), its cash and what
  * resting buy orders reserve, its obligations and their compliance status, buy-outs paid and
  * owed, its open orders and the bilateral proposals open to or from it.
+ *
+ * Credits: `held` is what a holding has, `reserved` what resting sell orders hold back of it,
+ * `available` what can still be sold or surrendered (held less reserved). Credits and
+ * obligations are the department's across every year (vintages carry forward; an obligation is
+ * owed until compliance settles it), each naming its year; `buyOuts` is this year's compliance.
  */
 
 export interface Position {
@@ -78,6 +83,7 @@ export async function departmentPosition(db: Db | Tx, code: string, fy: string, 
     if (live) verified = { cashablePence: live.cashablePence, otherPence: live.otherPence };
   }
   const complied = new Set(results.map((r) => r.financialYear));
+  const thisYear = results.find((r) => r.financialYear === fy);
   const balance = cash ? cash.creditsPosted - cash.debitsPosted : 0n;
   const reserved = cash ? cash.debitsPending : 0n;
   return {
@@ -110,8 +116,8 @@ export async function departmentPosition(db: Db | Tx, code: string, fy: string, 
         })),
     ],
     buyOuts: {
-      paidPence: results.reduce((s, r) => s + r.buyOutPaidPence, 0n),
-      outstandingPence: results.reduce((s, r) => s + r.buyOutOutstandingPence, 0n),
+      paidPence: thisYear?.buyOutPaidPence ?? 0n,
+      outstandingPence: thisYear?.buyOutOutstandingPence ?? 0n,
     },
     openOrders,
     bilateralOffers: bilaterals.filter((b) => b.status === 'proposed'),

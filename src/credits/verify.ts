@@ -2,8 +2,8 @@ import type { Db, Tx } from '../db/database.ts';
 
 /*
  * The registry's own invariants, checked from scratch beside the ledger's (GET /ledger/verify):
- *   credits conserved — issued = held + reserved + surrendered, where issued is what the
- *     issuance accounts have paid out, held what holdings have free, reserved what resting sell
+ *   credits conserved — issued = available + reserved + surrendered, where issued is what the
+ *     issuance accounts have paid out, available what holdings have free (held less reserved, as a position shows it), reserved what resting sell
  *     orders hold back, surrendered what surrender accounts received;
  *   reservations match the book — each resting order has exactly one pending reservation, of its
  *     remaining quantity (sell) or remaining × limit price (buy), and nothing else is reserved;
@@ -13,7 +13,7 @@ import type { Db, Tx } from '../db/database.ts';
 
 export interface CreditsVerification {
   ok: boolean;
-  credits: { issued: bigint; held: bigint; reserved: bigint; surrendered: bigint; conserved: boolean };
+  credits: { issued: bigint; available: bigint; reserved: bigint; surrendered: bigint; conserved: boolean };
   reservations: { restingOrders: number; mismatched: string[]; reservedCredits: bigint; reservedCashPence: bigint; matchBook: boolean };
   negativeBalances: string[];
 }
@@ -33,7 +33,7 @@ export async function verifyCredits(db: Db | Tx): Promise<CreditsVerification> {
     ])
     .execute();
   let issued = 0n;
-  let held = 0n;
+  let available = 0n;
   let reserved = 0n;
   let surrendered = 0n;
   let marketCredits = 0n;
@@ -48,7 +48,7 @@ export async function verifyCredits(db: Db | Tx): Promise<CreditsVerification> {
     }
     if (balance < 0n) negativeBalances.push(a.id);
     if (a.kind === 'credit-holding') {
-      held += balance - dp;
+      available += balance - dp;
       reserved += dp;
     } else if (a.kind === 'credit-surrendered') surrendered += balance;
     else if (a.kind === 'credit-reservation') marketCredits += BigInt(a.credits_pending) + balance;
@@ -80,10 +80,10 @@ export async function verifyCredits(db: Db | Tx): Promise<CreditsVerification> {
     if (o.status !== 'pending' || o.amount === null || BigInt(o.amount) !== expected) mismatched.push(o.id);
   }
   const matchBook = mismatched.length === 0 && bookCredits === marketCredits && bookCash === marketCash && reserved === marketCredits;
-  const conserved = issued === held + reserved + surrendered;
+  const conserved = issued === available + reserved + surrendered;
   return {
     ok: conserved && matchBook && negativeBalances.length === 0,
-    credits: { issued, held, reserved, surrendered, conserved },
+    credits: { issued, available, reserved, surrendered, conserved },
     reservations: { restingOrders: resting.length, mismatched, reservedCredits: marketCredits, reservedCashPence: marketCash, matchBook },
     negativeBalances,
   };

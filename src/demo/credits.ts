@@ -20,6 +20,8 @@ export async function playCredits(
   fy: string,
   step: (t: string) => void,
   say: (l: string) => void,
+  /** The date the disposals are made on (YYYY-MM-DD). */
+  today = new Date().toISOString().slice(0, 10),
 ): Promise<void> {
   step(`Year end: verified cashable savings for ${fy} against each department's target`);
   const realised = await api(treasury, 'GET', `/api/v1/benefits?fy=${fy}`, undefined, 200);
@@ -113,7 +115,7 @@ export async function playCredits(
   );
   for (const f of ask.fills as Json[])
     say(
-      `${seller} offers ${credits(ask.order.quantity)} at 100p: matched ${credits(f.quantity)} with ${f.counterpartyCode} at ${f.pricePence}p (the resting price)`,
+      `${seller} offers ${credits(ask.order.quantity)} at 100p: matched ${credits(f.quantity)} with ${f.counterpartyCode} at ${formatPence(BigInt(f.pricePence))} (the resting price)`,
     );
   const self = await api(
     desk[buyer] as string,
@@ -148,9 +150,11 @@ export async function playCredits(
   const trades = await api(treasury, 'GET', `/api/v1/credits/trades?fy=${fy}`, undefined, 200);
   for (const t of trades.trades as Json[])
     say(
-      `trade: ${t.sellerCode} → ${t.buyerCode}  ${credits(t.quantity)} at ${t.pricePence}p  (${t.bilateralId ? 'bilateral' : 'order book'})`,
+      `trade: ${t.sellerCode} → ${t.buyerCode}  ${credits(t.quantity)} at ${formatPence(BigInt(t.pricePence))}  (${t.bilateralId ? 'bilateral' : 'order book'})`,
     );
-  say(`${trades.market.trades} trades, ${credits(trades.market.volume)}, volume-weighted average price ${trades.market.vwapPence}p`);
+  say(
+    `${trades.market.trades} trades, ${credits(trades.market.volume)}, volume-weighted average price ${trades.market.vwapPence === null ? 'none' : formatPence(BigInt(trades.market.vwapPence))}`,
+  );
 
   step('Pooled asset disposals in two places');
   for (const [place, targets] of [
@@ -173,7 +177,6 @@ export async function playCredits(
       await api(treasury, 'PUT', `/api/v1/places/${place}/disposal-targets`, { financialYear: fy, departmentCode: code, targetPence }, 200);
     }
   }
-  const today = new Date().toISOString().slice(0, 10);
   const sold: [string, string, string, number][] = [
     ['BRADFORD', seller, 'Former clinic, Manningham Lane', 3_100_000_00],
     ['BRADFORD', buyer, 'Jobcentre annex, Manor Row', 1_200_000_00],
@@ -219,7 +222,7 @@ export async function playCredits(
     const held = (p.credits as Json[]).reduce((s, c) => s + c.held, 0);
     const status = (p.obligations as Json[])[0]?.status ?? 'no-obligation';
     say(
-      `${d.departmentCode.padEnd(6)} top-slice ${formatPence(BigInt(p.topSlicePaidPence)).padStart(14)}  savings ${formatPence(BigInt(p.verifiedSavings.cashablePence)).padStart(14)}  credits held ${String(held).padStart(9)}  buy-outs ${formatPence(BigInt(p.buyOuts.paidPence)).padStart(14)}  ${status}`,
+      `${d.departmentCode.padEnd(6)} top-slice ${formatPence(BigInt(p.topSlicePaidPence)).padStart(14)}  savings ${formatPence(BigInt(p.verifiedSavings.cashablePence)).padStart(14)}  credits held ${formatCredits(held).padStart(17)}  buy-outs ${formatPence(BigInt(p.buyOuts.paidPence)).padStart(14)}  ${status}`,
     );
   }
 }

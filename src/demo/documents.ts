@@ -5,7 +5,8 @@ import type { PlayedCases } from './cases.ts';
 /*
  * The demo's last step: every document, downloaded through the API as its readers would, written
  * to out/ (or DEMO_OUT_DIR): each case's business case and decision letter, the fund statement,
- * the realised-benefits review, and a place report for each place with a case.
+ * the realised-benefits review, the credits and compliance report, and a place report for each
+ * place with a case.
  */
 
 export const DEMO_OUT_DIR = process.env.DEMO_OUT_DIR ?? 'out';
@@ -31,7 +32,11 @@ export async function writeDemoDocuments(
     places.add(((await (await get(`/api/v1/cases/${c.id}`)).json()) as { placeCode: string }).placeCode);
     jobs.push({ path: `/api/v1/cases/${c.id}/pdf` }, { path: `/api/v1/cases/${c.id}/decision-letter.pdf`, token: c.council });
   }
-  jobs.push({ path: `/api/v1/reports/fund-statement.pdf?fy=${fy}` }, { path: `/api/v1/reports/realised-benefits.pdf?fy=${fy}` });
+  jobs.push(
+    { path: `/api/v1/reports/fund-statement.pdf?fy=${fy}` },
+    { path: `/api/v1/reports/realised-benefits.pdf?fy=${fy}` },
+    { path: `/api/v1/reports/credits.pdf?fy=${fy}` },
+  );
   for (const place of [...places].sort()) jobs.push({ path: `/api/v1/places/${place}/report.pdf?fy=${fy}` });
 
   const written: string[] = [];

@@ -117,7 +117,7 @@ async function main(): Promise<void> {
   );
   const c = verify.credits.credits;
   say(
-    `credits: ${c.issued} issued = ${c.held} held + ${c.reserved} reserved + ${c.surrendered} surrendered (${c.conserved ? 'conserved' : 'NOT conserved'}); reservations match the book: ${verify.credits.reservations.matchBook}`,
+    `credits: ${c.issued} issued = ${c.available} available + ${c.reserved} reserved + ${c.surrendered} surrendered (${c.conserved ? 'conserved' : 'NOT conserved'}); reservations match the book: ${verify.credits.reservations.matchBook}`,
   );
 
   await writeDemoDocuments(server.url, treasury, fy, played, step, say);

@@ -6,6 +6,7 @@ import type { Principal } from '../users/users.ts';
 import {
   type BuiltDocument,
   buildBusinessCase,
+  buildCreditsReport,
   buildDecisionLetter,
   buildFundStatement,
   buildPlaceReport,
@@ -23,6 +24,7 @@ export const RENDER_HELP = `  render business-case <case id or reference> [--out
   render decision-letter <case id or reference> [--out DIR]
   render fund-statement <fy> [--out DIR]
   render realised-benefits <fy> [--out DIR]
+  render credits <fy> [--out DIR]       the credits and compliance report of a closed year
   render place-report <place code> <fy> [--out DIR]
   render round <round id> [--out DIR]   every case in the round, with a progress bar`;
 
@@ -65,6 +67,8 @@ export async function renderCommand(db: Db, documents: DocumentService, argv: st
       return a ? one(() => buildFundStatement(db, OPERATOR, a, now)) : usage();
     case 'realised-benefits':
       return a ? one(() => buildRealisedBenefits(db, OPERATOR, a, now)) : usage();
+    case 'credits':
+      return a ? one(() => buildCreditsReport(db, OPERATOR, a, now)) : usage();
     case 'place-report':
       return a && b ? one(() => buildPlaceReport(db, OPERATOR, a, b, now)) : usage();
     case 'round':

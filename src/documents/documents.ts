@@ -2,12 +2,17 @@ import { z } from 'zod';
 import { verifyAuditChain } from '../audit/audit.ts';
 import { caseRegister, type RegisterRow, realisedBenefits } from '../benefits/benefits.ts';
 import { type Case, caseAppraisal, getCase, getReadableCase, NARRATIVE_SECTIONS } from '../cases/cases.ts';
+import { type ComplianceRun, type ComplianceStatus, getCompliance } from '../compliance/compliance.ts';
+import { getYearClose, type Issuance, issuancesOfYear, issuanceWithProvenance } from '../credits/close.ts';
 import type { Db } from '../db/database.ts';
+import { placeDisposals } from '../disposals/disposals.ts';
 import { accountIds, fundPosition, getFinancialYear } from '../fund/fund.ts';
 import { listTransfers } from '../ledger/ledger.ts';
 import { verifyLedger } from '../ledger/verify.ts';
-import { conflict, forbidden, notFound } from '../lib/errors.ts';
+import { conflict, DomainError, forbidden, notFound } from '../lib/errors.ts';
 import type { Pence } from '../lib/money.ts';
+import { marketState } from '../market/prices.ts';
+import { listTrades } from '../market/trades.ts';
 import { listDecisions } from '../panel/panel.ts';
 import { listOrganisations, listPlaces, listThemes } from '../reference/reference.ts';
 import { awardPosition, listClawbacks, listTranches } from '../releases/releases.ts';
@@ -28,13 +33,22 @@ import { basisPointsAsPercent, londonDate, type TemplateSet } from './templates.
  * the case; the fund statement to treasury, auditors, the panel and departments (it names every
  * department's contribution, already public within the service, and the verification result);
  * the realised-benefits review to anyone, showing the rows the reader may see in the API; a
- * place report to anyone (it shows the money that flows through one place).
+ * place report to anyone (it shows the money that flows through one place), its disposals
+ * section only to those who may read a place's disposals; the credits and compliance report to
+ * those who may read a year's close and compliance, a department seeing its own rows as it does
+ * in the API, and the trades only to those who may read the trades.
  */
 
-export const DOCUMENTS = ['business-case', 'decision-letter', 'fund-statement', 'realised-benefits', 'place-report'] as const;
+export const DOCUMENTS = ['business-case', 'decision-letter', 'fund-statement', 'realised-benefits', 'place-report', 'credits'] as const;
 export type DocumentKind = (typeof DOCUMENTS)[number];
 
 export const FUND_STATEMENT_READERS: readonly Role[] = ['treasury', 'auditor', 'panel', 'department'];
+/** Who reads a year's close, issuances and compliance (`GET /financial-years/{fy}/close`, `.../compliance`). */
+export const CREDITS_REPORT_READERS: readonly Role[] = ['treasury', 'auditor', 'panel', 'department'];
+/** Who reads a year's trades (`GET /credits/trades`): the panel does not. */
+const TRADE_READERS: readonly Role[] = ['treasury', 'auditor', 'department'];
+/** Who reads a place's disposals (`GET /places/{code}/disposals`): councils do not. */
+const DISPOSAL_READERS: readonly Role[] = ['treasury', 'auditor', 'panel', 'department'];
 
 /** Ledger transfers into the fund with this code are compliance buy-outs. */
 export const BUY_OUT_CODE = 'buy-out';
@@ -184,6 +198,8 @@ export const BusinessCaseModel = z.object({
   }),
   whoBenefits: z.array(z.object({ name: text, pvPence: pence, cashablePvPence: pence })),
   switchingValues: z.array(z.object({ label: text, base: text, switchingValue: text, change: text })),
+  /** The stored appraisal's sensitivity, as the appraisal API gives it; null for an appraisal stored before it existed. */
+  sensitivity: z.array(z.object({ label: text, fiscalNpvPence: pence, bcr: z.number().nullable(), vfmBand: text.nullable() })).nullable(),
   parameterSet: z.object({ name: text, version: text, provisional: z.boolean() }),
   warnings: z.array(text),
   decisions: z.array(DecisionSchema),
@@ -304,6 +320,7 @@ export async function buildBusinessCase(db: Db, p: Principal, caseId: string, no
       switchingValue: switchingFigure(s.input, s.switchingValue),
       change: s.changeBasisPoints === null ? '—' : `${(s.changeBasisPoints / 100).toLocaleString('en-GB', { maximumFractionDigits: 2 })}%`,
     })),
+    sensitivity: a.sensitivity?.map((x) => ({ label: x.label, fiscalNpvPence: x.fiscalNpvPence, bcr: x.bcr, vfmBand: x.vfmBand })) ?? null,
     parameterSet: a.parameterSet,
     warnings: a.warnings,
     decisions: await decisionsOf(db, c, ctx),
@@ -691,6 +708,16 @@ export const PlaceReportModel = z.object({
   benefitsByDepartment: z.array(
     z.object({ department: text, forecastPence: pence, claimedPence: pence, verifiedPence: pence, variancePence: pence }),
   ),
+  /** Capital receipts against the place's pooled target; null for a reader who may not see a place's disposals. */
+  disposals: z
+    .object({
+      pooledTargetPence: pence,
+      receiptsPence: pence,
+      met: z.boolean(),
+      departments: z.array(z.object({ department: text, targetPence: pence, receiptsPence: pence })),
+      disposals: z.array(z.object({ asset: text, department: text, disposedOn: text, receiptPence: pence })),
+    })
+    .nullable(),
   flow: z.object({
     width: z.number(),
     height: z.number(),
@@ -723,12 +750,17 @@ export const PlaceReportModel = z.object({
   }),
 });
 
-/** All the money flowing through one place in a year: its cases, releases and benefits by department. Readers: anyone. */
-export async function buildPlaceReport(db: Db, _p: Principal, placeCode: string, fy: string, now: Date): Promise<BuiltDocument> {
+/**
+ * All the money flowing through one place in a year: its cases, releases, benefits by department,
+ * and disposals against the pooled target (`placeDisposals`, for the readers of a place's
+ * disposals). Readers: anyone. Refusals: financial-year-not-found, place-not-found (404).
+ */
+export async function buildPlaceReport(db: Db, p: Principal, placeCode: string, fy: string, now: Date): Promise<BuiltDocument> {
   await getFinancialYear(db, fy);
   const ctx = await context(db, now);
   const place = (await listPlaces(db)).find((pl) => pl.code === placeCode);
   if (!place) throw notFound('place', `There is no place ${placeCode}.`);
+  const disposals = DISPOSAL_READERS.includes(p.role) ? await placeDisposals(db, placeCode, fy) : null;
   const cases = (await casesOfYear(db, fy)).filter((c) => c.placeCode === placeCode);
   const rows = [];
   const releases = [];
@@ -780,6 +812,22 @@ export async function buildPlaceReport(db: Db, _p: Principal, placeCode: string,
     },
     releases,
     benefitsByDepartment,
+    disposals: disposals && {
+      pooledTargetPence: disposals.pooledTargetPence,
+      receiptsPence: disposals.receiptsPence,
+      met: disposals.met,
+      departments: disposals.departments.map((d) => ({
+        department: ctx.orgName(d.departmentCode),
+        targetPence: d.targetPence,
+        receiptsPence: d.receiptsPence,
+      })),
+      disposals: disposals.disposals.map((d) => ({
+        asset: d.asset,
+        department: ctx.orgName(d.departmentCode),
+        disposedOn: d.disposedOn,
+        receiptPence: d.receiptPence,
+      })),
+    },
     flow: flowChart(
       place.name,
       funded.map(({ c, award }) => ({ label: `${c.reference} award`, value: award.awardPence })),
@@ -797,6 +845,219 @@ export async function buildPlaceReport(db: Db, _p: Principal, placeCode: string,
       dateLabel: ctx.dateLabel,
     },
     filename: `place-${place.code}-${fy}.pdf`,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Credits and compliance report
+
+const credits = z.bigint();
+const STATUS_LABEL: Record<ComplianceStatus | 'awaiting-compliance', { label: string; tone: string }> = {
+  'no-obligation': { label: 'No obligation', tone: 'green' },
+  compliant: { label: 'Compliant', tone: 'green' },
+  'compliant-by-buy-out': { label: 'Compliant by buy-out', tone: 'amber' },
+  outstanding: { label: 'Buy-out outstanding', tone: 'red' },
+  'awaiting-compliance': { label: 'Awaiting compliance', tone: '' },
+};
+
+export const CreditsReportModel = z.object({
+  financialYear: text,
+  scope: text,
+  closedAt: text,
+  closedBy: text,
+  departments: z.array(
+    z.object({
+      code: text,
+      name: text,
+      savingsTargetPence: pence,
+      verifiedCashablePence: pence,
+      verifiedOtherPence: pence,
+      creditsIssued: credits,
+      obligationCredits: credits,
+      status: text,
+      tone: text,
+    }),
+  ),
+  totals: z.object({ creditsIssued: credits, obligationCredits: credits }),
+  issuances: z.array(
+    z.object({
+      code: text,
+      name: text,
+      creditsIssued: credits,
+      obligationCredits: credits,
+      verifiedCashablePence: pence,
+      transferId: text.nullable(),
+      provenance: z.array(z.object({ caseReference: text, place: text, line: z.number(), reportId: text, verifiedPence: pence })),
+    }),
+  ),
+  market: z.object({
+    status: text,
+    floorPence: pence.nullable(),
+    ceilingPence: pence.nullable(),
+  }),
+  /** Null for a reader who may not see the trades. */
+  trades: z
+    .object({
+      rows: z.array(
+        z.object({
+          executedAt: text,
+          seller: text,
+          buyer: text,
+          vintage: text,
+          quantity: credits,
+          pricePence: pence,
+          valuePence: pence,
+          venue: text,
+        }),
+      ),
+      count: z.number(),
+      volume: credits,
+      valuePence: pence,
+      vwapPence: pence.nullable(),
+    })
+    .nullable(),
+  /** Null until compliance has run for the year. */
+  compliance: z
+    .object({
+      ranAt: text,
+      ranBy: text,
+      ceilingPence: pence,
+      surrenders: z.array(z.object({ department: text, vintage: text, credits: credits, transferId: text })),
+      buyOuts: z.array(
+        z.object({
+          department: text,
+          shortfallCredits: credits,
+          duePence: pence,
+          paidPence: pence,
+          outstandingPence: pence,
+          transferId: text.nullable(),
+        }),
+      ),
+      totals: z.object({ surrenderedCredits: credits, buyOutPaidPence: pence, buyOutOutstandingPence: pence }),
+    })
+    .nullable(),
+});
+
+/**
+ * The credits and compliance report for a closed year: each department's target against its
+ * verified savings, the credits issued (with the verified reports behind them) and obligations,
+ * the market's prices and trades, surrenders, buy-outs and each department's compliance status.
+ * Figures are the credits API's own: `getYearClose`, `issuanceWithProvenance`, `marketState`,
+ * `listTrades` and `getCompliance`. Readers: treasury, auditors, the panel and departments; a
+ * department sees its own rows (and the market's totals), as in the API; the trades are left
+ * out for the panel, which may not read them. Refusals: forbidden (403), year-close-not-found
+ * (404, the year is not closed).
+ */
+export async function buildCreditsReport(db: Db, p: Principal, fy: string, now: Date): Promise<BuiltDocument> {
+  if (!CREDITS_REPORT_READERS.includes(p.role))
+    throw forbidden(`The credits and compliance report is for ${CREDITS_REPORT_READERS.join(', ')}; you are signed in as ${p.role}.`);
+  await getFinancialYear(db, fy);
+  const only = p.role === 'department' ? (p.organisationCode ?? '') : undefined;
+  const close = await getYearClose(db, fy, only);
+  const [ctx, issuances, market, trades, compliance] = await Promise.all([
+    context(db, now),
+    only ? issuanceWithProvenance(db, fy, only).then((i) => [i]) : issuancesOfYear(db, fy),
+    marketState(db, fy),
+    TRADE_READERS.includes(p.role) ? listTrades(db, fy, only) : null,
+    getCompliance(db, fy, only).catch((error: unknown): ComplianceRun | null => {
+      if (error instanceof DomainError && error.type === 'compliance-run-not-found') return null;
+      throw error;
+    }),
+  ]);
+  const statusOf = new Map(compliance?.results.map((r) => [r.departmentCode, r.status]) ?? []);
+  const scope = only ? `${ctx.orgName(only)} only, with the whole market's totals.` : 'Every department set up in the year.';
+  const withCredits = (i: Issuance) => i.creditsIssued > 0n || i.provenance.length > 0;
+  const model = CreditsReportModel.parse({
+    financialYear: fy,
+    scope,
+    closedAt: close.closedAt,
+    closedBy: ctx.userName(close.closedBy),
+    departments: close.departments.map((d) => {
+      const status = STATUS_LABEL[compliance ? (statusOf.get(d.departmentCode) ?? 'no-obligation') : 'awaiting-compliance'];
+      return {
+        code: d.departmentCode,
+        name: ctx.orgName(d.departmentCode),
+        savingsTargetPence: d.savingsTargetPence,
+        verifiedCashablePence: d.verifiedCashablePence,
+        verifiedOtherPence: d.verifiedOtherPence,
+        creditsIssued: d.creditsIssued,
+        obligationCredits: d.obligationCredits,
+        status: status.label,
+        tone: status.tone,
+      };
+    }),
+    totals: close.totals,
+    issuances: issuances.filter(withCredits).map((i) => ({
+      code: i.departmentCode,
+      name: ctx.orgName(i.departmentCode),
+      creditsIssued: i.creditsIssued,
+      obligationCredits: i.obligationCredits,
+      verifiedCashablePence: i.verifiedCashablePence,
+      transferId: i.transferId,
+      provenance: i.provenance.map((l) => ({
+        caseReference: l.caseReference,
+        place: ctx.placeName(l.placeCode),
+        line: l.benefitLineIndex + 1,
+        reportId: l.reportId,
+        verifiedPence: l.verifiedPence,
+      })),
+    })),
+    market: {
+      status: market.status,
+      floorPence: market.prices?.floorPence ?? null,
+      ceilingPence: market.prices?.ceilingPence ?? null,
+    },
+    trades: trades && {
+      rows: trades.trades.map((t) => ({
+        executedAt: t.executedAt,
+        seller: t.sellerCode,
+        buyer: t.buyerCode,
+        vintage: t.vintage,
+        quantity: t.quantity,
+        pricePence: t.pricePence,
+        valuePence: t.valuePence,
+        venue: t.bilateralId ? 'bilateral' : 'order book',
+      })),
+      count: trades.market.trades,
+      volume: trades.market.volume,
+      valuePence: trades.market.valuePence,
+      vwapPence: trades.market.vwapPence,
+    },
+    compliance: compliance && {
+      ranAt: compliance.ranAt,
+      ranBy: ctx.userName(compliance.ranBy),
+      ceilingPence: compliance.ceilingPence,
+      surrenders: compliance.results.flatMap((r) =>
+        r.surrendered.map((s) => ({
+          department: ctx.orgName(r.departmentCode),
+          vintage: s.vintage,
+          credits: s.credits,
+          transferId: s.transferId,
+        })),
+      ),
+      buyOuts: compliance.results
+        .filter((r) => r.shortfallCredits > 0n)
+        .map((r) => ({
+          department: ctx.orgName(r.departmentCode),
+          shortfallCredits: r.shortfallCredits,
+          duePence: r.buyOutDuePence,
+          paidPence: r.buyOutPaidPence,
+          outstandingPence: r.buyOutOutstandingPence,
+          transferId: r.buyOutTransferId,
+        })),
+      totals: compliance.totals,
+    },
+  });
+  return {
+    template: 'credits',
+    model,
+    page: {
+      title: `Savings credits and compliance ${fy}`,
+      reference: only ? `CR-${fy}-${only}` : `CR-${fy}`,
+      subtitle: `HM Treasury · ${scope}`,
+      dateLabel: ctx.dateLabel,
+    },
+    filename: only ? `credits-${fy}-${only}.pdf` : `credits-${fy}.pdf`,
   };
 }
 

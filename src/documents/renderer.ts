@@ -10,6 +10,13 @@ import type { Logger } from '../lib/log.ts';
  * and the browser is replaced after a crash and after a fixed number of renders (long-lived
  * Chromium processes grow). Nothing here knows about HTTP: refusals are RendererError values
  * the API turns into 503s.
+ *
+ * Where the time goes: a new context costs a renderer process, and that process's first PDF
+ * costs again (fonts, layout and the print pipeline start up), about as much as the document.
+ * So the next document's context is made while no document is rendering — after each render,
+ * once its own context has closed — and is warmed with one small fixed page of our own (never
+ * a reader's document) printed to PDF; a document's context is closed after its PDF is handed
+ * back, not before. Each context still serves exactly one document.
  */
 
 export type RendererErrorCode = 'browser-unavailable' | 'renderer-busy' | 'render-timed-out' | 'render-failed' | 'renderer-closed';
@@ -39,6 +46,8 @@ export interface RendererOptions {
   timeoutMs?: number;
   /** The browser is replaced after this many renders. */
   rendersPerBrowser?: number;
+  /** Print a small page of our own in each new context before its document (default true; see the note at the top). */
+  warmUp?: boolean;
   log?: Logger;
 }
 
@@ -71,7 +80,7 @@ interface Tab {
 
 interface Generation {
   browser: Promise<Browser>;
-  /** A fresh context and page made ready ahead of the next document (each is used once). */
+  /** A fresh, warmed context and page made ready ahead of the next document (each is used once). */
   spare: Promise<Tab> | null;
   active: number;
   renders: number;
@@ -84,10 +93,13 @@ export class Renderer {
   private readonly maxQueue: number;
   private readonly timeoutMs: number;
   private readonly rendersPerBrowser: number;
+  private readonly warmUp: boolean;
   private current: Generation | null = null;
   private running = 0;
   private readonly waiting: (() => void)[] = [];
   private closed = false;
+  /** Work done between documents: contexts closing, the next one being made. */
+  private readonly background = new Set<Promise<unknown>>();
   /** How many browsers have been launched (for operators' logs and the tests). */
   launches = 0;
   renders = 0;
@@ -97,6 +109,7 @@ export class Renderer {
     this.maxQueue = options.maxQueue ?? 32;
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.rendersPerBrowser = options.rendersPerBrowser ?? 500;
+    this.warmUp = options.warmUp ?? true;
   }
 
   /** The running browser, launched if need be (the benchmark compares against bare use of it). */
@@ -132,6 +145,11 @@ export class Renderer {
     } finally {
       this.release();
     }
+  }
+
+  /** Resolves once the work between documents (closing contexts, making the next) is done. */
+  async settled(): Promise<void> {
+    while (this.background.size > 0) await Promise.allSettled([...this.background]);
   }
 
   /** Stops taking renders, waits for none, and closes the browser. */
@@ -205,6 +223,7 @@ export class Renderer {
         );
       });
     this.current = g;
+    this.restock(g);
     return g;
   }
 
@@ -218,30 +237,58 @@ export class Renderer {
     if (g.active === 0) void closeBrowser(g.browser);
   }
 
-  /**
-   * A new browser context with one page, JavaScript off and every request but the document's
-   * own blocked. Making one costs a renderer process, so the next is prepared while this one
-   * renders; no context ever serves two documents.
-   */
-  private async takeTab(g: Generation): Promise<Tab> {
+  /** The context made ready for this document, or a new one if none is ready; no context ever serves two documents. */
+  private takeTab(g: Generation): Promise<Tab> {
     const ready = g.spare ?? this.prepareTab(g);
-    g.spare = g.retired || this.closed ? null : this.prepareTab(g);
-    g.spare?.catch(() => undefined);
+    g.spare = null;
     return ready;
   }
 
+  /** Makes the next document's context now, while nothing renders, unless one is ready or the browser is going. */
+  private restock(g: Generation): void {
+    if (g.spare || g.retired || this.closed || this.current !== g) return;
+    const spare = this.prepareTab(g);
+    g.spare = spare;
+    spare.catch(() => {
+      if (g.spare === spare) g.spare = null;
+    });
+    this.track(spare);
+  }
+
+  private track(work: Promise<unknown>): void {
+    const done = work.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.background.add(done);
+    void done.then(() => this.background.delete(done));
+  }
+
+  /**
+   * A new browser context with one page, JavaScript off and every request but the document's
+   * own blocked, warmed by printing a small fixed page of our own (see the note at the top).
+   */
   private async prepareTab(g: Generation): Promise<Tab> {
     const browser = await g.browser;
     const context = await browser.createBrowserContext();
-    const tab = await context.newPage();
-    await tab.setJavaScriptEnabled(false);
-    await tab.setRequestInterception(true);
-    tab.on('request', (request: HTTPRequest) => {
-      // The document carries its own styles and charts inline; nothing else may load.
-      if (request.url().startsWith('data:') || request.url() === 'about:blank') void request.continue();
-      else void request.abort('blockedbyclient');
-    });
-    return { context, tab };
+    try {
+      const tab = await context.newPage();
+      await tab.setJavaScriptEnabled(false);
+      await tab.setRequestInterception(true);
+      tab.on('request', (request: HTTPRequest) => {
+        // The document carries its own styles and charts inline; nothing else may load.
+        if (request.url().startsWith('data:') || request.url() === 'about:blank') void request.continue();
+        else void request.abort('blockedbyclient');
+      });
+      if (this.warmUp) {
+        await tab.setContent(WARM_UP_HTML, { waitUntil: 'load', timeout: this.timeoutMs });
+        await tab.pdf({ ...pdfOptions(WARM_UP_PAGE), timeout: this.timeoutMs });
+      }
+      return { context, tab };
+    } catch (error) {
+      await context.close().catch(() => undefined);
+      throw error;
+    }
   }
 
   private async renderOnce(html: string, page: PdfPage, timeoutMs: number): Promise<Uint8Array> {
@@ -285,15 +332,29 @@ export class Renderer {
     } finally {
       clearTimeout(timer);
       work.catch(() => undefined);
-      const closing = context?.close().catch(() => undefined);
+      // The PDF goes back now; its context closes behind it, then the next one is made.
       // A render abandoned at its deadline may still be creating its context: close that too.
-      if (!context) void work.then(() => context?.close().catch(() => undefined)).catch(() => undefined);
-      await closing;
-      g.active--;
-      if (g.retired && g.active === 0) void closeBrowser(g.browser);
+      const closing = context
+        ? context.close().catch(() => undefined)
+        : work
+            .then(
+              () => undefined,
+              () => undefined,
+            )
+            .then(() => context?.close().catch(() => undefined));
+      const after = closing.then(() => {
+        g.active--;
+        if (g.retired && g.active === 0) void closeBrowser(g.browser);
+        else this.restock(g);
+      });
+      this.track(after);
     }
   }
 }
+
+/** What a new context prints once before its document: the same fonts, table, heading and margins. */
+const WARM_UP_PAGE: PdfPage = { title: 'Warm-up', reference: '-', dateLabel: '-' };
+const WARM_UP_HTML = `<!DOCTYPE html><html lang="en-GB"><head><meta charset="utf-8"><title>-</title><style>body{font-family:"Liberation Sans",Arial,sans-serif;font-size:10.5pt}table{border-collapse:collapse}th,td{border-bottom:1px solid #b1b4b6}</style></head><body><h1>Warm-up</h1><h2>Section</h2><p>Text <strong>bold</strong> <span style="font-variant-numeric:tabular-nums">£1,234.56</span></p><table><thead><tr><th>A</th></tr></thead><tbody><tr><td>1</td></tr></tbody></table><svg width="10" height="10" role="img" aria-label="-"><rect width="10" height="10"/></svg></body></html>`;
 
 /** A4, tagged, with an outline from the headings, and the running header and footer. */
 export function pdfOptions(page: PdfPage): PDFOptions {

@@ -61,6 +61,12 @@ export function ratio(v: unknown): string {
   return v.toLocaleString('en-GB', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 }
 
+/** A whole number (credits, counts) with thousands separators: 12345 → `12,345`. */
+export function wholeNumber(v: unknown): string {
+  const n = asBigInt(v);
+  return `${n < 0n ? '−' : ''}${(n < 0n ? -n : n).toLocaleString('en-GB')}`;
+}
+
 /** `2026-27` → `2026 to 2027`, as GOV.UK writes financial years. */
 export function financialYear(v: unknown): string {
   const m = typeof v === 'string' ? /^(\d{4})-(\d{2})$/.exec(v) : null;
@@ -75,10 +81,11 @@ const HELPERS: Record<string, Handlebars.HelperDelegate> = {
   bp: (v: unknown) => basisPointsAsPercent(v),
   ratio: (v: unknown) => ratio(v),
   fy: (v: unknown) => financialYear(v),
+  whole: (v: unknown) => wholeNumber(v),
   eq: (a: unknown, b: unknown) => a === b,
   /** Words for enum values: `very-high` → `very high`. */
   words: (v: unknown) => String(v ?? '').replace(/-/g, ' '),
-  plural: (n: unknown, one: string, many: string) => (n === 1 ? one : many),
+  plural: (n: unknown, one: string, many: string) => (n === 1 || n === 1n ? one : many),
 };
 
 export type CompiledDocument = (body: Record<string, unknown>, page: LayoutModel) => string;

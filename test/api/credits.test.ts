@@ -321,6 +321,13 @@ describe.each(engines())('savings credits on %s', (engine) => {
     expect(ho.cash.balancePence).toBe(0);
     expect(ho.buyOuts).toEqual({ paidPence: 100_00, outstandingPence: 190_000 });
     expect(ho.obligations).toMatchObject([{ financialYear: fy, status: 'outstanding' }]);
+    // The next year's position owns none of this year's buy-outs, but still shows the debt owed from it.
+    expect((await req('POST', '/financial-years', undefined, { name: '2027-28' })).status).toBe(201);
+    const settings = { baselinePence: 100_00, topSliceBasisPoints: 0, savingsTargetPence: 0 };
+    expect((await req('PUT', '/financial-years/2027-28/departments/HO', undefined, settings)).status).toBe(201);
+    const next = await get(w, '/departments/HO/position?fy=2027-28', w.tokens.ho);
+    expect(next.buyOuts).toEqual({ paidPence: 0, outstandingPence: 0 });
+    expect(next.obligations).toMatchObject([{ financialYear: fy, status: 'outstanding', buyOutOutstandingPence: 190_000 }]);
     const moj = await position('MOJ', w.tokens.moj);
     expect(holding(moj)).toMatchObject({ held: 9, available: 9 });
     const dhsc = await position('DHSC');
@@ -344,7 +351,7 @@ describe.each(engines())('savings credits on %s', (engine) => {
   it('verifies: credits conserved, reservations equal to the book, no negative balance', async () => {
     const v = await get(w, '/ledger/verify', w.tokens.auditor);
     expect(v.ok).toBe(true);
-    expect(v.credits).toMatchObject({ ok: true, credits: { issued: 123, held: 92, reserved: 0, surrendered: 31, conserved: true } });
+    expect(v.credits).toMatchObject({ ok: true, credits: { issued: 123, available: 92, reserved: 0, surrendered: 31, conserved: true } });
     expect(v.credits.negativeBalances).toEqual([]);
   });
 

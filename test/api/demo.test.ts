@@ -38,7 +38,7 @@ describe('npm run demo', () => {
       expect(out).toContain('compliant-by-buy-out');
       expect(out).toContain('Compliance run again: the same result, nothing moved');
       expect(out).toMatch(
-        /credits: \d+ issued = \d+ held \+ 0 reserved \+ \d+ surrendered \(conserved\); reservations match the book: true/,
+        /credits: \d+ issued = \d+ available \+ 0 reserved \+ \d+ surrendered \(conserved\); reservations match the book: true/,
       );
       const url = /running at (http:\/\/\S+)/.exec(out)?.[1];
       const token = demo.lines.at(-1);

@@ -282,6 +282,54 @@ describe('appraisal properties', () => {
     );
   });
 
+  it('the common denominator is free: a line worth nothing, with its own price year, engagement, drop-off and horizon, changes no figure', () => {
+    const worthless = fc.record({
+      priceYear: fc.constantFrom('2000-01', '2013-14', '2013/14', '2020-21', '2026-27'),
+      cohort: fc.oneof(
+        year.map((y) => ({ volumes: { [y]: 0 } })),
+        fc.record({ need: year.map((y) => ({ [y]: 0 })), engagementBasisPoints: basisPoints }),
+        year.map((y) => ({ need: { [y]: 5 }, engagementBasisPoints: 0 })),
+      ),
+      lagYears: fc.integer({ min: 0, max: MAX_LAG_YEARS }),
+      dropOffBasisPoints: basisPoints,
+      persistenceYears: fc.integer({ min: 1, max: MAX_PERSISTENCE_YEARS }),
+      confidenceGrade: grade,
+    });
+    fc.assert(
+      fc.property(appraisalInput, worthless, (input, { cohort, ...w }) => {
+        const r = run(input);
+        const extra: BenefitLine = {
+          outcome: 'worth nothing',
+          beneficiaryCode: null,
+          type: 'economic',
+          cashable: false,
+          unitValuePence: 123_456n,
+          impactBasisPoints: 5_000,
+          deadweightBasisPoints: 1_234,
+          ...cohort,
+          ...w,
+        };
+        const x = run({ ...input, benefits: [...input.benefits, extra] });
+        const { years, whoBenefits, warnings: _w, ...figures } = r;
+        const { years: xYears, whoBenefits: xWho, warnings: _xw, ...xFigures } = x;
+        expect(xFigures).toEqual(figures);
+        expect(xYears.slice(0, years.length)).toEqual(years);
+        const last = years[years.length - 1]!;
+        for (const y of xYears.slice(years.length)) {
+          expect([y.pvCostsPence, y.pvFiscalBenefitsPence]).toEqual([0n, 0n]);
+          expect([y.cumulativePvCostsPence, y.cumulativePvFiscalBenefitsPence]).toEqual([
+            last.cumulativePvCostsPence,
+            last.cumulativePvFiscalBenefitsPence,
+          ]);
+        }
+        expect(xWho.filter((o) => o.organisationCode !== null || whoBenefits.some((b) => b.organisationCode === null))).toEqual(
+          whoBenefits,
+        );
+      }),
+      { numRuns: 100 },
+    );
+  });
+
   it('PV of benefits rises with impact and falls with deadweight and with drop-off', () => {
     fc.assert(
       fc.property(appraisalInput, fc.nat(), basisPoints, basisPoints, (input, pick, a, b) => {

@@ -17,6 +17,13 @@ import { readPdf } from '../support/pdf.ts';
 
 const money = (pence: number) => formatPence(BigInt(pence));
 const ratio = (v: number) => v.toLocaleString('en-GB', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+const whole = (n: number) => n.toLocaleString('en-GB');
+const STATUS: Record<string, string> = {
+  'no-obligation': 'No obligation',
+  compliant: 'Compliant',
+  'compliant-by-buy-out': 'Compliant by buy-out',
+  outstanding: 'Buy-out outstanding',
+};
 
 describe.each(engines())('PDF documents from the demo year on %s', (engine) => {
   let w: DemoWorld;
@@ -24,7 +31,7 @@ describe.each(engines())('PDF documents from the demo year on %s', (engine) => {
   let auditor: string;
   beforeAll(async () => {
     documents = createDocumentService({ concurrency: 2 });
-    w = await demoWorld(engine, documents);
+    w = await demoWorld(engine, documents, { credits: true });
     auditor = await w.t.userToken({ name: 'Auditor', role: 'auditor' });
   }, 180_000);
   afterAll(async () => {
@@ -72,7 +79,13 @@ describe.each(engines())('PDF documents from the demo year on %s', (engine) => {
     ]) {
       expect(read.text, s).toContain(s.replace(/\s+/g, ' '));
     }
-    for (const h of ['The strategic case', 'The economic case', 'Who benefits', 'Switching values', 'Parameters used']) {
+    // The stored appraisal's sensitivity, row by row as the appraisal API gives it.
+    expect(appraisal.sensitivity).toHaveLength(4);
+    for (const x of appraisal.sensitivity as { label: string; fiscalNpvPence: number; bcr: number | null }[]) {
+      const row = `${x.label} ${money(x.fiscalNpvPence)} ${x.bcr === null ? 'n/a' : ratio(x.bcr)}`;
+      expect(read.text, row).toContain(row.replace(/\s+/g, ' '));
+    }
+    for (const h of ['The strategic case', 'The economic case', 'Who benefits', 'Switching values', 'Sensitivity', 'Parameters used']) {
       expect(read.outline, h).toContain(h);
     }
   });
@@ -108,7 +121,9 @@ describe.each(engines())('PDF documents from the demo year on %s', (engine) => {
       expect(read.text, k).toContain(money(fund[k]));
     }
     for (const c of fund.contributions) expect(read.text).toContain(money(c.amountPence));
-    expect(read.text).toContain('Total buy-outs received £0.00');
+    const compliance = await json('/api/v1/financial-years/2026-27/compliance');
+    expect(compliance.totals.buyOutPaidPence).toBeGreaterThan(0);
+    expect(read.text).toContain(`Total buy-outs received ${money(compliance.totals.buyOutPaidPence)}`);
     expect(verify.ok).toBe(true);
     expect(read.text).toContain('The ledger and the audit chain verify.');
     expect(read.text).toContain(`${verify.audit.entries} entries, intact`);
@@ -142,6 +157,105 @@ describe.each(engines())('PDF documents from the demo year on %s', (engine) => {
     expect(read.text).toContain(`Awarded to cases here ${money(award.awardPence)}`);
     expect(read.text).toContain(`Released ${money(award.releasedPence)}`);
     expect(read.outline).toEqual(expect.arrayContaining(['Money in and savings out', 'Cases', 'Releases', 'Savings by department']));
+    // A council may not read a place's disposals, so its copy says so instead of showing them.
+    expect(read.text).toContain('Disposals against the pooled target are shown to treasury, auditors, the panel and departments.');
+  });
+
+  it("adds the disposals against a place's pooled target for those who may read them", async () => {
+    const dept = await w.t.userToken({ name: 'DWP reader', role: 'department', organisationCode: 'DWP' });
+    const disposals = await json('/api/v1/places/BRADFORD/disposals?fy=2026-27', dept);
+    expect(disposals.disposals.length).toBeGreaterThan(0);
+    const read = await pdf('/api/v1/places/BRADFORD/report.pdf?fy=2026-27', dept);
+    expect(read.outline).toContain('Asset disposals against the pooled target');
+    expect(read.text).toContain(`Pooled target ${money(disposals.pooledTargetPence)}`);
+    expect(read.text).toContain(`Receipts from disposals ${money(disposals.receiptsPence)}`);
+    // Status tags are set in capitals.
+    expect(read.text).toContain(`Status ${disposals.met ? 'MET' : 'NOT YET MET'}`);
+    for (const d of disposals.departments) expect(read.text).toContain(`${money(d.targetPence)} ${money(d.receiptsPence)}`);
+    for (const d of disposals.disposals) expect(read.text).toContain(`${d.asset}`);
+    for (const d of disposals.disposals) expect(read.text).toContain(money(d.receiptPence));
+  });
+
+  it('renders the credits and compliance report with the figures of the credits API', async () => {
+    const fy = '2026-27';
+    const [close, compliance, trades, market] = await Promise.all([
+      json(`/api/v1/financial-years/${fy}/close`, auditor),
+      json(`/api/v1/financial-years/${fy}/compliance`, auditor),
+      json(`/api/v1/credits/trades?fy=${fy}`, auditor),
+      json(`/api/v1/financial-years/${fy}/credit-market`, auditor),
+    ]);
+    const read = await pdf(`/api/v1/reports/credits.pdf?fy=${fy}`, auditor);
+    expect(read.outline).toEqual(
+      expect.arrayContaining([
+        'Targets and achievement',
+        'Credits issued and their provenance',
+        'Market prices and trades',
+        'Surrenders',
+        'Buy-outs',
+        'Compliance status',
+      ]),
+    );
+    const status = new Map(compliance.results.map((r: { departmentCode: string; status: string }) => [r.departmentCode, r.status]));
+    for (const d of close.departments) {
+      const row = `${d.departmentCode} ${money(d.savingsTargetPence)} ${money(d.verifiedCashablePence)} ${money(d.verifiedOtherPence)} ${whole(d.creditsIssued)} ${whole(d.obligationCredits)} ${STATUS[status.get(d.departmentCode) as string]?.toUpperCase()}`;
+      expect(read.text, row).toContain(row);
+    }
+    expect(read.text).toContain(`Total ${whole(close.totals.creditsIssued)} ${whole(close.totals.obligationCredits)}`);
+
+    const issuer = close.departments.find((d: { creditsIssued: number }) => d.creditsIssued > 0);
+    const issuance = await json(`/api/v1/financial-years/${fy}/departments/${issuer.departmentCode}/credit-issuance`, auditor);
+    expect(read.text).toContain(`${whole(issuance.creditsIssued)} credits issued`);
+    for (const l of issuance.provenance) expect(read.text).toContain(`${l.caseReference}`);
+    for (const l of issuance.provenance) expect(read.text).toContain(`${l.reportId} ${money(l.verifiedPence)}`);
+    expect(read.text).toContain(`ledger transfer ${issuance.transferId} ${money(issuance.verifiedCashablePence)}`);
+
+    expect(read.text).toContain(`Floor price per credit ${money(market.prices.floorPence)}`);
+    expect(read.text).toContain(`Ceiling (buy-out) price per credit ${money(market.prices.ceilingPence)}`);
+    expect(trades.trades.length).toBeGreaterThanOrEqual(2);
+    expect(read.text).toContain(
+      `Trades in the year ${trades.market.trades}, ${whole(trades.market.volume)} credits, ${money(trades.market.valuePence)}`,
+    );
+    expect(read.text).toContain(`Volume-weighted average price ${money(trades.market.vwapPence)}`);
+    for (const t of trades.trades) {
+      expect(read.text).toContain(`${t.sellerCode} ${t.buyerCode} ${t.vintage}`);
+      expect(read.text).toContain(`${whole(t.quantity)} ${money(t.pricePence)} ${money(t.valuePence)}`);
+    }
+
+    const surrendered = compliance.results.flatMap((r: { surrendered: { credits: number; transferId: string }[] }) => r.surrendered);
+    expect(surrendered.length).toBeGreaterThan(0);
+    for (const x of surrendered) expect(read.text).toContain(`${x.transferId} ${whole(x.credits)}`);
+    expect(read.text).toContain(`Total surrendered ${whole(compliance.totals.surrenderedCredits)}`);
+    for (const r of compliance.results.filter((x: { shortfallCredits: number }) => x.shortfallCredits > 0)) {
+      expect(read.text).toContain(
+        `${whole(r.shortfallCredits)} ${money(r.buyOutDuePence)} ${money(r.buyOutPaidPence)} ${money(r.buyOutOutstandingPence)}`,
+      );
+    }
+    expect(read.text).toContain(`Total ${money(compliance.totals.buyOutPaidPence)} ${money(compliance.totals.buyOutOutstandingPence)}`);
+  });
+
+  it('shows each reader of the credits report what the credits API shows them', async () => {
+    const fy = '2026-27';
+    const close = await json(`/api/v1/financial-years/${fy}/close`);
+    const [owing, other] = close.departments.filter((d: { obligationCredits: number }) => d.obligationCredits > 0);
+    const dept = await w.t.userToken({ name: 'Credits desk', role: 'department', organisationCode: owing.departmentCode });
+    const own = await json(`/api/v1/credits/trades?fy=${fy}`, dept);
+    const theirs = await pdf(`/api/v1/reports/credits.pdf?fy=${fy}`, dept);
+    expect(theirs.text).toContain(`${owing.departmentCode} ${money(owing.savingsTargetPence)}`);
+    expect(theirs.text).not.toContain(`${other.departmentCode} ${money(other.savingsTargetPence)}`);
+    expect(theirs.text).toContain(`Trades in the year ${own.market.trades},`);
+    for (const t of own.trades) expect(theirs.text).toContain(`${t.sellerCode} ${t.buyerCode}`);
+
+    const panel = await w.t.userToken({ name: 'Panel reader', role: 'panel' });
+    const forPanel = await pdf(`/api/v1/reports/credits.pdf?fy=${fy}`, panel);
+    expect(forPanel.text).toContain('The trades themselves are shown to treasury, auditors and departments.');
+    expect(forPanel.text).not.toContain('Trades in the year');
+
+    const council = await w.t.userToken({ name: 'A council', role: 'council', organisationCode: 'GATESHEAD' });
+    expect((await w.t.request('GET', `/api/v1/reports/credits.pdf?fy=${fy}`, { token: council })).status).toBe(403);
+    await w.api(w.t.treasury, 'POST', '/api/v1/financial-years', { name: '2027-28' }, 201);
+    const open = await w.t.request('GET', '/api/v1/reports/credits.pdf?fy=2027-28');
+    expect(open.status).toBe(404);
+    expect(open.body.type).toBe('/problems/year-close-not-found');
   });
 
   it('prints a hostile case title as text', async () => {
@@ -187,6 +301,10 @@ describe.each(engines())('PDF documents from the demo year on %s', (engine) => {
       expect((await readPdf(new Uint8Array(readFileSync(file)))).text).toContain('Prevention fund statement 2026-27');
       const reference = (w.played.cases[0] as DemoWorld['played']['cases'][number]).reference;
       expect(await renderCommand(db, documents, ['decision-letter', reference, '--out', out])).toBe(0);
+      expect(await renderCommand(db, documents, ['credits', '2026-27', '--out', out])).toBe(0);
+      expect((await readPdf(new Uint8Array(readFileSync(join(out, 'credits-2026-27.pdf'))))).text).toContain(
+        'Savings credits and compliance 2026-27',
+      );
       expect(existsSync(join(out, `${reference}-decision-letter.pdf`))).toBe(true);
       expect(await renderCommand(db, documents, ['place-report', 'BRADFORD', '--out', out])).toBe(2);
       expect(await renderCommand(db, documents, ['round', 'no-such-round', '--out', out])).toBe(1);

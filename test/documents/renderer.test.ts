@@ -64,6 +64,16 @@ describe('the PDF renderer', () => {
     expect((await readPdf(pdf)).text).toContain('no network');
   });
 
+  it("closes each document's context behind it and keeps one new context ready for the next", async () => {
+    const browser = await renderer.browser();
+    for (const n of [1, 2]) {
+      await renderer.render(html(`<p>document ${n}</p>`), PAGE);
+      await renderer.settled();
+      // The browser's default context (unused) and the one made ready: the document's own is gone.
+      expect(browser.browserContexts()).toHaveLength(2);
+    }
+  });
+
   it('answers busy when its queue is full, and replaces its browser after a fixed number of renders', async () => {
     const small = new Renderer({ browserPath: BROWSER, concurrency: 1, maxQueue: 1, rendersPerBrowser: 2 });
     try {

@@ -11,6 +11,7 @@ import {
   money,
   ratio,
   TEMPLATES_DIR,
+  wholeNumber,
 } from '../../src/documents/templates.ts';
 
 describe('document templates', () => {
@@ -74,5 +75,8 @@ describe('document templates', () => {
     expect(ratio(null)).toBe('n/a');
     expect(financialYear('2026-27')).toBe('2026 to 2027');
     expect(() => financialYear('2026')).toThrow();
+    expect(wholeNumber(143_902_091n)).toBe('143,902,091');
+    expect(wholeNumber(-1200)).toBe('−1,200');
+    expect(() => wholeNumber(1.5)).toThrow();
   });
 });
