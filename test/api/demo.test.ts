@@ -31,7 +31,7 @@ describe('npm run demo', () => {
       expect(out).toContain('ok: true');
       expect(out).toMatch(/issued [\d,]+ credits/);
       expect(out).toMatch(/owes [\d,]+ credits/);
-      expect(out).toMatch(/matched [\d,]+ credits with \w+ at 110p \(the resting price\)/);
+      expect(out).toMatch(/matched [\d,]+ credits with \w+ at £1\.10 \(the resting price\)/);
       expect(out).toContain('accepts: trade');
       expect(out).toContain('Order would trade with your own');
       expect(out.match(/pooled target/g)).toHaveLength(2);
