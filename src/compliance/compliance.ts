@@ -12,7 +12,7 @@ import {
 import type { Db, Tx } from '../db/database.ts';
 import { MAX_AMOUNT, type TransferInput } from '../ledger/types.ts';
 import { conflict, notFound, unprocessable } from '../lib/errors.ts';
-import { formatPence, type Pence } from '../lib/money.ts';
+import { formatCredits, formatPence, type Pence } from '../lib/money.ts';
 import { expireOpenProposals } from '../market/bilateral.ts';
 import { expireOpenOrders } from '../market/orders.ts';
 
@@ -173,7 +173,7 @@ export async function runCompliance(
           amount: paid,
           ledger: 'GBP',
           code: CREDIT_CODES.buyOut,
-          reference: `${code} buy-out of ${short} credits at ${band.ceilingPence}p for ${fy}`,
+          reference: `${code} buy-out of ${formatCredits(short)} at ${formatPence(band.ceilingPence)} a credit for ${fy}`,
         });
       }
     }

@@ -1,7 +1,8 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
 import type { Db } from '../db/database.ts';
+import { parseFinancialYear } from '../fund/fund.ts';
 import type { Principal } from '../users/users.ts';
 import {
   type BuiltDocument,
@@ -39,14 +40,44 @@ async function caseId(db: Db, idOrReference: string): Promise<string> {
   return row?.id ?? idOrReference;
 }
 
-/** Runs one render command; returns the exit code. Usage errors print the usage and return 2. */
+/** What each document takes, in order; `fy` arguments must name a financial year. */
+const ARGUMENTS: Record<string, readonly ('case' | 'fy' | 'place' | 'round')[]> = {
+  'business-case': ['case'],
+  'decision-letter': ['case'],
+  'fund-statement': ['fy'],
+  'realised-benefits': ['fy'],
+  credits: ['fy'],
+  'place-report': ['place', 'fy'],
+  round: ['round'],
+};
+
+/**
+ * Runs one render command; returns the exit code: 0 written, 1 when a document cannot be made
+ * or written, 2 for a usage error (named, with the usage). Arguments are checked before the
+ * output directory is made or a browser started.
+ */
 export async function renderCommand(db: Db, documents: DocumentService, argv: string[], now = new Date()): Promise<number> {
   const outAt = argv.indexOf('--out');
   const out = outAt >= 0 ? argv[outAt + 1] : 'out';
   const args = outAt >= 0 ? argv.filter((_a, i) => i !== outAt && i !== outAt + 1) : argv;
-  if (!out) return usage();
-  const [document, a, b] = args;
-  mkdirSync(out, { recursive: true });
+  if (!out || out.startsWith('-')) return usage('--out needs a directory.');
+  const option = args.find((a) => a.startsWith('-'));
+  if (option) return usage(`Unknown option for render: ${option}.`);
+  const [document, ...rest] = args;
+  if (!document) return usage('Name the document to render.');
+  const wanted = Object.hasOwn(ARGUMENTS, document) ? ARGUMENTS[document] : undefined;
+  if (!wanted) return usage(`Unknown document: ${document}.`);
+  if (rest.length !== wanted.length) {
+    return usage(`render ${document} takes ${wanted.map((w) => `<${w}>`).join(' ')}; got ${rest.length ? rest.join(' ') : 'nothing'}.`);
+  }
+  const badYear = rest.find((value, i) => wanted[i] === 'fy' && !parseFinancialYear(value));
+  if (badYear) return usage(`${badYear} is not a financial year: name one as 2026-27.`);
+  const made = outputDirectory(out);
+  if (made) {
+    console.error(made);
+    return 1;
+  }
+  const [a = '', b = ''] = rest;
   const write = async (built: BuiltDocument) => {
     const pdf = await renderBuilt(documents.renderer, documents.templates, built);
     const path = join(out, built.filename);
@@ -60,21 +91,33 @@ export async function renderCommand(db: Db, documents: DocumentService, argv: st
   };
   switch (document) {
     case 'business-case':
-      return a ? one(async () => buildBusinessCase(db, OPERATOR, await caseId(db, a), now)) : usage();
+      return one(async () => buildBusinessCase(db, OPERATOR, await caseId(db, a), now));
     case 'decision-letter':
-      return a ? one(async () => buildDecisionLetter(db, OPERATOR, await caseId(db, a), now)) : usage();
+      return one(async () => buildDecisionLetter(db, OPERATOR, await caseId(db, a), now));
     case 'fund-statement':
-      return a ? one(() => buildFundStatement(db, OPERATOR, a, now)) : usage();
+      return one(() => buildFundStatement(db, OPERATOR, a, now));
     case 'realised-benefits':
-      return a ? one(() => buildRealisedBenefits(db, OPERATOR, a, now)) : usage();
+      return one(() => buildRealisedBenefits(db, OPERATOR, a, now));
     case 'credits':
-      return a ? one(() => buildCreditsReport(db, OPERATOR, a, now)) : usage();
+      return one(() => buildCreditsReport(db, OPERATOR, a, now));
     case 'place-report':
-      return a && b ? one(() => buildPlaceReport(db, OPERATOR, a, b, now)) : usage();
-    case 'round':
-      return a ? renderRound(db, a, out, write, now) : usage();
+      return one(() => buildPlaceReport(db, OPERATOR, a, b, now));
     default:
-      return usage();
+      return renderRound(db, a, out, write, now);
+  }
+}
+
+/**
+ * Makes the output directory if it is missing (its parent must exist: a recursive mkdir can
+ * spin forever under /proc), or says in one line why it cannot be used.
+ */
+function outputDirectory(out: string): string | null {
+  try {
+    if (existsSync(out)) return statSync(out).isDirectory() ? null : `Cannot write to ${out}: it is not a directory.`;
+    mkdirSync(out);
+    return null;
+  } catch (error) {
+    return `Cannot write to ${out}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.`;
   }
 }
 
@@ -122,7 +165,7 @@ async function renderRound(
   return failed.length ? 1 : 0;
 }
 
-function usage(): number {
-  console.error(`Usage:\n${RENDER_HELP}`);
+function usage(problem: string): number {
+  console.error(`${problem}\nUsage:\n${RENDER_HELP}`);
   return 2;
 }

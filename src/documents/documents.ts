@@ -680,7 +680,13 @@ export async function buildRealisedBenefits(db: Db, p: Principal, fy: string, no
   return {
     template: 'realised-benefits',
     model,
-    page: { title: `Realised-benefits review ${fy}`, reference: `RB-${fy}`, subtitle: `HM Treasury · ${scope}`, dateLabel: ctx.dateLabel },
+    page: {
+      title: `Realised-benefits review ${fy}`,
+      // Each reader's copy is a different document: a scoped copy carries its organisation.
+      reference: p.role === 'department' || p.role === 'council' ? `RB-${fy}-${p.organisationCode}` : `RB-${fy}`,
+      subtitle: `HM Treasury · ${scope}`,
+      dateLabel: ctx.dateLabel,
+    },
     filename: `realised-benefits-${fy}.pdf`,
   };
 }
@@ -965,7 +971,11 @@ export async function buildCreditsReport(db: Db, p: Principal, fy: string, now: 
     }),
   ]);
   const statusOf = new Map(compliance?.results.map((r) => [r.departmentCode, r.status]) ?? []);
-  const scope = only ? `${ctx.orgName(only)} only, with the whole market's totals.` : 'Every department set up in the year.';
+  const scope = only
+    ? `${ctx.orgName(only)} only; the market's prices and totals are the whole market's.`
+    : trades === null
+      ? 'Every department set up in the year; trades are not listed for this reader.'
+      : 'Every department set up in the year.';
   const withCredits = (i: Issuance) => i.creditsIssued > 0n || i.provenance.length > 0;
   const model = CreditsReportModel.parse({
     financialYear: fy,
@@ -1053,7 +1063,7 @@ export async function buildCreditsReport(db: Db, p: Principal, fy: string, now: 
     model,
     page: {
       title: `Savings credits and compliance ${fy}`,
-      reference: only ? `CR-${fy}-${only}` : `CR-${fy}`,
+      reference: only ? `CR-${fy}-${only}` : trades === null ? `CR-${fy}-NO-TRADES` : `CR-${fy}`,
       subtitle: `HM Treasury · ${scope}`,
       dateLabel: ctx.dateLabel,
     },

@@ -138,6 +138,8 @@ describe.each(engines())('PDF documents from the demo year on %s', (engine) => {
     expect(read.text).toContain(`Forecast ${money(all.totals.forecastPence)}`);
     expect(read.text).toContain(`Verified ${money(all.totals.verifiedPence)}`);
     expect(read.text).toContain('Every approved case.');
+    expect(read.text).toContain(`Claimed by councils (verified or awaiting verification) ${money(all.totals.claimedPence)}`);
+    expect(read.text).toContain('RB-2026-27');
     expect(read.outline).toEqual(expect.arrayContaining(['By department', 'By place', 'By theme']));
 
     const dhsc = await w.t.userToken({ name: 'DHSC reader', role: 'department', organisationCode: 'DHSC' });
@@ -145,6 +147,8 @@ describe.each(engines())('PDF documents from the demo year on %s', (engine) => {
     const theirs = await pdf('/api/v1/reports/realised-benefits.pdf?fy=2026-27', dhsc);
     expect(theirs.text).toContain('Benefits attributed to Department of Health and Social Care only.');
     expect(theirs.text).toContain(`Verified ${money(own.totals.verifiedPence)}`);
+    // A reader's copy is a different document from treasury's, with its own reference.
+    expect(theirs.text).toContain('RB-2026-27-DHSC');
   });
 
   it('renders a place report: its cases, releases and savings by department', async () => {
@@ -249,6 +253,7 @@ describe.each(engines())('PDF documents from the demo year on %s', (engine) => {
     const forPanel = await pdf(`/api/v1/reports/credits.pdf?fy=${fy}`, panel);
     expect(forPanel.text).toContain('The trades themselves are shown to treasury, auditors and departments.');
     expect(forPanel.text).not.toContain('Trades in the year');
+    expect(forPanel.text).toContain(`CR-${fy}-NO-TRADES`);
 
     const council = await w.t.userToken({ name: 'A council', role: 'council', organisationCode: 'GATESHEAD' });
     expect((await w.t.request('GET', `/api/v1/reports/credits.pdf?fy=${fy}`, { token: council })).status).toBe(403);
@@ -309,6 +314,27 @@ describe.each(engines())('PDF documents from the demo year on %s', (engine) => {
       expect(await renderCommand(db, documents, ['place-report', 'BRADFORD', '--out', out])).toBe(2);
       expect(await renderCommand(db, documents, ['round', 'no-such-round', '--out', out])).toBe(1);
       expect(error.mock.calls.flat().join('\n')).toContain('render place-report <place code> <fy>');
+      // Every usage error is named and exits 2 before anything is made; a directory that cannot be used exits 1.
+      const usageErrors: [string[], string][] = [
+        [['credits', '2026-27', '--outt', 'x'], 'Unknown option for render: --outt.'],
+        [['credits', '2026-27', 'extra-junk'], 'got 2026-27 extra-junk'],
+        [['fund-statement', '2026-28'], '2026-28 is not a financial year'],
+        [['nonsense'], 'Unknown document: nonsense.'],
+        [['credits', '2026-27', '--out'], '--out needs a directory.'],
+      ];
+      for (const [argv, said] of usageErrors) {
+        error.mockClear();
+        expect(await renderCommand(db, documents, argv), argv.join(' ')).toBe(2);
+        expect(error.mock.calls.flat().join('\n')).toContain(said);
+      }
+      for (const [dir, said] of [
+        [file, 'is not a directory'],
+        ['/proc/topslice-nope', 'Cannot write to /proc/topslice-nope'],
+      ] as const) {
+        error.mockClear();
+        expect(await renderCommand(db, documents, ['fund-statement', '2026-27', '--out', dir])).toBe(1);
+        expect(error.mock.calls.flat().join('\n')).toContain(said);
+      }
     } finally {
       log.mockRestore();
       error.mockRestore();
