@@ -178,9 +178,9 @@ export async function playCredits(
     }
   }
   const sold: [string, string, string, number][] = [
-    ['BRADFORD', seller, 'Former clinic, Manningham Lane', 3_100_000_00],
-    ['BRADFORD', buyer, 'Jobcentre annex, Manor Row', 1_200_000_00],
-    ['LEWISHAM', second, 'Probation office, Catford', 700_000_00],
+    ['BRADFORD', seller, 'Surplus office, Manningham Lane', 3_100_000_00],
+    ['BRADFORD', buyer, 'Former depot, Manor Row', 1_200_000_00],
+    ['LEWISHAM', second, 'Surplus office, Catford', 700_000_00],
   ];
   for (const [place, code, asset, receiptPence] of sold) {
     await api(desk[code] as string, 'POST', `/api/v1/places/${place}/disposals`, { asset, receiptPence, disposedOn: today }, 201);
