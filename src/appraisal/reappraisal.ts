@@ -1,4 +1,5 @@
 import { appraisalInputOf, type Case, caseAppraisal, caseFromRow, reviveAppraisal, withinJson } from '../cases/cases.ts';
+import { SUBMITTED_STATUSES } from '../cases/lifecycle.ts';
 import type { Db, Tx } from '../db/database.ts';
 import { DomainError, invalid, unprocessable } from '../lib/errors.ts';
 import { getRound } from '../rounds/rounds.ts';
@@ -168,13 +169,13 @@ export async function reappraiseRound(
     .selectFrom('cases')
     .selectAll()
     .where('round_id', '=', roundId)
-    .where('status', '!=', 'draft')
+    .where('status', 'in', SUBMITTED_STATUSES)
     .orderBy('reference')
     .execute();
   const stored = await db
     .selectFrom('appraisals')
     .select(['case_id', 'revision', 'result'])
-    .where('case_id', 'in', db.selectFrom('cases').select('id').where('round_id', '=', roundId).where('status', '!=', 'draft'))
+    .where('case_id', 'in', db.selectFrom('cases').select('id').where('round_id', '=', roundId).where('status', 'in', SUBMITTED_STATUSES))
     .execute();
   const latest = new Map<string, { revision: number; result: string }>();
   for (const s of stored) {

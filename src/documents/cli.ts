@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
+import { SUBMITTED_STATUSES } from '../cases/lifecycle.ts';
 import type { Db } from '../db/database.ts';
 import { parseFinancialYear } from '../fund/fund.ts';
 import type { Principal } from '../users/users.ts';
@@ -132,7 +133,7 @@ async function renderRound(
     .selectFrom('cases')
     .select(['id', 'reference'])
     .where('round_id', '=', roundId)
-    .where('status', '!=', 'draft')
+    .where('status', 'in', SUBMITTED_STATUSES)
     .orderBy('reference')
     .execute();
   if (cases.length === 0) {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { verifyAuditChain } from '../audit/audit.ts';
 import { caseRegister, type RegisterRow, realisedBenefits } from '../benefits/benefits.ts';
 import { type Case, caseAppraisal, getCase, getReadableCase, NARRATIVE_SECTIONS } from '../cases/cases.ts';
+import { SUBMITTED_STATUSES } from '../cases/lifecycle.ts';
 import { type ComplianceRun, type ComplianceStatus, getCompliance } from '../compliance/compliance.ts';
 import { getYearClose, type Issuance, issuancesOfYear, issuanceWithProvenance } from '../credits/close.ts';
 import type { Db } from '../db/database.ts';
@@ -471,7 +472,7 @@ async function casesOfYear(db: Db, fy: string): Promise<Case[]> {
     .selectFrom('cases')
     .select('id')
     .where('round_id', 'in', rounds)
-    .where('status', '!=', 'draft')
+    .where('status', 'in', SUBMITTED_STATUSES)
     .orderBy('reference')
     .execute();
   return Promise.all(rows.map((r) => getCase(db, r.id)));
