@@ -101,6 +101,19 @@ describe.each(engines())('the service on %s', (engine) => {
     }
   });
 
+  it('catalogues only refusals the code can give: each problem type is raised somewhere in src/', () => {
+    const src = join(ROOT, 'src');
+    const code = readdirSync(src, { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.ts') && f !== join('http', 'problems.ts'))
+      .map((f) => readFileSync(join(src, f), 'utf8'))
+      .join('\n');
+    const raisedSomewhere = (name: string) =>
+      code.includes(`'${name}'`) ||
+      code.includes(`/problems/${name}'`) ||
+      (name.endsWith('-not-found') && code.includes(`notFound('${name.slice(0, -'-not-found'.length)}'`));
+    expect(Object.keys(PROBLEM_TYPES).filter((name) => !raisedSomewhere(name))).toEqual([]);
+  });
+
   it('has a page for every problem type the code can raise, saying what it means and what to do', async () => {
     const src = join(ROOT, 'src');
     const files = readdirSync(src, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
