@@ -190,6 +190,8 @@ export class Renderer {
   /** The browser to use now: the running one, or one launch shared by everyone who asks. */
   private generation(): Generation {
     if (this.current && !this.current.retired) return this.current;
+    // Once closed, never launch again: a browser started after close() would outlive the service.
+    if (this.closed) throw new RendererError('renderer-closed', 'The service is shutting down.', 5);
     if (!existsSync(this.options.browserPath)) {
       throw new RendererError(
         'browser-unavailable',
@@ -371,12 +373,23 @@ export function pdfOptions(page: PdfPage): PDFOptions {
 }
 
 async function closeBrowser(browser: Promise<Browser>): Promise<void> {
+  let b: Browser;
   try {
-    const b = await browser;
-    if (b.connected) await b.close();
+    b = await browser;
   } catch {
-    // Never launched, or already gone.
+    return; // Never launched.
   }
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    if (b.connected) await Promise.race([b.close(), new Promise((resolve) => (timer = setTimeout(resolve, 5_000)))]);
+  } catch {
+    // Already gone, or refusing: the kill below settles it.
+  } finally {
+    clearTimeout(timer);
+  }
+  // However the close went, the browser's process must not outlive the service.
+  const proc = b.process();
+  if (proc && proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
 }
 
 const escapeHtml = (s: string) =>
