@@ -17,6 +17,7 @@ import { userRoutes } from '../api/users.routes.ts';
 import { createDocumentService } from '../documents/service.ts';
 import { isPagePath, mountPages, pageError, pageNotFound } from '../web/app.ts';
 import { mountAssets } from '../web/assets.ts';
+import { SECTIONS } from '../web/sections.ts';
 import type { AppEnv, Deps } from './context.ts';
 import { mountDocs, mountProblemPages } from './docs.ts';
 import { idempotency, requestContext, requireAuthentication } from './middleware.ts';
@@ -79,7 +80,7 @@ export function createApp(deps: Deps): OpenAPIHono<AppEnv> {
   mountProblemPages(app);
   mountDocs(app, () => app.getOpenAPI31Document(document) as never);
   mountAssets(app as never);
-  mountPages(app as never, deps, []);
+  mountPages(app as never, deps, SECTIONS);
 
   app.notFound((c) => (isPagePath(c.req.path) ? pageNotFound(c) : notFoundOrWrongMethod(app, c)));
   app.onError((error, c) => (isPagePath(c.req.path) ? pageError(error, c, deps.log) : handleError(error, c, deps.log)));
