@@ -1,9 +1,10 @@
 import { z } from '@hono/zod-openapi';
 import { grantsCsv, grantsPackage } from '../exports/grants.ts';
+import { registerCsv } from '../exports/register.ts';
 import type { Deps } from '../http/context.ts';
 import { apiRoute, createRouter, jsonContent } from '../http/router.ts';
 import { ROLES } from '../users/users.ts';
-import { FinancialYearName } from './schemas.ts';
+import { BenefitsFilterQuery, FinancialYearName } from './schemas.ts';
 
 const Organisation = z.object({ id: z.string(), name: z.string() });
 
@@ -76,6 +77,33 @@ export function openDataRoutes(deps: Deps) {
         return c.body(await grantsCsv(db, fy), 200, {
           'content-type': 'text/csv; charset=utf-8',
           'content-disposition': `attachment; filename="grants-360giving-${fy}.csv"`,
+        });
+      },
+    )
+    .openapi(
+      apiRoute({
+        method: 'get',
+        path: '/open-data/benefits.csv',
+        tags: ['Open data'],
+        summary: 'The benefits register as CSV: forecast against claimed and verified, by case, line and year',
+        description:
+          'Every row `GET /benefits` gives you for the same filters, in the same order (departments see the benefits attributed to them; councils their own cases’). Money columns are pounds, written exactly from pence.',
+        roles: ROLES,
+        problems: [],
+        request: { query: BenefitsFilterQuery },
+        responses: { 200: { description: 'The register, as CSV (UTF-8)', content: { 'text/csv': { schema: z.string() } } } },
+      }),
+      async (c) => {
+        const q = c.req.valid('query');
+        const csv = await registerCsv(
+          db,
+          c.get('principal'),
+          { fy: q.fy, department: q.department, place: q.place, theme: q.theme, caseId: q.case },
+          deps.clock().toISOString().slice(0, 10),
+        );
+        return c.body(csv, 200, {
+          'content-type': 'text/csv; charset=utf-8',
+          'content-disposition': `attachment; filename="benefits-register${q.fy ? `-${q.fy}` : ''}.csv"`,
         });
       },
     );

@@ -5,6 +5,7 @@ import formats from 'ajv-formats';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GRANT_CSV_COLUMNS, poundsForOpenData } from '../../src/exports/grants.ts';
+import { REGISTER_CSV_COLUMNS } from '../../src/exports/register.ts';
 import { FIXTURES_DIR } from '../../src/reference/reference.ts';
 import { engines } from '../support/db.ts';
 import { type DemoWorld, demoWorld } from '../support/demo.ts';
@@ -91,6 +92,29 @@ describe.each(engines())('open data: the year’s awards in the 360Giving standa
       expect(Number(row['Amount Awarded'])).toBe(json.grants[i].amountAwarded);
       expect(row['Recipient Org:Name']).toBe(json.grants[i].recipientOrganization[0].name);
     }
+  });
+
+  it('gives the benefits register as CSV: the rows GET /benefits gives the same reader, pence written as exact pounds', async () => {
+    for (const token of [w.t.treasury, await w.t.userToken({ name: 'DHSC reader', role: 'department', organisationCode: 'DHSC' })]) {
+      const json = (await w.t.request('GET', `/api/v1/benefits?fy=${w.fy}&limit=5000`, { token })).body;
+      const r = await w.t.request('GET', `/api/v1/open-data/benefits.csv?fy=${w.fy}`, { token });
+      expect(r.status).toBe(200);
+      const rows = parse(r.text, { columns: true }) as Record<string, string>[];
+      expect(Object.keys(rows[0] ?? {})).toEqual([...REGISTER_CSV_COLUMNS]);
+      expect(rows.length).toBe(json.rows.length);
+      expect(rows.length).toBeGreaterThan(0);
+      for (const [i, row] of rows.entries()) {
+        const j = json.rows[i];
+        expect(row['Case reference']).toBe(j.reference);
+        expect(row.Year).toBe(j.year);
+        const pence = (s: string) => BigInt(s.replace('.', '').replace(/^(-?)0+(?=\d)/, '$1'));
+        expect(pence(row['Verified (£)'] as string)).toBe(BigInt(j.verifiedPence));
+        expect(pence(row['Forecast (£)'] as string)).toBe(BigInt(j.forecastPence));
+      }
+    }
+    const bad = await w.t.request('GET', '/api/v1/open-data/benefits.csv?case=nope');
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors[0].parameter).toBe('case');
   });
 
   it('refuses a year that does not exist, by name', async () => {
