@@ -61,12 +61,29 @@ function checkBody<T>(schema: ZodType<T>, body: unknown): T {
   return parsed.data;
 }
 
-/** Field errors with the field's name in front, as GOV.UK error messages name what is wrong. */
+/**
+ * Field errors with the field's name in front, as GOV.UK error messages name what is wrong. The
+ * API's messages are phrases (“must not be empty”); a page's own are whole sentences and stay as
+ * they are.
+ */
 function named(errors: FieldError[], nameOf: (pointer: string) => string | null): FieldError[] {
   return errors.map((e) => {
-    const name = e.pointer === undefined ? null : nameOf(e.pointer);
+    const name = e.pointer === undefined || !/^[a-z]/.test(e.detail) ? null : nameOf(e.pointer);
     return name ? { ...e, detail: `${name} ${e.detail}` } : e;
   });
+}
+
+/** Field errors in the order their fields appear on the form. */
+function inFormOrder(errors: FieldError[], order: (pointer: string) => number): FieldError[] {
+  return [...errors].sort((a, b) => order(a.pointer ?? '') - order(b.pointer ?? ''));
+}
+
+/** The decision form's fields, top to bottom. */
+function decisionOrder(ptr: string): number {
+  const top = ['/outcome', '/reasons', '/amountPence', '/conditions'].findIndex((p) => ptr === p || ptr.startsWith(`${p}/`));
+  if (top >= 0) return top;
+  const m = /^\/tranches\/(\d+)\/(amountPence|earliestOn|condition)$/.exec(ptr);
+  return m ? 10 + Number(m[1]) * 3 + ['amountPence', 'earliestOn', 'condition'].indexOf(m[2] as string) : 4;
 }
 
 /** A refusal for the form as FormErrors, with field names; other refusals go on to the error pages. */
@@ -543,9 +560,11 @@ function mountChair(web: WebApp, deps: Deps) {
             checked = checkBody(DecisionBody, body);
           } catch (error) {
             if (!(error instanceof DomainError)) throw error;
-            throw invalid([...errors, ...error.errors.filter((e) => !errors.some((m) => m.pointer === e.pointer))]);
+            throw invalid(
+              inFormOrder([...errors, ...error.errors.filter((e) => !errors.some((m) => m.pointer === e.pointer))], decisionOrder),
+            );
           }
-          if (errors.length > 0) throw invalid(errors);
+          if (errors.length > 0) throw invalid(inFormOrder(errors, decisionOrder));
           return decide(act, id, {
             ...checked,
             amountPence: checked.amountPence === undefined ? undefined : BigInt(checked.amountPence),
