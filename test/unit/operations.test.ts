@@ -34,6 +34,7 @@ import { createRound } from '../../src/rounds/rounds.ts';
 import { addUser, approveUserRequest } from '../../src/users/requests.ts';
 import { deactivateAccount, issueTokenFor, revokeTokensOf, rotateOwnToken } from '../../src/users/tokens.ts';
 import { ROLES, type Role } from '../../src/users/users.ts';
+import { checkBooks, readAuditLog, signCheckpoint } from '../../src/verify/report.ts';
 import { freshDatabase, type TestDatabase } from '../support/db.ts';
 
 /*
@@ -96,6 +97,9 @@ const OPERATIONS: Record<string, Operation<any, any[], unknown>> = {
   readBilaterals,
   readBilateral,
   readTrades,
+  checkBooks,
+  signCheckpoint,
+  readAuditLog,
 };
 
 /** The roles each operation declares: the same lists the API routes document and enforce. */
@@ -151,6 +155,9 @@ const EXPECTED: Record<string, Role[]> = {
   readBilaterals: ['treasury', 'auditor', 'department'],
   readBilateral: ['treasury', 'auditor', 'department'],
   readTrades: ['treasury', 'auditor', 'department'],
+  checkBooks: ['treasury', 'auditor'],
+  signCheckpoint: ['treasury', 'auditor'],
+  readAuditLog: ['treasury', 'auditor'],
 };
 
 const principal = (role: Role) => ({
