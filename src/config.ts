@@ -24,6 +24,8 @@ const ConfigSchema = z.object({
   BROWSER_PATH: z.string().min(1).default('/usr/bin/chromium'),
   /** How long a newly issued token lasts, in days (see src/users/tokens.ts). */
   TOKEN_LIFETIME_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
+  /** A web session ends after this many minutes without a request (see src/web/session.ts). */
+  SESSION_IDLE_MINUTES: z.coerce.number().int().min(1).max(1440).default(30),
   AUDIT_KEY: z.string().min(32, 'AUDIT_KEY must be at least 32 characters').default(DEVELOPMENT_AUDIT_KEY),
   AUDIT_CHECKPOINT_PATH: z.string().min(1).default('data/audit-checkpoints.jsonl'),
   NODE_ENV: z.string().optional(),
@@ -36,6 +38,8 @@ export interface Config {
   logLevel: LogLevel;
   browserPath: string;
   tokenLifetimeDays: number;
+  /** Minutes of inactivity after which a web session ends. */
+  sessionIdleMinutes: number;
   /** The secret that keys the audit chain's hashes and signs its checkpoints; never stored in the database. */
   auditKey: string;
   /** True while the public development key is in use (start-up warns). */
@@ -67,6 +71,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     browserPath: e.BROWSER_PATH,
     tokenLifetimeDays: e.TOKEN_LIFETIME_DAYS,
+    sessionIdleMinutes: e.SESSION_IDLE_MINUTES,
     auditKey: e.AUDIT_KEY,
     auditKeyIsDevelopment: e.AUDIT_KEY === DEVELOPMENT_AUDIT_KEY,
     auditCheckpointPath: e.AUDIT_CHECKPOINT_PATH,

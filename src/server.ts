@@ -26,6 +26,7 @@ export async function startServer(config = loadConfig()): Promise<RunningServer>
     clock: () => new Date(),
     documents,
     tokenLifetimeDays: config.tokenLifetimeDays,
+    sessionIdleMinutes: config.sessionIdleMinutes,
     auditCheckpointPath: config.auditCheckpointPath,
   });
   let server: ServerType;

@@ -53,6 +53,7 @@ export interface DB {
   user_tokens: UserTokenTable;
   user_requests: UserRequestTable;
   organisation_versions: OrganisationVersionTable;
+  web_sessions: WebSessionTable;
 }
 
 export interface OrganisationTable {
@@ -562,4 +563,15 @@ export interface OrganisationVersionTable {
   place_code: string | null;
   department_code: string | null;
   loaded_at: string;
+}
+
+export interface WebSessionTable {
+  /** SHA-256 (hex) of the cookie's random session id. */
+  id_hash: string;
+  /** The token that signed the session in; null while signed out. */
+  token_id: string | null;
+  /** The secret its forms' CSRF tokens are made from. */
+  csrf_secret: string;
+  created_at: string;
+  last_seen_at: string;
 }

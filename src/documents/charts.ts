@@ -1,4 +1,4 @@
-import { money } from './templates.ts';
+import { money } from '../lib/templates.ts';
 
 /*
  * Chart geometry for the documents' inline SVG. The figures come in already computed by the

@@ -12,6 +12,7 @@ import { listTransfers } from '../ledger/ledger.ts';
 import { verifyLedger } from '../ledger/verify.ts';
 import { conflict, DomainError, forbidden, notFound } from '../lib/errors.ts';
 import type { Pence } from '../lib/money.ts';
+import { basisPointsAsPercent, londonDate } from '../lib/templates.ts';
 import { marketState } from '../market/prices.ts';
 import { listTrades } from '../market/trades.ts';
 import { listDecisions } from '../panel/panel.ts';
@@ -21,7 +22,7 @@ import { getRound, listRounds } from '../rounds/rounds.ts';
 import type { Principal, Role } from '../users/users.ts';
 import { barChart, flowChart, lineChart } from './charts.ts';
 import type { PdfPage, Renderer } from './renderer.ts';
-import { basisPointsAsPercent, londonDate, type TemplateSet } from './templates.ts';
+import type { TemplateSet } from './templates.ts';
 
 /*
  * The service's PDF documents. Each builder reads its figures from the same domain functions

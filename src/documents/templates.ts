@@ -1,7 +1,5 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
-import Handlebars from 'handlebars';
-import { formatPence } from '../lib/money.ts';
+import { join } from 'node:path';
+import { compileDir } from '../lib/templates.ts';
 
 /*
  * The documents' Handlebars templates: templates/documents/layout.hbs wraps every document,
@@ -11,82 +9,6 @@ import { formatPence } from '../lib/money.ts';
  */
 
 export const TEMPLATES_DIR = join(import.meta.dirname, '..', '..', 'templates', 'documents');
-
-const LONDON_DATE = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', day: 'numeric', month: 'long', year: 'numeric' });
-const LONDON_DATE_TIME = new Intl.DateTimeFormat('en-GB', {
-  timeZone: 'Europe/London',
-  day: 'numeric',
-  month: 'long',
-  year: 'numeric',
-  hour: '2-digit',
-  minute: '2-digit',
-});
-
-const asBigInt = (v: unknown): bigint => {
-  if (typeof v === 'bigint') return v;
-  if (typeof v === 'number' && Number.isSafeInteger(v)) return BigInt(v);
-  throw new TypeError(`not an amount of pence: ${String(v)}`);
-};
-
-/** `£1,234.56` through the project's money module; negatives as `−£1,234.56`. */
-export function money(v: unknown): string {
-  const p = asBigInt(v);
-  return p < 0n ? `−${formatPence(-p)}` : formatPence(p);
-}
-
-/** A date (`2026-06-01`) or instant as the reader in London would write it: `1 June 2026`. */
-export function londonDate(v: unknown, withTime = false): string {
-  if (typeof v !== 'string' && !(v instanceof Date)) throw new TypeError(`not a date: ${String(v)}`);
-  const d = typeof v === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(v) ? new Date(`${v}T12:00:00Z`) : new Date(v);
-  if (Number.isNaN(d.getTime())) throw new TypeError(`not a date: ${String(v)}`);
-  return (withTime ? LONDON_DATE_TIME : LONDON_DATE).format(d);
-}
-
-/** Basis points as a percentage: 250 → `2.5%`, 10,000 → `100%`. */
-export function basisPointsAsPercent(v: unknown): string {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw new TypeError(`not basis points: ${String(v)}`);
-  const sign = v < 0 ? '−' : '';
-  const abs = Math.abs(v);
-  const whole = Math.trunc(abs / 100);
-  const frac = String(abs % 100)
-    .padStart(2, '0')
-    .replace(/0+$/, '');
-  return `${sign}${whole.toLocaleString('en-GB')}${frac ? `.${frac}` : ''}%`;
-}
-
-/** A ratio (BCR, ROI) to two places: 2.3456 → `2.35`; none → `n/a`. */
-export function ratio(v: unknown): string {
-  if (v === null || v === undefined) return 'n/a';
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new TypeError(`not a ratio: ${String(v)}`);
-  return v.toLocaleString('en-GB', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
-}
-
-/** A whole number (credits, counts) with thousands separators: 12345 → `12,345`. */
-export function wholeNumber(v: unknown): string {
-  const n = asBigInt(v);
-  return `${n < 0n ? '−' : ''}${(n < 0n ? -n : n).toLocaleString('en-GB')}`;
-}
-
-/** `2026-27` → `2026 to 2027`, as GOV.UK writes financial years. */
-export function financialYear(v: unknown): string {
-  const m = typeof v === 'string' ? /^(\d{4})-(\d{2})$/.exec(v) : null;
-  if (!m) throw new TypeError(`not a financial year: ${String(v)}`);
-  return `${m[1]} to ${Number(m[1]) + 1}`;
-}
-
-const HELPERS: Record<string, Handlebars.HelperDelegate> = {
-  money: (v: unknown) => money(v),
-  date: (v: unknown) => londonDate(v),
-  dateTime: (v: unknown) => londonDate(v, true),
-  bp: (v: unknown) => basisPointsAsPercent(v),
-  ratio: (v: unknown) => ratio(v),
-  fy: (v: unknown) => financialYear(v),
-  whole: (v: unknown) => wholeNumber(v),
-  eq: (a: unknown, b: unknown) => a === b,
-  /** Words for enum values: `very-high` → `very high`. */
-  words: (v: unknown) => String(v ?? '').replace(/-/g, ' '),
-  plural: (n: unknown, one: string, many: string) => (n === 1 || n === 1n ? one : many),
-};
 
 export type CompiledDocument = (body: Record<string, unknown>, page: LayoutModel) => string;
 
@@ -105,40 +27,7 @@ export interface TemplateSet {
 
 /** Reads and compiles every template in `dir`. Throws, naming the file, if any is broken. */
 export function compileTemplates(dir = TEMPLATES_DIR): TemplateSet {
-  const hb = Handlebars.create();
-  for (const [name, fn] of Object.entries(HELPERS)) hb.registerHelper(name, fn);
-  const knownHelpers = Object.fromEntries(Object.keys(HELPERS).map((n) => [n, true])) as Record<string, true>;
-  const compileOptions = { knownHelpers, knownHelpersOnly: true, strict: false, preventIndent: true } as const;
-
-  const partialsDir = join(dir, 'partials');
-  const partials = new Map<string, string>();
-  for (const file of readdirSync(partialsDir).filter((f) => f.endsWith('.hbs'))) {
-    partials.set(basename(file, '.hbs'), readFileSync(join(partialsDir, file), 'utf8'));
-  }
-  const sources = new Map<string, string>();
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.hbs'))) {
-    sources.set(basename(file, '.hbs'), readFileSync(join(dir, file), 'utf8'));
-  }
-  const compiled = new Map<string, Handlebars.TemplateDelegate>();
-  const check = (label: string, source: string) => {
-    try {
-      // precompile runs the whole compiler now: syntax, and helpers it does not know.
-      hb.precompile(source, compileOptions);
-      for (const used of partialNames(hb.parse(source))) {
-        if (!partials.has(used)) throw new Error(`uses a partial "${used}" that does not exist`);
-      }
-    } catch (error) {
-      throw new Error(`Document template ${label} is broken: ${(error as Error).message}`);
-    }
-  };
-  for (const [name, source] of partials) {
-    check(`partials/${name}.hbs`, source);
-    hb.registerPartial(name, hb.compile(source, compileOptions));
-  }
-  for (const [name, source] of sources) {
-    check(`${name}.hbs`, source);
-    compiled.set(name, hb.compile(source, compileOptions));
-  }
+  const { hb, templates: compiled } = compileDir(dir, 'Document');
   const layout = compiled.get('layout');
   if (!layout) throw new Error(`Document templates in ${dir} have no layout.hbs`);
   compiled.delete('layout');
@@ -152,21 +41,4 @@ export function compileTemplates(dir = TEMPLATES_DIR): TemplateSet {
       return layout({ ...page, content: new hb.SafeString(content) });
     },
   };
-}
-
-function partialNames(node: hbs.AST.Node): string[] {
-  const found: string[] = [];
-  const visit = (n: unknown) => {
-    if (!n || typeof n !== 'object') return;
-    const o = n as Record<string, unknown>;
-    if ((o.type === 'PartialStatement' || o.type === 'PartialBlockStatement') && (o.name as { type?: string })?.type === 'PathExpression') {
-      found.push((o.name as { original: string }).original);
-    }
-    for (const v of Object.values(o)) {
-      if (Array.isArray(v)) v.forEach(visit);
-      else if (v && typeof v === 'object') visit(v);
-    }
-  };
-  visit(node);
-  return found;
 }

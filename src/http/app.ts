@@ -15,6 +15,9 @@ import { roundRoutes } from '../api/rounds.routes.ts';
 import { tokenRoutes } from '../api/tokens.routes.ts';
 import { userRoutes } from '../api/users.routes.ts';
 import { createDocumentService } from '../documents/service.ts';
+import { isPagePath, mountPages, pageError, pageNotFound } from '../web/app.ts';
+import { mountAssets } from '../web/assets.ts';
+import { SECTIONS } from '../web/sections.ts';
 import type { AppEnv, Deps } from './context.ts';
 import { mountDocs, mountProblemPages } from './docs.ts';
 import { idempotency, requestContext, requireAuthentication } from './middleware.ts';
@@ -76,9 +79,11 @@ export function createApp(deps: Deps): OpenAPIHono<AppEnv> {
   app.doc31('/openapi.json', document);
   mountProblemPages(app);
   mountDocs(app, () => app.getOpenAPI31Document(document) as never);
+  mountAssets(app as never);
+  mountPages(app as never, deps, SECTIONS);
 
-  app.notFound((c) => notFoundOrWrongMethod(app, c));
-  app.onError((error, c) => handleError(error, c, deps.log));
+  app.notFound((c) => (isPagePath(c.req.path) ? pageNotFound(c) : notFoundOrWrongMethod(app, c)));
+  app.onError((error, c) => (isPagePath(c.req.path) ? pageError(error, c, deps.log) : handleError(error, c, deps.log)));
   return app;
 }
 

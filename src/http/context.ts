@@ -12,6 +12,8 @@ export interface Deps {
   documents?: DocumentService;
   /** How long a token issued through the API lasts (default TOKEN_LIFETIME_DAYS, src/users/token-store.ts). */
   tokenLifetimeDays?: number;
+  /** Minutes without a request after which a web session ends (default SESSION_IDLE_MINUTES, src/web/session.ts). */
+  sessionIdleMinutes?: number;
   /** The append-only file signed checkpoints of the audit chain are written to (AUDIT_CHECKPOINT_PATH). */
   auditCheckpointPath?: string | null;
 }

@@ -91,3 +91,27 @@ export function formatCredits(count: bigint | number): string {
   const n = BigInt(count);
   return `${n.toLocaleString('en-GB')} ${n === 1n || n === -1n ? 'credit' : 'credits'}`;
 }
+
+/*
+ * Money typed into a form: **pounds, with or without a £, with or without thousands commas
+ * (placed every three digits), and at most two decimal places** — `£1,234.56`, `1234.56`, `1234.5`,
+ * `1234`. It is read digit by digit into integer pence, never through a float, so `0.29` is 29p
+ * exactly (as a float, 0.29 × 100 is 28.999…).
+ */
+const POUNDS = /^£?\s*((?:\d{1,3}(?:,\d{3})+)|\d+)(?:\.(\d{1,2}))?$/;
+
+/** `£1,234.56` → 123456n. Returns null for anything that is not a non-negative amount written as above. */
+export function parsePounds(text: string): Pence | null {
+  const m = POUNDS.exec(text.trim());
+  if (!m) return null;
+  const whole = BigInt((m[1] as string).replace(/,/g, ''));
+  const fraction = BigInt((m[2] ?? '').padEnd(2, '0'));
+  return whole * 100n + fraction;
+}
+
+/** 123456n → `1234.56`: pence as a form field's value, which `parsePounds` reads back exactly. */
+export function penceAsPoundsInput(amount: Pence): string {
+  const sign = amount < 0n ? '-' : '';
+  const abs = amount < 0n ? -amount : amount;
+  return `${sign}${abs / 100n}.${String(abs % 100n).padStart(2, '0')}`;
+}

@@ -41,6 +41,27 @@ export async function authenticateToken(
   token: string,
   now: Date,
 ): Promise<{ principal: Principal; tokenId: string } | TokenRefusal> {
+  return signInBy(db, 't.token_hash', hashToken(token), now);
+}
+
+/**
+ * A token already known by its id (a web session holds it) → the user it signs in, or why it
+ * no longer does: the same rule as a bearer token, so a session ends when its token does.
+ */
+export async function authenticateTokenId(
+  db: Db,
+  tokenId: string,
+  now: Date,
+): Promise<{ principal: Principal; tokenId: string } | TokenRefusal> {
+  return signInBy(db, 't.id', tokenId, now);
+}
+
+async function signInBy(
+  db: Db,
+  column: 't.token_hash' | 't.id',
+  value: string,
+  now: Date,
+): Promise<{ principal: Principal; tokenId: string } | TokenRefusal> {
   const row = await db
     .selectFrom('user_tokens as t')
     .innerJoin('users as u', 'u.id', 't.user_id')
@@ -59,7 +80,7 @@ export async function authenticateToken(
       'u.created_by',
       'u.deactivated_at',
     ])
-    .where('t.token_hash', '=', hashToken(token))
+    .where(column, '=', value)
     .executeTakeFirst();
   if (!row) return { reason: 'unknown' };
   if (row.deactivated_at !== null) return { reason: 'deactivated', at: row.deactivated_at };

@@ -3,16 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DOCUMENTS } from '../../src/documents/documents.ts';
-import {
-  basisPointsAsPercent,
-  compileTemplates,
-  financialYear,
-  londonDate,
-  money,
-  ratio,
-  TEMPLATES_DIR,
-  wholeNumber,
-} from '../../src/documents/templates.ts';
+import { compileTemplates, TEMPLATES_DIR } from '../../src/documents/templates.ts';
+import { basisPointsAsPercent, financialYear, londonDate, money, ratio, wholeNumber } from '../../src/lib/templates.ts';
 
 describe('document templates', () => {
   it('compiles every template at once, one per document', () => {

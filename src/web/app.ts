@@ -1,0 +1,227 @@
+import type { Context, MiddlewareHandler, Next } from 'hono';
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { Deps } from '../http/context.ts';
+import { DomainError } from '../lib/errors.ts';
+import type { Logger } from '../lib/log.ts';
+import type { TokenRefusal } from '../users/tokens.ts';
+import { NAVIGATION, type NavItem, render, signedIn, type WebContext, type WebEnv } from './pages.ts';
+import {
+  CSRF_FIELD,
+  csrfToken,
+  csrfValid,
+  findSession,
+  SESSION_IDLE_MINUTES,
+  sessionUser,
+  signIn,
+  signOut,
+  startSession,
+} from './session.ts';
+
+/*
+ * The web pages: every path that is not the API, its documentation or an asset. They are
+ * server-rendered GOV.UK pages that work without JavaScript; they call the domain operations
+ * directly (never the HTTP API), as the signed-in user, so the same role and organisation rules
+ * apply. Each section of pages is a function that adds its routes and navigation here.
+ */
+
+const NOT_PAGES = /^\/(api|docs|openapi\.json|problems|healthz|assets)(\/|$)/;
+
+/** Whether a path is one of the web pages (so it gets a session, and HTML errors). */
+export function isPagePath(path: string): boolean {
+  return !NOT_PAGES.test(path) && path !== '/favicon.ico';
+}
+
+/** A section of pages: its routes, and its entries in the service navigation. */
+export interface PageSection {
+  navigation?: NavItem[];
+  mount(web: Hono<WebEnv>, deps: Deps): void;
+}
+
+/** Form posts are small: a business case's longest narrative is well under this. */
+const FORM_LIMIT_BYTES = 512 * 1024;
+
+/**
+ * Every page request: the browser's session (a signed-out one is started on a first visit), who it
+ * signs in, and, for a form post, the CSRF check before anything else runs.
+ */
+function webSession(deps: Deps): MiddlewareHandler<WebEnv> {
+  const idle = deps.sessionIdleMinutes ?? SESSION_IDLE_MINUTES;
+  return async (c, next) => {
+    const db = deps.database.db;
+    const now = deps.clock();
+    let session = await findSession(db, c, now, idle);
+    if (c.req.method === 'POST') {
+      const fields = session ? await c.req.parseBody({ all: true }) : {};
+      const sent = fields[CSRF_FIELD];
+      if (!session || !csrfValid(session, Array.isArray(sent) ? sent[0] : sent)) {
+        if (!session) session = await startSession(db, c, now);
+        c.set('session', session);
+        c.set('csrfToken', csrfToken(session));
+        return render(
+          c,
+          'error',
+          {
+            title: 'This form has expired',
+            heading: 'This form has expired',
+            paragraphs: [
+              'For your security, forms stop working when you have been away for a while, or when they did not come from this service.',
+              'Nothing has been changed. Go back, reload the page and try again.',
+            ],
+          },
+          403,
+        );
+      }
+    }
+    if (!session) session = await startSession(db, c, now);
+    c.set('session', session);
+    c.set('csrfToken', csrfToken(session));
+    const user = await sessionUser(db, session, now);
+    if (user && 'principal' in user) c.set('principal', user.principal);
+    else if (user) c.set('sessionEnded', endedBecause(user));
+    await next();
+  };
+}
+
+/** Why a signed-in session ended, in the words of the token rule. */
+function endedBecause(r: TokenRefusal): string {
+  switch (r.reason) {
+    case 'expired':
+      return 'You have been signed out because your token expired. Ask a Treasury user for a new one.';
+    case 'revoked':
+      return 'You have been signed out because your token was revoked. Sign in with the newer token you were given, or ask a Treasury user.';
+    case 'deactivated':
+      return 'You have been signed out because your account was deactivated. Ask a Treasury user if this is wrong.';
+    default:
+      return 'You have been signed out. Sign in again.';
+  }
+}
+
+/** Only a path on this service, so signing in cannot send the user elsewhere. */
+function safeNext(next: string | undefined): string {
+  return next && /^\/(?!\/)[A-Za-z0-9/_.~%?=&-]*$/.test(next) && isPagePath(next.split('?')[0] as string) ? next : '/';
+}
+
+function signInPage(c: WebContext, model: { next?: string; error?: string }, status: 200 | 400 = 200) {
+  return render(
+    c,
+    'sign-in',
+    {
+      title: 'Sign in',
+      next: model.next && model.next !== '/' ? model.next : null,
+      ended: c.get('sessionEnded') ?? null,
+      errors: model.error ? { token: model.error } : {},
+      errorList: model.error ? [{ text: model.error, href: '#token' }] : [],
+    },
+    status,
+  );
+}
+
+function tokenRefusalMessage(r: TokenRefusal): string {
+  switch (r.reason) {
+    case 'expired':
+      return 'This token has expired. Ask a Treasury user for a new one';
+    case 'revoked':
+      return 'This token has been revoked. Use the newer token you were given, or ask a Treasury user';
+    case 'deactivated':
+      return 'The account this token belongs to has been deactivated';
+    default:
+      return 'This token is not recognised. Check you copied all of it';
+  }
+}
+
+/** Adds the pages to the service: the sign-in journey, the start page and every section given. */
+export function mountPages(app: Hono<never>, deps: Deps, sections: PageSection[]): void {
+  const web = new Hono<WebEnv>();
+  const gate: MiddlewareHandler<WebEnv> = (c, next) => (isPagePath(c.req.path) ? webSession(deps)(c, next) : next());
+  web.use('*', async (c, next: Next) => (isPagePath(c.req.path) && c.req.method === 'POST' ? formLimit(c, next) : next()));
+  web.use('*', gate);
+
+  web.get('/', (c) => {
+    const principal = signedIn(c);
+    return render(c, 'home', { title: principal ? 'Home' : 'Prevention fund' });
+  });
+  web.get('/sign-in', (c) => signInPage(c, { next: safeNext(c.req.query('next')) }));
+  web.post('/sign-in', async (c) => {
+    const fields = await c.req.parseBody();
+    const token = typeof fields.token === 'string' ? fields.token.trim() : '';
+    const next = safeNext(typeof fields.next === 'string' ? fields.next : undefined);
+    if (!token) return signInPage(c, { next, error: 'Enter your token' }, 400);
+    const result = await signIn(deps.database.db, c, c.get('session'), token, deps.clock());
+    if (!('session' in result)) return signInPage(c, { next, error: tokenRefusalMessage(result) }, 400);
+    return c.redirect(next, 303);
+  });
+  web.post('/sign-out', async (c) => {
+    await signOut(deps.database.db, c, c.get('session'));
+    return c.redirect('/signed-out', 303);
+  });
+  web.get('/signed-out', (c) => render(c, 'signed-out', { title: 'You have signed out' }));
+
+  for (const section of sections) {
+    NAVIGATION.push(...(section.navigation ?? []).filter((n) => !NAVIGATION.some((m) => m.href === n.href)));
+    section.mount(web, deps);
+  }
+  app.route('/', web as unknown as Hono<never>);
+}
+
+const formLimit = bodyLimit({
+  maxSize: FORM_LIMIT_BYTES,
+  onError: (c) =>
+    render(
+      c as unknown as WebContext,
+      'error',
+      {
+        title: 'Too much was sent',
+        heading: 'Too much was sent',
+        paragraphs: ['The form was larger than this service accepts. Nothing has been changed.'],
+      },
+      400,
+    ),
+});
+
+/** A page that does not exist: GOV.UK's “Page not found”. */
+export function pageNotFound(c: Context) {
+  return render(
+    c as unknown as WebContext,
+    'error',
+    {
+      title: 'Page not found',
+      heading: 'Page not found',
+      paragraphs: [
+        'If you typed the web address, check it is correct.',
+        'If you pasted the web address, check you copied the entire address.',
+      ],
+    },
+    404,
+  );
+}
+
+/**
+ * A page's error as GOV.UK error pages show it: not found (404, also for what another organisation
+ * may not see), not allowed (403), a refusal the page did not expect (its own words), or
+ * “Sorry, there is a problem with the service” (500, logged with the request id).
+ */
+export function pageError(error: Error, c: Context, log: Logger) {
+  const wc = c as unknown as WebContext;
+  if (!wc.get('csrfToken')) wc.set('csrfToken', '');
+  if (error instanceof DomainError) {
+    if (error.kind === 'not-found') return pageNotFound(c);
+    if (error.kind === 'forbidden') {
+      return render(wc, 'error', { title: 'You cannot do this', heading: 'You cannot do this', paragraphs: [error.message] }, 403);
+    }
+    const status = error.kind === 'invalid' ? 400 : error.kind === 'conflict' ? 409 : 422;
+    return render(wc, 'error', { title: error.title, heading: error.title, paragraphs: [error.message] }, status);
+  }
+  log.error('unhandled error', { requestId: wc.get('requestId'), path: c.req.path, error });
+  return render(
+    wc,
+    'error',
+    {
+      title: 'Sorry, there is a problem with the service',
+      heading: 'Sorry, there is a problem with the service',
+      paragraphs: ['Try again later. Nothing you sent has been saved unless a page told you so.'],
+      requestId: wc.get('requestId'),
+    },
+    500,
+  );
+}

@@ -1,0 +1,4 @@
+import type { PageSection } from './app.ts';
+
+/** Every section of the web pages, in the order their links appear in the service navigation. */
+export const SECTIONS: PageSection[] = [];
