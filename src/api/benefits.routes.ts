@@ -92,7 +92,7 @@ export function benefitRoutes(deps: Deps) {
         tags: ['Benefits'],
         summary: 'The council revises its forecast for a benefit line and year, with a reason',
         roles: reviseForecast.roles,
-        problems: ['case-not-found', 'case-not-approved'],
+        problems: reviseForecast.refuses,
         idempotent: true,
         request: {
           params: IdParam,
@@ -126,7 +126,7 @@ export function benefitRoutes(deps: Deps) {
         tags: ['Benefits'],
         summary: 'The council reports the benefit a line achieved in a year, with evidence',
         roles: reportBenefit.roles,
-        problems: ['case-not-found', 'case-not-approved', 'benefit-already-reported', 'financial-year-closed-for-verification'],
+        problems: reportBenefit.refuses,
         idempotent: true,
         request: {
           params: IdParam,
@@ -225,7 +225,7 @@ export function benefitRoutes(deps: Deps) {
         tags: ['Benefits'],
         summary: 'The beneficiary department (or treasury) rejects a reported benefit, with a reason',
         roles: reviewBenefitReport.roles,
-        problems: ['benefit-report-not-found', 'case-not-found', 'benefit-report-reviewed'],
+        problems: reviewBenefitReport.refuses,
         idempotent: true,
         request: {
           params: IdParam,

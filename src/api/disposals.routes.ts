@@ -47,7 +47,7 @@ export function disposalRoutes(deps: Deps) {
         tags: ['Asset disposals'],
         summary: "Set a department's capital-receipts target at a place for a year",
         roles: setDisposalTarget.roles,
-        problems: ['place-not-found', 'financial-year-not-found', 'department-not-found', 'place-total-beyond-limit'],
+        problems: setDisposalTarget.refuses,
         idempotent: true,
         request: {
           params: PlaceParam,
@@ -80,7 +80,7 @@ export function disposalRoutes(deps: Deps) {
         tags: ['Asset disposals'],
         summary: 'Record a disposal your department made at a place (its year is the financial year of its date)',
         roles: recordDisposal.roles,
-        problems: ['place-not-found', 'disposal-in-the-future', 'financial-year-not-found', 'place-total-beyond-limit'],
+        problems: recordDisposal.refuses,
         idempotent: true,
         request: {
           params: PlaceParam,

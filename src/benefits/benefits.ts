@@ -209,7 +209,7 @@ function checkLineYear(c: Case, line: number, year: string, today: string): void
 }
 
 export const reviseForecast = operation(
-  { roles: ['council'], organisation: "the case's lead council" },
+  { roles: ['council'], organisation: "the case's lead council", refuses: ['case-not-found', 'case-not-approved'] },
   async (
     { trx, principal: p, requestId, now }: Act,
     caseId: string,
@@ -258,7 +258,11 @@ export const reviseForecast = operation(
  * closed, so the report could never be verified), and those of owning an approved case.
  */
 export const reportBenefit = operation(
-  { roles: ['council'], organisation: "the case's lead council" },
+  {
+    roles: ['council'],
+    organisation: "the case's lead council",
+    refuses: ['case-not-found', 'case-not-approved', 'benefit-already-reported', 'financial-year-closed-for-verification'],
+  },
   async (
     { trx, principal: p, requestId, now }: Act,
     caseId: string,
@@ -380,7 +384,11 @@ export type ReviewDecision = { verify: true; verifiedPence?: Pence; reason?: str
  * `financial-year-closed-for-verification` (verifying a report for a closed year).
  */
 export const reviewBenefitReport = operation(
-  { roles: ['department', 'treasury'], organisation: 'the department whose budget the benefit lands in, or treasury' },
+  {
+    roles: ['department', 'treasury'],
+    organisation: 'the department whose budget the benefit lands in, or treasury',
+    refuses: ['benefit-report-not-found', 'case-not-found', 'benefit-report-reviewed'],
+  },
   async ({ trx, principal: p, requestId, now }: Act, id: string, decision: ReviewDecision): Promise<BenefitReport> => {
     // A report's case never changes: lock the case, then read the report as it now stands.
     await lockCase(trx, (await getBenefitReport(trx, id)).caseId);

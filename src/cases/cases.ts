@@ -219,7 +219,7 @@ export async function listCases(db: Db | Tx, p: Principal, filter: { roundId?: s
 // Drafting
 
 export const createCase = operation(
-  { roles: ['council'], organisation: 'a council files cases for itself' },
+  { roles: ['council'], organisation: 'a council files cases for itself', refuses: [] },
   async ({ trx, principal: p, requestId, now }: Act, input: CaseInput): Promise<Case> => {
     const lead = councilOf(p);
     const round = await getRound(trx, input.roundId).catch((e) => {
@@ -279,7 +279,7 @@ export const createCase = operation(
 );
 
 export const updateCase = operation(
-  { roles: ['council'], organisation: "the case's lead council" },
+  { roles: ['council'], organisation: "the case's lead council", refuses: ['case-not-found', 'case-not-draft'] },
   async ({ trx, principal: p, requestId, now }: Act, id: string, input: CaseInput): Promise<Case> => {
     const lead = councilOf(p);
     const existing = await lockOwnCase(trx, id, p);
@@ -643,7 +643,11 @@ export function eligibility(c: Case, round: Round, today: string): GateFailure[]
 }
 
 export const submitCase = operation(
-  { roles: ['council'], organisation: "the case's lead council" },
+  {
+    roles: ['council'],
+    organisation: "the case's lead council",
+    refuses: ['case-not-found', 'case-not-draft', 'case-not-eligible', 'appraisal-not-possible', 'appraisal-out-of-range'],
+  },
   async ({ trx, principal: p, requestId, now }: Act, id: string): Promise<{ case: Case; appraisal: AppraisalResult }> => {
     const c = await lockOwnCase(trx, id, p);
     if (!mayMove('submit', c.status))

@@ -35,7 +35,7 @@ const SCOREABLE = CASE_MOVES.approve.from as readonly CaseStatus[];
  * `conflict-already-declared` (409).
  */
 export const declareConflict = operation(
-  { roles: ['panel'] },
+  { roles: ['panel'], refuses: ['case-not-found', 'conflict-already-declared', 'case-decided'] },
   async ({ trx, principal: p, requestId, now }: Act, caseId: string, reason: string) => {
     const c = await lockSubmittedCase(trx, caseId);
     if (await isConflicted(trx, caseId, p.userId)) {
@@ -102,7 +102,7 @@ export interface ScoreInput {
 }
 
 export const recordScores = operation(
-  { roles: ['panel'] },
+  { roles: ['panel'], refuses: ['case-not-found', 'conflict-of-interest', 'case-decided'] },
   async ({ trx, principal: p, requestId, now }: Act, caseId: string, scores: ScoreInput[]) => {
     const c = await lockSubmittedCase(trx, caseId);
     await assertNotConflicted(trx, c, p);
@@ -265,7 +265,11 @@ export async function scoreboard(db: Db | Tx, c: Case, round?: Round): Promise<S
 
 /** The chair sets the case's score, with a reason, in place of the members' mean. */
 export const moderate = operation(
-  { roles: ['panel'], organisation: 'the chair of the panel' },
+  {
+    roles: ['panel'],
+    organisation: 'the chair of the panel',
+    refuses: ['case-not-found', 'conflict-of-interest', 'case-decided', 'quorum-not-met'],
+  },
   async ({ trx, principal: p, requestId, now }: Act, caseId: string, score: number, reason: string) => {
     const c = await lockSubmittedCase(trx, caseId);
     if (!p.isChair) throw forbidden('Only the panel chair moderates scores.');
@@ -343,7 +347,7 @@ export async function ranking(db: Db | Tx, roundId: string): Promise<{ round: Ro
 
 /** Treasury records that a poor value-for-money case may still be approved, and why. */
 export const grantVfmOverride = operation(
-  { roles: ['treasury'] },
+  { roles: ['treasury'], refuses: ['case-not-found', 'override-not-needed', 'override-exists', 'case-decided'] },
   async ({ trx, principal: p, requestId, now }: Act, caseId: string, reason: string) => {
     const c = await lockSubmittedCase(trx, caseId);
     const { result } = await caseAppraisal(trx, c);
@@ -388,7 +392,20 @@ export interface Decision {
 }
 
 export const decide = operation(
-  { roles: ['panel'] },
+  {
+    roles: ['panel'],
+    refuses: [
+      'case-not-found',
+      'conflict-of-interest',
+      'case-decided',
+      'quorum-not-met',
+      'amount-exceeds-request',
+      'vfm-override-required',
+      'insufficient-funds',
+      'ledger-refused',
+      'financial-year-not-found',
+    ],
+  },
   async ({ trx, principal: p, requestId, now }: Act, caseId: string, input: DecisionInput): Promise<Decision> => {
     const c = await lockSubmittedCase(trx, caseId);
     await assertNotConflicted(trx, c, p);

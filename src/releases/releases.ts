@@ -235,7 +235,20 @@ async function trancheOf(trx: Tx, caseId: string, n: number): Promise<{ c: Case;
 
 /** The council claims a tranche with evidence: in order, not before its date, once. */
 export const claimTranche = operation(
-  { roles: ['council'], organisation: "the case's lead council" },
+  {
+    roles: ['council'],
+    organisation: "the case's lead council",
+    refuses: [
+      'case-not-found',
+      'tranche-not-found',
+      'case-not-approved',
+      'tranche-not-due',
+      'tranche-out-of-order',
+      'tranche-already-claimed',
+      'tranche-already-released',
+      'tranche-closed',
+    ],
+  },
   async ({ trx, principal: p, requestId, now }: Act, caseId: string, n: number, evidence: string) => {
     await lockOwnCase(trx, caseId, p);
     const { c, tranches, t } = await trancheOf(trx, caseId, n);
@@ -297,7 +310,22 @@ export const claimTranche = operation(
  * `tranche-already-released`, `already-approved-by-you` (409), `ledger-refused` (422).
  */
 export const approveTranche = operation(
-  { roles: ['panel', 'treasury'] },
+  {
+    roles: ['panel', 'treasury'],
+    refuses: [
+      'case-not-found',
+      'tranche-not-found',
+      'case-not-approved',
+      'tranche-not-claimed',
+      'tranche-already-released',
+      'tranche-closed',
+      'already-approved-by-you',
+      'ledger-refused',
+      'tranche-out-of-order',
+      'conflict-of-interest',
+      'approver-not-independent',
+    ],
+  },
   async ({ trx, principal: p, requestId, now }: Act, caseId: string, n: number) => {
     await lockCase(trx, caseId);
     const { c, t } = await trancheOf(trx, caseId, n);
@@ -410,7 +438,7 @@ export const approveTranche = operation(
 
 /** Ends a failing project: every tranche not yet released is voided and its reservation returns to the fund. */
 export const terminateCase = operation(
-  { roles: ['treasury', 'panel'] },
+  { roles: ['treasury', 'panel'], refuses: ['case-not-found', 'case-not-approved', 'ledger-refused', 'conflict-of-interest'] },
   async ({ trx, principal: p, requestId, now }: Act, caseId: string, reason: string) => {
     const c = await lockSubmittedCase(trx, caseId);
     if (p.role === 'panel') await assertNotConflicted(trx, c, p);
@@ -492,7 +520,20 @@ export async function listClawbacks(db: Db | Tx, caseId: string): Promise<Clawba
  * from a later tranche. Either way, never more than has been released and not yet clawed back.
  */
 export const clawBack = operation(
-  { roles: ['treasury', 'panel'] },
+  {
+    roles: ['treasury', 'panel'],
+    refuses: [
+      'case-not-found',
+      'case-not-approved',
+      'clawback-exceeds-released',
+      'offset-exceeds-tranche',
+      'ledger-refused',
+      'tranche-not-found',
+      'tranche-closed',
+      'tranche-already-released',
+      'conflict-of-interest',
+    ],
+  },
   async (
     { trx, principal: p, requestId, now }: Act,
     caseId: string,
