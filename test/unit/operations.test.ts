@@ -14,8 +14,8 @@ import {
   setDepartmentTerms,
   setUpFinancialYear,
 } from '../../src/fund/fund.ts';
-import { readableAccounts, readableTransfers } from '../../src/ledger/access.ts';
 import { PROBLEM_TYPES } from '../../src/http/problems.ts';
+import { readableAccounts, readableTransfers } from '../../src/ledger/access.ts';
 import { DomainError } from '../../src/lib/errors.ts';
 import type { Act, Look, Operation } from '../../src/lib/operation.ts';
 import {
