@@ -13,7 +13,7 @@ import type { Deps } from '../http/context.ts';
 import { acting, apiRoute, createRouter, errorResponses, jsonBody, jsonContent } from '../http/router.ts';
 import { toJson } from '../lib/money.ts';
 import { ROLES } from '../users/users.ts';
-import { FinancialYearName, IdParam, OrganisationCode, Pence, PenceInput, says } from './schemas.ts';
+import { asPence, FinancialYearName, IdParam, OrganisationCode, Pence, PenceInput, PenceInputNumber, says } from './schemas.ts';
 
 const LineIndex = z
   .int({ error: says('must be the index of a benefit line (0 is the first)') })
@@ -113,9 +113,7 @@ export function benefitRoutes(deps: Deps) {
       }),
       async (c) => {
         const body = c.req.valid('json');
-        const row = await acting(deps, c, (act) =>
-          reviseForecast(act, c.req.valid('param').id, { ...body, forecastPence: BigInt(body.forecastPence) }),
-        );
+        const row = await acting(deps, c, (act) => reviseForecast(act, c.req.valid('param').id, body));
         return c.json(toJson(row as NonNullable<typeof row>), 200);
       },
     )
@@ -151,9 +149,7 @@ export function benefitRoutes(deps: Deps) {
       }),
       async (c) => {
         const body = c.req.valid('json');
-        const report = await acting(deps, c, (act) =>
-          reportBenefit(act, c.req.valid('param').id, { ...body, claimedPence: BigInt(body.claimedPence) }),
-        );
+        const report = await acting(deps, c, (act) => reportBenefit(act, c.req.valid('param').id, body));
         return c.json(toJson(report), 201);
       },
     )
@@ -189,7 +185,7 @@ export function benefitRoutes(deps: Deps) {
               'application/json': {
                 schema: z
                   .strictObject({
-                    verifiedPence: PenceInput.min(1, { error: says('must be at least 1 pence; reject the report instead') })
+                    verifiedPence: asPence(PenceInputNumber.min(1, { error: says('must be at least 1 pence; reject the report instead') }))
                       .optional()
                       .openapi({ description: 'The part of the claim verified, in pence; the whole claim if absent.', example: 500_000 }),
                     reason: z
@@ -211,7 +207,7 @@ export function benefitRoutes(deps: Deps) {
         const body = c.req.valid('json') ?? {};
         const decision = {
           verify: true as const,
-          verifiedPence: body.verifiedPence === undefined ? undefined : BigInt(body.verifiedPence),
+          verifiedPence: body.verifiedPence,
           reason: body.reason,
         };
         const report = await acting(deps, c, (act) => reviewBenefitReport(act, c.req.valid('param').id, decision));

@@ -211,13 +211,8 @@ type CaseBody = z.infer<typeof CaseInputSchema>;
 function caseInput(body: CaseBody): CaseInput {
   return {
     ...body,
-    matchFundingPence: BigInt(body.matchFundingPence),
-    costs: body.costs.map((l) => ({ ...l, amountPence: BigInt(l.amountPence), confidenceGrade: l.confidenceGrade as 1 })),
-    benefits: body.benefits.map((b) => ({
-      ...b,
-      unitValuePence: b.unitValuePence === undefined ? undefined : BigInt(b.unitValuePence),
-      confidenceGrade: b.confidenceGrade as 1,
-    })),
+    costs: body.costs.map((l) => ({ ...l, confidenceGrade: l.confidenceGrade as 1 })),
+    benefits: body.benefits.map((b) => ({ ...b, confidenceGrade: b.confidenceGrade as 1 })),
   };
 }
 

@@ -67,7 +67,7 @@ export function disposalRoutes(deps: Deps) {
         const { code } = c.req.valid('param');
         const body = c.req.valid('json');
         const place = await acting(deps, c, async (act) => {
-          await setDisposalTarget(act, code, { ...body, targetPence: BigInt(body.targetPence) });
+          await setDisposalTarget(act, code, body);
           return placeDisposals(act.trx, code, body.financialYear);
         });
         return c.json(toJson(place), 200);
@@ -103,7 +103,7 @@ export function disposalRoutes(deps: Deps) {
       async (c) => {
         const { code } = c.req.valid('param');
         const body = c.req.valid('json');
-        const d = await acting(deps, c, (act) => recordDisposal(act, code, { ...body, receiptPence: BigInt(body.receiptPence) }));
+        const d = await acting(deps, c, (act) => recordDisposal(act, code, body));
         return c.json(toJson(d), 201);
       },
     )

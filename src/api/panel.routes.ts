@@ -233,8 +233,8 @@ export function panelRoutes(deps: Deps) {
         const decision = await acting(deps, c, (act) =>
           decide(act, c.req.valid('param').id, {
             ...body,
-            amountPence: body.amountPence === undefined ? undefined : BigInt(body.amountPence),
-            tranches: body.tranches?.map((t) => ({ ...t, amountPence: t.amountPence === undefined ? undefined : BigInt(t.amountPence) })),
+            amountPence: body.amountPence,
+            tranches: body.tranches,
           }),
         );
         return c.json(toJson(decision), 201);

@@ -184,9 +184,7 @@ export function releaseRoutes(deps: Deps) {
       }),
       async (c) => {
         const body = c.req.valid('json');
-        const k = await acting(deps, c, (act) =>
-          clawBack(act, c.req.valid('param').id, { ...body, amountPence: BigInt(body.amountPence) }),
-        );
+        const k = await acting(deps, c, (act) => clawBack(act, c.req.valid('param').id, body));
         return c.json(toJson(k), 201);
       },
     )
