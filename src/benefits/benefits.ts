@@ -208,6 +208,11 @@ function checkLineYear(c: Case, line: number, year: string, today: string): void
   if (errors.length > 0) throw invalid(errors);
 }
 
+/**
+ * A council revises the forecast (pence) of one benefit line of its own approved case for one year,
+ * with a reason. Changes: the forecast, an audit entry.
+ * Refusals: `forbidden`; case-not-found (404), case-not-approved (409).
+ */
 export const reviseForecast = operation(
   { roles: ['council'], organisation: "the case's lead council", refuses: ['case-not-found', 'case-not-approved'] },
   async (
@@ -256,6 +261,7 @@ export const reviseForecast = operation(
  * The council reports what a benefit line achieved in a year: one open report per line and year.
  * Refusals: `benefit-already-reported`, `financial-year-closed-for-verification` (the year is
  * closed, so the report could never be verified), and those of owning an approved case.
+ * It can also refuse: case-not-found (404), case-not-approved (409).
  */
 export const reportBenefit = operation(
   {
