@@ -1,4 +1,5 @@
 import type { PageSection } from './app.ts';
+import { councilPages } from './council.ts';
 
 /** Every section of the web pages, in the order their links appear in the service navigation. */
-export const SECTIONS: PageSection[] = [];
+export const SECTIONS: PageSection[] = [councilPages];
