@@ -124,6 +124,12 @@ async function main(): Promise<void> {
 
   console.log(`
 topslice is running at ${server.url}
+  Web pages:      ${server.url}/sign-in  (sign in with one of these tokens)
+    council (Bradford):  ${users.bradford}
+    panel chair:         ${users.chair}
+    panel member:        ${users.panel}
+    department (DHSC):   ${users.dhsc}
+    auditor:             ${users.auditor}
   API reference:  ${server.url}/docs
   OpenAPI:        ${server.url}/openapi.json
   Demo database:  ${DEMO_DB}
