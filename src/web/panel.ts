@@ -567,6 +567,14 @@ function mountChair(web: WebApp, deps: Deps) {
               ...t,
               amountPence: t.amountPence === undefined ? undefined : BigInt(t.amountPence),
             })),
+          }).catch((error: unknown) => {
+            // An award larger than the request is the amount field's problem: shown beside it.
+            if (error instanceof DomainError && error.type === 'amount-exceeds-request') {
+              throw new DomainError(error.kind, error.type, error.title, error.message, error.extra, [
+                { pointer: '/amountPence', detail: error.message },
+              ]);
+            }
+            throw error;
           });
         }),
       decisionFieldName,
