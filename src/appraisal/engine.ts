@@ -84,6 +84,7 @@ export const MAX_PERSISTENCE_YEARS = 30;
 export const MAX_LAG_YEARS = 10;
 /** Decimal places of the per-year discount factor strings. */
 export const DISCOUNT_FACTOR_DECIMALS = 10;
+const LAG_LABEL = 'Every benefit line’s lag one year longer';
 /** How many fiscal benefit lines (largest PV first) get a unit-value switching value. */
 export const SWITCHING_LINES = 5;
 
@@ -116,6 +117,25 @@ interface Discounting {
   windows: bigint[][];
   /** The same with drop-off, keyed by p × 10,001 + keep (see dropWindow). */
   dropWindows: Map<number, bigint[]>;
+  /**
+   * 1 + r = p / q when every year 1 … horizon has the same rate r, else null. Then one more year of lag discounts
+   * every benefit by exactly one more factor q / p (DF_{s+1} = DF_s × q / p), so that sensitivity is PV × q / p.
+   */
+  oneRate: [bigint, bigint] | null;
+  /** Common denominators of cases discounted over this horizon (see commonDenominator). */
+  common: Map<string, CommonDenominator>;
+}
+
+/**
+ * A case's common denominator G = 10^16 × L × D and, per kind of benefit line, deflator[base] × L / the line's
+ * denominator (see appraise). Both depend only on the deflator table, the base year, the price years rebased
+ * from, the largest volume scale and drop-off powers, and D, so they are cached per discounting under those.
+ */
+interface CommonDenominator {
+  L: bigint;
+  G: bigint;
+  /** By price year rebased from ('' when used as stated), then by kind (volume scale and drop-off powers). */
+  factors: Map<string, Map<number, bigint>>;
 }
 
 /** keep / 10,000 in lowest terms, as [a, b] (0 is 0/1): the smaller b, the smaller every exact number. */
@@ -284,17 +304,22 @@ function discounting(schedule: CompiledSchedule, T: number): Discounting {
   for (let t = schedule.dfStrings.length; t <= T; t++) {
     schedule.dfStrings.push(toDecimalString(Q[t] as bigint, P[t] as bigint, DISCOUNT_FACTOR_DECIMALS));
   }
-  const result: Discounting = { N, D, PN, windows: [], dropWindows: new Map() };
+  let oneRate: [bigint, bigint] | null = T >= 1 ? [schedule.p[1]!, schedule.q[1]!] : null;
+  for (let k = 2; oneRate && k <= T; k++) if (schedule.p[k] !== oneRate[0] || schedule.q[k] !== oneRate[1]) oneRate = null;
+  const result: Discounting = { N, D, PN, windows: [], dropWindows: new Map(), oneRate, common: new Map() };
   schedule.byHorizon.set(T, result);
   return result;
 }
 
 interface CompiledDeflators {
+  /** Distinguishes compiled tables in the common-denominator cache (see commonDenominator). */
+  id: number;
   edition: string;
   values: Map<string, { value: bigint; forecast: boolean }>;
 }
 
 const compiledDeflators = new WeakMap<DeflatorTable, CompiledDeflators>();
+let deflatorTables = 0;
 
 function compileDeflators(table: DeflatorTable): CompiledDeflators {
   const cached = compiledDeflators.get(table);
@@ -311,7 +336,7 @@ function compileDeflators(table: DeflatorTable): CompiledDeflators {
   const scale = Math.max(0, ...entries.map(([, d]) => d.scale));
   const values = new Map<string, { value: bigint; forecast: boolean }>();
   for (const [year, d, forecast] of entries) values.set(year, { value: d.num * pow10(scale - d.scale), forecast });
-  const compiled = { edition: table.edition, values };
+  const compiled = { id: ++deflatorTables, edition: table.edition, values };
   compiledDeflators.set(table, compiled);
   return compiled;
 }
@@ -519,6 +544,10 @@ interface PreparedCase {
   rebaseDen: bigint[];
   /** Per prepared benefit line: 0 when its value is used as stated, else k for the k-th distinct price year rebased from. */
   rebaseClass: number[];
+  /** The price years rebased from, in the order of their class (rebaseClass k is rebasedYears[k − 1]). */
+  rebasedYears: string[];
+  /** Which deflator table (compiled) rebased them; 0 when none. */
+  deflatorId: number;
   warnings: Set<string>;
 }
 
@@ -735,6 +764,8 @@ function prepareCase(input: AppraisalInput, params: ParameterSet, deflators: Def
     rebaseNum,
     rebaseDen,
     rebaseClass,
+    rebasedYears: [...classOf.keys()],
+    deflatorId: table === null ? 0 : table.id,
     warnings,
   };
 }
@@ -800,6 +831,7 @@ export function appraise(input: AppraisalInput, params: ParameterSet, deflators:
   const {
     cp,
     baseStart,
+    baseYear,
     schedule,
     horizon,
     costT,
@@ -811,6 +843,8 @@ export function appraise(input: AppraisalInput, params: ParameterSet, deflators:
     rebaseNum,
     rebaseDen,
     rebaseClass,
+    rebasedYears,
+    deflatorId,
     warnings,
   } = prepareCase(input, params, deflators);
 
@@ -821,34 +855,44 @@ export function appraise(input: AppraisalInput, params: ParameterSet, deflators:
   const T = horizon;
   const disc = discounting(schedule, prepared.length > 0 ? T + 1 : T);
   const { N, D } = disc;
-  const deflatorDens = new Map<number, bigint>();
   let volumeScale = 0;
   let twos = 0;
   let fives = 0;
-  for (let j = 0; j < prepared.length; j++) {
-    const b = prepared[j]!;
-    deflatorDens.set(rebaseClass[j]!, rebaseDen[j]!);
+  for (const b of prepared) {
     if (b.volumeScale > volumeScale) volumeScale = b.volumeScale;
     if (b.dropTwos > twos) twos = b.dropTwos;
     if (b.dropFives > fives) fives = b.dropFives;
   }
-  let L = (pow10(volumeScale) << BigInt(twos)) * 5n ** BigInt(fives);
-  for (const d of deflatorDens.values()) L *= d;
-  // Per line: rebaseNum × L / its denominator, once per kind of line (price year, volume scale, drop-off denominator).
+  const key = `${deflatorId}|${baseYear}|${volumeScale}|${twos}|${fives}|${[...rebasedYears].sort().join('|')}`;
+  let common = disc.common.get(key);
+  if (!common) {
+    let L = (pow10(volumeScale) << BigInt(twos)) * 5n ** BigInt(fives);
+    for (let k = 1; k <= rebasedYears.length; k++) L *= rebaseDen[rebaseClass.indexOf(k)]!;
+    common = { L, G: pow10(16) * L * D, factors: new Map() };
+    if (disc.common.size > 256) disc.common.clear();
+    disc.common.set(key, common);
+  }
+  const { L, G } = common;
+  // Per line: deflator[base] × L / its denominator, once per kind of line (price year, volume scale, drop-off powers).
   const lineFactor: bigint[] = [];
-  const factors = new Map<number, bigint>();
   for (let j = 0; j < prepared.length; j++) {
     const b = prepared[j]!;
-    // Exact as a number: fewer than 10^4 price years, volume scales below 2^12, powers of 2 and 5 below 2^10.
-    const key = rebaseClass[j]! * 2 ** 32 + (b.volumeScale * 1024 + b.dropTwos) * 1024 + b.dropFives;
-    let f = factors.get(key);
+    const cls = rebaseClass[j]!;
+    const priceYear = cls === 0 ? '' : rebasedYears[cls - 1]!;
+    let byKind = common.factors.get(priceYear);
+    if (!byKind) {
+      byKind = new Map();
+      common.factors.set(priceYear, byKind);
+    }
+    // Exact as a number: volume scales below 2^20, powers of 2 and 5 below 2^10.
+    const kind = (b.volumeScale * 1024 + b.dropTwos) * 1024 + b.dropFives;
+    let f = byKind.get(kind);
     if (f === undefined) {
       f = (L / lineDenominator(b, rebaseDen[j]!)) * rebaseNum[j]!;
-      factors.set(key, f);
+      byKind.set(kind, f);
     }
     lineFactor.push(f);
   }
-  const G = pow10(16) * L * D;
 
   // Costs by year, over 10^4 × D.
   const costScale = pow10(12) * L;
@@ -867,8 +911,10 @@ export function appraise(input: AppraisalInput, params: ParameterSet, deflators:
   // Sensitivity: W × Kpre summed by grade, fiscal and all; the scenarios multiply the sums by the grades' factors.
   const byGradeF: bigint[] = [0n, 0n, 0n, 0n, 0n, 0n, 0n];
   const byGradeA: bigint[] = [0n, 0n, 0n, 0n, 0n, 0n, 0n];
-  // Lag one year longer, over G: a fiscal line's from the fiscal benefits by year (Σ_s fiscal_s × N[s+1]) below,
-  // the other lines' here (K × W one year later).
+  // Lag one year longer, over G: PV × q / p when one rate 1 + r = p / q runs to the horizon (disc.oneRate); else a
+  // fiscal line's from the fiscal benefits by year (Σ_s fiscal_s × N[s+1]) below, the other lines' here (K × W one
+  // year later).
+  const oneRate = disc.oneRate;
   let lagOther = 0n;
   // Fiscal benefits by year, undiscounted, over 10^16 × L: lines without drop-off as differences (a cohort's
   // yield starts in year t + lag and stops p years later), lines with drop-off year by year.
@@ -933,7 +979,7 @@ export function appraise(input: AppraisalInput, params: ParameterSet, deflators:
     } else {
       if (line.type === 'economic') numEconomic += num;
       else numSocial += num;
-      lagOther += weightedYield(b, disc, 1) * K;
+      if (!oneRate) lagOther += weightedYield(b, disc, 1) * K;
     }
     let org = byOrg.get(line.beneficiaryCode);
     if (!org) {
@@ -988,7 +1034,7 @@ export function appraise(input: AppraisalInput, params: ParameterSet, deflators:
     let pvFiscal = 0n;
     const yearFiscal = running + fiscalDirect[t]!;
     if (yearFiscal !== 0n) {
-      lagF += yearFiscal * N[t + 1]!;
+      if (!oneRate) lagF += yearFiscal * N[t + 1]!;
       const b = N[t]! * yearFiscal;
       cumFiscal += b;
       const f = floorDiv(b, G);
@@ -1102,7 +1148,9 @@ export function appraise(input: AppraisalInput, params: ParameterSet, deflators:
       5n * numCosts,
       5n * G,
     ),
-    scenario('lag-one-year-longer', 'Every benefit line’s lag one year longer', lagF, lagF + lagOther, numCosts, G),
+    oneRate
+      ? scenario('lag-one-year-longer', LAG_LABEL, numFiscal * oneRate[1], numAll * oneRate[1], numCosts * oneRate[0], G * oneRate[0])
+      : scenario('lag-one-year-longer', LAG_LABEL, lagF, lagF + lagOther, numCosts, G),
   ];
 
   const ordered: string[] = [];
