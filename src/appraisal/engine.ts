@@ -165,6 +165,20 @@ function dropCoefficient(p: number, keep: number): bigint[] {
   return c;
 }
 
+/** dropCoefficient(p, keep) as JavaScript numbers, or null when the largest, b^(p−1), is above 2^53 − 1. */
+const dropCoefficientsN = new Map<number, number[] | null>();
+function dropCoefficientNumbers(p: number, keep: number): number[] | null {
+  const key = p * 10_001 + keep;
+  let c = dropCoefficientsN.get(key);
+  if (c === undefined) {
+    const big = dropCoefficient(p, keep);
+    c = big[0]! <= BigInt(Number.MAX_SAFE_INTEGER) ? big.map(Number) : null;
+    if (dropCoefficientsN.size > 4096) dropCoefficientsN.clear();
+    dropCoefficientsN.set(key, c);
+  }
+  return c;
+}
+
 /**
  * dropWindow(d, p, keep)[t] = Σ_{k<p} a^k × b^(p−1−k) × N[t+k] (keep/10,000 = a/b): what one unit engaged for p
  * years of benefit starting in year t is worth, each year keeping a/b of the year before (over b^(p−1) × D).
@@ -218,7 +232,15 @@ interface CompiledParameters {
   /** Indexed by grade: 10,000 + cost uplift bp, and 10,000 − benefit haircut bp. */
   costFactor: (bigint | undefined)[];
   benefitKeep: (bigint | undefined)[];
-  vfm: { band: VfmBand; min: [bigint, bigint] | null; max: [bigint, bigint] | null; minInclusive: boolean; maxInclusive: boolean }[];
+  vfm: {
+    band: VfmBand;
+    min: [bigint, bigint] | null;
+    max: [bigint, bigint] | null;
+    /** The upper edge × 10^4 when that is whole (at most 4 decimals), so the band follows from the BCR's 4-dp floor. */
+    max4: bigint | null;
+    minInclusive: boolean;
+    maxInclusive: boolean;
+  }[];
 }
 
 const compiledParameters = new WeakMap<ParameterSet, CompiledParameters>();
@@ -261,13 +283,17 @@ function compileParameters(params: ParameterSet): CompiledParameters {
     schedules: new Map(Object.entries(params.discountSchedules).map(([name, bands]) => [name, compileSchedule(bands)])),
     costFactor,
     benefitKeep,
-    vfm: params.vfmBands.map((b) => ({
-      band: b.band,
-      min: b.minBcr === null ? null : fractionOf(b.minBcr),
-      max: b.maxBcr === null ? null : fractionOf(b.maxBcr),
-      minInclusive: b.minInclusive,
-      maxInclusive: b.maxInclusive,
-    })),
+    vfm: params.vfmBands.map((b) => {
+      const max = b.maxBcr === null ? null : fractionOf(b.maxBcr);
+      return {
+        band: b.band,
+        min: b.minBcr === null ? null : fractionOf(b.minBcr),
+        max,
+        max4: max !== null && (max[0] * 10_000n) % max[1] === 0n ? (max[0] * 10_000n) / max[1] : null,
+        minInclusive: b.minInclusive,
+        maxInclusive: b.maxInclusive,
+      };
+    }),
   };
   compiledParameters.set(params, compiled);
   return compiled;
@@ -370,6 +396,12 @@ interface PreparedBenefit {
   dropKeep: number;
   /** With drop-off (keep = a/b in lowest terms): a^k × b^(p−1−k) for k < p (dropCoefficient); null without. */
   dropCoef: bigint[] | null;
+  /**
+   * The volumes as JavaScript numbers and their sum, when every volume is whole (volumeSum is Infinity otherwise):
+   * exact wherever fiscalYields uses them (see there).
+   */
+  cohortN: number[] | null;
+  volumeSum: number;
   /** b^(p−1) = 2^dropTwos × 5^dropFives (b divides 10^4); 0 and 0 without drop-off. */
   dropTwos: number;
   dropFives: number;
@@ -440,12 +472,6 @@ function lineKey(b: PreparedBenefit): string {
   ]);
 }
 
-/** Number of binary digits of a positive bigint (hexadecimal is cheap to produce; decimal is not). */
-function bits(n: bigint): number {
-  const hex = n.toString(16);
-  return hex.length * 4 - Math.clz32(Number.parseInt(hex[0]!, 16)) + 28;
-}
-
 /**
  * Smallest number of decimals (≥ 2) at which rounding a value moves NPV by ≤ 1/1000 penny, given
  * |dNPV/dvalue| = sNum/sDen, plus one spare digit: the smallest e with 10^e × sDen ≥ 500 × sNum, then e + 1.
@@ -454,11 +480,10 @@ function bits(n: bigint): number {
 function decimalsFor(sNum: bigint, sDen: bigint): number {
   const x = 500n * sNum;
   if (x <= sDen) return 2;
-  // A first guess from the binary lengths (log10 2 < 0.30103); the two loops make it exact.
-  let e = Math.max(0, Math.floor((bits(x) - bits(sDen) - 1) * 0.30103));
-  while (pow10(e) * sDen < x) e++;
-  while (e > 0 && pow10(e - 1) * sDen >= x) e--;
-  return Math.max(2, e + 1);
+  // 10^e × sDen ≥ x exactly when 10^e ≥ c = ⌈x / sDen⌉ (≥ 2), so e is the number of digits of c − 1.
+  const q = x / sDen;
+  const c = q * sDen === x ? q : q + 1n;
+  return Math.max(2, (c - 1n).toString().length + 1);
 }
 
 /**
@@ -646,6 +671,8 @@ function prepareCase(input: AppraisalInput, params: ParameterSet, deflators: Def
     const cohortNum: bigint[] = [];
     const cohortScale: number[] = [];
     let volumeScale = 0;
+    let lastT = -1;
+    let wholeSum = 0;
     if (typeof cohorts !== 'object' || cohorts === null) {
       if (cohorts !== undefined) errors.push({ pointer: ptr('benefits', i, field), detail: 'must map financial years to volumes' });
     } else {
@@ -658,9 +685,11 @@ function prepareCase(input: AppraisalInput, params: ParameterSet, deflators: Def
         }
         if (t < 0) continue;
         cohortT.push(t);
+        if (t > lastT) lastT = t;
         if (Number.isSafeInteger(v)) {
           cohortNum.push(v < SMALL.length ? SMALL[v]! : BigInt(v));
           cohortScale.push(0);
+          wholeSum += v;
         } else {
           const d = numberToDecimal(v);
           cohortNum.push(d.num);
@@ -670,16 +699,21 @@ function prepareCase(input: AppraisalInput, params: ParameterSet, deflators: Def
       }
     }
     if (errors.length !== before) continue;
+    // Whole volumes also as JavaScript numbers, for the fast path in fiscalYields (volumeSum is Infinity without).
+    let cohortN: number[] | null = volumeScale === 0 ? cohortNum.map(Number) : null;
+    let volumeSum = volumeScale === 0 ? wholeSum : Number.POSITIVE_INFINITY;
     let cohortV = volumeScale === 0 ? cohortNum : cohortNum.map((n, c) => n * pow10(volumeScale - cohortScale[c]!));
     if (hasNeed) {
       const e = BigInt(engagement);
       cohortV = cohortV.map((n) => n * e);
+      cohortN = cohortN?.map((n) => n * engagement) ?? null;
+      volumeSum *= engagement;
       volumeScale += 4;
     }
-    for (const t of cohortT) if (t + lag + p - 1 > horizon) horizon = t + lag + p - 1;
+    if (lastT + lag + p - 1 > horizon) horizon = lastT + lag + p - 1;
     // A benefit that lasts one year has no later year to fall in.
     const dropKeep = p === 1 ? 10_000 : 10_000 - dropOff;
-    const [twos, fives] = dropKeep === 10_000 ? [0, 0] : twosAndFives(Number(dropFraction(dropKeep)[1]));
+    const [twos, fives] = dropKeep === 10_000 ? [0, 0] : dropPowers(dropKeep);
     prepared.push({
       index: i,
       line,
@@ -691,10 +725,13 @@ function prepareCase(input: AppraisalInput, params: ParameterSet, deflators: Def
       lag,
       dropKeep,
       dropCoef: dropKeep === 10_000 ? null : dropCoefficient(p, dropKeep),
+      cohortN,
+      volumeSum,
       dropTwos: twos * (p - 1),
       dropFives: fives * (p - 1),
       cashableBp: BigInt(cashableBp),
-      pre: BigInt(line.impactBasisPoints * (10_000 - line.deadweightBasisPoints)) * BigInt(10_000 - displacement),
+      // At most 10^12: exact as a number.
+      pre: BigInt(line.impactBasisPoints * (10_000 - line.deadweightBasisPoints) * (10_000 - displacement)),
       grade: line.confidenceGrade,
     });
   }
@@ -770,13 +807,17 @@ function prepareCase(input: AppraisalInput, params: ParameterSet, deflators: Def
   };
 }
 
-/** n = 2^x × 5^y (a divisor of 10^4) as [x, y]. */
-function twosAndFives(n: number): [number, number] {
-  let x = 0;
-  let y = 0;
-  for (let m = n; m % 2 === 0; m /= 2) x++;
-  for (let m = n; m % 5 === 0; m /= 5) y++;
-  return [x, y];
+/** keep / 10,000 = a / b in lowest terms; b = 2^x × 5^y (a divisor of 10^4) as [x, y], cached per keep. */
+const dropPowersOf: ([number, number] | undefined)[] = new Array(10_001);
+function dropPowers(keep: number): [number, number] {
+  let xy = dropPowersOf[keep];
+  if (!xy) {
+    xy = [0, 0];
+    for (let m = Number(dropFraction(keep)[1]); m % 2 === 0; m /= 2) xy[0]++;
+    for (let m = Number(dropFraction(keep)[1]); m % 5 === 0; m /= 5) xy[1]++;
+    dropPowersOf[keep] = xy;
+  }
+  return xy;
 }
 
 /** Per benefit line: the denominator beyond 10^16 × D: deflator × volume decimal scale × b^(p−1) for a drop-off of a/b. */
@@ -800,26 +841,82 @@ function weightedYield(b: PreparedBenefit, disc: Discounting, shift: number): bi
   return W;
 }
 
+/** Scratch yields by year for fiscalYields' fast path (all zero between calls). */
+const yieldsN: number[] = [];
+
+/**
+ * A fiscal line with drop-off: its yield in each year s, Σ over cohorts of volume × a^k × b^(p−1−k) with
+ * k = s − t − lag (keep = a/b; over b^(p−1)), times K added to fiscalDirect[s]. `yields` is zero on entry and exit.
+ * Fast path: every coefficient is at most b^(p−1) (a < b), so when Σ volumes × b^(p−1) ≤ 2^53 − 1 every partial sum
+ * is a whole number below 2^53, which JavaScript numbers hold exactly; the yields are summed as numbers and become
+ * bigints once per year. Otherwise (fractional or very large volumes, long persistence) they are summed as bigints.
+ */
+function fiscalYields(b: PreparedBenefit, K: bigint, fiscalDirect: bigint[], yields: bigint[]): void {
+  const p = b.persistence;
+  const coefN = dropCoefficientNumbers(p, b.dropKeep);
+  let first = fiscalDirect.length;
+  let last = 0;
+  if (coefN !== null && b.volumeSum * coefN[0]! <= Number.MAX_SAFE_INTEGER) {
+    const v = b.cohortN!;
+    for (let c = 0; c < v.length; c++) {
+      const t = b.cohortT[c]! + b.lag;
+      if (t < first) first = t;
+      if (t + p - 1 > last) last = t + p - 1;
+      for (let k = 0; k < p; k++) yieldsN[t + k] = (yieldsN[t + k] ?? 0) + v[c]! * coefN[k]!;
+    }
+    for (let s = first; s <= last; s++) {
+      const y = yieldsN[s] ?? 0;
+      if (y === 0) continue;
+      fiscalDirect[s] = fiscalDirect[s]! + BigInt(y) * K;
+      yieldsN[s] = 0;
+    }
+    return;
+  }
+  const coef = b.dropCoef!;
+  for (let c = 0; c < b.cohortT.length; c++) {
+    const v = b.cohortV[c]!;
+    if (v === 0n) continue;
+    const t = b.cohortT[c]! + b.lag;
+    if (t < first) first = t;
+    if (t + p - 1 > last) last = t + p - 1;
+    for (let k = 0; k < p; k++) yields[t + k] = yields[t + k]! + v * coef[k]!;
+  }
+  for (let s = first; s <= last; s++) {
+    const y = yields[s]!;
+    if (y === 0n) continue;
+    fiscalDirect[s] = fiscalDirect[s]! + y * K;
+    yields[s] = 0n;
+  }
+}
+
 /** Organisation codes in ordinal order, null (wider society) last. */
 function byOrganisationCode(a: string | null, b: string | null): number {
   return a === b ? 0 : a === null ? 1 : b === null ? -1 : a < b ? -1 : 1;
 }
 
 /**
- * The VfM band containing the exact BCR numAll / numCosts (null when numCosts is 0). The parameter set's bands
- * partition [0, ∞) in order (checked when it is parsed), so the first band whose upper edge lies above the BCR is it.
+ * The BCR numAll / numCosts rounded half-even to 4 dp (a JSON number), and the VfM band containing its EXACT value;
+ * both null when numCosts is 0. The parameter set's bands partition [0, ∞) in order (checked when it is parsed), so
+ * the first band whose upper edge lies above the BCR is it. One division: with q = ⌊10^4 × BCR⌋ and remainder r,
+ * for a whole E = 10^4 × edge, BCR ≥ edge exactly when q ≥ E, and BCR > edge when q > E or (q = E and r > 0); an
+ * edge with more decimals is compared exactly by cross-multiplying.
  */
-function vfmBandOf(cp: CompiledParameters, numAll: bigint, numCosts: bigint): VfmBand | null {
-  if (numCosts <= 0n) return null;
+function bcrOf(cp: CompiledParameters, numAll: bigint, numCosts: bigint): { bcr: number | null; vfmBand: VfmBand | null } {
+  if (numCosts <= 0n) return { bcr: null, vfmBand: null };
+  const { q, r } = floorDiv(numAll * 10_000n, numCosts);
+  const bcr = Number(roundFloored(q, r, numCosts)) / 10_000;
   for (const band of cp.vfm) {
-    if (band.max) {
+    if (band.max4 !== null) {
+      const E = band.max4;
+      if (band.maxInclusive ? q > E || (q === E && r > 0n) : q >= E) continue;
+    } else if (band.max) {
       const l = numAll * band.max[1];
-      const r = band.max[0] * numCosts;
-      if (band.maxInclusive ? l > r : l >= r) continue;
+      const rr = band.max[0] * numCosts;
+      if (band.maxInclusive ? l > rr : l >= rr) continue;
     }
-    return band.band;
+    return { bcr, vfmBand: band.band };
   }
-  return null;
+  return { bcr, vfmBand: null };
 }
 
 /**
@@ -957,24 +1054,7 @@ export function appraise(input: AppraisalInput, params: ParameterSet, deflators:
           fiscalDiff[t + p] = fiscalDiff[t + p]! - x;
         }
       } else {
-        // Yield per year, Σ volume × a^k × b^(p−1−k) (small numbers), then × K once per year.
-        const coef = b.dropCoef!;
-        let first = T;
-        let last = 0;
-        for (let c = 0; c < b.cohortT.length; c++) {
-          const v = b.cohortV[c]!;
-          if (v === 0n) continue;
-          const t = b.cohortT[c]! + lag;
-          if (t < first) first = t;
-          if (t + p - 1 > last) last = t + p - 1;
-          for (let k = 0; k < p; k++) yields[t + k] = yields[t + k]! + v * coef[k]!;
-        }
-        for (let s = first; s <= last; s++) {
-          const y = yields[s]!;
-          if (y === 0n) continue;
-          fiscalDirect[s] = fiscalDirect[s]! + y * K;
-          yields[s] = 0n;
-        }
+        fiscalYields(b, K, fiscalDirect, yields);
       }
     } else {
       if (line.type === 'economic') numEconomic += num;
@@ -997,11 +1077,13 @@ export function appraise(input: AppraisalInput, params: ParameterSet, deflators:
   for (let g = 1; g <= 6; g++) {
     if (byGradeA[g] === 0n) continue;
     const worse = cp.benefitKeep[Math.min(g + 1, 6)]!;
-    obF += byGradeF[g]! * 10_000n;
-    obA += byGradeA[g]! * 10_000n;
+    obF += byGradeF[g]!;
+    obA += byGradeA[g]!;
     worseF += byGradeF[g]! * worse;
     worseA += byGradeA[g]! * worse;
   }
+  obF *= 10_000n;
+  obA *= 10_000n;
   let lagF = 0n;
 
   // Per-year rows and payback (exact cumulative comparison). Costs stay over 10^4 × D (smaller numbers)
@@ -1010,8 +1092,6 @@ export function appraise(input: AppraisalInput, params: ParameterSet, deflators:
   const costDen = 10_000n * D;
   const years: AppraisalResult['years'] = [];
   let cumCosts = 0n;
-  let cumCostsG = 0n; // cumCosts over G
-  let cumFiscal = 0n;
   const cumCostsF: Floored = { q: 0n, r: 0n };
   const cumFiscalF: Floored = { q: 0n, r: 0n };
   let cumCostsRounded = 0n;
@@ -1025,7 +1105,6 @@ export function appraise(input: AppraisalInput, params: ParameterSet, deflators:
     if (cost !== 0n) {
       const c = N[t]! * cost;
       cumCosts += c;
-      cumCostsG = cumCosts * costScale;
       const f = floorDiv(c, costDen);
       pvCosts = roundFloored(f.q, f.r, costDen);
       addFloored(cumCostsF, f, costDen);
@@ -1036,14 +1115,19 @@ export function appraise(input: AppraisalInput, params: ParameterSet, deflators:
     if (yearFiscal !== 0n) {
       if (!oneRate) lagF += yearFiscal * N[t + 1]!;
       const b = N[t]! * yearFiscal;
-      cumFiscal += b;
       const f = floorDiv(b, G);
       pvFiscal = roundFloored(f.q, f.r, G);
       addFloored(cumFiscalF, f, G);
       cumFiscalRounded = roundFloored(cumFiscalF.q, cumFiscalF.r, G);
     }
     const year = financialYearName(baseStart + t);
-    if (paybackYear === null && cumCosts > 0n && cumFiscal >= cumCostsG) paybackYear = year;
+    // Cumulative fiscal benefits qF + rF / G against costs qC + rC / costDen (G = costDen × costScale).
+    if (
+      paybackYear === null &&
+      cumCosts > 0n &&
+      (cumFiscalF.q > cumCostsF.q || (cumFiscalF.q === cumCostsF.q && cumFiscalF.r >= cumCostsF.r * costScale))
+    )
+      paybackYear = year;
     years.push({
       year,
       index: t,
@@ -1061,9 +1145,9 @@ export function appraise(input: AppraisalInput, params: ParameterSet, deflators:
     npvR += G;
     npvQ -= 1n;
   }
-  const numCosts = cumCostsG;
+  const numCosts = cumCosts * costScale;
   const numAll = numFiscal + numEconomic + numSocial;
-  const vfmBand = vfmBandOf(cp, numAll, numCosts);
+  const { bcr, vfmBand } = bcrOf(cp, numAll, numCosts);
 
   // Who benefits: by organisation code (ordinal), null last; the cashable part is over G × 10^4.
   const G4 = G * 10_000n;
@@ -1120,21 +1204,28 @@ export function appraise(input: AppraisalInput, params: ParameterSet, deflators:
   }
 
   // Sensitivity: costs without optimism bias and one grade worse (over 10^4 × D, then over G).
+  // Amounts (× 10^4) and amounts one grade worse summed by year first, then discounted once per year.
+  const obByYear: bigint[] = new Array(T + 1).fill(0n);
+  const worseByYear: bigint[] = new Array(T + 1).fill(0n);
+  for (let j = 0; j < costT.length; j++) {
+    const t = costT[j]!;
+    obByYear[t] = obByYear[t]! + costAmount[j]!;
+    worseByYear[t] = worseByYear[t]! + costAmount[j]! * cp.costFactor[Math.min(costGrade[j]! + 1, 6)]!;
+  }
   let obCosts = 0n;
   let worseCosts = 0n;
-  for (let j = 0; j < costT.length; j++) {
-    const c = N[costT[j]!]! * costAmount[j]!;
-    obCosts += c * 10_000n;
-    worseCosts += c * cp.costFactor[Math.min(costGrade[j]! + 1, 6)]!;
+  for (let t = 0; t <= T; t++) {
+    if (worseByYear[t] === 0n) continue;
+    obCosts += N[t]! * obByYear[t]!;
+    worseCosts += N[t]! * worseByYear[t]!;
   }
-  obCosts *= costScale;
+  obCosts *= costScale * 10_000n;
   worseCosts *= costScale;
   const scenario = (name: SensitivityCase['scenario'], label: string, f: bigint, a: bigint, c: bigint, den: bigint): SensitivityCase => ({
     scenario: name,
     label,
     fiscalNpvPence: roundHalfEven(f - c, den),
-    bcr: c > 0n ? toNumber4dp(a, c) : null,
-    vfmBand: vfmBandOf(cp, a, c),
+    ...bcrOf(cp, a, c),
   });
   const sensitivity: SensitivityCase[] = [
     scenario('optimism-bias-removed', 'Optimism bias removed (no cost uplift, no benefit haircut)', obF, obA, obCosts, G),
@@ -1172,7 +1263,7 @@ export function appraise(input: AppraisalInput, params: ParameterSet, deflators:
     fiscalNpvPence: roundFloored(npvQ, npvR, G),
     publicValueNpvPence: roundHalfEven(numAll - numCosts, G),
     fiscalRoi: numCosts > 0n ? toNumber4dp(numFiscal, numCosts) : null,
-    bcr: numCosts > 0n ? toNumber4dp(numAll, numCosts) : null,
+    bcr,
     paybackYear,
     vfmBand,
     whoBenefits,
