@@ -30,6 +30,11 @@
  * penny (e.g. who-benefits rows vs PV totals); every figure is the correctly rounded exact value. The VfM band
  * compares the EXACT BCR with the band edges (a BCR of 0.99999 is "poor" even though it prints as 1.0000).
  *
+ * Shortcuts, each exact and each checked against the plain method in test/appraisal/fast-paths.test.ts: a drop-off
+ * line's yields are summed as JavaScript integers only when they provably stay below 2^53 (fiscalYields); one more
+ * year of lag is PV × 1/(1 + r) when one rate runs to the horizon (Discounting.oneRate); the band follows from the
+ * BCR's 4-dp floor when its edges have at most 4 decimals (bcrOf).
+ *
  * Switching values: fiscal NPV is linear in each input varied, so each is exact: for "costs" (every cost line
  * scaled together; value = the undiscounted total of the amounts as entered) C* = C0 × PVfiscal / PVcosts; for the
  * unit value of each of the five largest fiscal lines by PV, u* = u0 × (PVline − fiscalNPV) / PVline. The string
@@ -1189,17 +1194,19 @@ export function appraise(input: AppraisalInput, params: ParameterSet, deflators:
       return kx < ky ? -1 : kx > ky ? 1 : x.b.index - y.b.index;
     })
     .slice(0, SWITCHING_LINES);
+  // u* = u0 × (PVline − fiscal NPV) / PVline; over G: u0 × (num + shortfall) / num, shortfall = numCosts − numFiscal.
+  const shortfall = numCosts - numFiscal;
+  const shortfallBp = shortfall * 10_000n;
   for (const { b, num } of largest) {
     const u0 = b.line.unitValuePence;
-    // u* = u0 × (PVline − fiscal NPV) / PVline; over G: u0 × (num − numFiscal + numCosts) / num.
-    const top = u0 * (num - numFiscal + numCosts);
+    const top = u0 * (num + shortfall);
     const possible = top >= 0n;
     switchingValues.push({
       input: `benefits/${b.index}/unitValuePence`,
       label: `Unit value of "${b.line.outcome}" (${b.line.beneficiaryCode})`,
       baseValue: Number(u0),
       switchingValue: possible ? toDecimalString(top, num, decimalsFor(num, G * u0)) : null,
-      changeBasisPoints: possible ? Number(roundHalfEven((numCosts - numFiscal) * 10_000n, num)) : null,
+      changeBasisPoints: possible ? Number(roundHalfEven(shortfallBp, num)) : null,
     });
   }
 
