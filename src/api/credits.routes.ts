@@ -25,12 +25,15 @@ const Credits = z.int().openapi({ description: 'Whole savings credits (one credi
 const Quantity = z
   .int({ error: says('must be a whole number of credits') })
   .min(1, { error: says('must be at least 1 credit') })
-  .max(1_000_000_000, { error: says('must be at most 1,000,000,000 credits') });
+  .max(1_000_000_000, { error: says('must be at most 1,000,000,000 credits') })
+  // Counted as the domain counts credits, in `bigint`.
+  .transform((credits) => BigInt(credits));
 const PricePerCredit = z
   .int({ error: says('must be a whole number of pence per credit') })
   .min(1, { error: says('must be at least 1p') })
   .max(1_000_000_00, { error: says('must be at most £1,000,000 per credit') })
-  .openapi({ description: 'Pence per credit.', example: 95 });
+  .openapi({ description: 'Pence per credit.', example: 95 })
+  .transform((pence) => BigInt(pence));
 const Side = z.enum(['buy', 'sell'], { error: says('must be buy or sell') });
 
 const OutcomeSchema = z.object({
@@ -325,7 +328,7 @@ export function creditRoutes(deps: Deps) {
         const { fy } = c.req.valid('param');
         const body = c.req.valid('json');
         const { created, market } = await acting(deps, c, async (act) => {
-          const r = await setMarketPrices(act, fy, { floorPence: BigInt(body.floorPence), ceilingPence: BigInt(body.ceilingPence) });
+          const r = await setMarketPrices(act, fy, body);
           return { created: r.created, market: await marketState(act.trx, fy) };
         });
         return created ? c.json(toJson(market), 201) : c.json(toJson(market), 200);
@@ -383,8 +386,8 @@ export function creditRoutes(deps: Deps) {
           placeOrder(act, {
             financialYear: body.financialYear,
             side: body.side,
-            quantity: BigInt(body.quantity),
-            limitPricePence: BigInt(body.limitPricePence),
+            quantity: body.quantity,
+            limitPricePence: body.limitPricePence,
             vintage: body.vintage ?? null,
           }),
         );
@@ -475,9 +478,7 @@ export function creditRoutes(deps: Deps) {
       }),
       async (c) => {
         const body = c.req.valid('json');
-        const b = await acting(deps, c, (act) =>
-          proposeBilateral(act, { ...body, quantity: BigInt(body.quantity), pricePence: BigInt(body.pricePence) }),
-        );
+        const b = await acting(deps, c, (act) => proposeBilateral(act, body));
         return c.json(toJson(b), 201);
       },
     )

@@ -191,13 +191,7 @@ export function fundRoutes(deps: Deps) {
       async (c) => {
         const { fy, code } = c.req.valid('param');
         const body = c.req.valid('json');
-        const { departmentYear, created } = await acting(deps, c, (act) =>
-          setDepartmentTerms(act, fy, code, {
-            baselinePence: BigInt(body.baselinePence),
-            topSliceBasisPoints: body.topSliceBasisPoints,
-            savingsTargetPence: BigInt(body.savingsTargetPence),
-          }),
-        );
+        const { departmentYear, created } = await acting(deps, c, (act) => setDepartmentTerms(act, fy, code, body));
         return c.json(departmentYearJson(departmentYear), created ? 201 : 200);
       },
     )

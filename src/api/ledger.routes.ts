@@ -157,7 +157,7 @@ export function ledgerRoutes(deps: Deps) {
         summary: 'Ledger accounts with their four counters',
         description: 'Department and council users see only their own organisation’s accounts.',
         roles: readableAccounts.roles,
-        problems: [],
+        problems: readableAccounts.refuses,
         request: {
           query: z.object({
             organisation: OrganisationCode.optional(),
@@ -191,7 +191,7 @@ export function ledgerRoutes(deps: Deps) {
         description:
           'Pass the last `seq` you received as `after` to get the next page. Department and council users see only transfers touching their own accounts.',
         roles: readableTransfers.roles,
-        problems: [],
+        problems: readableTransfers.refuses,
         request: {
           query: z.object({
             account: z.string().max(128).optional().openapi({ example: 'GBP/2026-27/fund' }),

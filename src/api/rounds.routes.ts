@@ -108,13 +108,7 @@ export function roundRoutes(deps: Deps) {
       }),
       async (c) => {
         const body = c.req.valid('json');
-        const round = await acting(deps, c, (act) =>
-          createRound(act, {
-            ...body,
-            envelopePence: BigInt(body.envelopePence),
-            twoApproverThresholdPence: body.twoApproverThresholdPence === undefined ? undefined : BigInt(body.twoApproverThresholdPence),
-          }),
-        );
+        const round = await acting(deps, c, (act) => createRound(act, body));
         return c.json(roundJson(round), 201);
       },
     )

@@ -257,6 +257,7 @@ async function resolve(
  * The counterparty accepts: the trade settles DvP now. Refusals: bilateral-trade-not-found (404);
  * not-your-part, bilateral-trade-expired, bilateral-trade-not-open, trading-closed (409);
  * price-outside-band, insufficient-credits, insufficient-cash (422, the proposal stays open).
+ * It can also refuse: trade-cannot-settle (422).
  */
 export const acceptBilateral = operation(
   {
@@ -306,7 +307,11 @@ export const acceptBilateral = operation(
   },
 );
 
-/** The counterparty declines. Refusals as for accepting, without the settlement ones. */
+/**
+ * The counterparty declines.
+ * Refusals: `forbidden`; bilateral-trade-not-found (404), not-your-part (409),
+ * bilateral-trade-expired (409), bilateral-trade-not-open (409).
+ */
 export const declineBilateral = operation(
   {
     roles: ['department'],

@@ -194,6 +194,7 @@ async function bestOpposite(
  * Refusals: financial-year-not-found (404); trading-year-not-closed, trading-closed (409);
  * market-prices-not-set, price-outside-band, vintage-in-the-future, vintage-not-issued,
  * department-not-in-year, insufficient-credits, insufficient-cash, self-trade-prevented (422).
+ * It can also refuse: ledger-refused (422).
  */
 export const placeOrder = operation(
   {
@@ -377,6 +378,7 @@ export const placeOrder = operation(
 /**
  * A department cancels its own resting order: its reservation is released.
  * Refusals: credit-order-not-found (404, also for another department's order), order-not-open (409).
+ * It can also refuse: ledger-refused (422).
  */
 export const cancelOrder = operation(
   {

@@ -14,6 +14,7 @@ import {
   setDepartmentTerms,
   setUpFinancialYear,
 } from '../../src/fund/fund.ts';
+import { PROBLEM_TYPES } from '../../src/http/problems.ts';
 import { readableAccounts, readableTransfers } from '../../src/ledger/access.ts';
 import { DomainError } from '../../src/lib/errors.ts';
 import type { Act, Look, Operation } from '../../src/lib/operation.ts';
@@ -185,6 +186,12 @@ describe('operations refuse the roles they do not declare, called without HTTP',
         {},
       ),
     );
+
+  it.each(Object.keys(OPERATIONS))('%s declares the refusals it can give, each a catalogued one', (name) => {
+    const refuses = OPERATIONS[name]?.refuses;
+    expect(refuses, `${name} declares no refusals`).toBeInstanceOf(Array);
+    expect((refuses ?? []).filter((r) => !Object.hasOwn(PROBLEM_TYPES, r))).toEqual([]);
+  });
 
   it.each(Object.keys(OPERATIONS))('%s declares its roles', (name) => {
     expect([...(OPERATIONS[name]?.roles ?? [])]).toEqual(EXPECTED[name]);
