@@ -268,6 +268,13 @@ export const auditPages: PageSection = {
         title: 'Check of the books',
         backLink: '/ledger',
         v,
+        ledgers: v.ledgers.map((l) => ({
+          ...l,
+          debitsPosted: amountIn(l.ledger, BigInt(l.debitsPosted)),
+          creditsPosted: amountIn(l.ledger, BigInt(l.creditsPosted)),
+          debitsPending: amountIn(l.ledger, BigInt(l.debitsPending)),
+          creditsPending: amountIn(l.ledger, BigInt(l.creditsPending)),
+        })),
         problems: verificationProblems(v),
       });
     });
