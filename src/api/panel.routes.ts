@@ -3,7 +3,7 @@ import { getReadableCase } from '../cases/cases.ts';
 import type { Deps } from '../http/context.ts';
 import { acting, apiRoute, createRouter, errorResponses, jsonBody, jsonContent } from '../http/router.ts';
 import { toJson } from '../lib/money.ts';
-import { decide, declareConflict, grantVfmOverride, listDecisions, moderate, recordScores, scoreboard } from '../panel/panel.ts';
+import { caseScoreboard, decide, declareConflict, grantVfmOverride, listDecisions, moderate, recordScores } from '../panel/panel.ts';
 import { IdParam, IsoDate, Pence, PenceInput, Reason, says } from './schemas.ts';
 
 const ScoreboardSchema = z
@@ -44,6 +44,62 @@ const DecisionSchema = z
   })
   .openapi('Decision');
 
+/** The bodies the panel's routes take; the panel's pages check their forms against the same. */
+export const ReasonBody = z.strictObject({ reason: Reason });
+
+export const ScoresBody = z.strictObject({
+  scores: z
+    .array(
+      z.strictObject({
+        criterion: z.string().max(50),
+        score: z
+          .int({ error: says('must be a whole number from 0 to 5') })
+          .min(0, { error: says('must be from 0 to 5') })
+          .max(5, { error: says('must be from 0 to 5') }),
+        justification: z
+          .string()
+          .trim()
+          .min(10, { error: says('must explain the score in at least 10 characters') })
+          .max(5000),
+      }),
+    )
+    .min(1, { error: says('must score at least one criterion') }),
+});
+
+export const ModerationBody = z.strictObject({
+  score: z
+    .number({ error: says('must be a number from 0 to 5') })
+    .min(0)
+    .max(5)
+    .refine((n) => Number.isInteger(Math.round(n * 100)) && Math.abs(n * 100 - Math.round(n * 100)) < 1e-9, {
+      error: 'at most 2 decimal places',
+    }),
+  reason: Reason,
+});
+
+export const DecisionBody = z.strictObject({
+  outcome: z.enum(['approve', 'reject', 'defer'], { error: says('must be approve, reject or defer') }),
+  reasons: Reason,
+  amountPence: PenceInput.optional(),
+  conditions: z.array(z.string().trim().min(1).max(2000)).max(50).optional(),
+  tranches: z
+    .array(
+      z.strictObject({
+        basisPoints: z.int().min(0).max(10_000).optional(),
+        amountPence: PenceInput.optional(),
+        earliestOn: IsoDate,
+        condition: z
+          .string()
+          .trim()
+          .min(1, { error: says('must say what unlocks the tranche') })
+          .max(2000),
+      }),
+    )
+    .min(1)
+    .max(24)
+    .optional(),
+});
+
 export function panelRoutes(deps: Deps) {
   const db = deps.database.db;
   return createRouter()
@@ -56,7 +112,7 @@ export function panelRoutes(deps: Deps) {
         roles: declareConflict.roles,
         problems: ['case-not-found', 'conflict-already-declared', 'case-decided'],
         idempotent: true,
-        request: { params: IdParam, body: jsonBody(z.strictObject({ reason: Reason })) },
+        request: { params: IdParam, body: jsonBody(ReasonBody) },
         responses: {
           201: jsonContent(z.object({ caseId: z.string(), userId: z.string(), reason: z.string(), declaredAt: z.string() }), 'Declared'),
           404: errorResponses[404],
@@ -75,15 +131,12 @@ export function panelRoutes(deps: Deps) {
         path: '/cases/{id}/scores',
         tags: ['Panel'],
         summary: "The panel's scores, quorum, mean and moderated score for a case",
-        roles: ['panel', 'treasury', 'auditor'],
+        roles: caseScoreboard.roles,
         problems: ['case-not-found'],
         request: { params: IdParam },
         responses: { 200: jsonContent(ScoreboardSchema, 'The scoreboard'), 404: errorResponses[404] },
       }),
-      async (c) => {
-        const found = await getReadableCase(db, c.get('principal'), c.req.valid('param').id);
-        return c.json(toJson(await scoreboard(db, found)), 200);
-      },
+      async (c) => c.json(toJson(await caseScoreboard({ db, principal: c.get('principal') }, c.req.valid('param').id)), 200),
     )
     .openapi(
       apiRoute({
@@ -96,26 +149,7 @@ export function panelRoutes(deps: Deps) {
         idempotent: true,
         request: {
           params: IdParam,
-          body: jsonBody(
-            z.strictObject({
-              scores: z
-                .array(
-                  z.strictObject({
-                    criterion: z.string().max(50),
-                    score: z
-                      .int({ error: says('must be a whole number from 0 to 5') })
-                      .min(0, { error: says('must be from 0 to 5') })
-                      .max(5, { error: says('must be from 0 to 5') }),
-                    justification: z
-                      .string()
-                      .trim()
-                      .min(10, { error: says('must explain the score in at least 10 characters') })
-                      .max(5000),
-                  }),
-                )
-                .min(1, { error: says('must score at least one criterion') }),
-            }),
-          ),
+          body: jsonBody(ScoresBody),
         },
         responses: {
           200: jsonContent(ScoreboardSchema, 'The scoreboard after your scores'),
@@ -140,18 +174,7 @@ export function panelRoutes(deps: Deps) {
         idempotent: true,
         request: {
           params: IdParam,
-          body: jsonBody(
-            z.strictObject({
-              score: z
-                .number({ error: says('must be a number from 0 to 5') })
-                .min(0)
-                .max(5)
-                .refine((n) => Number.isInteger(Math.round(n * 100)) && Math.abs(n * 100 - Math.round(n * 100)) < 1e-9, {
-                  error: 'at most 2 decimal places',
-                }),
-              reason: Reason,
-            }),
-          ),
+          body: jsonBody(ModerationBody),
         },
         responses: { 200: jsonContent(ScoreboardSchema, 'The scoreboard'), 404: errorResponses[404], 409: errorResponses[409] },
       }),
@@ -170,7 +193,7 @@ export function panelRoutes(deps: Deps) {
         roles: grantVfmOverride.roles,
         problems: ['case-not-found', 'override-not-needed', 'override-exists', 'case-decided'],
         idempotent: true,
-        request: { params: IdParam, body: jsonBody(z.strictObject({ reason: Reason })) },
+        request: { params: IdParam, body: jsonBody(ReasonBody) },
         responses: {
           201: jsonContent(z.object({ caseId: z.string(), reason: z.string(), grantedBy: z.string(), grantedAt: z.string() }), 'Recorded'),
           404: errorResponses[404],
@@ -206,30 +229,7 @@ export function panelRoutes(deps: Deps) {
         idempotent: true,
         request: {
           params: IdParam,
-          body: jsonBody(
-            z.strictObject({
-              outcome: z.enum(['approve', 'reject', 'defer'], { error: says('must be approve, reject or defer') }),
-              reasons: Reason,
-              amountPence: PenceInput.optional(),
-              conditions: z.array(z.string().trim().min(1).max(2000)).max(50).optional(),
-              tranches: z
-                .array(
-                  z.strictObject({
-                    basisPoints: z.int().min(0).max(10_000).optional(),
-                    amountPence: PenceInput.optional(),
-                    earliestOn: IsoDate,
-                    condition: z
-                      .string()
-                      .trim()
-                      .min(1, { error: says('must say what unlocks the tranche') })
-                      .max(2000),
-                  }),
-                )
-                .min(1)
-                .max(24)
-                .optional(),
-            }),
-          ),
+          body: jsonBody(DecisionBody),
         },
         responses: {
           201: jsonContent(DecisionSchema, 'The decision'),

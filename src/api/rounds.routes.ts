@@ -3,7 +3,7 @@ import { listParameterSets } from '../appraisal/library.ts';
 import type { Deps } from '../http/context.ts';
 import { acting, apiRoute, createRouter, errorResponses, jsonBody, jsonContent } from '../http/router.ts';
 import { toJson } from '../lib/money.ts';
-import { ranking } from '../panel/panel.ts';
+import { roundRanking } from '../panel/panel.ts';
 import { createRound, getRound, listRounds, type Round, roundStatus } from '../rounds/rounds.ts';
 import { searchUnitCosts, unitCostLibrary } from '../unit-costs/unit-costs.ts';
 import { actorOf, ROLES } from '../users/users.ts';
@@ -156,7 +156,7 @@ export function roundRoutes(deps: Deps) {
         path: '/rounds/{id}/ranking',
         tags: ['Panel'],
         summary: "The round's submitted cases ranked by moderated score, against the envelope",
-        roles: ['panel', 'treasury', 'auditor'],
+        roles: roundRanking.roles,
         problems: ['round-not-found'],
         request: { params: z.object({ id: z.string().max(50) }) },
         responses: {
@@ -187,7 +187,7 @@ export function roundRoutes(deps: Deps) {
         },
       }),
       async (c) => {
-        const r = await ranking(db, c.req.valid('param').id);
+        const r = await roundRanking({ db, principal: c.get('principal') }, c.req.valid('param').id);
         return c.json({ round: roundJson(r.round), cases: toJson(r.cases) }, 200);
       },
     )

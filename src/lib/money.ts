@@ -115,3 +115,29 @@ export function penceAsPoundsInput(amount: Pence): string {
   const abs = amount < 0n ? -amount : amount;
   return `${sign}${abs / 100n}.${String(abs % 100n).padStart(2, '0')}`;
 }
+
+/*
+ * A rate typed into a form as a percentage (impact, deadweight, cashable share, ...): **a number
+ * from 0 to 100, with at most two decimal places, with or without a % sign** — `35`, `12.5`,
+ * `12.75%`. It is read as a decimal string into whole basis points (1% = 100 basis points), never
+ * through a float, so `12.34` is 1,234 basis points exactly; a third decimal place is refused
+ * rather than rounded, as it would not be what the user typed.
+ */
+const PERCENT = /^(\d{1,3})(?:\.(\d{1,2}))?\s*%?$/;
+
+/** `12.5%` → 1250 (basis points). Returns null for anything that is not a percentage from 0 to 100 written as above. */
+export function parsePercent(text: string): number | null {
+  const m = PERCENT.exec(text.trim());
+  if (!m) return null;
+  const bp = Number(m[1]) * 100 + Number((m[2] ?? '').padEnd(2, '0'));
+  return bp <= 10_000 ? bp : null;
+}
+
+/** 1250 → `12.5`: basis points as a percentage field's value, which `parsePercent` reads back exactly. */
+export function basisPointsAsPercentInput(bp: number): string {
+  const whole = Math.trunc(bp / 100);
+  const fraction = String(bp % 100)
+    .padStart(2, '0')
+    .replace(/0+$/, '');
+  return fraction ? `${whole}.${fraction}` : String(whole);
+}

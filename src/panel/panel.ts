@@ -1,11 +1,11 @@
 import type { VfmBand } from '../appraisal/types.ts';
 import { appendAudit } from '../audit/audit.ts';
-import { type Case, type CaseStatus, caseAppraisal, getCase, lockSubmittedCase, moveCase } from '../cases/cases.ts';
+import { type Case, type CaseStatus, caseAppraisal, getCase, getReadableCase, lockSubmittedCase, moveCase } from '../cases/cases.ts';
 import { CASE_MOVES, SUBMITTED_STATUSES } from '../cases/lifecycle.ts';
 import type { Db, Tx } from '../db/database.ts';
 import { conflict, forbidden, invalid, unprocessable } from '../lib/errors.ts';
 import { formatPence, type Pence } from '../lib/money.ts';
-import { type Act, operation } from '../lib/operation.ts';
+import { type Act, type Look, operation } from '../lib/operation.ts';
 import { commitAward, type Tranche, type TrancheInput, trancheSchedule } from '../releases/releases.ts';
 import { getRound, type Round, VALUE_FOR_MONEY } from '../rounds/rounds.ts';
 import { actorOf } from '../users/users.ts';
@@ -302,13 +302,12 @@ export interface RankedCase {
   vfmBand: VfmBand | null;
 }
 
-/** The round's submitted cases, best moderated score first; unscored cases last, by reference. */
-export async function ranking(db: Db | Tx, roundId: string): Promise<{ round: Round; cases: RankedCase[] }> {
-  const round = await getRound(db, roundId);
+/** The round's submitted cases with their scoreboards and appraisals, best moderated score first; unscored last, by reference. */
+async function rankedEntries(db: Db | Tx, round: Round) {
   const rows = await db
     .selectFrom('cases')
     .select('id')
-    .where('round_id', '=', roundId)
+    .where('round_id', '=', round.id)
     .where('status', 'in', SUBMITTED_STATUSES)
     .execute();
   const entries = [];
@@ -320,9 +319,9 @@ export async function ranking(db: Db | Tx, roundId: string): Promise<{ round: Ro
   }
   entries.sort((a, b) => (b.board.moderatedScore ?? -1) - (a.board.moderatedScore ?? -1) || a.c.reference.localeCompare(b.c.reference));
   let cumulative = 0n;
-  const cases = entries.map((e, i) => {
+  return entries.map((e, i) => {
     cumulative += e.c.requestedPence;
-    return {
+    const ranked: RankedCase = {
       rank: i + 1,
       caseId: e.c.id,
       reference: e.c.reference,
@@ -337,8 +336,14 @@ export async function ranking(db: Db | Tx, roundId: string): Promise<{ round: Ro
       bcr: e.appraisal?.result.bcr ?? null,
       vfmBand: e.appraisal?.result.vfmBand ?? null,
     };
+    return { ranked, board: e.board, appraisal: e.appraisal?.result ?? null };
   });
-  return { round, cases };
+}
+
+/** The round's submitted cases, best moderated score first; unscored cases last, by reference. */
+export async function ranking(db: Db | Tx, roundId: string): Promise<{ round: Round; cases: RankedCase[] }> {
+  const round = await getRound(db, roundId);
+  return { round, cases: (await rankedEntries(db, round)).map((e) => e.ranked) };
 }
 
 /** Treasury records that a poor value-for-money case may still be approved, and why. */
@@ -485,4 +490,84 @@ export async function listDecisions(db: Db | Tx, caseId: string): Promise<Decisi
     decidedBy: r.decided_by,
     decidedAt: r.decided_at,
   }));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reads for the panel's pages and routes
+
+/** Who reads the panel's scores and a round's ranking: the panel, treasury and auditors. */
+export const PANEL_READERS = { roles: ['panel', 'treasury', 'auditor'] } as const;
+
+/**
+ * A submitted case's scoreboard (see `scoreboard`). Callers: panel, treasury, auditors. Refusals:
+ * `forbidden` (role), `case-not-found` (no such case, or a draft).
+ */
+export const caseScoreboard = operation(PANEL_READERS, async ({ db, principal }: Look, caseId: string): Promise<Scoreboard> => {
+  const c = await getReadableCase(db, principal, caseId);
+  return scoreboard(db, c);
+});
+
+/**
+ * A round's ranking (see `ranking`). Callers: panel, treasury, auditors. Refusals: `forbidden`
+ * (role), `round-not-found`.
+ */
+export const roundRanking = operation(PANEL_READERS, async ({ db }: Look, roundId: string) => ranking(db, roundId));
+
+/** Where a panel member stands with a case: declared a conflict, scored every criterion, some, or none. */
+export type ScoringStatus = 'conflict' | 'scored' | 'part-scored' | 'not-scored';
+
+/** One of a round's submitted cases as the panel reviews it: its rank, appraisal headline and the reader's own scoring. */
+export interface RoundSubmission extends RankedCase {
+  pvCostsPence: Pence | null;
+  /** Present value of all benefits (fiscal, economic and social). */
+  pvBenefitsPence: Pence | null;
+  publicValueNpvPence: Pence | null;
+  completeMembers: number;
+  quorum: number;
+  /** The reader's own scoring (panel members only; null for treasury and auditors). */
+  yourScoring: ScoringStatus | null;
+}
+
+/** Where `userId` stands with a case on its scoreboard. */
+export function scoringStatusOf(board: Scoreboard, userId: string): ScoringStatus {
+  if (board.conflicts.some((x) => x.userId === userId)) return 'conflict';
+  const mine = board.members.find((m) => m.userId === userId);
+  if (!mine || mine.scores.length === 0) return 'not-scored';
+  return mine.complete ? 'scored' : 'part-scored';
+}
+
+/**
+ * A round's submitted cases in ranking order, each with its appraisal headline and (for a panel
+ * member) their own scoring status. Callers: panel, treasury, auditors. Refusals: `forbidden`
+ * (role), `round-not-found`. Amounts in pence.
+ */
+export const roundSubmissions = operation(
+  PANEL_READERS,
+  async ({ db, principal }: Look, roundId: string): Promise<{ round: Round; cases: RoundSubmission[] }> => {
+    const round = await getRound(db, roundId);
+    const entries = await rankedEntries(db, round);
+    return {
+      round,
+      cases: entries.map(({ ranked, board, appraisal }) => ({
+        ...ranked,
+        pvCostsPence: appraisal?.pvCostsPence ?? null,
+        pvBenefitsPence: appraisal
+          ? appraisal.pvBenefitsPence.fiscal + appraisal.pvBenefitsPence.economic + appraisal.pvBenefitsPence.social
+          : null,
+        publicValueNpvPence: appraisal?.publicValueNpvPence ?? null,
+        completeMembers: board.completeMembers,
+        quorum: board.quorum,
+        yourScoring: principal.role === 'panel' ? scoringStatusOf(board, principal.userId) : null,
+      })),
+    };
+  },
+);
+
+/** The treasury override recorded for a poor value-for-money case, or null. */
+export async function vfmOverrideOf(
+  db: Db | Tx,
+  caseId: string,
+): Promise<{ caseId: string; reason: string; grantedBy: string; grantedAt: string } | null> {
+  const row = await db.selectFrom('vfm_overrides').selectAll().where('case_id', '=', caseId).executeTakeFirst();
+  return row ? { caseId: row.case_id, reason: row.reason, grantedBy: row.granted_by, grantedAt: row.granted_at } : null;
 }

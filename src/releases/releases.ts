@@ -8,7 +8,7 @@ import { type CreateTransferResult, createAccounts, createTransfers, getAccount 
 import { availableBalance, type TransferInput } from '../ledger/types.ts';
 import { conflict, DomainError, invalid, notFound, unprocessable } from '../lib/errors.ts';
 import { allocatePence, formatPence, type Pence } from '../lib/money.ts';
-import { type Act, operation } from '../lib/operation.ts';
+import { type Act, type Look, operation } from '../lib/operation.ts';
 import { assertNotConflicted } from '../panel/conflicts.ts';
 import { getRound, type Round } from '../rounds/rounds.ts';
 import { actorOf } from '../users/users.ts';
@@ -619,3 +619,75 @@ export async function awardPosition(db: Db | Tx, caseId: string) {
     refundedPence: clawbacks.filter((k) => k.kind === 'refund').reduce((s, k) => s + k.amountPence, 0n),
   };
 }
+
+/** A claimed tranche as an approver sees it: the four-eyes rule's state, and whether they may approve it. */
+export interface AwaitingApproval {
+  caseId: string;
+  reference: string;
+  title: string;
+  leadCouncilCode: string;
+  tranche: TrancheState;
+  claimedByName: string | null;
+  /** What the release would pay: the tranche less any offset. */
+  paymentPence: Pence;
+  twoApproverThresholdPence: Pence;
+  /** The approvals so far, each saying whether it counts under the four-eyes rule (./four-eyes.ts). */
+  approvers: { userId: string; name: string; approvedAt: string; counts: boolean }[];
+  countedApprovals: number;
+  /** Null when the reader may approve; else why not, in the rule's words. */
+  whyNot: string | null;
+}
+
+/**
+ * Every claimed tranche waiting for approval, oldest claim first, with how many independent
+ * approvals it needs, who has approved, and whether the reader may approve it and if not why (the
+ * four-eyes rule, ./four-eyes.ts, as `approveTranche` applies it). Callers: whoever may approve
+ * (panel, treasury). Refusal: `forbidden` (role). Amounts in pence.
+ */
+export const awaitingApproval = operation(
+  { roles: approveTranche.roles },
+  async ({ db, principal: p }: Look): Promise<AwaitingApproval[]> => {
+    const claimed = await db
+      .selectFrom('tranches')
+      .select(['case_id', 'number'])
+      .where('status', '=', 'claimed')
+      .orderBy('claimed_at')
+      .orderBy('case_id')
+      .execute();
+    const out: AwaitingApproval[] = [];
+    for (const row of claimed) {
+      const c = await getCase(db, row.case_id);
+      const round = await getRound(db, c.roundId);
+      const t = (await listTranches(db, c.id)).find((x) => x.number === Number(row.number)) as TrancheState;
+      const ids = [...new Set([...t.approvals.map((a) => a.userId), ...(t.claimedBy ? [t.claimedBy] : [])])];
+      const names = new Map(
+        ids.length === 0
+          ? []
+          : (await db.selectFrom('users').select(['id', 'name']).where('id', 'in', ids).execute()).map((u) => [u.id, u.name] as const),
+      );
+      const parties = await releaseParties(db, c.id, t.claimedBy, [...t.approvals.map((a) => a.userId), p.userId]);
+      const counted = countedApprovals(parties, t.approvals);
+      const whyNot = t.approvals.some((a) => a.userId === p.userId)
+        ? 'you have already approved it; it needs a different approver'
+        : independenceProblem(
+            parties,
+            p.userId,
+            counted.map((a) => a.userId),
+          );
+      out.push({
+        caseId: c.id,
+        reference: c.reference,
+        title: c.title,
+        leadCouncilCode: c.leadCouncilCode,
+        tranche: t,
+        claimedByName: t.claimedBy ? (names.get(t.claimedBy) ?? null) : null,
+        paymentPence: t.amountPence - t.offsetPence,
+        twoApproverThresholdPence: round.twoApproverThresholdPence,
+        approvers: t.approvals.map((a) => ({ ...a, name: names.get(a.userId) ?? a.userId, counts: counted.includes(a) })),
+        countedApprovals: counted.length,
+        whyNot,
+      });
+    }
+    return out;
+  },
+);
