@@ -61,20 +61,27 @@ export interface AxeReport {
   rulesRun: number;
   /** Rules axe could not decide (for a person to look at), by id. */
   incomplete: string[];
+  /** How long the check took. */
+  ms: number;
 }
 
 export interface BrowserTab {
   page: Page;
   context: BrowserContext;
+  /** Whether the tab runs the pages' scripts. */
+  javascript: boolean;
   /** Goes to a path on the app and waits for the page to load (scripts run); gives the document's status. */
   go(path: string): Promise<number>;
   /** Clicks what matches and waits for the page it leads to; gives the document's status. */
   clickAndWait(selector: string | ElementHandle): Promise<number>;
-  /** Types into the field whose <label> says `label` (exactly, once whitespace is collapsed), clearing it first. */
-  fill(label: string, text: string): Promise<void>;
+  /**
+   * Types into the field whose <label> says `label` (exactly, once whitespace is collapsed),
+   * clearing it first; within the fieldset whose legend says `legend` if given.
+   */
+  fill(label: string, text: string, legend?: string): Promise<void>;
   /** Chooses the radio or checkbox whose <label> says `label`, within the fieldset whose legend says `legend` if given. */
   choose(label: string, legend?: string): Promise<void>;
-  /** Chooses an option, by its visible text, in the <select> whose <label> says `label`. */
+  /** Chooses an option, by its visible text or else its value, in the <select> whose <label> says `label`. */
   select(label: string, optionText: string): Promise<void>;
   /** Clicks the button (or submit input) whose text is `text`, and waits for the next page. */
   press(text: string): Promise<number>;
@@ -230,6 +237,7 @@ export async function openBrowser(app: TestApp['app']): Promise<BrowserHarness> 
     }
 
     async function axe(): Promise<AxeReport> {
+      const started = performance.now();
       // Injected through the DevTools protocol rather than a <script> tag. axe waits on timers,
       // which do not fire while a tab's scripts are off: they are turned on for the check alone
       // (the page's own scripts, skipped when it loaded, stay unrun).
@@ -254,7 +262,13 @@ export async function openBrowser(app: TestApp['app']): Promise<BrowserHarness> 
         [...WCAG_TAGS],
       );
       if (!javascript) await page.setJavaScriptEnabled(false);
-      const report: AxeReport = { url: where(), violations: raw.violations, rulesRun: raw.counts, incomplete: raw.incomplete };
+      const report: AxeReport = {
+        url: where(),
+        violations: raw.violations,
+        rulesRun: raw.counts,
+        incomplete: raw.incomplete,
+        ms: performance.now() - started,
+      };
       axeReports.push(report);
       return report;
     }
@@ -262,14 +276,17 @@ export async function openBrowser(app: TestApp['app']): Promise<BrowserHarness> 
     return {
       page,
       context,
+      javascript,
       go: async (path) => status(await page.goto(`${baseUrl}${path}`, { waitUntil: 'load' })),
       clickAndWait,
-      fill: async (label, text) => {
-        const sel = byId(await fieldFor(label));
+      fill: async (label, text, legend) => {
+        const sel = byId(await fieldFor(label, legend));
         await page.$eval(sel, (el) => {
           (el as Dom).value = '';
         });
-        await page.type(sel, text);
+        await page.focus(sel);
+        // Sent as one input event, as a paste would be: a keystroke each is a round trip each.
+        await page.keyboard.sendCharacter(text);
       },
       choose: async (label, legend) => {
         await page.click(byId(await fieldFor(label, legend)));
@@ -278,7 +295,11 @@ export async function openBrowser(app: TestApp['app']): Promise<BrowserHarness> 
         const sel = byId(await fieldFor(label));
         const value = await page.$eval(
           sel,
-          (el, wanted) => [...(el as Dom).options].find((o: Dom) => o.text.replace(/\s+/g, ' ').trim() === wanted)?.value ?? null,
+          (el, wanted) => {
+            const options: Dom[] = [...(el as Dom).options];
+            const chosen = options.find((o) => o.text.replace(/\s+/g, ' ').trim() === wanted) ?? options.find((o) => o.value === wanted);
+            return chosen ? (chosen.value as string) : null;
+          },
           optionText,
         );
         if (value === null) throw new Error(`${where()}: “${label}” has no option “${optionText}”`);
