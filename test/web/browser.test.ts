@@ -13,7 +13,8 @@ import { type World, world } from '../support/releases.ts';
  * each user is a browser context with its own cookies, and a tab is reused from page to page.
  */
 
-describe('the pages in a real browser (sqlite)', () => {
+// A journey is many pages, each checked by axe: minutes on a busy machine, not the suite's usual two.
+describe('the pages in a real browser (sqlite)', { timeout: 600_000 }, () => {
   let w: World;
   let h: BrowserHarness;
   const dialogs: string[] = [];
@@ -21,7 +22,7 @@ describe('the pages in a real browser (sqlite)', () => {
   beforeAll(async () => {
     w = await world('sqlite');
     h = await openBrowser(w.t.app);
-  });
+  }, 180_000);
   afterAll(async () => {
     await h?.close();
     await w?.t.destroy();
