@@ -13,7 +13,7 @@ import type { Deps } from '../http/context.ts';
 import { acting, apiRoute, createRouter, errorResponses, jsonBody, jsonContent } from '../http/router.ts';
 import { toJson } from '../lib/money.ts';
 import { ROLES } from '../users/users.ts';
-import { FinancialYearName, IdParam, OrganisationCode, Pence, PenceInput, says } from './schemas.ts';
+import { BenefitsFilterQuery, FinancialYearName, IdParam, Pence, PenceInput, says } from './schemas.ts';
 
 const LineIndex = z
   .int({ error: says('must be the index of a benefit line (0 is the first)') })
@@ -257,12 +257,7 @@ export function benefitRoutes(deps: Deps) {
         roles: ROLES,
         problems: [],
         request: {
-          query: z.object({
-            fy: FinancialYearName.optional(),
-            department: OrganisationCode.optional(),
-            place: OrganisationCode.optional(),
-            theme: z.string().max(50).optional(),
-            case: z.uuid({ error: says('must be a case id') }).optional(),
+          query: BenefitsFilterQuery.extend({
             after: z.string().max(400).optional().openapi({ description: 'The `nextCursor` of the previous page' }),
             limit: z.coerce
               .number({ error: says('must be a number') })

@@ -81,3 +81,12 @@ export const Reason = z
   .trim()
   .min(1, { error: says('must not be empty') })
   .max(5000);
+
+/** The benefits register's filters, as `GET /benefits` and its CSV take them. */
+export const BenefitsFilterQuery = z.object({
+  fy: FinancialYearName.optional(),
+  department: OrganisationCode.optional(),
+  place: OrganisationCode.optional(),
+  theme: z.string().max(50).optional(),
+  case: z.uuid({ error: says('must be a case id') }).optional(),
+});

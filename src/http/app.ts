@@ -7,6 +7,7 @@ import { disposalRoutes } from '../api/disposals.routes.ts';
 import { documentRoutes } from '../api/documents.routes.ts';
 import { fundRoutes } from '../api/fund.routes.ts';
 import { ledgerRoutes } from '../api/ledger.routes.ts';
+import { openDataRoutes } from '../api/open-data.routes.ts';
 import { panelRoutes } from '../api/panel.routes.ts';
 import { reappraisalRoutes } from '../api/reappraisal.routes.ts';
 import { referenceRoutes } from '../api/reference.routes.ts';
@@ -60,6 +61,7 @@ export function createApp(deps: Deps): OpenAPIHono<AppEnv> {
   api.route('/', creditRoutes(deps));
   api.route('/', disposalRoutes(deps));
   api.route('/', tokenRoutes(deps));
+  api.route('/', openDataRoutes(deps));
   app.route('/api/v1', api);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {

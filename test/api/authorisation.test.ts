@@ -108,6 +108,9 @@ const POLICY: Record<string, readonly Role[]> = {
   'POST /api/v1/ledger/verify': TA,
   'POST /api/v1/audit-log/checkpoints': TA,
   'GET /api/v1/reports/credits.pdf': ['treasury', 'auditor', 'panel', 'department'],
+  'GET /api/v1/open-data/{fy}/grants.json': ALL,
+  'GET /api/v1/open-data/{fy}/grants.csv': ALL,
+  'GET /api/v1/open-data/benefits.csv': ALL,
 };
 
 const PARAMS: Record<string, string> = { fy: '2026-27', code: 'DHSC', id: '00000000-0000-4000-8000-000000000000', n: '1' };
