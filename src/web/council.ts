@@ -289,7 +289,7 @@ async function costPage(
     'case-cost',
     {
       title: `${index === null ? 'Add a cost line' : `Change cost line ${index + 1}`}: ${cs.title}`,
-      heading: index === null ? 'Add a cost line' : `Change cost line ${index + 1}`,
+      pageHeading: index === null ? 'Add a cost line' : `Change cost line ${index + 1}`,
       backLink: `/cases/${cs.id}/costs`,
       action: index === null ? `/cases/${cs.id}/costs/new` : `/cases/${cs.id}/costs/${index}`,
       case: cs,
@@ -337,7 +337,7 @@ async function benefitPage(
     'case-benefit',
     {
       title: `${index === null ? 'Add a benefit line' : `Change benefit line ${index + 1}`}: ${cs.title}`,
-      heading: index === null ? 'Add a benefit line' : `Change benefit line ${index + 1}`,
+      pageHeading: index === null ? 'Add a benefit line' : `Change benefit line ${index + 1}`,
       backLink: `/cases/${cs.id}/benefits`,
       action: base,
       case: cs,

@@ -215,6 +215,38 @@ describe.each(engines())('the council’s journey through a case (%s)', (engine)
     expect(change.$('#deadweight').attr('value')).toBe('12.25');
     expect(change.$('#need-2027-28').attr('value')).toBe('2000');
 
+    // Every page of the draft: one h1, its own title, a label for every field, numbers right-aligned.
+    const titles = new Set<string>();
+    for (const path of [
+      '/cases',
+      '/cases/new',
+      ...[
+        '',
+        '/about',
+        '/narrative/strategic',
+        '/costs',
+        '/costs/new',
+        '/costs/1',
+        '/benefits',
+        '/benefits/new',
+        '/benefits/1',
+        '/check',
+      ].map((p) => `/cases/${id}${p}`),
+    ]) {
+      const page = await web.get(path);
+      expect(page.status, path).toBe(200);
+      expect(page.$('h1').length, path).toBe(1);
+      expect(titles.has(page.title), `${path}: ${page.title}`).toBe(false);
+      titles.add(page.title);
+      page.$('main input:not([type=hidden]), main select, main textarea').each((_, el) => {
+        const fieldId = page.$(el).attr('id');
+        expect(page.$(`label[for="${fieldId}"]`).length, `${path} #${fieldId}`).toBe(1);
+      });
+      page.$('td.govuk-table__cell').each((_, td) => {
+        if (/^−?£[\d,]+\.\d\d$/.test(page.$(td).text().trim())) expect(page.$(td).hasClass('govuk-table__cell--numeric'), path).toBe(true);
+      });
+    }
+
     // Check your answers, with Change links; submitting with the management case missing is refused, linked to its page.
     const check = await web.get(`/cases/${id}/check`);
     expect(check.status).toBe(200);

@@ -63,9 +63,9 @@ export type CaseAppraisalModel =
       reasons: string[];
     };
 
-const WIDTH = 640;
-const HEIGHT = 320;
-const PAD = { left: 16, right: 16, top: 24, bottom: 40 };
+const WIDTH = 460;
+const HEIGHT = 300;
+const PAD = { left: 36, right: 36, top: 28, bottom: 40 };
 
 /** Where a value falls on a vertical scale from 0 (bottom) to max (top), to a hundredth of a pixel: exact bigint scaling. */
 function yOf(value: bigint, max: bigint): number {
