@@ -25,6 +25,7 @@ import { approveTranche, awaitingApproval, listTranches } from '../releases/rele
 import { getRound, listRounds, roundStatus } from '../rounds/rounds.ts';
 import type { Principal } from '../users/users.ts';
 import type { PageSection } from './app.ts';
+import { caseAppraisalModel } from './council/appraisal.ts';
 import {
   actingAsUser,
   type FormErrors,
@@ -261,7 +262,7 @@ function mountCase(web: WebApp, deps: Deps) {
       ...(v.board.moderation ? [v.board.moderation.moderatedBy] : []),
       ...(v.override ? [v.override.grantedBy] : []),
     ]);
-    const a = v.appraisal;
+    const appraisal = await caseAppraisalModel(deps.database.db, v.c);
     const yourScoring = p.role === 'panel' ? scoringStatusOf(v.board, p.userId) : null;
     const open = mayStillBeDecided(v);
     return render(c, 'panel-case', {
@@ -272,13 +273,7 @@ function mountCase(web: WebApp, deps: Deps) {
       round: v.round,
       statusTag: STATUS_TAGS[v.c.status],
       narrative: NARRATIVE_SECTIONS.map((k) => ({ key: k, heading: NARRATIVE_HEADINGS[k], text: v.c.narrative[k] })),
-      appraisal: a
-        ? {
-            ...a,
-            pvBenefitsTotalPence: a.pvBenefitsPence.fiscal + a.pvBenefitsPence.economic + a.pvBenefitsPence.social,
-            vfmTag: vfmTag(a.vfmBand),
-          }
-        : null,
+      appraisal,
       board: v.board,
       criteria: criteriaView(v.board, p.userId),
       yourScoring,
@@ -572,6 +567,14 @@ function mountChair(web: WebApp, deps: Deps) {
               ...t,
               amountPence: t.amountPence === undefined ? undefined : BigInt(t.amountPence),
             })),
+          }).catch((error: unknown) => {
+            // An award larger than the request is the amount field's problem: shown beside it.
+            if (error instanceof DomainError && error.type === 'amount-exceeds-request') {
+              throw new DomainError(error.kind, error.type, error.title, error.message, error.extra, [
+                { pointer: '/amountPence', detail: error.message },
+              ]);
+            }
+            throw error;
           });
         }),
       decisionFieldName,

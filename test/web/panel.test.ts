@@ -199,6 +199,19 @@ describe.each(engines())('the panel’s pages (%s)', (engine) => {
     expect(wrong.$('#tranches-0-condition').attr('value')).toBe('Signed agreement');
     expect((await api(`/cases/${strong}/decisions`)).length).toBe(0);
 
+    const tooMuch = await chair.post(`/panel/cases/${strong}/decision`, {
+      outcome: 'approve',
+      reasons: 'Strong case.',
+      amount: formatPence(BigInt(requested + 1)),
+    });
+    expect(tooMuch.status).toBe(400);
+    expect(tooMuch.$('.govuk-error-summary a').attr('href')).toBe('#amount');
+    const reference = (await api(`/cases/${strong}`)).reference;
+    expect(tooMuch.errorSummary).toEqual([
+      `${formatPence(BigInt(requested + 1))} is more than the ${formatPence(BigInt(requested))} ${reference} asked for.`,
+    ]);
+    expect(tooMuch.$('#amount').attr('value')).toBe(formatPence(BigInt(requested + 1)));
+
     const badDate = await chair.post(`/panel/cases/${strong}/decision`, {
       outcome: 'approve',
       reasons: 'Strong case.',
