@@ -52,12 +52,9 @@ async function bookOfDepth(dir: string, depth: number): Promise<Database> {
     }
     await closeYear(trx, FY, SYSTEM, null, NOW);
     await setMarketPrices(
-      trx,
+      { trx: trx, principal: { ...dept('T'), role: 'treasury', organisationCode: null }, requestId: null, now: NOW },
       FY,
       { floorPence: 1n, ceilingPence: 1_000_000n },
-      { ...dept('T'), role: 'treasury', organisationCode: null },
-      null,
-      NOW,
     );
     await createTransfers(
       trx,
@@ -79,11 +76,8 @@ async function bookOfDepth(dir: string, depth: number): Promise<Database> {
     await inTransaction(db, async (trx) => {
       for (let i = start; i < Math.min(depth, start + 1000); i++) {
         await placeOrder(
-          trx,
-          dept('DHSC'),
+          { trx: trx, principal: dept('DHSC'), requestId: null, now: NOW },
           { financialYear: FY, side: 'sell', quantity: 1_000_000n, limitPricePence: BigInt(1000 + i), vintage: FY },
-          null,
-          NOW,
         );
       }
     });
@@ -107,11 +101,8 @@ export async function benchCredits(scale: number): Promise<void> {
         for (let i = 0; i < n; i++) {
           const r = await inTransaction(database.db, (trx) =>
             placeOrder(
-              trx,
-              dept('DWP'),
+              { trx: trx, principal: dept('DWP'), requestId: null, now: new Date() },
               { financialYear: FY, side: 'buy', quantity: 1n, limitPricePence: 1_000_000n, vintage: null },
-              null,
-              new Date(),
             ),
           );
           if (r.fills.length !== 1) throw new Error(`expected one fill, got ${r.fills.length}`);

@@ -13,7 +13,7 @@ import type { Deps } from '../http/context.ts';
 import { acting, apiRoute, createRouter, errorResponses, jsonBody, jsonContent } from '../http/router.ts';
 import { toJson } from '../lib/money.ts';
 import { ROLES } from '../users/users.ts';
-import { BenefitsFilterQuery, FinancialYearName, IdParam, Pence, PenceInput, says } from './schemas.ts';
+import { asPence, BenefitsFilterQuery, FinancialYearName, IdParam, Pence, PenceInput, PenceInputNumber, says } from './schemas.ts';
 
 const LineIndex = z
   .int({ error: says('must be the index of a benefit line (0 is the first)') })
@@ -92,7 +92,7 @@ export function benefitRoutes(deps: Deps) {
         tags: ['Benefits'],
         summary: 'The council revises its forecast for a benefit line and year, with a reason',
         roles: reviseForecast.roles,
-        problems: ['case-not-found', 'case-not-approved'],
+        problems: reviseForecast.refuses,
         idempotent: true,
         request: {
           params: IdParam,
@@ -113,9 +113,7 @@ export function benefitRoutes(deps: Deps) {
       }),
       async (c) => {
         const body = c.req.valid('json');
-        const row = await acting(deps, c, (act) =>
-          reviseForecast(act, c.req.valid('param').id, { ...body, forecastPence: BigInt(body.forecastPence) }),
-        );
+        const row = await acting(deps, c, (act) => reviseForecast(act, c.req.valid('param').id, body));
         return c.json(toJson(row as NonNullable<typeof row>), 200);
       },
     )
@@ -126,7 +124,7 @@ export function benefitRoutes(deps: Deps) {
         tags: ['Benefits'],
         summary: 'The council reports the benefit a line achieved in a year, with evidence',
         roles: reportBenefit.roles,
-        problems: ['case-not-found', 'case-not-approved', 'benefit-already-reported', 'financial-year-closed-for-verification'],
+        problems: reportBenefit.refuses,
         idempotent: true,
         request: {
           params: IdParam,
@@ -151,9 +149,7 @@ export function benefitRoutes(deps: Deps) {
       }),
       async (c) => {
         const body = c.req.valid('json');
-        const report = await acting(deps, c, (act) =>
-          reportBenefit(act, c.req.valid('param').id, { ...body, claimedPence: BigInt(body.claimedPence) }),
-        );
+        const report = await acting(deps, c, (act) => reportBenefit(act, c.req.valid('param').id, body));
         return c.json(toJson(report), 201);
       },
     )
@@ -189,7 +185,7 @@ export function benefitRoutes(deps: Deps) {
               'application/json': {
                 schema: z
                   .strictObject({
-                    verifiedPence: PenceInput.min(1, { error: says('must be at least 1 pence; reject the report instead') })
+                    verifiedPence: asPence(PenceInputNumber.min(1, { error: says('must be at least 1 pence; reject the report instead') }))
                       .optional()
                       .openapi({ description: 'The part of the claim verified, in pence; the whole claim if absent.', example: 500_000 }),
                     reason: z
@@ -211,7 +207,7 @@ export function benefitRoutes(deps: Deps) {
         const body = c.req.valid('json') ?? {};
         const decision = {
           verify: true as const,
-          verifiedPence: body.verifiedPence === undefined ? undefined : BigInt(body.verifiedPence),
+          verifiedPence: body.verifiedPence,
           reason: body.reason,
         };
         const report = await acting(deps, c, (act) => reviewBenefitReport(act, c.req.valid('param').id, decision));
@@ -225,7 +221,7 @@ export function benefitRoutes(deps: Deps) {
         tags: ['Benefits'],
         summary: 'The beneficiary department (or treasury) rejects a reported benefit, with a reason',
         roles: reviewBenefitReport.roles,
-        problems: ['benefit-report-not-found', 'case-not-found', 'benefit-report-reviewed'],
+        problems: reviewBenefitReport.refuses,
         idempotent: true,
         request: {
           params: IdParam,

@@ -211,13 +211,8 @@ type CaseBody = z.infer<typeof CaseInputSchema>;
 function caseInput(body: CaseBody): CaseInput {
   return {
     ...body,
-    matchFundingPence: BigInt(body.matchFundingPence),
-    costs: body.costs.map((l) => ({ ...l, amountPence: BigInt(l.amountPence), confidenceGrade: l.confidenceGrade as 1 })),
-    benefits: body.benefits.map((b) => ({
-      ...b,
-      unitValuePence: b.unitValuePence === undefined ? undefined : BigInt(b.unitValuePence),
-      confidenceGrade: b.confidenceGrade as 1,
-    })),
+    costs: body.costs.map((l) => ({ ...l, confidenceGrade: l.confidenceGrade as 1 })),
+    benefits: body.benefits.map((b) => ({ ...b, confidenceGrade: b.confidenceGrade as 1 })),
   };
 }
 
@@ -238,7 +233,7 @@ export function caseRoutes(deps: Deps) {
         description:
           'The draft is private to the council until it is submitted. Benefit lines take a Unit Cost Database code or a stated unit value with its price year and source.',
         roles: createCase.roles,
-        problems: [],
+        problems: createCase.refuses,
         idempotent: true,
         request: { body: jsonBody(CaseInputSchema) },
         responses: { 201: jsonContent(CaseSchema, 'The draft') },
@@ -293,7 +288,7 @@ export function caseRoutes(deps: Deps) {
         tags: ['Cases'],
         summary: 'Replace a draft with a new revision (drafts only)',
         roles: updateCase.roles,
-        problems: ['case-not-found', 'case-not-draft'],
+        problems: updateCase.refuses,
         idempotent: true,
         request: { params: IdParam, body: jsonBody(CaseInputSchema) },
         responses: { 200: jsonContent(CaseSchema, 'The new revision'), 404: errorResponses[404], 409: errorResponses[409] },
@@ -357,7 +352,7 @@ export function caseRoutes(deps: Deps) {
         summary: 'Submit a draft to its round, if it passes every eligibility gate',
         description: `${describeGates()} A refusal (422) lists every failed gate in \`failures\`.`,
         roles: submitCase.roles,
-        problems: ['case-not-found', 'case-not-draft', 'case-not-eligible', 'appraisal-not-possible', 'appraisal-out-of-range'],
+        problems: submitCase.refuses,
         idempotent: true,
         request: { params: IdParam },
         responses: {

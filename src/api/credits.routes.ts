@@ -1,29 +1,23 @@
 import { z } from '@hono/zod-openapi';
-import { getCompliance, runCompliance } from '../compliance/compliance.ts';
-import { closeYear, getYearClose, issuanceWithProvenance } from '../credits/close.ts';
-import { departmentPosition } from '../credits/position.ts';
-import { assertMayRead } from '../credits/registry.ts';
-import { getFinancialYear } from '../fund/fund.ts';
-import { ownDepartmentScope } from '../fund/visibility.ts';
+import { readCompliance, runYearCompliance } from '../compliance/compliance.ts';
+import { closeFinancialYear, readIssuance, readYearClose } from '../credits/close.ts';
+import { readPosition } from '../credits/position.ts';
 import type { Deps } from '../http/context.ts';
 import { acting, apiRoute, createRouter, errorResponses, jsonBody, jsonContent } from '../http/router.ts';
 import { toJson } from '../lib/money.ts';
 import {
   acceptBilateral,
   declineBilateral,
-  getBilateral,
-  listBilaterals,
   proposeBilateral,
+  readBilateral,
+  readBilaterals,
   withdrawBilateral,
 } from '../market/bilateral.ts';
-import { cancelOrder, getOrder, listOrders, placeOrder } from '../market/orders.ts';
-import { marketState, setMarketPrices } from '../market/prices.ts';
-import { listTrades } from '../market/trades.ts';
-import { actorOf, type Principal } from '../users/users.ts';
+import { cancelOrder, placeOrder, readOrder, readOrders } from '../market/orders.ts';
+import { marketState, readMarket, setMarketPrices } from '../market/prices.ts';
+import { readTrades } from '../market/trades.ts';
+import type { Principal } from '../users/users.ts';
 import { FinancialYearName, IdParam, OrganisationCode, Pence, says } from './schemas.ts';
-
-const READERS = ['treasury', 'auditor', 'panel', 'department'] as const;
-const MARKET_READERS = ['treasury', 'auditor', 'department'] as const;
 
 const FyParam = z.object({ fy: FinancialYearName });
 const FyQuery = z.object({ fy: FinancialYearName });
@@ -31,12 +25,15 @@ const Credits = z.int().openapi({ description: 'Whole savings credits (one credi
 const Quantity = z
   .int({ error: says('must be a whole number of credits') })
   .min(1, { error: says('must be at least 1 credit') })
-  .max(1_000_000_000, { error: says('must be at most 1,000,000,000 credits') });
+  .max(1_000_000_000, { error: says('must be at most 1,000,000,000 credits') })
+  // Counted as the domain counts credits, in `bigint`.
+  .transform((credits) => BigInt(credits));
 const PricePerCredit = z
   .int({ error: says('must be a whole number of pence per credit') })
   .min(1, { error: says('must be at least 1p') })
   .max(1_000_000_00, { error: says('must be at most £1,000,000 per credit') })
-  .openapi({ description: 'Pence per credit.', example: 95 });
+  .openapi({ description: 'Pence per credit.', example: 95 })
+  .transform((pence) => BigInt(pence));
 const Side = z.enum(['buy', 'sell'], { error: says('must be buy or sell') });
 
 const OutcomeSchema = z.object({
@@ -229,11 +226,7 @@ const PositionSchema = z
 
 export function creditRoutes(deps: Deps) {
   const db = deps.database.db;
-  const ctx = (c: { get(k: 'requestId'): string; get(k: 'principal'): Principal }) => ({
-    p: c.get('principal'),
-    requestId: c.get('requestId'),
-    now: deps.clock(),
-  });
+  const look = (c: { get(k: 'principal'): Principal }) => ({ db, principal: c.get('principal') });
   return createRouter()
     .openapi(
       apiRoute({
@@ -243,8 +236,8 @@ export function creditRoutes(deps: Deps) {
         summary: 'Close a year: issue savings credits to departments that beat their targets, obligations to those that fell short',
         description:
           'Verified cashable fiscal savings for benefit year `fy` against each department’s target: 1 credit per whole £1 of surplus (rounded down), 1 credit owed per £1 or part of £1 short (rounded up). Running it again changes nothing and returns the same result (200).',
-        roles: ['treasury'],
-        problems: ['financial-year-not-found', 'no-departments-set', 'ledger-refused'],
+        roles: closeFinancialYear.roles,
+        problems: closeFinancialYear.refuses,
         idempotent: true,
         request: { params: FyParam },
         responses: {
@@ -256,8 +249,7 @@ export function creditRoutes(deps: Deps) {
       }),
       async (c) => {
         const { fy } = c.req.valid('param');
-        const { p, requestId, now } = ctx(c);
-        const { close, created } = await acting(deps, c, (act) => closeYear(act.trx, fy, actorOf(p), requestId, now));
+        const { close, created } = await acting(deps, c, (act) => closeFinancialYear(act, fy));
         return created ? c.json(toJson(close), 201) : c.json(toJson(close), 200);
       },
     )
@@ -267,14 +259,14 @@ export function creditRoutes(deps: Deps) {
         path: '/financial-years/{fy}/close',
         tags: ['Credits'],
         summary: "A closed year's outcome per department (a department sees its own)",
-        roles: READERS,
-        problems: ['year-close-not-found'],
+        roles: readYearClose.roles,
+        problems: readYearClose.refuses,
         request: { params: FyParam },
         responses: { 200: jsonContent(YearCloseSchema, 'The close'), 404: errorResponses[404] },
       }),
       async (c) => {
         const { fy } = c.req.valid('param');
-        return c.json(toJson(await getYearClose(db, fy, ownDepartmentScope(c.get('principal')))), 200);
+        return c.json(toJson(await readYearClose(look(c), fy)), 200);
       },
     )
     .openapi(
@@ -283,15 +275,14 @@ export function creditRoutes(deps: Deps) {
         path: '/financial-years/{fy}/departments/{code}/credit-issuance',
         tags: ['Credits'],
         summary: "A department's credits or obligation for a closed year, with the verified reports behind it (provenance)",
-        roles: READERS,
-        problems: ['year-close-not-found', 'department-outcome-not-found'],
+        roles: readIssuance.roles,
+        problems: readIssuance.refuses,
         request: { params: FyParam.extend({ code: OrganisationCode }) },
         responses: { 200: jsonContent(ProvenanceSchema, 'The issuance and its evidence'), 404: errorResponses[404] },
       }),
       async (c) => {
         const { fy, code } = c.req.valid('param');
-        assertMayRead(c.get('principal'), code);
-        return c.json(toJson(await issuanceWithProvenance(db, fy, code)), 200);
+        return c.json(toJson(await readIssuance(look(c), fy, code)), 200);
       },
     )
     .openapi(
@@ -301,17 +292,15 @@ export function creditRoutes(deps: Deps) {
         tags: ['Credits'],
         summary:
           "A department's whole position for a year: budget, top-slice, target, savings, credits, cash, obligations, buy-outs, orders, offers",
-        roles: READERS,
-        problems: ['financial-year-not-found', 'department-year-not-found'],
+        roles: readPosition.roles,
+        problems: readPosition.refuses,
         request: { params: z.object({ code: OrganisationCode }), query: FyQuery },
         responses: { 200: jsonContent(PositionSchema, 'The position'), 404: errorResponses[404] },
       }),
       async (c) => {
         const { code } = c.req.valid('param');
         const { fy } = c.req.valid('query');
-        assertMayRead(c.get('principal'), code);
-        await getFinancialYear(db, fy);
-        return c.json(toJson(await departmentPosition(db, code, fy, deps.clock())), 200);
+        return c.json(toJson(await readPosition(look(c), code, fy, deps.clock())), 200);
       },
     )
     .openapi(
@@ -320,8 +309,8 @@ export function creditRoutes(deps: Deps) {
         path: '/financial-years/{fy}/credit-market',
         tags: ['Credits'],
         summary: "Set a year's floor and ceiling (buy-out) price per credit",
-        roles: ['treasury'],
-        problems: ['financial-year-not-found', 'compliance-already-run', 'resting-orders-outside-band'],
+        roles: setMarketPrices.roles,
+        problems: setMarketPrices.refuses,
         idempotent: true,
         request: {
           params: FyParam,
@@ -338,16 +327,8 @@ export function creditRoutes(deps: Deps) {
       async (c) => {
         const { fy } = c.req.valid('param');
         const body = c.req.valid('json');
-        const { p, requestId, now } = ctx(c);
         const { created, market } = await acting(deps, c, async (act) => {
-          const r = await setMarketPrices(
-            act.trx,
-            fy,
-            { floorPence: BigInt(body.floorPence), ceilingPence: BigInt(body.ceilingPence) },
-            p,
-            requestId,
-            now,
-          );
+          const r = await setMarketPrices(act, fy, body);
           return { created: r.created, market: await marketState(act.trx, fy) };
         });
         return created ? c.json(toJson(market), 201) : c.json(toJson(market), 200);
@@ -359,15 +340,13 @@ export function creditRoutes(deps: Deps) {
         path: '/financial-years/{fy}/credit-market',
         tags: ['Credits'],
         summary: "A year's market: open or not, floor and ceiling, the book by price level",
-        roles: READERS,
-        problems: ['financial-year-not-found'],
+        roles: readMarket.roles,
+        problems: readMarket.refuses,
         request: { params: FyParam },
         responses: { 200: jsonContent(MarketSchema, 'The market'), 404: errorResponses[404] },
       }),
       async (c) => {
-        const { fy } = c.req.valid('param');
-        await getFinancialYear(db, fy);
-        return c.json(toJson(await marketState(db, fy)), 200);
+        return c.json(toJson(await readMarket(look(c), c.req.valid('param').fy)), 200);
       },
     )
     .openapi(
@@ -378,21 +357,8 @@ export function creditRoutes(deps: Deps) {
         summary: 'Place a limit order for your department (matched on arrival by price, then time, at the resting price)',
         description:
           'Self-trade prevention cancels the incoming order: one that would meet its own department’s resting order is refused whole (422 `self-trade-prevented`). What rests is reserved on the ledger (credits for a sell, quantity × limit for a buy).',
-        roles: ['department'],
-        problems: [
-          'financial-year-not-found',
-          'trading-year-not-closed',
-          'trading-closed',
-          'market-prices-not-set',
-          'price-outside-band',
-          'department-not-in-year',
-          'vintage-in-the-future',
-          'vintage-not-issued',
-          'insufficient-credits',
-          'insufficient-cash',
-          'self-trade-prevented',
-          'ledger-refused',
-        ],
+        roles: placeOrder.roles,
+        problems: placeOrder.refuses,
         idempotent: true,
         request: {
           body: jsonBody(
@@ -416,21 +382,14 @@ export function creditRoutes(deps: Deps) {
       }),
       async (c) => {
         const body = c.req.valid('json');
-        const { p, requestId, now } = ctx(c);
         const result = await acting(deps, c, (act) =>
-          placeOrder(
-            act.trx,
-            p,
-            {
-              financialYear: body.financialYear,
-              side: body.side,
-              quantity: BigInt(body.quantity),
-              limitPricePence: BigInt(body.limitPricePence),
-              vintage: body.vintage ?? null,
-            },
-            requestId,
-            now,
-          ),
+          placeOrder(act, {
+            financialYear: body.financialYear,
+            side: body.side,
+            quantity: body.quantity,
+            limitPricePence: body.limitPricePence,
+            vintage: body.vintage ?? null,
+          }),
         );
         return c.json(toJson(result), 201);
       },
@@ -441,14 +400,14 @@ export function creditRoutes(deps: Deps) {
         path: '/credits/orders',
         tags: ['Credits'],
         summary: "A year's orders, newest first (a department sees its own)",
-        roles: MARKET_READERS,
-        problems: [],
+        roles: readOrders.roles,
+        problems: readOrders.refuses,
         request: { query: FyQuery.extend({ status: z.enum(['open', 'filled', 'cancelled', 'expired']).optional() }) },
         responses: { 200: jsonContent(z.object({ orders: z.array(OrderSchema) }), 'The orders') },
       }),
       async (c) => {
         const { fy, status } = c.req.valid('query');
-        return c.json(toJson({ orders: await listOrders(db, fy, { department: ownDepartmentScope(c.get('principal')), status }) }), 200);
+        return c.json(toJson({ orders: await readOrders(look(c), fy, status) }), 200);
       },
     )
     .openapi(
@@ -457,12 +416,12 @@ export function creditRoutes(deps: Deps) {
         path: '/credits/orders/{id}',
         tags: ['Credits'],
         summary: 'One order (a department sees its own)',
-        roles: MARKET_READERS,
-        problems: ['credit-order-not-found'],
+        roles: readOrder.roles,
+        problems: readOrder.refuses,
         request: { params: IdParam },
         responses: { 200: jsonContent(OrderSchema, 'The order'), 404: errorResponses[404] },
       }),
-      async (c) => c.json(toJson(await getOrder(db, c.get('principal'), c.req.valid('param').id)), 200),
+      async (c) => c.json(toJson(await readOrder(look(c), c.req.valid('param').id)), 200),
     )
     .openapi(
       apiRoute({
@@ -470,15 +429,14 @@ export function creditRoutes(deps: Deps) {
         path: '/credits/orders/{id}/cancel',
         tags: ['Credits'],
         summary: 'Cancel your resting order; its reservation is released',
-        roles: ['department'],
-        problems: ['credit-order-not-found', 'order-not-open', 'ledger-refused'],
+        roles: cancelOrder.roles,
+        problems: cancelOrder.refuses,
         idempotent: true,
         request: { params: IdParam },
         responses: { 200: jsonContent(OrderSchema, 'Cancelled'), 404: errorResponses[404], 409: errorResponses[409] },
       }),
       async (c) => {
-        const { p, requestId, now } = ctx(c);
-        const order = await acting(deps, c, (act) => cancelOrder(act.trx, p, c.req.valid('param').id, requestId, now));
+        const order = await acting(deps, c, (act) => cancelOrder(act, c.req.valid('param').id));
         return c.json(toJson(order), 200);
       },
     )
@@ -488,21 +446,8 @@ export function creditRoutes(deps: Deps) {
         path: '/credits/bilateral-trades',
         tags: ['Credits'],
         summary: 'Propose a trade to another department (you as buyer or seller); it settles when they accept',
-        roles: ['department'],
-        problems: [
-          'financial-year-not-found',
-          'trading-year-not-closed',
-          'trading-closed',
-          'market-prices-not-set',
-          'price-outside-band',
-          'vintage-in-the-future',
-          'vintage-not-issued',
-          'counterparty-is-yourself',
-          'department-not-found',
-          'department-not-in-year',
-          'insufficient-credits',
-          'insufficient-cash',
-        ],
+        roles: proposeBilateral.roles,
+        problems: proposeBilateral.refuses,
         idempotent: true,
         request: {
           body: jsonBody(
@@ -533,10 +478,7 @@ export function creditRoutes(deps: Deps) {
       }),
       async (c) => {
         const body = c.req.valid('json');
-        const { p, requestId, now } = ctx(c);
-        const b = await acting(deps, c, (act) =>
-          proposeBilateral(act.trx, p, { ...body, quantity: BigInt(body.quantity), pricePence: BigInt(body.pricePence) }, requestId, now),
-        );
+        const b = await acting(deps, c, (act) => proposeBilateral(act, body));
         return c.json(toJson(b), 201);
       },
     )
@@ -546,14 +488,14 @@ export function creditRoutes(deps: Deps) {
         path: '/credits/bilateral-trades',
         tags: ['Credits'],
         summary: "A year's bilateral proposals (a department sees those it made or received)",
-        roles: MARKET_READERS,
-        problems: [],
+        roles: readBilaterals.roles,
+        problems: readBilaterals.refuses,
         request: { query: FyQuery },
         responses: { 200: jsonContent(z.object({ bilateralTrades: z.array(BilateralSchema) }), 'The proposals') },
       }),
       async (c) => {
         const { fy } = c.req.valid('query');
-        return c.json(toJson({ bilateralTrades: await listBilaterals(db, fy, deps.clock(), ownDepartmentScope(c.get('principal'))) }), 200);
+        return c.json(toJson({ bilateralTrades: await readBilaterals(look(c), fy, deps.clock()) }), 200);
       },
     )
     .openapi(
@@ -562,12 +504,12 @@ export function creditRoutes(deps: Deps) {
         path: '/credits/bilateral-trades/{id}',
         tags: ['Credits'],
         summary: 'One bilateral proposal (a department sees those it made or received)',
-        roles: MARKET_READERS,
-        problems: ['bilateral-trade-not-found'],
+        roles: readBilateral.roles,
+        problems: readBilateral.refuses,
         request: { params: IdParam },
         responses: { 200: jsonContent(BilateralSchema, 'The proposal'), 404: errorResponses[404] },
       }),
-      async (c) => c.json(toJson(await getBilateral(db, c.get('principal'), c.req.valid('param').id, deps.clock())), 200),
+      async (c) => c.json(toJson(await readBilateral(look(c), c.req.valid('param').id, deps.clock())), 200),
     )
     .openapi(...bilateralAction('accept', 'Accept a proposal made to you: the trade settles delivery-versus-payment now', acceptBilateral))
     .openapi(...bilateralAction('decline', 'Decline a proposal made to you', declineBilateral))
@@ -580,14 +522,14 @@ export function creditRoutes(deps: Deps) {
         summary: "A year's trades with price, quantity, vintage and both parties, and the year's volume-weighted average price",
         description:
           'A department sees the trades it is party to; the market figures (count, volume, value, VWAP) cover every trade of the year.',
-        roles: MARKET_READERS,
-        problems: [],
+        roles: readTrades.roles,
+        problems: readTrades.refuses,
         request: { query: FyQuery },
         responses: { 200: jsonContent(TradeListSchema, 'The trades') },
       }),
       async (c) => {
         const { fy } = c.req.valid('query');
-        return c.json(toJson(await listTrades(db, fy, ownDepartmentScope(c.get('principal')))), 200);
+        return c.json(toJson(await readTrades(look(c), fy)), 200);
       },
     )
     .openapi(
@@ -597,14 +539,8 @@ export function creditRoutes(deps: Deps) {
         tags: ['Credits'],
         summary: 'Run compliance for a closed year: surrender credits oldest vintage first, buy out the rest at the ceiling into the fund',
         description: 'Ends the year’s market (resting orders lapse). Running it again changes nothing and returns the same result (200).',
-        roles: ['treasury'],
-        problems: [
-          'financial-year-not-found',
-          'financial-year-not-closed',
-          'market-prices-not-set',
-          'ledger-limit-reached',
-          'ledger-refused',
-        ],
+        roles: runYearCompliance.roles,
+        problems: runYearCompliance.refuses,
         idempotent: true,
         request: { params: FyParam },
         responses: {
@@ -617,8 +553,7 @@ export function creditRoutes(deps: Deps) {
       }),
       async (c) => {
         const { fy } = c.req.valid('param');
-        const { p, requestId, now } = ctx(c);
-        const { run, created } = await acting(deps, c, (act) => runCompliance(act.trx, fy, actorOf(p), requestId, now));
+        const { run, created } = await acting(deps, c, (act) => runYearCompliance(act, fy));
         return created ? c.json(toJson(run), 201) : c.json(toJson(run), 200);
       },
     )
@@ -628,39 +563,30 @@ export function creditRoutes(deps: Deps) {
         path: '/financial-years/{fy}/compliance',
         tags: ['Credits'],
         summary: "A year's compliance result and status per department (a department sees its own)",
-        roles: READERS,
-        problems: ['compliance-run-not-found'],
+        roles: readCompliance.roles,
+        problems: readCompliance.refuses,
         request: { params: FyParam },
         responses: { 200: jsonContent(ComplianceSchema, 'The run'), 404: errorResponses[404] },
       }),
       async (c) => {
         const { fy } = c.req.valid('param');
-        return c.json(toJson(await getCompliance(db, fy, ownDepartmentScope(c.get('principal')))), 200);
+        return c.json(toJson(await readCompliance(look(c), fy)), 200);
       },
     );
 
-  function bilateralAction(action: 'accept' | 'decline' | 'withdraw', summary: string, run: typeof acceptBilateral) {
+  function bilateralAction(
+    action: 'accept' | 'decline' | 'withdraw',
+    summary: string,
+    run: typeof acceptBilateral | typeof declineBilateral | typeof withdrawBilateral,
+  ) {
     return [
       apiRoute({
         method: 'post',
         path: `/credits/bilateral-trades/{id}/${action}`,
         tags: ['Credits'],
         summary,
-        roles: ['department'],
-        problems:
-          action === 'accept'
-            ? ([
-                'bilateral-trade-not-found',
-                'not-your-part',
-                'bilateral-trade-expired',
-                'bilateral-trade-not-open',
-                'trading-closed',
-                'price-outside-band',
-                'insufficient-credits',
-                'insufficient-cash',
-                'trade-cannot-settle',
-              ] as const)
-            : (['bilateral-trade-not-found', 'not-your-part', 'bilateral-trade-expired', 'bilateral-trade-not-open'] as const),
+        roles: run.roles,
+        problems: run.refuses,
         idempotent: true,
         request: { params: IdParam },
         responses: {
@@ -672,8 +598,7 @@ export function creditRoutes(deps: Deps) {
       }),
       // biome-ignore lint/suspicious/noExplicitAny: the three actions share one handler shape
       async (c: any) => {
-        const { p, requestId, now } = ctx(c);
-        const b = await acting(deps, c, (act) => run(act.trx, p, c.req.valid('param').id, requestId, now));
+        const b = await acting(deps, c, (act) => run(act, c.req.valid('param').id));
         return c.json(toJson(b), 200);
       },
     ] as const;

@@ -47,7 +47,7 @@ export function disposalRoutes(deps: Deps) {
         tags: ['Asset disposals'],
         summary: "Set a department's capital-receipts target at a place for a year",
         roles: setDisposalTarget.roles,
-        problems: ['place-not-found', 'financial-year-not-found', 'department-not-found', 'place-total-beyond-limit'],
+        problems: setDisposalTarget.refuses,
         idempotent: true,
         request: {
           params: PlaceParam,
@@ -67,7 +67,7 @@ export function disposalRoutes(deps: Deps) {
         const { code } = c.req.valid('param');
         const body = c.req.valid('json');
         const place = await acting(deps, c, async (act) => {
-          await setDisposalTarget(act, code, { ...body, targetPence: BigInt(body.targetPence) });
+          await setDisposalTarget(act, code, body);
           return placeDisposals(act.trx, code, body.financialYear);
         });
         return c.json(toJson(place), 200);
@@ -80,7 +80,7 @@ export function disposalRoutes(deps: Deps) {
         tags: ['Asset disposals'],
         summary: 'Record a disposal your department made at a place (its year is the financial year of its date)',
         roles: recordDisposal.roles,
-        problems: ['place-not-found', 'disposal-in-the-future', 'financial-year-not-found', 'place-total-beyond-limit'],
+        problems: recordDisposal.refuses,
         idempotent: true,
         request: {
           params: PlaceParam,
@@ -103,7 +103,7 @@ export function disposalRoutes(deps: Deps) {
       async (c) => {
         const { code } = c.req.valid('param');
         const body = c.req.valid('json');
-        const d = await acting(deps, c, (act) => recordDisposal(act, code, { ...body, receiptPence: BigInt(body.receiptPence) }));
+        const d = await acting(deps, c, (act) => recordDisposal(act, code, body));
         return c.json(toJson(d), 201);
       },
     )

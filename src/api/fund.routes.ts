@@ -1,22 +1,21 @@
 import { z } from '@hono/zod-openapi';
 import {
-  createFinancialYear,
   type DepartmentYear,
   financialYearOf,
-  findDepartmentYear,
   fundPosition,
   getFinancialYear,
-  listDepartmentYears,
   listFinancialYears,
   postContributions,
-  setDepartmentYear,
+  readDepartmentTerms,
+  readDepartmentTermsOf,
+  readFund,
+  setDepartmentTerms,
+  setUpFinancialYear,
 } from '../fund/fund.ts';
-import { mayReadDepartmentFigures } from '../fund/visibility.ts';
 import type { Deps } from '../http/context.ts';
 import { acting, apiRoute, createRouter, errorResponses, jsonBody, jsonContent } from '../http/router.ts';
-import { forbidden, notFound } from '../lib/errors.ts';
 import { penceToJson } from '../lib/money.ts';
-import { actorOf, ROLES } from '../users/users.ts';
+import { ROLES } from '../users/users.ts';
 import { BasisPoints, FinancialYearName, OrganisationCode, Pence, PenceInput } from './schemas.ts';
 
 const FinancialYearSchema = z
@@ -98,15 +97,15 @@ export function fundRoutes(deps: Deps) {
         path: '/financial-years',
         tags: ['Financial years'],
         summary: 'Set up a financial year (April–March) and open its fund',
-        roles: ['treasury'],
-        problems: ['financial-year-exists'],
+        roles: setUpFinancialYear.roles,
+        problems: setUpFinancialYear.refuses,
         idempotent: true,
         request: { body: jsonBody(z.strictObject({ name: FinancialYearName }).openapi('NewFinancialYear')) },
         responses: { 201: jsonContent(FinancialYearSchema, 'The year'), 409: errorResponses[409] },
       }),
       async (c) => {
         const { name } = c.req.valid('json');
-        const year = await acting(deps, c, (act) => createFinancialYear(act.trx, name, actorOf(act.principal), act.requestId, act.now));
+        const year = await acting(deps, c, (act) => setUpFinancialYear(act, name));
         return c.json(year, 201);
       },
     )
@@ -131,16 +130,13 @@ export function fundRoutes(deps: Deps) {
         summary: "Departments' baselines, top-slice rates and savings targets for a year",
         description:
           'Public within the scheme: every department’s terms are visible to every signed-in user (the rule in src/fund/visibility.ts).',
-        roles: ROLES,
-        problems: ['financial-year-not-found'],
+        roles: readDepartmentTerms.roles,
+        problems: readDepartmentTerms.refuses,
         request: { params: FyParam },
         responses: { 200: jsonContent(z.array(DepartmentYearSchema), 'The settings'), 404: errorResponses[404] },
       }),
       async (c) => {
-        const { fy } = c.req.valid('param');
-        await getFinancialYear(db, fy);
-        const p = c.get('principal');
-        const rows = (await listDepartmentYears(db, fy)).filter((d) => mayReadDepartmentFigures(p, d.departmentCode, 'terms'));
+        const rows = await readDepartmentTerms({ db, principal: c.get('principal') }, c.req.valid('param').fy);
         return c.json(rows.map(departmentYearJson), 200);
       },
     )
@@ -151,18 +147,14 @@ export function fundRoutes(deps: Deps) {
         tags: ['Financial years'],
         summary: "One department's settings for a year",
         description: 'Public within the scheme (src/fund/visibility.ts).',
-        roles: ROLES,
-        problems: ['financial-year-not-found', 'department-year-not-found'],
+        roles: readDepartmentTermsOf.roles,
+        problems: readDepartmentTermsOf.refuses,
         request: { params: FyParam.extend({ code: OrganisationCode }) },
         responses: { 200: jsonContent(DepartmentYearSchema, 'The settings'), 404: errorResponses[404] },
       }),
       async (c) => {
         const { fy, code } = c.req.valid('param');
-        if (!mayReadDepartmentFigures(c.get('principal'), code, 'terms')) throw forbidden(`You cannot see ${code}'s settings.`);
-        await getFinancialYear(db, fy);
-        const row = await findDepartmentYear(db, fy, code);
-        if (!row) throw notFound('department-year', `${code} has no settings for ${fy}.`);
-        return c.json(departmentYearJson(row), 200);
+        return c.json(departmentYearJson(await readDepartmentTermsOf({ db, principal: c.get('principal') }, fy, code)), 200);
       },
     )
     .openapi(
@@ -173,16 +165,8 @@ export function fundRoutes(deps: Deps) {
         summary: "Set a department's baseline budget, top-slice rate and savings target for a year",
         description:
           'The baseline is voted to the department from the Exchequer; a changed baseline posts the difference. Once the contribution is posted, baseline and rate are fixed (409); the savings target can still change.',
-        roles: ['treasury'],
-        problems: [
-          'financial-year-not-found',
-          'department-not-found',
-          'financial-year-closed',
-          'contribution-already-posted',
-          'baseline-below-committed',
-          'ledger-refused',
-          'ledger-limit-reached',
-        ],
+        roles: setDepartmentTerms.roles,
+        problems: setDepartmentTerms.refuses,
         idempotent: true,
         request: {
           params: FyParam.extend({ code: OrganisationCode }),
@@ -207,21 +191,7 @@ export function fundRoutes(deps: Deps) {
       async (c) => {
         const { fy, code } = c.req.valid('param');
         const body = c.req.valid('json');
-        const { departmentYear, created } = await acting(deps, c, (act) =>
-          setDepartmentYear(
-            act.trx,
-            fy,
-            code,
-            {
-              baselinePence: BigInt(body.baselinePence),
-              topSliceBasisPoints: body.topSliceBasisPoints,
-              savingsTargetPence: BigInt(body.savingsTargetPence),
-            },
-            actorOf(act.principal),
-            act.requestId,
-            act.now,
-          ),
-        );
+        const { departmentYear, created } = await acting(deps, c, (act) => setDepartmentTerms(act, fy, code, body));
         return c.json(departmentYearJson(departmentYear), created ? 201 : 200);
       },
     )
@@ -231,8 +201,8 @@ export function fundRoutes(deps: Deps) {
         path: '/financial-years/{fy}/contributions',
         tags: ['Fund'],
         summary: "Post every department's top-slice into the fund (all or nothing; running it again posts nothing new)",
-        roles: ['treasury'],
-        problems: ['financial-year-not-found', 'financial-year-closed', 'no-departments-set', 'contributions-refused', 'ledger-refused'],
+        roles: postContributions.roles,
+        problems: postContributions.refuses,
         idempotent: true,
         request: { params: FyParam },
         responses: {
@@ -246,7 +216,7 @@ export function fundRoutes(deps: Deps) {
       async (c) => {
         const { fy } = c.req.valid('param');
         const { run, fund } = await acting(deps, c, async (act) => {
-          const run = await postContributions(act.trx, fy, actorOf(act.principal), act.requestId, act.now);
+          const run = await postContributions(act, fy);
           return { run, fund: await fundPosition(act.trx, fy) };
         });
         const line = (l: { departmentCode: string; amountPence: bigint; transferId: string }) => ({
@@ -271,8 +241,8 @@ export function fundRoutes(deps: Deps) {
         summary: "The fund's position for a year: contributed, committed, released, available, balance",
         description:
           "Read from the ledger: `balancePence` is the fund account's posted balance and `availablePence` is that less commitments. Each department's contribution is public within the scheme (src/fund/visibility.ts).",
-        roles: ROLES,
-        problems: ['financial-year-not-found'],
+        roles: readFund.roles,
+        problems: readFund.refuses,
         request: {
           query: z.object({
             fy: FinancialYearName.optional().openapi({ description: 'Defaults to the current financial year' }),
@@ -282,7 +252,7 @@ export function fundRoutes(deps: Deps) {
       }),
       async (c) => {
         const fy = c.req.valid('query').fy ?? financialYearOf(deps.clock());
-        return c.json(fundJson(await fundPosition(db, fy)), 200);
+        return c.json(fundJson(await readFund({ db, principal: c.get('principal') }, fy)), 200);
       },
     );
 }

@@ -1,13 +1,11 @@
 import { z } from '@hono/zod-openapi';
-import { issueCheckpoint } from '../audit/anchor.ts';
-import { listAudit } from '../audit/audit.ts';
 import type { Deps } from '../http/context.ts';
 import { apiRoute, createRouter, jsonBody, jsonContent } from '../http/router.ts';
 import { readableAccounts, readableTransfers } from '../ledger/access.ts';
 import { countersJson, UNIT_OF } from '../ledger/report.ts';
 import { type Account, LEDGERS, postedBalance, type Transfer } from '../ledger/types.ts';
 import { penceToJson } from '../lib/money.ts';
-import { verificationReport } from '../verify/report.ts';
+import { checkBooks, readAuditLog, signCheckpoint } from '../verify/report.ts';
 import { FinancialYearName, Limit, OrganisationCode } from './schemas.ts';
 
 const Amount = z.int().openapi({ description: "In the ledger's unit, stated in `unit`: pence on GBP, whole credits on CREDIT." });
@@ -159,7 +157,7 @@ export function ledgerRoutes(deps: Deps) {
         summary: 'Ledger accounts with their four counters',
         description: 'Department and council users see only their own organisation’s accounts.',
         roles: readableAccounts.roles,
-        problems: [],
+        problems: readableAccounts.refuses,
         request: {
           query: z.object({
             organisation: OrganisationCode.optional(),
@@ -193,7 +191,7 @@ export function ledgerRoutes(deps: Deps) {
         description:
           'Pass the last `seq` you received as `after` to get the next page. Department and council users see only transfers touching their own accounts.',
         roles: readableTransfers.roles,
-        problems: [],
+        problems: readableTransfers.refuses,
         request: {
           query: z.object({
             account: z.string().max(128).optional().openapi({ example: 'GBP/2026-27/fund' }),
@@ -251,11 +249,15 @@ export function ledgerRoutes(deps: Deps) {
         summary: 'Check the ledger and the audit chain from scratch',
         description:
           'Per-ledger totals (Σ debits = Σ credits, posted and pending), every account’s counters against the fold of its transfers, limits, pending transfers resolved at most once, and the hash-chained audit log.',
-        roles: ['treasury', 'auditor'],
-        problems: [],
+        roles: checkBooks.roles,
+        problems: checkBooks.refuses,
         responses: { 200: jsonContent(VerificationSchema, '`ok` is true only if every check passed') },
       }),
-      async (c) => c.json(await verificationReport(db, deps.clock(), { checkpointPath: deps.auditCheckpointPath ?? null }), 200),
+      async (c) =>
+        c.json(
+          await checkBooks({ db, principal: c.get('principal') }, deps.clock(), { checkpointPath: deps.auditCheckpointPath ?? null }),
+          200,
+        ),
     )
     .openapi(
       apiRoute({
@@ -265,14 +267,15 @@ export function ledgerRoutes(deps: Deps) {
         summary: 'Check the ledger and the audit chain against checkpoints you kept',
         description:
           'The same checks as GET, and also against the checkpoints in the body (ones an auditor took with POST /audit-log/checkpoints and kept): each must carry this service’s signature and still be in the chain. Changes nothing.',
-        roles: ['treasury', 'auditor'],
-        problems: [],
+        roles: checkBooks.roles,
+        problems: checkBooks.refuses,
         request: { body: jsonBody(z.strictObject({ checkpoints: z.array(CheckpointSchema).max(1000) })) },
         responses: { 200: jsonContent(VerificationSchema, '`ok` is true only if every check passed') },
       }),
       async (c) => {
         const { checkpoints } = c.req.valid('json');
-        return c.json(await verificationReport(db, deps.clock(), { checkpointPath: deps.auditCheckpointPath ?? null, checkpoints }), 200);
+        const options = { checkpointPath: deps.auditCheckpointPath ?? null, checkpoints };
+        return c.json(await checkBooks({ db, principal: c.get('principal') }, deps.clock(), options), 200);
       },
     )
     .openapi(
@@ -283,11 +286,11 @@ export function ledgerRoutes(deps: Deps) {
         summary: 'Sign a checkpoint of the audit chain’s head, for the auditor to keep',
         description:
           'Signs the head’s position and hash with the service’s checkpoint key (derived from AUDIT_KEY), appends it to the checkpoint file outside the database, and returns it. Keep it: POST /ledger/verify checks the chain still holds it. Changes nothing in the database.',
-        roles: ['treasury', 'auditor'],
-        problems: [],
+        roles: signCheckpoint.roles,
+        problems: signCheckpoint.refuses,
         responses: { 201: jsonContent(CheckpointSchema, 'The signed checkpoint') },
       }),
-      async (c) => c.json(await issueCheckpoint(db, deps.auditCheckpointPath ?? null, deps.clock()), 201),
+      async (c) => c.json(await signCheckpoint({ db, principal: c.get('principal') }, deps.auditCheckpointPath ?? null, deps.clock()), 201),
     )
     .openapi(
       apiRoute({
@@ -295,8 +298,8 @@ export function ledgerRoutes(deps: Deps) {
         path: '/audit-log',
         tags: ['Audit'],
         summary: 'The audit log: every state change, who made it, in what role, when',
-        roles: ['treasury', 'auditor'],
-        problems: [],
+        roles: readAuditLog.roles,
+        problems: readAuditLog.refuses,
         request: {
           query: z.object({
             subject: z.string().max(200).optional(),
@@ -317,12 +320,15 @@ export function ledgerRoutes(deps: Deps) {
       }),
       async (c) => {
         const q = c.req.valid('query');
-        const entries = await listAudit(db, {
-          subject: q.subject,
-          action: q.action,
-          afterPosition: q.after === undefined ? undefined : BigInt(q.after),
-          limit: q.limit,
-        });
+        const entries = await readAuditLog(
+          { db, principal: c.get('principal') },
+          {
+            subject: q.subject,
+            action: q.action,
+            afterPosition: q.after === undefined ? undefined : BigInt(q.after),
+            limit: q.limit,
+          },
+        );
         const last = entries.at(-1);
         return c.json(
           {

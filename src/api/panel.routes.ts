@@ -110,7 +110,7 @@ export function panelRoutes(deps: Deps) {
         tags: ['Panel'],
         summary: 'Declare a conflict of interest: you will neither score nor decide this case',
         roles: declareConflict.roles,
-        problems: ['case-not-found', 'conflict-already-declared', 'case-decided'],
+        problems: declareConflict.refuses,
         idempotent: true,
         request: { params: IdParam, body: jsonBody(ReasonBody) },
         responses: {
@@ -145,7 +145,7 @@ export function panelRoutes(deps: Deps) {
         tags: ['Panel'],
         summary: 'Score a case 0–5 on the round’s criteria, each with a justification (re-scoring replaces your earlier score)',
         roles: recordScores.roles,
-        problems: ['case-not-found', 'conflict-of-interest', 'case-decided'],
+        problems: recordScores.refuses,
         idempotent: true,
         request: {
           params: IdParam,
@@ -170,7 +170,7 @@ export function panelRoutes(deps: Deps) {
         tags: ['Panel'],
         summary: "The chair sets the case's moderated score (0–5, 2 dp) with a reason, in place of the members' mean",
         roles: moderate.roles,
-        problems: ['case-not-found', 'conflict-of-interest', 'case-decided', 'quorum-not-met'],
+        problems: moderate.refuses,
         idempotent: true,
         request: {
           params: IdParam,
@@ -191,7 +191,7 @@ export function panelRoutes(deps: Deps) {
         tags: ['Panel'],
         summary: 'Treasury records why a poor value-for-money case may still be approved',
         roles: grantVfmOverride.roles,
-        problems: ['case-not-found', 'override-not-needed', 'override-exists', 'case-decided'],
+        problems: grantVfmOverride.refuses,
         idempotent: true,
         request: { params: IdParam, body: jsonBody(ReasonBody) },
         responses: {
@@ -215,17 +215,7 @@ export function panelRoutes(deps: Deps) {
         description:
           'Approval needs a quorum of complete scores, an amount no more than the request, and for a poor VfM band a treasury override. Tranches are given all as `basisPoints` (adding to 10000, split to the penny) or all as `amountPence` (adding to the award); none means one tranche on the decision date.',
         roles: decide.roles,
-        problems: [
-          'case-not-found',
-          'conflict-of-interest',
-          'case-decided',
-          'quorum-not-met',
-          'amount-exceeds-request',
-          'vfm-override-required',
-          'insufficient-funds',
-          'ledger-refused',
-          'financial-year-not-found',
-        ],
+        problems: decide.refuses,
         idempotent: true,
         request: {
           params: IdParam,
@@ -243,8 +233,8 @@ export function panelRoutes(deps: Deps) {
         const decision = await acting(deps, c, (act) =>
           decide(act, c.req.valid('param').id, {
             ...body,
-            amountPence: body.amountPence === undefined ? undefined : BigInt(body.amountPence),
-            tranches: body.tranches?.map((t) => ({ ...t, amountPence: t.amountPence === undefined ? undefined : BigInt(t.amountPence) })),
+            amountPence: body.amountPence,
+            tranches: body.tranches,
           }),
         );
         return c.json(toJson(decision), 201);

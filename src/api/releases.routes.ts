@@ -87,16 +87,7 @@ export function releaseRoutes(deps: Deps) {
         tags: ['Releases'],
         summary: 'The council claims a tranche with evidence (in order, from its earliest date, once)',
         roles: claimTranche.roles,
-        problems: [
-          'case-not-found',
-          'tranche-not-found',
-          'case-not-approved',
-          'tranche-not-due',
-          'tranche-out-of-order',
-          'tranche-already-claimed',
-          'tranche-already-released',
-          'tranche-closed',
-        ],
+        problems: claimTranche.refuses,
         idempotent: true,
         request: {
           params: TrancheParam,
@@ -127,19 +118,7 @@ export function releaseRoutes(deps: Deps) {
         description:
           'Tranches above the round’s threshold need two distinct approvers. The release posts the tranche’s pending transfer, less any offset.',
         roles: approveTranche.roles,
-        problems: [
-          'case-not-found',
-          'tranche-not-found',
-          'case-not-approved',
-          'tranche-not-claimed',
-          'tranche-already-released',
-          'tranche-closed',
-          'already-approved-by-you',
-          'ledger-refused',
-          'tranche-out-of-order',
-          'conflict-of-interest',
-          'approver-not-independent',
-        ],
+        problems: approveTranche.refuses,
         idempotent: true,
         request: { params: TrancheParam },
         responses: {
@@ -162,7 +141,7 @@ export function releaseRoutes(deps: Deps) {
         tags: ['Releases'],
         summary: 'Terminate an award: every tranche not yet released is voided and returns to the fund',
         roles: terminateCase.roles,
-        problems: ['case-not-found', 'case-not-approved', 'ledger-refused', 'conflict-of-interest'],
+        problems: terminateCase.refuses,
         idempotent: true,
         request: { params: IdParam, body: jsonBody(z.strictObject({ reason: Reason })) },
         responses: {
@@ -183,17 +162,7 @@ export function releaseRoutes(deps: Deps) {
         tags: ['Releases'],
         summary: 'Claw money back to the fund: a refund now, or an offset against a later tranche',
         roles: clawBack.roles,
-        problems: [
-          'case-not-found',
-          'case-not-approved',
-          'clawback-exceeds-released',
-          'offset-exceeds-tranche',
-          'ledger-refused',
-          'tranche-not-found',
-          'tranche-closed',
-          'tranche-already-released',
-          'conflict-of-interest',
-        ],
+        problems: clawBack.refuses,
         idempotent: true,
         request: {
           params: IdParam,
@@ -215,9 +184,7 @@ export function releaseRoutes(deps: Deps) {
       }),
       async (c) => {
         const body = c.req.valid('json');
-        const k = await acting(deps, c, (act) =>
-          clawBack(act, c.req.valid('param').id, { ...body, amountPence: BigInt(body.amountPence) }),
-        );
+        const k = await acting(deps, c, (act) => clawBack(act, c.req.valid('param').id, body));
         return c.json(toJson(k), 201);
       },
     )

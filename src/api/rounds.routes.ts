@@ -6,7 +6,7 @@ import { toJson } from '../lib/money.ts';
 import { roundRanking } from '../panel/panel.ts';
 import { createRound, getRound, listRounds, type Round, roundStatus } from '../rounds/rounds.ts';
 import { searchUnitCosts, unitCostLibrary } from '../unit-costs/unit-costs.ts';
-import { actorOf, ROLES } from '../users/users.ts';
+import { ROLES } from '../users/users.ts';
 import { BasisPoints, FinancialYearName, IsoDate, Limit, Pence, PenceInput, says } from './schemas.ts';
 
 /** The four-eyes threshold in the users' words (the rule: src/releases/four-eyes.ts). */
@@ -100,27 +100,15 @@ export function roundRoutes(deps: Deps) {
         path: '/rounds',
         tags: ['Funding rounds'],
         summary: 'Open a funding round: envelope, dates, themes, match funding, criteria, quorum, appraisal parameters',
-        roles: ['treasury'],
-        problems: ['financial-year-not-found', 'parameter-set-not-found'],
+        roles: createRound.roles,
+        problems: createRound.refuses,
         idempotent: true,
         request: { body: jsonBody(NewRoundSchema) },
         responses: { 201: jsonContent(RoundSchema, 'The round'), 404: errorResponses[404] },
       }),
       async (c) => {
         const body = c.req.valid('json');
-        const round = await acting(deps, c, (act) =>
-          createRound(
-            act.trx,
-            {
-              ...body,
-              envelopePence: BigInt(body.envelopePence),
-              twoApproverThresholdPence: body.twoApproverThresholdPence === undefined ? undefined : BigInt(body.twoApproverThresholdPence),
-            },
-            actorOf(act.principal),
-            act.requestId,
-            act.now,
-          ),
-        );
+        const round = await acting(deps, c, (act) => createRound(act, body));
         return c.json(roundJson(round), 201);
       },
     )

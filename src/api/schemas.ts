@@ -16,8 +16,8 @@ export const says = (message: string) => (issue: { input?: unknown }) => (issue.
  */
 export const MAX_INPUT_PENCE = 100_000_000_000_000;
 
-/** Money in: a whole, non-negative number of pence, at most `max` (one message per field). */
-export function penceUpTo(max: number, maxInWords: string) {
+/** A whole, non-negative number of pence, at most `max` (one message per field); see `penceUpTo`. */
+export function wholePenceUpTo(max: number, maxInWords: string) {
   return (
     z
       // One message per field: a value that is not a safe integer is not also "too large".
@@ -28,8 +28,20 @@ export function penceUpTo(max: number, maxInWords: string) {
   );
 }
 
+/**
+ * Money in is handed to the handler as `bigint` pence, as the domain takes it: JSON carries it,
+ * and OpenAPI describes it, as an integer; the schema converts it once checked.
+ */
+export const asPence = <S extends z.ZodType<number>>(schema: S) => schema.transform((pence) => BigInt(pence));
+
+/** Money in: a whole, non-negative number of pence, at most `max`, as `bigint` pence. */
+export const penceUpTo = (max: number, maxInWords: string) => asPence(wholePenceUpTo(max, maxInWords));
+
 /** Money in: a whole, non-negative number of pence, at most MAX_INPUT_PENCE. */
 export const PenceInput = penceUpTo(MAX_INPUT_PENCE, '£1,000,000,000,000.00');
+
+/** The same amount as a number, for a field with a further rule of its own; wrap it in `asPence`. */
+export const PenceInputNumber = wholePenceUpTo(MAX_INPUT_PENCE, '£1,000,000,000,000.00');
 
 /** Money out: always an integer number of pence. */
 export const Pence = z.int().openapi({ description: 'Integer pence.', example: 3_125_000_00 });

@@ -2,8 +2,7 @@ import { z } from '@hono/zod-openapi';
 import type { Deps } from '../http/context.ts';
 import { acting, apiRoute, createRouter, errorResponses, jsonBody, jsonContent } from '../http/router.ts';
 import type { IssuedToken, TokenRecord } from '../users/token-store.ts';
-import { deactivateUser, deactivationOf, listTokens, reissueToken, revokeUserTokens, rotateOwnToken } from '../users/tokens.ts';
-import { actorOf, ROLES } from '../users/users.ts';
+import { deactivateAccount, deactivationOf, issueTokenFor, listTokens, revokeTokensOf, rotateOwnToken } from '../users/tokens.ts';
 import { IdParam, Reason } from './schemas.ts';
 
 /* Tokens that can end: rotation, re-issue, revocation and deactivation (rules in src/users/tokens.ts). */
@@ -56,15 +55,13 @@ export function tokenRoutes(deps: Deps) {
         tags: ['Users'],
         summary: 'Rotate your own token: the one you used stops working, a new one is issued (shown once)',
         description: 'The new token lasts the full lifetime (90 days unless the operator set TOKEN_LIFETIME_DAYS).',
-        roles: ROLES,
-        problems: [],
+        roles: rotateOwnToken.roles,
+        problems: rotateOwnToken.refuses,
         idempotent: true,
         responses: { 201: jsonContent(IssuedTokenSchema, 'Your new token') },
       }),
       async (c) => {
-        const issued = await acting(deps, c, (act) =>
-          rotateOwnToken(act.trx, act.principal, act.requestId, act.now, deps.tokenLifetimeDays),
-        );
+        const issued = await acting(deps, c, (act) => rotateOwnToken(act, deps.tokenLifetimeDays));
         c.set('replayBody', JSON.stringify(issuedJson(issued, null)));
         return c.json(issuedJson(issued, issued.token), 201);
       },
@@ -100,17 +97,15 @@ export function tokenRoutes(deps: Deps) {
         tags: ['Users'],
         summary: 'Issue a user a new token (shown once), revoking any they had: for an expired or lost token',
         description: 'Not for a treasury or panel account (an operator re-issues those, with `cli issue-token`).',
-        roles: ['treasury'],
-        problems: ['user-not-found', 'user-already-deactivated', 'privileged-token-by-operator'],
+        roles: issueTokenFor.roles,
+        problems: issueTokenFor.refuses,
         idempotent: true,
         request: { params: IdParam },
         responses: { 201: jsonContent(IssuedTokenSchema, 'The new token'), 404: errorResponses[404], 409: errorResponses[409] },
       }),
       async (c) => {
         const { id } = c.req.valid('param');
-        const issued = await acting(deps, c, (act) =>
-          reissueToken(act.trx, id, actorOf(act.principal), act.requestId, act.now, deps.tokenLifetimeDays),
-        );
+        const issued = await acting(deps, c, (act) => issueTokenFor(act, id, deps.tokenLifetimeDays));
         c.set('replayBody', JSON.stringify(issuedJson(issued, null)));
         return c.json(issuedJson(issued, issued.token), 201);
       },
@@ -121,8 +116,8 @@ export function tokenRoutes(deps: Deps) {
         path: '/users/{id}/tokens/revoke',
         tags: ['Users'],
         summary: 'Revoke every live token of a user, with a reason; they can be issued a new one later',
-        roles: ['treasury'],
-        problems: ['user-not-found'],
+        roles: revokeTokensOf.roles,
+        problems: revokeTokensOf.refuses,
         idempotent: true,
         request: { params: IdParam, body: jsonBody(ReasonBody) },
         responses: {
@@ -132,9 +127,7 @@ export function tokenRoutes(deps: Deps) {
       }),
       async (c) => {
         const { id } = c.req.valid('param');
-        const revoked = await acting(deps, c, (act) =>
-          revokeUserTokens(act.trx, id, c.req.valid('json').reason, actorOf(act.principal), act.requestId, act.now),
-        );
+        const revoked = await acting(deps, c, (act) => revokeTokensOf(act, id, c.req.valid('json').reason));
         return c.json({ userId: id, revokedTokenIds: revoked }, 200);
       },
     )
@@ -145,8 +138,8 @@ export function tokenRoutes(deps: Deps) {
         tags: ['Users'],
         summary: 'Deactivate a user who has left: their tokens stop working and no new one can be issued',
         description: 'Not yourself, and not the last active treasury user.',
-        roles: ['treasury'],
-        problems: ['user-not-found', 'user-already-deactivated', 'cannot-deactivate-self', 'last-treasury-user'],
+        roles: deactivateAccount.roles,
+        problems: deactivateAccount.refuses,
         idempotent: true,
         request: { params: IdParam, body: jsonBody(ReasonBody) },
         responses: {
@@ -160,9 +153,7 @@ export function tokenRoutes(deps: Deps) {
       }),
       async (c) => {
         const { id } = c.req.valid('param');
-        const done = await acting(deps, c, (act) =>
-          deactivateUser(act.trx, id, c.req.valid('json').reason, actorOf(act.principal), act.requestId, act.now),
-        );
+        const done = await acting(deps, c, (act) => deactivateAccount(act, id, c.req.valid('json').reason));
         return c.json({ userId: id, ...done }, 200);
       },
     );

@@ -1,14 +1,8 @@
 import { z } from '@hono/zod-openapi';
 import type { Deps } from '../http/context.ts';
 import { acting, apiRoute, createRouter, jsonBody, jsonContent } from '../http/router.ts';
-import {
-  approveUserRequest,
-  listUserRequests,
-  needsSecondTreasuryApproval,
-  requestPrivilegedUser,
-  type UserRequest,
-} from '../users/requests.ts';
-import { actorOf, createUser, listUsers, ROLES, type User } from '../users/users.ts';
+import { addUser, approveUserRequest, listUserRequests, type UserRequest } from '../users/requests.ts';
+import { listUsers, ROLES, type User } from '../users/users.ts';
 import { OrganisationCode, says } from './schemas.ts';
 
 const UserSchema = z
@@ -76,8 +70,8 @@ export function userRoutes(deps: Deps) {
         summary: 'Create a user and issue their token (shown once); treasury and panel accounts wait for a second treasury user',
         description:
           'Department, council and auditor accounts are created at once (201, with the token). A treasury or panel account is only requested (202): it exists, and its token is issued to the approver, when a different treasury user approves it with POST /user-requests/{id}/approve.',
-        roles: ['treasury'],
-        problems: [],
+        roles: addUser.roles,
+        problems: addUser.refuses,
         idempotent: true,
         request: { body: jsonBody(NewUserSchema) },
         responses: {
@@ -94,13 +88,9 @@ export function userRoutes(deps: Deps) {
       }),
       async (c) => {
         const body = c.req.valid('json');
-        if (needsSecondTreasuryApproval(body.role)) {
-          const r = await acting(deps, c, (act) => requestPrivilegedUser(act.trx, body, act.principal, act.requestId, act.now));
-          return c.json(requestJson(r), 202);
-        }
-        const { user, token } = await acting(deps, c, (act) =>
-          createUser(act.trx, body, actorOf(act.principal), act.requestId, act.now, deps.tokenLifetimeDays),
-        );
+        const added = await acting(deps, c, (act) => addUser(act, body, deps.tokenLifetimeDays));
+        if ('requested' in added) return c.json(requestJson(added.requested), 202);
+        const { user, token } = added;
         // A token is shown once: a replay of this request returns the user without it.
         c.set('replayBody', JSON.stringify({ ...userJson(user), token: null }));
         return c.json({ ...userJson(user), token }, 201);
@@ -125,8 +115,8 @@ export function userRoutes(deps: Deps) {
         tags: ['Users'],
         summary: 'A second treasury user approves a treasury or panel account; its token is returned once',
         description: 'Refused (403 `second-treasury-user-needed`) to the treasury user who asked for it; 409 once decided.',
-        roles: ['treasury'],
-        problems: ['user-request-not-found', 'user-request-decided', 'second-treasury-user-needed'],
+        roles: approveUserRequest.roles,
+        problems: approveUserRequest.refuses,
         idempotent: true,
         request: { params: z.object({ id: z.string().max(100) }) },
         responses: {
@@ -140,7 +130,7 @@ export function userRoutes(deps: Deps) {
       }),
       async (c) => {
         const { id } = c.req.valid('param');
-        const { user, token } = await acting(deps, c, (act) => approveUserRequest(act.trx, id, act.principal, act.requestId, act.now));
+        const { user, token } = await acting(deps, c, (act) => approveUserRequest(act, id));
         c.set('replayBody', JSON.stringify({ ...userJson(user), token: null }));
         return c.json({ ...userJson(user), token }, 201);
       },

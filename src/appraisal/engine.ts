@@ -30,6 +30,11 @@
  * penny (e.g. who-benefits rows vs PV totals); every figure is the correctly rounded exact value. The VfM band
  * compares the EXACT BCR with the band edges (a BCR of 0.99999 is "poor" even though it prints as 1.0000).
  *
+ * Shortcuts, each exact and each checked against the plain method in test/appraisal/fast-paths.test.ts: a drop-off
+ * line's yields are summed as JavaScript integers only when they provably stay below 2^53 (fiscalYields); one more
+ * year of lag is PV × 1/(1 + r) when one rate runs to the horizon (Discounting.oneRate); the band follows from the
+ * BCR's 4-dp floor when its edges have at most 4 decimals (bcrOf).
+ *
  * Switching values: fiscal NPV is linear in each input varied, so each is exact: for "costs" (every cost line
  * scaled together; value = the undiscounted total of the amounts as entered) C* = C0 × PVfiscal / PVcosts; for the
  * unit value of each of the five largest fiscal lines by PV, u* = u0 × (PVline − fiscalNPV) / PVline. The string
@@ -84,6 +89,7 @@ export const MAX_PERSISTENCE_YEARS = 30;
 export const MAX_LAG_YEARS = 10;
 /** Decimal places of the per-year discount factor strings. */
 export const DISCOUNT_FACTOR_DECIMALS = 10;
+const LAG_LABEL = 'Every benefit line’s lag one year longer';
 /** How many fiscal benefit lines (largest PV first) get a unit-value switching value. */
 export const SWITCHING_LINES = 5;
 
@@ -116,6 +122,25 @@ interface Discounting {
   windows: bigint[][];
   /** The same with drop-off, keyed by p × 10,001 + keep (see dropWindow). */
   dropWindows: Map<number, bigint[]>;
+  /**
+   * 1 + r = p / q when every year 1 … horizon has the same rate r, else null. Then one more year of lag discounts
+   * every benefit by exactly one more factor q / p (DF_{s+1} = DF_s × q / p), so that sensitivity is PV × q / p.
+   */
+  oneRate: [bigint, bigint] | null;
+  /** Common denominators of cases discounted over this horizon (see commonDenominator). */
+  common: Map<string, CommonDenominator>;
+}
+
+/**
+ * A case's common denominator G = 10^16 × L × D and, per kind of benefit line, deflator[base] × L / the line's
+ * denominator (see appraise). Both depend only on the deflator table, the base year, the price years rebased
+ * from, the largest volume scale and drop-off powers, and D, so they are cached per discounting under those.
+ */
+interface CommonDenominator {
+  L: bigint;
+  G: bigint;
+  /** By price year rebased from ('' when used as stated), then by kind (volume scale and drop-off powers). */
+  factors: Map<string, Map<number, bigint>>;
 }
 
 /** keep / 10,000 in lowest terms, as [a, b] (0 is 0/1): the smaller b, the smaller every exact number. */
@@ -141,6 +166,20 @@ function dropCoefficient(p: number, keep: number): bigint[] {
     }
     if (dropCoefficients.size > 4096) dropCoefficients.clear();
     dropCoefficients.set(key, c);
+  }
+  return c;
+}
+
+/** dropCoefficient(p, keep) as JavaScript numbers, or null when the largest, b^(p−1), is above 2^53 − 1. */
+const dropCoefficientsN = new Map<number, number[] | null>();
+function dropCoefficientNumbers(p: number, keep: number): number[] | null {
+  const key = p * 10_001 + keep;
+  let c = dropCoefficientsN.get(key);
+  if (c === undefined) {
+    const big = dropCoefficient(p, keep);
+    c = big[0]! <= BigInt(Number.MAX_SAFE_INTEGER) ? big.map(Number) : null;
+    if (dropCoefficientsN.size > 4096) dropCoefficientsN.clear();
+    dropCoefficientsN.set(key, c);
   }
   return c;
 }
@@ -198,7 +237,15 @@ interface CompiledParameters {
   /** Indexed by grade: 10,000 + cost uplift bp, and 10,000 − benefit haircut bp. */
   costFactor: (bigint | undefined)[];
   benefitKeep: (bigint | undefined)[];
-  vfm: { band: VfmBand; min: [bigint, bigint] | null; max: [bigint, bigint] | null; minInclusive: boolean; maxInclusive: boolean }[];
+  vfm: {
+    band: VfmBand;
+    min: [bigint, bigint] | null;
+    max: [bigint, bigint] | null;
+    /** The upper edge × 10^4 when that is whole (at most 4 decimals), so the band follows from the BCR's 4-dp floor. */
+    max4: bigint | null;
+    minInclusive: boolean;
+    maxInclusive: boolean;
+  }[];
 }
 
 const compiledParameters = new WeakMap<ParameterSet, CompiledParameters>();
@@ -241,13 +288,17 @@ function compileParameters(params: ParameterSet): CompiledParameters {
     schedules: new Map(Object.entries(params.discountSchedules).map(([name, bands]) => [name, compileSchedule(bands)])),
     costFactor,
     benefitKeep,
-    vfm: params.vfmBands.map((b) => ({
-      band: b.band,
-      min: b.minBcr === null ? null : fractionOf(b.minBcr),
-      max: b.maxBcr === null ? null : fractionOf(b.maxBcr),
-      minInclusive: b.minInclusive,
-      maxInclusive: b.maxInclusive,
-    })),
+    vfm: params.vfmBands.map((b) => {
+      const max = b.maxBcr === null ? null : fractionOf(b.maxBcr);
+      return {
+        band: b.band,
+        min: b.minBcr === null ? null : fractionOf(b.minBcr),
+        max,
+        max4: max !== null && (max[0] * 10_000n) % max[1] === 0n ? (max[0] * 10_000n) / max[1] : null,
+        minInclusive: b.minInclusive,
+        maxInclusive: b.maxInclusive,
+      };
+    }),
   };
   compiledParameters.set(params, compiled);
   return compiled;
@@ -284,17 +335,22 @@ function discounting(schedule: CompiledSchedule, T: number): Discounting {
   for (let t = schedule.dfStrings.length; t <= T; t++) {
     schedule.dfStrings.push(toDecimalString(Q[t] as bigint, P[t] as bigint, DISCOUNT_FACTOR_DECIMALS));
   }
-  const result: Discounting = { N, D, PN, windows: [], dropWindows: new Map() };
+  let oneRate: [bigint, bigint] | null = T >= 1 ? [schedule.p[1]!, schedule.q[1]!] : null;
+  for (let k = 2; oneRate && k <= T; k++) if (schedule.p[k] !== oneRate[0] || schedule.q[k] !== oneRate[1]) oneRate = null;
+  const result: Discounting = { N, D, PN, windows: [], dropWindows: new Map(), oneRate, common: new Map() };
   schedule.byHorizon.set(T, result);
   return result;
 }
 
 interface CompiledDeflators {
+  /** Distinguishes compiled tables in the common-denominator cache (see commonDenominator). */
+  id: number;
   edition: string;
   values: Map<string, { value: bigint; forecast: boolean }>;
 }
 
 const compiledDeflators = new WeakMap<DeflatorTable, CompiledDeflators>();
+let deflatorTables = 0;
 
 function compileDeflators(table: DeflatorTable): CompiledDeflators {
   const cached = compiledDeflators.get(table);
@@ -311,7 +367,7 @@ function compileDeflators(table: DeflatorTable): CompiledDeflators {
   const scale = Math.max(0, ...entries.map(([, d]) => d.scale));
   const values = new Map<string, { value: bigint; forecast: boolean }>();
   for (const [year, d, forecast] of entries) values.set(year, { value: d.num * pow10(scale - d.scale), forecast });
-  const compiled = { edition: table.edition, values };
+  const compiled = { id: ++deflatorTables, edition: table.edition, values };
   compiledDeflators.set(table, compiled);
   return compiled;
 }
@@ -345,6 +401,12 @@ interface PreparedBenefit {
   dropKeep: number;
   /** With drop-off (keep = a/b in lowest terms): a^k × b^(p−1−k) for k < p (dropCoefficient); null without. */
   dropCoef: bigint[] | null;
+  /**
+   * The volumes as JavaScript numbers and their sum, when every volume is whole (volumeSum is Infinity otherwise):
+   * exact wherever fiscalYields uses them (see there).
+   */
+  cohortN: number[] | null;
+  volumeSum: number;
   /** b^(p−1) = 2^dropTwos × 5^dropFives (b divides 10^4); 0 and 0 without drop-off. */
   dropTwos: number;
   dropFives: number;
@@ -415,12 +477,6 @@ function lineKey(b: PreparedBenefit): string {
   ]);
 }
 
-/** Number of binary digits of a positive bigint (hexadecimal is cheap to produce; decimal is not). */
-function bits(n: bigint): number {
-  const hex = n.toString(16);
-  return hex.length * 4 - Math.clz32(Number.parseInt(hex[0]!, 16)) + 28;
-}
-
 /**
  * Smallest number of decimals (≥ 2) at which rounding a value moves NPV by ≤ 1/1000 penny, given
  * |dNPV/dvalue| = sNum/sDen, plus one spare digit: the smallest e with 10^e × sDen ≥ 500 × sNum, then e + 1.
@@ -429,11 +485,10 @@ function bits(n: bigint): number {
 function decimalsFor(sNum: bigint, sDen: bigint): number {
   const x = 500n * sNum;
   if (x <= sDen) return 2;
-  // A first guess from the binary lengths (log10 2 < 0.30103); the two loops make it exact.
-  let e = Math.max(0, Math.floor((bits(x) - bits(sDen) - 1) * 0.30103));
-  while (pow10(e) * sDen < x) e++;
-  while (e > 0 && pow10(e - 1) * sDen >= x) e--;
-  return Math.max(2, e + 1);
+  // 10^e × sDen ≥ x exactly when 10^e ≥ c = ⌈x / sDen⌉ (≥ 2), so e is the number of digits of c − 1.
+  const q = x / sDen;
+  const c = q * sDen === x ? q : q + 1n;
+  return Math.max(2, (c - 1n).toString().length + 1);
 }
 
 /**
@@ -519,6 +574,10 @@ interface PreparedCase {
   rebaseDen: bigint[];
   /** Per prepared benefit line: 0 when its value is used as stated, else k for the k-th distinct price year rebased from. */
   rebaseClass: number[];
+  /** The price years rebased from, in the order of their class (rebaseClass k is rebasedYears[k − 1]). */
+  rebasedYears: string[];
+  /** Which deflator table (compiled) rebased them; 0 when none. */
+  deflatorId: number;
   warnings: Set<string>;
 }
 
@@ -617,6 +676,8 @@ function prepareCase(input: AppraisalInput, params: ParameterSet, deflators: Def
     const cohortNum: bigint[] = [];
     const cohortScale: number[] = [];
     let volumeScale = 0;
+    let lastT = -1;
+    let wholeSum = 0;
     if (typeof cohorts !== 'object' || cohorts === null) {
       if (cohorts !== undefined) errors.push({ pointer: ptr('benefits', i, field), detail: 'must map financial years to volumes' });
     } else {
@@ -629,9 +690,11 @@ function prepareCase(input: AppraisalInput, params: ParameterSet, deflators: Def
         }
         if (t < 0) continue;
         cohortT.push(t);
+        if (t > lastT) lastT = t;
         if (Number.isSafeInteger(v)) {
           cohortNum.push(v < SMALL.length ? SMALL[v]! : BigInt(v));
           cohortScale.push(0);
+          wholeSum += v;
         } else {
           const d = numberToDecimal(v);
           cohortNum.push(d.num);
@@ -641,16 +704,21 @@ function prepareCase(input: AppraisalInput, params: ParameterSet, deflators: Def
       }
     }
     if (errors.length !== before) continue;
+    // Whole volumes also as JavaScript numbers, for the fast path in fiscalYields (volumeSum is Infinity without).
+    let cohortN: number[] | null = volumeScale === 0 ? cohortNum.map(Number) : null;
+    let volumeSum = volumeScale === 0 ? wholeSum : Number.POSITIVE_INFINITY;
     let cohortV = volumeScale === 0 ? cohortNum : cohortNum.map((n, c) => n * pow10(volumeScale - cohortScale[c]!));
     if (hasNeed) {
       const e = BigInt(engagement);
       cohortV = cohortV.map((n) => n * e);
+      cohortN = cohortN?.map((n) => n * engagement) ?? null;
+      volumeSum *= engagement;
       volumeScale += 4;
     }
-    for (const t of cohortT) if (t + lag + p - 1 > horizon) horizon = t + lag + p - 1;
+    if (lastT + lag + p - 1 > horizon) horizon = lastT + lag + p - 1;
     // A benefit that lasts one year has no later year to fall in.
     const dropKeep = p === 1 ? 10_000 : 10_000 - dropOff;
-    const [twos, fives] = dropKeep === 10_000 ? [0, 0] : twosAndFives(Number(dropFraction(dropKeep)[1]));
+    const [twos, fives] = dropKeep === 10_000 ? [0, 0] : dropPowers(dropKeep);
     prepared.push({
       index: i,
       line,
@@ -662,10 +730,13 @@ function prepareCase(input: AppraisalInput, params: ParameterSet, deflators: Def
       lag,
       dropKeep,
       dropCoef: dropKeep === 10_000 ? null : dropCoefficient(p, dropKeep),
+      cohortN,
+      volumeSum,
       dropTwos: twos * (p - 1),
       dropFives: fives * (p - 1),
       cashableBp: BigInt(cashableBp),
-      pre: BigInt(line.impactBasisPoints * (10_000 - line.deadweightBasisPoints)) * BigInt(10_000 - displacement),
+      // At most 10^12: exact as a number.
+      pre: BigInt(line.impactBasisPoints * (10_000 - line.deadweightBasisPoints) * (10_000 - displacement)),
       grade: line.confidenceGrade,
     });
   }
@@ -735,17 +806,23 @@ function prepareCase(input: AppraisalInput, params: ParameterSet, deflators: Def
     rebaseNum,
     rebaseDen,
     rebaseClass,
+    rebasedYears: [...classOf.keys()],
+    deflatorId: table === null ? 0 : table.id,
     warnings,
   };
 }
 
-/** n = 2^x × 5^y (a divisor of 10^4) as [x, y]. */
-function twosAndFives(n: number): [number, number] {
-  let x = 0;
-  let y = 0;
-  for (let m = n; m % 2 === 0; m /= 2) x++;
-  for (let m = n; m % 5 === 0; m /= 5) y++;
-  return [x, y];
+/** keep / 10,000 = a / b in lowest terms; b = 2^x × 5^y (a divisor of 10^4) as [x, y], cached per keep. */
+const dropPowersOf: ([number, number] | undefined)[] = new Array(10_001);
+function dropPowers(keep: number): [number, number] {
+  let xy = dropPowersOf[keep];
+  if (!xy) {
+    xy = [0, 0];
+    for (let m = Number(dropFraction(keep)[1]); m % 2 === 0; m /= 2) xy[0]++;
+    for (let m = Number(dropFraction(keep)[1]); m % 5 === 0; m /= 5) xy[1]++;
+    dropPowersOf[keep] = xy;
+  }
+  return xy;
 }
 
 /** Per benefit line: the denominator beyond 10^16 × D: deflator × volume decimal scale × b^(p−1) for a drop-off of a/b. */
@@ -769,26 +846,82 @@ function weightedYield(b: PreparedBenefit, disc: Discounting, shift: number): bi
   return W;
 }
 
+/** Scratch yields by year for fiscalYields' fast path (all zero between calls). */
+const yieldsN: number[] = [];
+
+/**
+ * A fiscal line with drop-off: its yield in each year s, Σ over cohorts of volume × a^k × b^(p−1−k) with
+ * k = s − t − lag (keep = a/b; over b^(p−1)), times K added to fiscalDirect[s]. `yields` is zero on entry and exit.
+ * Fast path: every coefficient is at most b^(p−1) (a < b), so when Σ volumes × b^(p−1) ≤ 2^53 − 1 every partial sum
+ * is a whole number below 2^53, which JavaScript numbers hold exactly; the yields are summed as numbers and become
+ * bigints once per year. Otherwise (fractional or very large volumes, long persistence) they are summed as bigints.
+ */
+function fiscalYields(b: PreparedBenefit, K: bigint, fiscalDirect: bigint[], yields: bigint[]): void {
+  const p = b.persistence;
+  const coefN = dropCoefficientNumbers(p, b.dropKeep);
+  let first = fiscalDirect.length;
+  let last = 0;
+  if (coefN !== null && b.volumeSum * coefN[0]! <= Number.MAX_SAFE_INTEGER) {
+    const v = b.cohortN!;
+    for (let c = 0; c < v.length; c++) {
+      const t = b.cohortT[c]! + b.lag;
+      if (t < first) first = t;
+      if (t + p - 1 > last) last = t + p - 1;
+      for (let k = 0; k < p; k++) yieldsN[t + k] = (yieldsN[t + k] ?? 0) + v[c]! * coefN[k]!;
+    }
+    for (let s = first; s <= last; s++) {
+      const y = yieldsN[s] ?? 0;
+      if (y === 0) continue;
+      fiscalDirect[s] = fiscalDirect[s]! + BigInt(y) * K;
+      yieldsN[s] = 0;
+    }
+    return;
+  }
+  const coef = b.dropCoef!;
+  for (let c = 0; c < b.cohortT.length; c++) {
+    const v = b.cohortV[c]!;
+    if (v === 0n) continue;
+    const t = b.cohortT[c]! + b.lag;
+    if (t < first) first = t;
+    if (t + p - 1 > last) last = t + p - 1;
+    for (let k = 0; k < p; k++) yields[t + k] = yields[t + k]! + v * coef[k]!;
+  }
+  for (let s = first; s <= last; s++) {
+    const y = yields[s]!;
+    if (y === 0n) continue;
+    fiscalDirect[s] = fiscalDirect[s]! + y * K;
+    yields[s] = 0n;
+  }
+}
+
 /** Organisation codes in ordinal order, null (wider society) last. */
 function byOrganisationCode(a: string | null, b: string | null): number {
   return a === b ? 0 : a === null ? 1 : b === null ? -1 : a < b ? -1 : 1;
 }
 
 /**
- * The VfM band containing the exact BCR numAll / numCosts (null when numCosts is 0). The parameter set's bands
- * partition [0, ∞) in order (checked when it is parsed), so the first band whose upper edge lies above the BCR is it.
+ * The BCR numAll / numCosts rounded half-even to 4 dp (a JSON number), and the VfM band containing its EXACT value;
+ * both null when numCosts is 0. The parameter set's bands partition [0, ∞) in order (checked when it is parsed), so
+ * the first band whose upper edge lies above the BCR is it. One division: with q = ⌊10^4 × BCR⌋ and remainder r,
+ * for a whole E = 10^4 × edge, BCR ≥ edge exactly when q ≥ E, and BCR > edge when q > E or (q = E and r > 0); an
+ * edge with more decimals is compared exactly by cross-multiplying.
  */
-function vfmBandOf(cp: CompiledParameters, numAll: bigint, numCosts: bigint): VfmBand | null {
-  if (numCosts <= 0n) return null;
+function bcrOf(cp: CompiledParameters, numAll: bigint, numCosts: bigint): { bcr: number | null; vfmBand: VfmBand | null } {
+  if (numCosts <= 0n) return { bcr: null, vfmBand: null };
+  const { q, r } = floorDiv(numAll * 10_000n, numCosts);
+  const bcr = Number(roundFloored(q, r, numCosts)) / 10_000;
   for (const band of cp.vfm) {
-    if (band.max) {
+    if (band.max4 !== null) {
+      const E = band.max4;
+      if (band.maxInclusive ? q > E || (q === E && r > 0n) : q >= E) continue;
+    } else if (band.max) {
       const l = numAll * band.max[1];
-      const r = band.max[0] * numCosts;
-      if (band.maxInclusive ? l > r : l >= r) continue;
+      const rr = band.max[0] * numCosts;
+      if (band.maxInclusive ? l > rr : l >= rr) continue;
     }
-    return band.band;
+    return { bcr, vfmBand: band.band };
   }
-  return null;
+  return { bcr, vfmBand: null };
 }
 
 /**
@@ -800,6 +933,7 @@ export function appraise(input: AppraisalInput, params: ParameterSet, deflators:
   const {
     cp,
     baseStart,
+    baseYear,
     schedule,
     horizon,
     costT,
@@ -811,6 +945,8 @@ export function appraise(input: AppraisalInput, params: ParameterSet, deflators:
     rebaseNum,
     rebaseDen,
     rebaseClass,
+    rebasedYears,
+    deflatorId,
     warnings,
   } = prepareCase(input, params, deflators);
 
@@ -821,34 +957,44 @@ export function appraise(input: AppraisalInput, params: ParameterSet, deflators:
   const T = horizon;
   const disc = discounting(schedule, prepared.length > 0 ? T + 1 : T);
   const { N, D } = disc;
-  const deflatorDens = new Map<number, bigint>();
   let volumeScale = 0;
   let twos = 0;
   let fives = 0;
-  for (let j = 0; j < prepared.length; j++) {
-    const b = prepared[j]!;
-    deflatorDens.set(rebaseClass[j]!, rebaseDen[j]!);
+  for (const b of prepared) {
     if (b.volumeScale > volumeScale) volumeScale = b.volumeScale;
     if (b.dropTwos > twos) twos = b.dropTwos;
     if (b.dropFives > fives) fives = b.dropFives;
   }
-  let L = (pow10(volumeScale) << BigInt(twos)) * 5n ** BigInt(fives);
-  for (const d of deflatorDens.values()) L *= d;
-  // Per line: rebaseNum × L / its denominator, once per kind of line (price year, volume scale, drop-off denominator).
+  const key = `${deflatorId}|${baseYear}|${volumeScale}|${twos}|${fives}|${[...rebasedYears].sort().join('|')}`;
+  let common = disc.common.get(key);
+  if (!common) {
+    let L = (pow10(volumeScale) << BigInt(twos)) * 5n ** BigInt(fives);
+    for (let k = 1; k <= rebasedYears.length; k++) L *= rebaseDen[rebaseClass.indexOf(k)]!;
+    common = { L, G: pow10(16) * L * D, factors: new Map() };
+    if (disc.common.size > 256) disc.common.clear();
+    disc.common.set(key, common);
+  }
+  const { L, G } = common;
+  // Per line: deflator[base] × L / its denominator, once per kind of line (price year, volume scale, drop-off powers).
   const lineFactor: bigint[] = [];
-  const factors = new Map<number, bigint>();
   for (let j = 0; j < prepared.length; j++) {
     const b = prepared[j]!;
-    // Exact as a number: fewer than 10^4 price years, volume scales below 2^12, powers of 2 and 5 below 2^10.
-    const key = rebaseClass[j]! * 2 ** 32 + (b.volumeScale * 1024 + b.dropTwos) * 1024 + b.dropFives;
-    let f = factors.get(key);
+    const cls = rebaseClass[j]!;
+    const priceYear = cls === 0 ? '' : rebasedYears[cls - 1]!;
+    let byKind = common.factors.get(priceYear);
+    if (!byKind) {
+      byKind = new Map();
+      common.factors.set(priceYear, byKind);
+    }
+    // Exact as a number: volume scales below 2^20, powers of 2 and 5 below 2^10.
+    const kind = (b.volumeScale * 1024 + b.dropTwos) * 1024 + b.dropFives;
+    let f = byKind.get(kind);
     if (f === undefined) {
       f = (L / lineDenominator(b, rebaseDen[j]!)) * rebaseNum[j]!;
-      factors.set(key, f);
+      byKind.set(kind, f);
     }
     lineFactor.push(f);
   }
-  const G = pow10(16) * L * D;
 
   // Costs by year, over 10^4 × D.
   const costScale = pow10(12) * L;
@@ -867,8 +1013,10 @@ export function appraise(input: AppraisalInput, params: ParameterSet, deflators:
   // Sensitivity: W × Kpre summed by grade, fiscal and all; the scenarios multiply the sums by the grades' factors.
   const byGradeF: bigint[] = [0n, 0n, 0n, 0n, 0n, 0n, 0n];
   const byGradeA: bigint[] = [0n, 0n, 0n, 0n, 0n, 0n, 0n];
-  // Lag one year longer, over G: a fiscal line's from the fiscal benefits by year (Σ_s fiscal_s × N[s+1]) below,
-  // the other lines' here (K × W one year later).
+  // Lag one year longer, over G: PV × q / p when one rate 1 + r = p / q runs to the horizon (disc.oneRate); else a
+  // fiscal line's from the fiscal benefits by year (Σ_s fiscal_s × N[s+1]) below, the other lines' here (K × W one
+  // year later).
+  const oneRate = disc.oneRate;
   let lagOther = 0n;
   // Fiscal benefits by year, undiscounted, over 10^16 × L: lines without drop-off as differences (a cohort's
   // yield starts in year t + lag and stops p years later), lines with drop-off year by year.
@@ -911,29 +1059,12 @@ export function appraise(input: AppraisalInput, params: ParameterSet, deflators:
           fiscalDiff[t + p] = fiscalDiff[t + p]! - x;
         }
       } else {
-        // Yield per year, Σ volume × a^k × b^(p−1−k) (small numbers), then × K once per year.
-        const coef = b.dropCoef!;
-        let first = T;
-        let last = 0;
-        for (let c = 0; c < b.cohortT.length; c++) {
-          const v = b.cohortV[c]!;
-          if (v === 0n) continue;
-          const t = b.cohortT[c]! + lag;
-          if (t < first) first = t;
-          if (t + p - 1 > last) last = t + p - 1;
-          for (let k = 0; k < p; k++) yields[t + k] = yields[t + k]! + v * coef[k]!;
-        }
-        for (let s = first; s <= last; s++) {
-          const y = yields[s]!;
-          if (y === 0n) continue;
-          fiscalDirect[s] = fiscalDirect[s]! + y * K;
-          yields[s] = 0n;
-        }
+        fiscalYields(b, K, fiscalDirect, yields);
       }
     } else {
       if (line.type === 'economic') numEconomic += num;
       else numSocial += num;
-      lagOther += weightedYield(b, disc, 1) * K;
+      if (!oneRate) lagOther += weightedYield(b, disc, 1) * K;
     }
     let org = byOrg.get(line.beneficiaryCode);
     if (!org) {
@@ -951,11 +1082,13 @@ export function appraise(input: AppraisalInput, params: ParameterSet, deflators:
   for (let g = 1; g <= 6; g++) {
     if (byGradeA[g] === 0n) continue;
     const worse = cp.benefitKeep[Math.min(g + 1, 6)]!;
-    obF += byGradeF[g]! * 10_000n;
-    obA += byGradeA[g]! * 10_000n;
+    obF += byGradeF[g]!;
+    obA += byGradeA[g]!;
     worseF += byGradeF[g]! * worse;
     worseA += byGradeA[g]! * worse;
   }
+  obF *= 10_000n;
+  obA *= 10_000n;
   let lagF = 0n;
 
   // Per-year rows and payback (exact cumulative comparison). Costs stay over 10^4 × D (smaller numbers)
@@ -964,8 +1097,6 @@ export function appraise(input: AppraisalInput, params: ParameterSet, deflators:
   const costDen = 10_000n * D;
   const years: AppraisalResult['years'] = [];
   let cumCosts = 0n;
-  let cumCostsG = 0n; // cumCosts over G
-  let cumFiscal = 0n;
   const cumCostsF: Floored = { q: 0n, r: 0n };
   const cumFiscalF: Floored = { q: 0n, r: 0n };
   let cumCostsRounded = 0n;
@@ -979,7 +1110,6 @@ export function appraise(input: AppraisalInput, params: ParameterSet, deflators:
     if (cost !== 0n) {
       const c = N[t]! * cost;
       cumCosts += c;
-      cumCostsG = cumCosts * costScale;
       const f = floorDiv(c, costDen);
       pvCosts = roundFloored(f.q, f.r, costDen);
       addFloored(cumCostsF, f, costDen);
@@ -988,16 +1118,21 @@ export function appraise(input: AppraisalInput, params: ParameterSet, deflators:
     let pvFiscal = 0n;
     const yearFiscal = running + fiscalDirect[t]!;
     if (yearFiscal !== 0n) {
-      lagF += yearFiscal * N[t + 1]!;
+      if (!oneRate) lagF += yearFiscal * N[t + 1]!;
       const b = N[t]! * yearFiscal;
-      cumFiscal += b;
       const f = floorDiv(b, G);
       pvFiscal = roundFloored(f.q, f.r, G);
       addFloored(cumFiscalF, f, G);
       cumFiscalRounded = roundFloored(cumFiscalF.q, cumFiscalF.r, G);
     }
     const year = financialYearName(baseStart + t);
-    if (paybackYear === null && cumCosts > 0n && cumFiscal >= cumCostsG) paybackYear = year;
+    // Cumulative fiscal benefits qF + rF / G against costs qC + rC / costDen (G = costDen × costScale).
+    if (
+      paybackYear === null &&
+      cumCosts > 0n &&
+      (cumFiscalF.q > cumCostsF.q || (cumFiscalF.q === cumCostsF.q && cumFiscalF.r >= cumCostsF.r * costScale))
+    )
+      paybackYear = year;
     years.push({
       year,
       index: t,
@@ -1015,9 +1150,9 @@ export function appraise(input: AppraisalInput, params: ParameterSet, deflators:
     npvR += G;
     npvQ -= 1n;
   }
-  const numCosts = cumCostsG;
+  const numCosts = cumCosts * costScale;
   const numAll = numFiscal + numEconomic + numSocial;
-  const vfmBand = vfmBandOf(cp, numAll, numCosts);
+  const { bcr, vfmBand } = bcrOf(cp, numAll, numCosts);
 
   // Who benefits: by organisation code (ordinal), null last; the cashable part is over G × 10^4.
   const G4 = G * 10_000n;
@@ -1059,36 +1194,45 @@ export function appraise(input: AppraisalInput, params: ParameterSet, deflators:
       return kx < ky ? -1 : kx > ky ? 1 : x.b.index - y.b.index;
     })
     .slice(0, SWITCHING_LINES);
+  // u* = u0 × (PVline − fiscal NPV) / PVline; over G: u0 × (num + shortfall) / num, shortfall = numCosts − numFiscal.
+  const shortfall = numCosts - numFiscal;
+  const shortfallBp = shortfall * 10_000n;
   for (const { b, num } of largest) {
     const u0 = b.line.unitValuePence;
-    // u* = u0 × (PVline − fiscal NPV) / PVline; over G: u0 × (num − numFiscal + numCosts) / num.
-    const top = u0 * (num - numFiscal + numCosts);
+    const top = u0 * (num + shortfall);
     const possible = top >= 0n;
     switchingValues.push({
       input: `benefits/${b.index}/unitValuePence`,
       label: `Unit value of "${b.line.outcome}" (${b.line.beneficiaryCode})`,
       baseValue: Number(u0),
       switchingValue: possible ? toDecimalString(top, num, decimalsFor(num, G * u0)) : null,
-      changeBasisPoints: possible ? Number(roundHalfEven((numCosts - numFiscal) * 10_000n, num)) : null,
+      changeBasisPoints: possible ? Number(roundHalfEven(shortfallBp, num)) : null,
     });
   }
 
   // Sensitivity: costs without optimism bias and one grade worse (over 10^4 × D, then over G).
+  // Amounts (× 10^4) and amounts one grade worse summed by year first, then discounted once per year.
+  const obByYear: bigint[] = new Array(T + 1).fill(0n);
+  const worseByYear: bigint[] = new Array(T + 1).fill(0n);
+  for (let j = 0; j < costT.length; j++) {
+    const t = costT[j]!;
+    obByYear[t] = obByYear[t]! + costAmount[j]!;
+    worseByYear[t] = worseByYear[t]! + costAmount[j]! * cp.costFactor[Math.min(costGrade[j]! + 1, 6)]!;
+  }
   let obCosts = 0n;
   let worseCosts = 0n;
-  for (let j = 0; j < costT.length; j++) {
-    const c = N[costT[j]!]! * costAmount[j]!;
-    obCosts += c * 10_000n;
-    worseCosts += c * cp.costFactor[Math.min(costGrade[j]! + 1, 6)]!;
+  for (let t = 0; t <= T; t++) {
+    if (worseByYear[t] === 0n) continue;
+    obCosts += N[t]! * obByYear[t]!;
+    worseCosts += N[t]! * worseByYear[t]!;
   }
-  obCosts *= costScale;
+  obCosts *= costScale * 10_000n;
   worseCosts *= costScale;
   const scenario = (name: SensitivityCase['scenario'], label: string, f: bigint, a: bigint, c: bigint, den: bigint): SensitivityCase => ({
     scenario: name,
     label,
     fiscalNpvPence: roundHalfEven(f - c, den),
-    bcr: c > 0n ? toNumber4dp(a, c) : null,
-    vfmBand: vfmBandOf(cp, a, c),
+    ...bcrOf(cp, a, c),
   });
   const sensitivity: SensitivityCase[] = [
     scenario('optimism-bias-removed', 'Optimism bias removed (no cost uplift, no benefit haircut)', obF, obA, obCosts, G),
@@ -1102,7 +1246,9 @@ export function appraise(input: AppraisalInput, params: ParameterSet, deflators:
       5n * numCosts,
       5n * G,
     ),
-    scenario('lag-one-year-longer', 'Every benefit line’s lag one year longer', lagF, lagF + lagOther, numCosts, G),
+    oneRate
+      ? scenario('lag-one-year-longer', LAG_LABEL, numFiscal * oneRate[1], numAll * oneRate[1], numCosts * oneRate[0], G * oneRate[0])
+      : scenario('lag-one-year-longer', LAG_LABEL, lagF, lagF + lagOther, numCosts, G),
   ];
 
   const ordered: string[] = [];
@@ -1124,7 +1270,7 @@ export function appraise(input: AppraisalInput, params: ParameterSet, deflators:
     fiscalNpvPence: roundFloored(npvQ, npvR, G),
     publicValueNpvPence: roundHalfEven(numAll - numCosts, G),
     fiscalRoi: numCosts > 0n ? toNumber4dp(numFiscal, numCosts) : null,
-    bcr: numCosts > 0n ? toNumber4dp(numAll, numCosts) : null,
+    bcr,
     paybackYear,
     vfmBand,
     whoBenefits,

@@ -34,7 +34,8 @@ export function financialYearStart(name: string, allowSlash = false): number | n
 }
 const parsedYears = new Map<string, number>();
 
-const yearNames: string[] = [];
+// Preallocated, so the array stays a flat table (a sparse one would be a slow dictionary).
+const yearNames: (string | undefined)[] = new Array(10_000);
 /** 2026 → "2026-27". */
 export function financialYearName(start: number): string {
   let name = yearNames[start];

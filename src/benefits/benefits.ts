@@ -208,8 +208,13 @@ function checkLineYear(c: Case, line: number, year: string, today: string): void
   if (errors.length > 0) throw invalid(errors);
 }
 
+/**
+ * A council revises the forecast (pence) of one benefit line of its own approved case for one year,
+ * with a reason. Changes: the forecast, an audit entry.
+ * Refusals: `forbidden`; case-not-found (404), case-not-approved (409).
+ */
 export const reviseForecast = operation(
-  { roles: ['council'], organisation: "the case's lead council" },
+  { roles: ['council'], organisation: "the case's lead council", refuses: ['case-not-found', 'case-not-approved'] },
   async (
     { trx, principal: p, requestId, now }: Act,
     caseId: string,
@@ -256,9 +261,14 @@ export const reviseForecast = operation(
  * The council reports what a benefit line achieved in a year: one open report per line and year.
  * Refusals: `benefit-already-reported`, `financial-year-closed-for-verification` (the year is
  * closed, so the report could never be verified), and those of owning an approved case.
+ * It can also refuse: case-not-found (404), case-not-approved (409).
  */
 export const reportBenefit = operation(
-  { roles: ['council'], organisation: "the case's lead council" },
+  {
+    roles: ['council'],
+    organisation: "the case's lead council",
+    refuses: ['case-not-found', 'case-not-approved', 'benefit-already-reported', 'financial-year-closed-for-verification'],
+  },
   async (
     { trx, principal: p, requestId, now }: Act,
     caseId: string,
@@ -380,7 +390,11 @@ export type ReviewDecision = { verify: true; verifiedPence?: Pence; reason?: str
  * `financial-year-closed-for-verification` (verifying a report for a closed year).
  */
 export const reviewBenefitReport = operation(
-  { roles: ['department', 'treasury'], organisation: 'the department whose budget the benefit lands in, or treasury' },
+  {
+    roles: ['department', 'treasury'],
+    organisation: 'the department whose budget the benefit lands in, or treasury',
+    refuses: ['benefit-report-not-found', 'case-not-found', 'benefit-report-reviewed'],
+  },
   async ({ trx, principal: p, requestId, now }: Act, id: string, decision: ReviewDecision): Promise<BenefitReport> => {
     // A report's case never changes: lock the case, then read the report as it now stands.
     await lockCase(trx, (await getBenefitReport(trx, id)).caseId);

@@ -218,8 +218,13 @@ export async function listCases(db: Db | Tx, p: Principal, filter: { roundId?: s
 // ---------------------------------------------------------------------------------------------
 // Drafting
 
+/**
+ * A council drafts a business case for itself in an open round (the five-case narrative, cost
+ * and benefit lines in pence). Changes: the draft case (revision 1), an audit entry.
+ * Refusals: `forbidden` only.
+ */
 export const createCase = operation(
-  { roles: ['council'], organisation: 'a council files cases for itself' },
+  { roles: ['council'], organisation: 'a council files cases for itself', refuses: [] },
   async ({ trx, principal: p, requestId, now }: Act, input: CaseInput): Promise<Case> => {
     const lead = councilOf(p);
     const round = await getRound(trx, input.roundId).catch((e) => {
@@ -278,8 +283,12 @@ export const createCase = operation(
   },
 );
 
+/**
+ * A council replaces its own draft with `input` (a new revision). Changes: the case, an audit entry.
+ * Refusals: `forbidden`; case-not-found (404), case-not-draft (409).
+ */
 export const updateCase = operation(
-  { roles: ['council'], organisation: "the case's lead council" },
+  { roles: ['council'], organisation: "the case's lead council", refuses: ['case-not-found', 'case-not-draft'] },
   async ({ trx, principal: p, requestId, now }: Act, id: string, input: CaseInput): Promise<Case> => {
     const lead = councilOf(p);
     const existing = await lockOwnCase(trx, id, p);
@@ -642,8 +651,18 @@ export function eligibility(c: Case, round: Round, today: string): GateFailure[]
   return failures;
 }
 
+/**
+ * A council submits its own draft: the submission gates (`SUBMISSION_GATES`) must pass; the appraisal
+ * is stored and the case becomes read-only. Changes: the case's status and appraisal, an audit entry.
+ * Refusals: `forbidden`; case-not-found (404), case-not-draft (409), case-not-eligible (422),
+ * appraisal-not-possible (422), appraisal-out-of-range (422).
+ */
 export const submitCase = operation(
-  { roles: ['council'], organisation: "the case's lead council" },
+  {
+    roles: ['council'],
+    organisation: "the case's lead council",
+    refuses: ['case-not-found', 'case-not-draft', 'case-not-eligible', 'appraisal-not-possible', 'appraisal-out-of-range'],
+  },
   async ({ trx, principal: p, requestId, now }: Act, id: string): Promise<{ case: Case; appraisal: AppraisalResult }> => {
     const c = await lockOwnCase(trx, id, p);
     if (!mayMove('submit', c.status))

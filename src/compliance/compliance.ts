@@ -10,11 +10,14 @@ import {
   vintageAccounts,
 } from '../credits/registry.ts';
 import type { Db, Tx } from '../db/database.ts';
+import { CREDIT_READERS, ownDepartmentScope } from '../fund/visibility.ts';
 import { MAX_AMOUNT, type TransferInput } from '../ledger/types.ts';
 import { conflict, notFound, unprocessable } from '../lib/errors.ts';
 import { formatCredits, formatPence, type Pence } from '../lib/money.ts';
+import { type Act, type Look, operation } from '../lib/operation.ts';
 import { expireOpenProposals } from '../market/bilateral.ts';
 import { expireOpenOrders } from '../market/orders.ts';
+import { actorOf } from '../users/users.ts';
 
 /*
  * Compliance for a closed year (DESIGN step 10), run by treasury once the trading window is over.
@@ -272,3 +275,24 @@ export async function complianceResults(db: Db | Tx, filter: { fy?: string; depa
     status: r.status as ComplianceStatus,
   }));
 }
+
+/**
+ * Treasury runs compliance for closed year `fy` as a signed-in user (the CLI runs `runCompliance`
+ * as the system): see `runCompliance` for what changes. Refusals: `forbidden`;
+ * financial-year-not-found (404); financial-year-not-closed (409); market-prices-not-set,
+ * ledger-limit-reached, ledger-refused (422).
+ */
+export const runYearCompliance = operation(
+  {
+    roles: ['treasury'],
+    refuses: ['financial-year-not-found', 'financial-year-not-closed', 'market-prices-not-set', 'ledger-limit-reached', 'ledger-refused'],
+  },
+  ({ trx, principal, requestId, now }: Act, fy: string): Promise<{ run: ComplianceRun; created: boolean }> =>
+    runCompliance(trx, fy, actorOf(principal), requestId, now),
+);
+
+/** Year `fy`'s compliance result, a department's own only. Refusals: compliance-run-not-found (404). */
+export const readCompliance = operation(
+  { ...CREDIT_READERS, refuses: ['compliance-run-not-found'] },
+  ({ db, principal }: Look, fy: string): Promise<ComplianceRun> => getCompliance(db, fy, ownDepartmentScope(principal)),
+);

@@ -1,11 +1,15 @@
 import { type Actor, appendAudit } from '../audit/audit.ts';
 import type { Db, Tx } from '../db/database.ts';
 import { listDepartmentYears } from '../fund/fund.ts';
+import { CREDIT_READERS, ownDepartmentScope } from '../fund/visibility.ts';
 import type { TransferInput } from '../ledger/types.ts';
 import { notFound, unprocessable } from '../lib/errors.ts';
 import type { Pence } from '../lib/money.ts';
+import { type Act, type Look, operation } from '../lib/operation.ts';
 import { departmentOfEach } from '../reference/reference.ts';
+import { actorOf } from '../users/users.ts';
 import {
+  assertMayRead,
   CREDIT_CODES,
   cashMarketAccount,
   creditAccounts,
@@ -330,3 +334,33 @@ export async function issuancesOfYear(db: Db | Tx, fy: string): Promise<Issuance
   for (const d of close.departments) out.push(await issuanceWithProvenance(db, fy, d.departmentCode));
   return out;
 }
+
+/**
+ * Treasury closes year `fy` as a signed-in user (the CLI runs `closeYear` as the system): see
+ * `closeYear` for what changes. Refusals: `forbidden`; financial-year-not-found (404);
+ * no-departments-set, ledger-refused (422).
+ */
+export const closeFinancialYear = operation(
+  { roles: ['treasury'], refuses: ['financial-year-not-found', 'no-departments-set', 'ledger-refused'] },
+  ({ trx, principal, requestId, now }: Act, fy: string): Promise<{ close: YearClose; created: boolean }> =>
+    closeYear(trx, fy, actorOf(principal), requestId, now),
+);
+
+/** A closed year's outcome per department, a department's own only. Refusals: year-close-not-found (404). */
+export const readYearClose = operation(
+  { ...CREDIT_READERS, refuses: ['year-close-not-found'] },
+  ({ db, principal }: Look, fy: string): Promise<YearClose> => getYearClose(db, fy, ownDepartmentScope(principal)),
+);
+
+/**
+ * Department `code`'s credits or obligation for closed year `fy`, with the verified reports behind
+ * it. Refusals: `forbidden` (another department's); year-close-not-found,
+ * department-outcome-not-found (404).
+ */
+export const readIssuance = operation(
+  { ...CREDIT_READERS, refuses: ['year-close-not-found', 'department-outcome-not-found'] },
+  async ({ db, principal }: Look, fy: string, code: string): Promise<Issuance> => {
+    assertMayRead(principal, code);
+    return issuanceWithProvenance(db, fy, code);
+  },
+);

@@ -1,13 +1,15 @@
 import { type ComplianceResult, complianceResults } from '../compliance/compliance.ts';
 import type { Db, Tx } from '../db/database.ts';
-import { findDepartmentYear, transferIds } from '../fund/fund.ts';
+import { findDepartmentYear, getFinancialYear, transferIds } from '../fund/fund.ts';
+import { CREDIT_READERS } from '../fund/visibility.ts';
 import { getAccount, getTransfer } from '../ledger/ledger.ts';
 import { notFound } from '../lib/errors.ts';
 import type { Pence } from '../lib/money.ts';
+import { type Look, operation } from '../lib/operation.ts';
 import { type Bilateral, listBilaterals } from '../market/bilateral.ts';
 import { listOrders, type Order } from '../market/orders.ts';
 import { creditsForSurplus, obligationForDeficit, verifiedSavings } from './close.ts';
-import { creditAccounts } from './registry.ts';
+import { assertMayRead, creditAccounts } from './registry.ts';
 
 /*
  * A department's whole position for a year, in one place: its budget and top-slice, its target
@@ -123,3 +125,16 @@ export async function departmentPosition(db: Db | Tx, code: string, fy: string, 
     bilateralOffers: bilaterals.filter((b) => b.status === 'proposed'),
   };
 }
+
+/**
+ * Department `code`'s whole position for year `fy`, as of `now`. Refusals: `forbidden` (another
+ * department's); financial-year-not-found, department-year-not-found (404).
+ */
+export const readPosition = operation(
+  { ...CREDIT_READERS, refuses: ['financial-year-not-found', 'department-year-not-found'] },
+  async ({ db, principal }: Look, code: string, fy: string, now: Date): Promise<Position> => {
+    assertMayRead(principal, code);
+    await getFinancialYear(db, fy);
+    return departmentPosition(db, code, fy, now);
+  },
+);

@@ -79,7 +79,7 @@ function assertWithinLimit(total: Pence, what: string, pointer: string): void {
  * place-total-beyond-limit (422).
  */
 export const setDisposalTarget = operation(
-  { roles: ['treasury'] },
+  { roles: ['treasury'], refuses: ['place-not-found', 'financial-year-not-found', 'department-not-found', 'place-total-beyond-limit'] },
   async (
     { trx, principal: p, requestId, now }: Act,
     placeCode: string,
@@ -135,7 +135,11 @@ export const setDisposalTarget = operation(
  * place-total-beyond-limit (422).
  */
 export const recordDisposal = operation(
-  { roles: ['department'], organisation: 'its own department' },
+  {
+    roles: ['department'],
+    organisation: 'its own department',
+    refuses: ['place-not-found', 'disposal-in-the-future', 'financial-year-not-found', 'place-total-beyond-limit'],
+  },
   async (
     { trx, principal: p, requestId, now }: Act,
     placeCode: string,

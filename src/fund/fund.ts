@@ -2,8 +2,11 @@ import { type Actor, appendAudit } from '../audit/audit.ts';
 import { type Db, isPostgres, type Tx } from '../db/database.ts';
 import { type CreateTransferResult, createAccounts, createTransfers, getAccount } from '../ledger/ledger.ts';
 import { type Account, availableBalance, MAX_AMOUNT, postedBalance, type TransferInput } from '../ledger/types.ts';
-import { conflict, type DomainError, invalid, notFound, unprocessable } from '../lib/errors.ts';
+import { conflict, type DomainError, forbidden, invalid, notFound, unprocessable } from '../lib/errors.ts';
 import { applyBasisPoints, formatPence, type Pence } from '../lib/money.ts';
+import { type Act, type Look, operation } from '../lib/operation.ts';
+import { actorOf, ROLES } from '../users/users.ts';
+import { mayReadDepartmentFigures } from './visibility.ts';
 
 /*
  * The top-sliced fund for one financial year. Money is voted to each department from the
@@ -310,67 +313,77 @@ export interface ContributionRun {
 }
 
 /**
- * Posts every department's top-slice for the year from its account to the fund, all or
+ * Treasury posts every department's top-slice for year `fy` from its account to the fund, all or
  * nothing. Each contribution's transfer id is fixed by year and department, so running it again
- * posts nothing new.
+ * posts nothing new. Changes: one `contribution` transfer per department with something due, one
+ * `contributions.posted` audit entry if anything was posted. Amounts in pence.
+ * Refusals: `forbidden`; financial-year-not-found (404); financial-year-closed (409);
+ * no-departments-set, contributions-refused, ledger-refused (422).
  */
-export async function postContributions(trx: Tx, fy: string, actor: Actor, requestId: string | null, now: Date): Promise<ContributionRun> {
-  const year = await lockYear(trx, fy);
-  if (year.status !== 'open') throw conflict('financial-year-closed', 'Financial year closed', `Financial year ${fy} is closed.`);
-  const departments = await listDepartmentYears(trx, fy);
-  if (departments.length === 0) {
-    throw unprocessable(
-      'no-departments-set',
-      'No department is set up for this year',
-      `No department has a baseline and top-slice rate for ${fy}. Set them with PUT /api/v1/financial-years/${fy}/departments/{code}.`,
-    );
-  }
-  const due = departments.filter((d) => d.contributionDuePence > 0n);
-  const transfers: TransferInput[] = due.map((d) => ({
-    id: transferIds.contribution(fy, d.departmentCode),
-    debitAccountId: accountIds.department(fy, d.departmentCode),
-    creditAccountId: accountIds.fund(fy),
-    amount: d.contributionDuePence,
-    ledger: 'GBP',
-    code: 'contribution',
-    reference: `${d.departmentCode} top-slice for ${fy} at ${d.topSliceBasisPoints} bp`,
-  }));
-  const results = await createTransfers(trx, transfers, now);
-  const run: ContributionRun = { financialYear: fy, posted: [], alreadyPosted: [], nothingDue: [] };
-  const refused: { departmentCode: string; error: string }[] = [];
-  results.forEach((r, i) => {
-    const d = due[i] as DepartmentYear;
-    if ('error' in r) {
-      refused.push({ departmentCode: d.departmentCode, error: r.error });
-      return;
+export const postContributions = operation(
+  {
+    roles: ['treasury'],
+    refuses: ['financial-year-not-found', 'financial-year-closed', 'no-departments-set', 'contributions-refused', 'ledger-refused'],
+  },
+  async ({ trx, principal, requestId, now }: Act, fy: string): Promise<ContributionRun> => {
+    const actor = actorOf(principal);
+    const year = await lockYear(trx, fy);
+    if (year.status !== 'open') throw conflict('financial-year-closed', 'Financial year closed', `Financial year ${fy} is closed.`);
+    const departments = await listDepartmentYears(trx, fy);
+    if (departments.length === 0) {
+      throw unprocessable(
+        'no-departments-set',
+        'No department is set up for this year',
+        `No department has a baseline and top-slice rate for ${fy}. Set them with PUT /api/v1/financial-years/${fy}/departments/{code}.`,
+      );
     }
-    const line = { departmentCode: d.departmentCode, amountPence: r.transfer.amount, transferId: r.id };
-    (r.status === 'created' ? run.posted : run.alreadyPosted).push(line);
-  });
-  if (refused.length > 0) {
-    throw unprocessable(
-      'contributions-refused',
-      'Contributions not posted',
-      `No contribution was posted: the ledger refused ${refused.map((r) => `${r.departmentCode} (${r.error})`).join(', ')}.`,
-      { refused },
-    );
-  }
-  run.nothingDue = departments.filter((d) => d.contributionDuePence === 0n).map((d) => d.departmentCode);
-  if (run.posted.length > 0) {
-    await appendAudit(
-      trx,
-      {
-        actor,
-        action: 'contributions.posted',
-        subject: `financial-year/${fy}/contributions`,
-        detail: { posted: run.posted, totalPence: run.posted.reduce((s, p) => s + p.amountPence, 0n) },
-        requestId,
-      },
-      now,
-    );
-  }
-  return run;
-}
+    const due = departments.filter((d) => d.contributionDuePence > 0n);
+    const transfers: TransferInput[] = due.map((d) => ({
+      id: transferIds.contribution(fy, d.departmentCode),
+      debitAccountId: accountIds.department(fy, d.departmentCode),
+      creditAccountId: accountIds.fund(fy),
+      amount: d.contributionDuePence,
+      ledger: 'GBP',
+      code: 'contribution',
+      reference: `${d.departmentCode} top-slice for ${fy} at ${d.topSliceBasisPoints} bp`,
+    }));
+    const results = await createTransfers(trx, transfers, now);
+    const run: ContributionRun = { financialYear: fy, posted: [], alreadyPosted: [], nothingDue: [] };
+    const refused: { departmentCode: string; error: string }[] = [];
+    results.forEach((r, i) => {
+      const d = due[i] as DepartmentYear;
+      if ('error' in r) {
+        refused.push({ departmentCode: d.departmentCode, error: r.error });
+        return;
+      }
+      const line = { departmentCode: d.departmentCode, amountPence: r.transfer.amount, transferId: r.id };
+      (r.status === 'created' ? run.posted : run.alreadyPosted).push(line);
+    });
+    if (refused.length > 0) {
+      throw unprocessable(
+        'contributions-refused',
+        'Contributions not posted',
+        `No contribution was posted: the ledger refused ${refused.map((r) => `${r.departmentCode} (${r.error})`).join(', ')}.`,
+        { refused },
+      );
+    }
+    run.nothingDue = departments.filter((d) => d.contributionDuePence === 0n).map((d) => d.departmentCode);
+    if (run.posted.length > 0) {
+      await appendAudit(
+        trx,
+        {
+          actor,
+          action: 'contributions.posted',
+          subject: `financial-year/${fy}/contributions`,
+          detail: { posted: run.posted, totalPence: run.posted.reduce((s, p) => s + p.amountPence, 0n) },
+          requestId,
+        },
+        now,
+      );
+    }
+    return run;
+  },
+);
 
 export interface FundPosition {
   financialYear: string;
@@ -442,3 +455,89 @@ function ledgerRefusal(result: Extract<CreateTransferResult, { error: unknown }>
     ledgerError: result.error,
   });
 }
+
+/*
+ * The year's set-up as a signed-in user does it. The steps above take the `Actor` the audit log
+ * records, so that the operators' CLI and test set-up can run them as the system; a user (the API,
+ * a page) goes through these operations, which check who they are first.
+ */
+
+/**
+ * Treasury sets up financial year `name` (`YYYY-YY`, April–March) and opens its fund and Exchequer
+ * accounts. Changes: the year, two ledger accounts, a `financial-year.created` audit entry.
+ * Refusals: `forbidden`; validation-error (400, not a year's name); financial-year-exists (409).
+ */
+export const setUpFinancialYear = operation(
+  { roles: ['treasury'], refuses: ['financial-year-exists'] },
+  ({ trx, principal, requestId, now }: Act, name: string): Promise<FinancialYear> =>
+    createFinancialYear(trx, name, actorOf(principal), requestId, now),
+);
+
+/**
+ * Treasury sets department `code`'s baseline and savings target (pence) and top-slice rate (basis
+ * points) for year `fy`; see `setDepartmentYear` for what changes. Returns the terms and whether
+ * they were set for the first time.
+ * Refusals: `forbidden`; financial-year-not-found, department-not-found (404);
+ * financial-year-closed, contribution-already-posted (409); baseline-below-committed,
+ * ledger-refused, ledger-limit-reached (422).
+ */
+export const setDepartmentTerms = operation(
+  {
+    roles: ['treasury'],
+    refuses: [
+      'financial-year-not-found',
+      'department-not-found',
+      'financial-year-closed',
+      'contribution-already-posted',
+      'baseline-below-committed',
+      'ledger-refused',
+      'ledger-limit-reached',
+    ],
+  },
+  (
+    { trx, principal, requestId, now }: Act,
+    fy: string,
+    code: string,
+    input: DepartmentYearInput,
+  ): Promise<{ departmentYear: DepartmentYear; created: boolean }> =>
+    setDepartmentYear(trx, fy, code, input, actorOf(principal), requestId, now),
+);
+
+const TERMS_READERS = { roles: ROLES, organisation: 'public within the scheme (src/fund/visibility.ts)' } as const;
+
+/**
+ * Every department's terms for year `fy` (baseline, rate, contribution due, target; pence and
+ * basis points) that `principal` may read: all of them, by the visibility rule.
+ * Refusals: financial-year-not-found (404).
+ */
+export const readDepartmentTerms = operation(
+  { ...TERMS_READERS, refuses: ['financial-year-not-found'] },
+  async ({ db, principal }: Look, fy: string): Promise<DepartmentYear[]> => {
+    await getFinancialYear(db, fy);
+    return (await listDepartmentYears(db, fy)).filter((d) => mayReadDepartmentFigures(principal, d.departmentCode, 'terms'));
+  },
+);
+
+/**
+ * One department's terms for year `fy`. Refusals: `forbidden` (if the visibility rule denied
+ * it); financial-year-not-found, department-year-not-found (404).
+ */
+export const readDepartmentTermsOf = operation(
+  { ...TERMS_READERS, refuses: ['financial-year-not-found', 'department-year-not-found'] },
+  async ({ db, principal }: Look, fy: string, code: string): Promise<DepartmentYear> => {
+    if (!mayReadDepartmentFigures(principal, code, 'terms')) throw forbidden(`You cannot see ${code}'s settings.`);
+    await getFinancialYear(db, fy);
+    const row = await findDepartmentYear(db, fy, code);
+    if (!row) throw notFound('department-year', `${code} has no settings for ${fy}.`);
+    return row;
+  },
+);
+
+/**
+ * The fund's position for year `fy` (pence): public within the scheme, every role reads it.
+ * Refusals: financial-year-not-found (404).
+ */
+export const readFund = operation(
+  { ...TERMS_READERS, refuses: ['financial-year-not-found'] },
+  ({ db }: Look, fy: string): Promise<FundPosition> => fundPosition(db, fy),
+);

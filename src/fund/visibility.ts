@@ -1,4 +1,4 @@
-import type { Principal } from '../users/users.ts';
+import type { Principal, Role } from '../users/users.ts';
 
 /*
  * One visibility rule for departments' figures.
@@ -29,3 +29,15 @@ export function mayReadDepartmentFigures(p: Principal, code: string, figures: De
 export function ownDepartmentScope(p: Principal): string | undefined {
   return p.role === 'department' ? (p.organisationCode ?? '') : undefined;
 }
+
+/** Who reads departments' credits, year closes and compliance: each department its own (above). */
+export const CREDIT_READERS = {
+  roles: ['treasury', 'auditor', 'panel', 'department'],
+  organisation: 'a department reads its own credits, outcomes and position',
+} as const satisfies { roles: readonly Role[]; organisation: string };
+
+/** Who reads the credits market's orders, proposals and trades: a department those it is party to. */
+export const MARKET_READERS = {
+  roles: ['treasury', 'auditor', 'department'],
+  organisation: 'a department reads the orders, proposals and trades it is party to',
+} as const satisfies { roles: readonly Role[]; organisation: string };

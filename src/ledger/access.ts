@@ -27,7 +27,7 @@ const LEDGER_READERS = {
  * organisation's accounts. Amounts are the accounts' counters in the ledger's unit.
  */
 export const readableAccounts = operation(
-  LEDGER_READERS,
+  { ...LEDGER_READERS, refuses: [] },
   async (
     { db, principal }: Look,
     filter: { organisationCode?: string; financialYear?: string; ledger?: LedgerName; kind?: string },
@@ -44,7 +44,7 @@ export const readableAccounts = operation(
  * organisation's account.
  */
 export const readableTransfers = operation(
-  LEDGER_READERS,
+  { ...LEDGER_READERS, refuses: [] },
   async (
     { db, principal }: Look,
     filter: { accountId?: string; code?: string; afterSeq?: bigint; limit: number },

@@ -29,10 +29,16 @@ export interface Look {
   principal: Principal;
 }
 
-/** Who may call an operation: the roles, and the organisation rule in words (if any). */
+/**
+ * Who may call an operation: the roles, and the organisation rule in words (if any); and what it
+ * can refuse: the `type` of each named refusal (from the modules' catalogues, `src/<module>/refusals.ts`)
+ * beyond the role check, so that its docstring, its API route's error responses and its pages
+ * read the one list.
+ */
 export interface May {
   readonly roles: readonly Role[];
   readonly organisation?: string;
+  readonly refuses?: readonly string[];
 }
 
 /** Refuses (`forbidden`, 403) a principal whose role is not one of `roles`. */
@@ -42,14 +48,22 @@ export function assertRole(p: Pick<Principal, 'role'>, roles: readonly Role[]): 
 
 export type Operation<C extends { principal: Principal }, A extends unknown[], R> = ((ctx: C, ...args: A) => Promise<R>) & May;
 
-/** Declares an operation with who may call it; the returned function checks the roles first. */
-export function operation<C extends { principal: Principal }, A extends unknown[], R>(
-  may: May,
+/**
+ * Declares an operation with who may call it and what it can refuse; the returned function checks
+ * the roles first. The declaration's literal types are kept (`op.refuses` is a tuple of names), so
+ * a route's `problems: op.refuses` is checked against the catalogue when it is compiled.
+ */
+export function operation<const M extends May, C extends { principal: Principal }, A extends unknown[], R>(
+  may: M,
   run: (ctx: C, ...args: A) => Promise<R>,
-): Operation<C, A, R> {
+): Operation<C, A, R> & M {
   const op = async (ctx: C, ...args: A): Promise<R> => {
     assertRole(ctx.principal, may.roles);
     return run(ctx, ...args);
   };
-  return Object.assign(op, { roles: may.roles, ...(may.organisation ? { organisation: may.organisation } : {}) });
+  return Object.assign(op, {
+    roles: may.roles,
+    ...(may.organisation ? { organisation: may.organisation } : {}),
+    ...(may.refuses ? { refuses: may.refuses } : {}),
+  }) as Operation<C, A, R> & M;
 }

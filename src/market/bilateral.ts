@@ -16,9 +16,11 @@ import {
 } from '../credits/registry.ts';
 import type { Db, Tx } from '../db/database.ts';
 import type { BilateralTradeTable } from '../db/schema.ts';
+import { MARKET_READERS, ownDepartmentScope } from '../fund/visibility.ts';
 import { createTransfers } from '../ledger/ledger.ts';
 import { conflict, notFound, unprocessable } from '../lib/errors.ts';
 import { formatCredits, formatPence, type Pence } from '../lib/money.ts';
+import { type Act, type Look, operation } from '../lib/operation.ts';
 import { actorOf, type Principal } from '../users/users.ts';
 import type { Side } from './orders.ts';
 import { deliveryVersusPayment, insertTrade } from './trades.ts';
@@ -140,55 +142,69 @@ async function canDeliver(
  * vintage-not-issued, department-not-in-year, counterparty-is-yourself, insufficient-credits,
  * insufficient-cash (422).
  */
-export async function proposeBilateral(
-  trx: Tx,
-  p: Principal,
-  input: BilateralInput,
-  requestId: string | null,
-  now: Date,
-): Promise<Bilateral> {
-  const code = actingDepartment(p);
-  const fy = input.financialYear;
-  assertTradingOpen(await lockYearState(trx, fy));
-  const band = await mustHaveBand(trx, fy);
-  assertInBand(band, input.pricePence, '/pricePence');
-  await assertVintage(trx, fy, input.vintage);
-  if (input.counterpartyCode === code) {
-    throw unprocessable('counterparty-is-yourself', 'Counterparty is yourself', `${code} cannot trade with itself.`, {
-      pointer: '/counterpartyCode',
-    });
-  }
-  const other = await trx.selectFrom('organisations').select('kind').where('code', '=', input.counterpartyCode).executeTakeFirst();
-  if (other?.kind !== 'department') throw notFound('department', `There is no department with the code ${input.counterpartyCode}.`);
-  await assertDepartmentInYear(trx, fy, code);
-  await assertDepartmentInYear(trx, fy, input.counterpartyCode, '/counterpartyCode');
-  await canDeliver(trx, { ...input }, input.side, code, code);
-  const row: Row = {
-    id: randomUUID(),
-    financial_year: fy,
-    proposer_code: code,
-    counterparty_code: input.counterpartyCode,
-    proposer_side: input.side,
-    vintage: input.vintage,
-    quantity: input.quantity,
-    price_pence: input.pricePence,
-    status: 'proposed',
-    expires_at: new Date(now.getTime() + (input.expiresInDays ?? 7) * 86_400_000).toISOString(),
-    proposed_by: p.userId,
-    proposed_at: now.toISOString(),
-    resolved_by: null,
-    resolved_at: null,
-    trade_id: null,
-  };
-  await trx.insertInto('bilateral_trades').values(row).execute();
-  const b = fromRow(row, now);
-  await appendAudit(
-    trx,
-    { actor: actorOf(p), action: 'bilateral-trade.proposed', subject: `bilateral-trade/${row.id}`, detail: b, requestId },
-    now,
-  );
-  return b;
-}
+export const proposeBilateral = operation(
+  {
+    roles: ['department'],
+    organisation: 'a department user, for their own department',
+    refuses: [
+      'financial-year-not-found',
+      'trading-year-not-closed',
+      'trading-closed',
+      'market-prices-not-set',
+      'price-outside-band',
+      'vintage-in-the-future',
+      'vintage-not-issued',
+      'counterparty-is-yourself',
+      'department-not-found',
+      'department-not-in-year',
+      'insufficient-credits',
+      'insufficient-cash',
+    ],
+  },
+  async ({ trx, principal: p, requestId, now }: Act, input: BilateralInput): Promise<Bilateral> => {
+    const code = actingDepartment(p);
+    const fy = input.financialYear;
+    assertTradingOpen(await lockYearState(trx, fy));
+    const band = await mustHaveBand(trx, fy);
+    assertInBand(band, input.pricePence, '/pricePence');
+    await assertVintage(trx, fy, input.vintage);
+    if (input.counterpartyCode === code) {
+      throw unprocessable('counterparty-is-yourself', 'Counterparty is yourself', `${code} cannot trade with itself.`, {
+        pointer: '/counterpartyCode',
+      });
+    }
+    const other = await trx.selectFrom('organisations').select('kind').where('code', '=', input.counterpartyCode).executeTakeFirst();
+    if (other?.kind !== 'department') throw notFound('department', `There is no department with the code ${input.counterpartyCode}.`);
+    await assertDepartmentInYear(trx, fy, code);
+    await assertDepartmentInYear(trx, fy, input.counterpartyCode, '/counterpartyCode');
+    await canDeliver(trx, { ...input }, input.side, code, code);
+    const row: Row = {
+      id: randomUUID(),
+      financial_year: fy,
+      proposer_code: code,
+      counterparty_code: input.counterpartyCode,
+      proposer_side: input.side,
+      vintage: input.vintage,
+      quantity: input.quantity,
+      price_pence: input.pricePence,
+      status: 'proposed',
+      expires_at: new Date(now.getTime() + (input.expiresInDays ?? 7) * 86_400_000).toISOString(),
+      proposed_by: p.userId,
+      proposed_at: now.toISOString(),
+      resolved_by: null,
+      resolved_at: null,
+      trade_id: null,
+    };
+    await trx.insertInto('bilateral_trades').values(row).execute();
+    const b = fromRow(row, now);
+    await appendAudit(
+      trx,
+      { actor: actorOf(p), action: 'bilateral-trade.proposed', subject: `bilateral-trade/${row.id}`, detail: b, requestId },
+      now,
+    );
+    return b;
+  },
+);
 
 async function openProposal(trx: Tx, p: Principal, id: string, now: Date, who: 'proposer' | 'counterparty'): Promise<Bilateral> {
   const code = actingDepartment(p);
@@ -241,47 +257,83 @@ async function resolve(
  * The counterparty accepts: the trade settles DvP now. Refusals: bilateral-trade-not-found (404);
  * not-your-part, bilateral-trade-expired, bilateral-trade-not-open, trading-closed (409);
  * price-outside-band, insufficient-credits, insufficient-cash (422, the proposal stays open).
+ * It can also refuse: trade-cannot-settle (422).
  */
-export async function acceptBilateral(trx: Tx, p: Principal, id: string, requestId: string | null, now: Date): Promise<Bilateral> {
-  const b = await openProposal(trx, p, id, now, 'counterparty');
-  assertTradingOpen(await lockYearState(trx, b.financialYear));
-  assertInBand(await mustHaveBand(trx, b.financialYear), b.pricePence);
-  const trade = {
-    id: randomUUID(),
-    financialYear: b.financialYear,
-    vintage: b.vintage,
-    quantity: b.quantity,
-    pricePence: b.pricePence,
-    buyerCode: b.buyerCode,
-    sellerCode: b.sellerCode,
-  };
-  await ensureAccounts(trx, [holdingAccount(b.vintage, b.buyerCode)], now);
-  const results = await createTransfers(trx, deliveryVersusPayment(trade), now);
-  const failed = results.find((r) => 'error' in r && r.error !== 'linked_event_failed');
-  if (failed && 'error' in failed) {
-    // Name the leg that could not settle; neither leg was applied.
-    if (failed.id.endsWith('/credits')) await canDeliver(trx, b, 'sell', b.sellerCode, b.counterpartyCode);
-    if (failed.id.endsWith('/cash')) await canDeliver(trx, b, 'buy', b.buyerCode, b.counterpartyCode);
-    throw unprocessable(
+export const acceptBilateral = operation(
+  {
+    roles: ['department'],
+    organisation: 'the department the proposal was made to',
+    refuses: [
+      'bilateral-trade-not-found',
+      'not-your-part',
+      'bilateral-trade-expired',
+      'bilateral-trade-not-open',
+      'trading-closed',
+      'price-outside-band',
+      'insufficient-credits',
+      'insufficient-cash',
       'trade-cannot-settle',
-      'The trade cannot settle',
-      `Neither leg was applied: the ledger refused ${failed.id} (${failed.error}).`,
-    );
-  }
-  const [seq] = [await nextSeqs(trx, 1)];
-  await insertTrade(trx, { ...trade, seq, bilateralId: b.id }, now.toISOString());
-  return resolve(trx, p, b, 'accepted', trade.id, requestId, now);
-}
+    ],
+  },
+  async ({ trx, principal: p, requestId, now }: Act, id: string): Promise<Bilateral> => {
+    const b = await openProposal(trx, p, id, now, 'counterparty');
+    assertTradingOpen(await lockYearState(trx, b.financialYear));
+    assertInBand(await mustHaveBand(trx, b.financialYear), b.pricePence);
+    const trade = {
+      id: randomUUID(),
+      financialYear: b.financialYear,
+      vintage: b.vintage,
+      quantity: b.quantity,
+      pricePence: b.pricePence,
+      buyerCode: b.buyerCode,
+      sellerCode: b.sellerCode,
+    };
+    await ensureAccounts(trx, [holdingAccount(b.vintage, b.buyerCode)], now);
+    const results = await createTransfers(trx, deliveryVersusPayment(trade), now);
+    const failed = results.find((r) => 'error' in r && r.error !== 'linked_event_failed');
+    if (failed && 'error' in failed) {
+      // Name the leg that could not settle; neither leg was applied.
+      if (failed.id.endsWith('/credits')) await canDeliver(trx, b, 'sell', b.sellerCode, b.counterpartyCode);
+      if (failed.id.endsWith('/cash')) await canDeliver(trx, b, 'buy', b.buyerCode, b.counterpartyCode);
+      throw unprocessable(
+        'trade-cannot-settle',
+        'The trade cannot settle',
+        `Neither leg was applied: the ledger refused ${failed.id} (${failed.error}).`,
+      );
+    }
+    const [seq] = [await nextSeqs(trx, 1)];
+    await insertTrade(trx, { ...trade, seq, bilateralId: b.id }, now.toISOString());
+    return resolve(trx, p, b, 'accepted', trade.id, requestId, now);
+  },
+);
 
-/** The counterparty declines. Refusals as for accepting, without the settlement ones. */
-export async function declineBilateral(trx: Tx, p: Principal, id: string, requestId: string | null, now: Date): Promise<Bilateral> {
-  return resolve(trx, p, await openProposal(trx, p, id, now, 'counterparty'), 'declined', null, requestId, now);
-}
+/**
+ * The counterparty declines.
+ * Refusals: `forbidden`; bilateral-trade-not-found (404), not-your-part (409),
+ * bilateral-trade-expired (409), bilateral-trade-not-open (409).
+ */
+export const declineBilateral = operation(
+  {
+    roles: ['department'],
+    organisation: 'the department the proposal was made to',
+    refuses: ['bilateral-trade-not-found', 'not-your-part', 'bilateral-trade-expired', 'bilateral-trade-not-open'],
+  },
+  async ({ trx, principal: p, requestId, now }: Act, id: string): Promise<Bilateral> => {
+    return resolve(trx, p, await openProposal(trx, p, id, now, 'counterparty'), 'declined', null, requestId, now);
+  },
+);
 
 /** The proposer withdraws. Refusals: bilateral-trade-not-found (404); not-your-part, bilateral-trade-expired, bilateral-trade-not-open (409). */
-export async function withdrawBilateral(trx: Tx, p: Principal, id: string, requestId: string | null, now: Date): Promise<Bilateral> {
-  return resolve(trx, p, await openProposal(trx, p, id, now, 'proposer'), 'withdrawn', null, requestId, now);
-}
+export const withdrawBilateral = operation(
+  {
+    roles: ['department'],
+    organisation: 'the department that made the proposal',
+    refuses: ['bilateral-trade-not-found', 'not-your-part', 'bilateral-trade-expired', 'bilateral-trade-not-open'],
+  },
+  async ({ trx, principal: p, requestId, now }: Act, id: string): Promise<Bilateral> => {
+    return resolve(trx, p, await openProposal(trx, p, id, now, 'proposer'), 'withdrawn', null, requestId, now);
+  },
+);
 
 /** Ends a year's proposals when compliance runs: every one still open lapses (`expired`), as resting orders do. */
 export async function expireOpenProposals(trx: Tx, fy: string, actor: Actor, requestId: string | null, now: Date): Promise<number> {
@@ -327,3 +379,15 @@ export async function getBilateral(db: Db | Tx, p: Principal, id: string, now: D
   }
   return fromRow(row, now);
 }
+
+/** Year `fy`'s bilateral proposals as of `now`: a department those it made or received. */
+export const readBilaterals = operation(
+  { ...MARKET_READERS, refuses: [] },
+  ({ db, principal }: Look, fy: string, now: Date): Promise<Bilateral[]> => listBilaterals(db, fy, now, ownDepartmentScope(principal)),
+);
+
+/** One bilateral proposal as of `now`. Refusals: bilateral-trade-not-found (404, also if your department is not a party). */
+export const readBilateral = operation(
+  { ...MARKET_READERS, refuses: ['bilateral-trade-not-found'] },
+  ({ db, principal }: Look, id: string, now: Date): Promise<Bilateral> => getBilateral(db, principal, id, now),
+);

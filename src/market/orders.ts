@@ -19,9 +19,11 @@ import {
 } from '../credits/registry.ts';
 import type { Db, Tx } from '../db/database.ts';
 import type { CreditOrderTable } from '../db/schema.ts';
+import { MARKET_READERS, ownDepartmentScope } from '../fund/visibility.ts';
 import type { TransferInput } from '../ledger/types.ts';
 import { conflict, notFound, unprocessable } from '../lib/errors.ts';
 import { formatCredits, formatPence, type Pence } from '../lib/money.ts';
+import { type Act, type Look, operation } from '../lib/operation.ts';
 import { actorOf, type Principal } from '../users/users.ts';
 import { deliveryVersusPayment, insertTrade, type TradeInput } from './trades.ts';
 
@@ -192,202 +194,229 @@ async function bestOpposite(
  * Refusals: financial-year-not-found (404); trading-year-not-closed, trading-closed (409);
  * market-prices-not-set, price-outside-band, vintage-in-the-future, vintage-not-issued,
  * department-not-in-year, insufficient-credits, insufficient-cash, self-trade-prevented (422).
+ * It can also refuse: ledger-refused (422).
  */
-export async function placeOrder(
-  trx: Tx,
-  p: Principal,
-  input: OrderInput,
-  requestId: string | null,
-  now: Date,
-): Promise<{ order: Order; fills: Fill[] }> {
-  const code = actingDepartment(p);
-  const fy = input.financialYear;
-  assertTradingOpen(await lockYearState(trx, fy));
-  const band = await mustHaveBand(trx, fy);
-  assertInBand(band, input.limitPricePence, '/limitPricePence');
-  await assertDepartmentInYear(trx, fy, code);
-  let vintage = input.vintage ?? null;
-  if (vintage) await assertVintage(trx, fy, vintage);
+export const placeOrder = operation(
+  {
+    roles: ['department'],
+    organisation: 'a department user, for their own department',
+    refuses: [
+      'financial-year-not-found',
+      'trading-year-not-closed',
+      'trading-closed',
+      'market-prices-not-set',
+      'price-outside-band',
+      'department-not-in-year',
+      'vintage-in-the-future',
+      'vintage-not-issued',
+      'insufficient-credits',
+      'insufficient-cash',
+      'self-trade-prevented',
+      'ledger-refused',
+    ],
+  },
+  async ({ trx, principal: p, requestId, now }: Act, input: OrderInput): Promise<{ order: Order; fills: Fill[] }> => {
+    const code = actingDepartment(p);
+    const fy = input.financialYear;
+    assertTradingOpen(await lockYearState(trx, fy));
+    const band = await mustHaveBand(trx, fy);
+    assertInBand(band, input.limitPricePence, '/limitPricePence');
+    await assertDepartmentInYear(trx, fy, code);
+    let vintage = input.vintage ?? null;
+    if (vintage) await assertVintage(trx, fy, vintage);
 
-  if (input.side === 'sell') {
-    if (!vintage) vintage = await oldestDeliverableVintage(trx, fy, code, input.quantity);
-    const available = vintage ? await availableOf(trx, creditAccounts.holding(vintage, code)) : 0n;
-    if (!vintage || available < input.quantity) {
-      throw unprocessable(
-        'insufficient-credits',
-        'Not enough credits',
-        `${code} cannot sell ${formatCredits(input.quantity)}${vintage ? ` of vintage ${vintage}: it has ${formatCredits(available)} not already reserved` : ': no single vintage it holds has that many not already reserved (an order without a vintage is filled from one vintage; name one, or sell each vintage separately)'}.`,
-      );
-    }
-  } else {
-    const need = input.quantity * input.limitPricePence;
-    const available = await availableOf(trx, creditAccounts.cash(fy, code));
-    if (available < need) {
-      throw unprocessable(
-        'insufficient-cash',
-        'Not enough cash',
-        `${code} needs ${formatPence(need)} (quantity × limit price) available in its ${fy} account to buy; it has ${formatPence(available)} not already reserved.`,
-      );
-    }
-  }
-
-  const at = now.toISOString();
-  const order = {
-    id: randomUUID(),
-    financialYear: fy,
-    departmentCode: code,
-    side: input.side,
-    vintage,
-    limitPricePence: input.limitPricePence,
-  };
-  let remaining = input.quantity;
-  const fills: Fill[] = [];
-  const transfers: TransferInput[] = [];
-  const restingUpdates: { id: string; filled: bigint; status: OrderStatus; reservationId: string | null; reservations: number }[] = [];
-  const trades: (TradeInput & { buyOrderId: string; sellOrderId: string })[] = [];
-  const holdings = new Set<string>();
-  while (remaining > 0n) {
-    // Fills take the book's best orders in turn, so those already met are a prefix to skip.
-    const fresh = await bestOpposite(trx, order, 16, restingUpdates.length);
-    if (fresh.length === 0) break;
-    for (const row of fresh) {
-      const resting = orderFromRow(row);
-      if (resting.departmentCode === code) {
+    if (input.side === 'sell') {
+      if (!vintage) vintage = await oldestDeliverableVintage(trx, fy, code, input.quantity);
+      const available = vintage ? await availableOf(trx, creditAccounts.holding(vintage, code)) : 0n;
+      if (!vintage || available < input.quantity) {
         throw unprocessable(
-          'self-trade-prevented',
-          'Order would trade with your own',
-          `This ${input.side} order would match ${code}'s own resting order ${resting.id}; it was refused and nothing traded (self-trade prevention cancels the incoming order).`,
-          { restingOrderId: resting.id },
+          'insufficient-credits',
+          'Not enough credits',
+          `${code} cannot sell ${formatCredits(input.quantity)}${vintage ? ` of vintage ${vintage}: it has ${formatCredits(available)} not already reserved` : ': no single vintage it holds has that many not already reserved (an order without a vintage is filled from one vintage; name one, or sell each vintage separately)'}.`,
         );
       }
-      const quantity = smaller(remaining, resting.remaining);
-      const tradeVintage = (resting.side === 'sell' ? resting.vintage : vintage) as string;
-      const trade = {
-        id: randomUUID(),
-        financialYear: fy,
-        vintage: tradeVintage,
-        quantity,
-        pricePence: resting.limitPricePence,
-        buyerCode: input.side === 'buy' ? code : resting.departmentCode,
-        sellerCode: input.side === 'sell' ? code : resting.departmentCode,
-      };
-      holdings.add(`${tradeVintage}|${trade.buyerCode}`);
-      const left = resting.remaining - quantity;
-      const n = Number(row.reservations) + 1;
-      // The resting order's chain: release its reservation, both legs, re-reserve what is left.
-      transfers.push(voidOf(resting.reservationId as string, true), ...deliveryVersusPayment(trade, left > 0n));
-      if (left > 0n) transfers.push(reservationTransfer(resting, left, n));
-      restingUpdates.push({
-        id: resting.id,
-        filled: resting.filled + quantity,
-        status: left > 0n ? 'open' : 'filled',
-        reservationId: left > 0n ? `reserve/${resting.id}/${n}` : null,
-        reservations: left > 0n ? n : Number(row.reservations),
-      });
-      trades.push({
-        ...trade,
-        buyOrderId: input.side === 'buy' ? order.id : resting.id,
-        sellOrderId: input.side === 'sell' ? order.id : resting.id,
-      });
-      fills.push({
-        tradeId: trade.id,
-        restingOrderId: resting.id,
-        counterpartyCode: resting.departmentCode,
-        vintage: tradeVintage,
-        quantity,
-        pricePence: trade.pricePence,
-      });
-      remaining -= quantity;
-      if (remaining === 0n) break;
+    } else {
+      const need = input.quantity * input.limitPricePence;
+      const available = await availableOf(trx, creditAccounts.cash(fy, code));
+      if (available < need) {
+        throw unprocessable(
+          'insufficient-cash',
+          'Not enough cash',
+          `${code} needs ${formatPence(need)} (quantity × limit price) available in its ${fy} account to buy; it has ${formatPence(available)} not already reserved.`,
+        );
+      }
     }
-    if (fresh.length < 16) break;
-  }
-  // A buy order without a vintage that rests reserves cash only; one that fills takes each resting sell's vintage.
-  if (remaining > 0n) transfers.push(reservationTransfer(order, remaining, 1));
 
-  await ensureAccounts(
-    trx,
-    [...holdings].map((h) => {
-      const [v, c] = h.split('|') as [string, string];
-      return holdingAccount(v, c);
-    }),
-    now,
-  );
-  await mustTransfer(trx, transfers, now);
+    const at = now.toISOString();
+    const order = {
+      id: randomUUID(),
+      financialYear: fy,
+      departmentCode: code,
+      side: input.side,
+      vintage,
+      limitPricePence: input.limitPricePence,
+    };
+    let remaining = input.quantity;
+    const fills: Fill[] = [];
+    const transfers: TransferInput[] = [];
+    const restingUpdates: { id: string; filled: bigint; status: OrderStatus; reservationId: string | null; reservations: number }[] = [];
+    const trades: (TradeInput & { buyOrderId: string; sellOrderId: string })[] = [];
+    const holdings = new Set<string>();
+    while (remaining > 0n) {
+      // Fills take the book's best orders in turn, so those already met are a prefix to skip.
+      const fresh = await bestOpposite(trx, order, 16, restingUpdates.length);
+      if (fresh.length === 0) break;
+      for (const row of fresh) {
+        const resting = orderFromRow(row);
+        if (resting.departmentCode === code) {
+          throw unprocessable(
+            'self-trade-prevented',
+            'Order would trade with your own',
+            `This ${input.side} order would match ${code}'s own resting order ${resting.id}; it was refused and nothing traded (self-trade prevention cancels the incoming order).`,
+            { restingOrderId: resting.id },
+          );
+        }
+        const quantity = smaller(remaining, resting.remaining);
+        const tradeVintage = (resting.side === 'sell' ? resting.vintage : vintage) as string;
+        const trade = {
+          id: randomUUID(),
+          financialYear: fy,
+          vintage: tradeVintage,
+          quantity,
+          pricePence: resting.limitPricePence,
+          buyerCode: input.side === 'buy' ? code : resting.departmentCode,
+          sellerCode: input.side === 'sell' ? code : resting.departmentCode,
+        };
+        holdings.add(`${tradeVintage}|${trade.buyerCode}`);
+        const left = resting.remaining - quantity;
+        const n = Number(row.reservations) + 1;
+        // The resting order's chain: release its reservation, both legs, re-reserve what is left.
+        transfers.push(voidOf(resting.reservationId as string, true), ...deliveryVersusPayment(trade, left > 0n));
+        if (left > 0n) transfers.push(reservationTransfer(resting, left, n));
+        restingUpdates.push({
+          id: resting.id,
+          filled: resting.filled + quantity,
+          status: left > 0n ? 'open' : 'filled',
+          reservationId: left > 0n ? `reserve/${resting.id}/${n}` : null,
+          reservations: left > 0n ? n : Number(row.reservations),
+        });
+        trades.push({
+          ...trade,
+          buyOrderId: input.side === 'buy' ? order.id : resting.id,
+          sellOrderId: input.side === 'sell' ? order.id : resting.id,
+        });
+        fills.push({
+          tradeId: trade.id,
+          restingOrderId: resting.id,
+          counterpartyCode: resting.departmentCode,
+          vintage: tradeVintage,
+          quantity,
+          pricePence: trade.pricePence,
+        });
+        remaining -= quantity;
+        if (remaining === 0n) break;
+      }
+      if (fresh.length < 16) break;
+    }
+    // A buy order without a vintage that rests reserves cash only; one that fills takes each resting sell's vintage.
+    if (remaining > 0n) transfers.push(reservationTransfer(order, remaining, 1));
 
-  const seq = await nextSeqs(trx, 1 + trades.length);
-  for (const u of restingUpdates) {
-    await trx
-      .updateTable('credit_orders')
-      .set({ filled: u.filled, status: u.status, reservation_id: u.reservationId, reservations: u.reservations, updated_at: at })
-      .where('id', '=', u.id)
-      .execute();
-  }
-  const row = {
-    id: order.id,
-    seq,
-    financial_year: fy,
-    department_code: code,
-    side: input.side,
-    vintage,
-    quantity: input.quantity,
-    filled: input.quantity - remaining,
-    limit_price_pence: input.limitPricePence,
-    status: remaining > 0n ? 'open' : 'filled',
-    reservation_id: remaining > 0n ? `reserve/${order.id}/1` : null,
-    reservations: remaining > 0n ? 1 : 0,
-    placed_by: p.userId,
-    placed_at: at,
-    updated_at: at,
-  };
-  await trx.insertInto('credit_orders').values(row).execute();
-  let i = 1n;
-  for (const t of trades) await insertTrade(trx, { ...t, seq: seq + i++ }, at);
-  const placed = orderFromRow(row);
-  await appendAudit(
-    trx,
-    {
-      actor: actorOf(p),
-      action: 'credit-order.placed',
-      subject: `credit-order/${order.id}`,
-      detail: { order: { ...input, vintage }, fills, resting: placed.remaining },
-      requestId,
-    },
-    now,
-  );
-  return { order: placed, fills };
-}
+    await ensureAccounts(
+      trx,
+      [...holdings].map((h) => {
+        const [v, c] = h.split('|') as [string, string];
+        return holdingAccount(v, c);
+      }),
+      now,
+    );
+    await mustTransfer(trx, transfers, now);
+
+    const seq = await nextSeqs(trx, 1 + trades.length);
+    for (const u of restingUpdates) {
+      await trx
+        .updateTable('credit_orders')
+        .set({ filled: u.filled, status: u.status, reservation_id: u.reservationId, reservations: u.reservations, updated_at: at })
+        .where('id', '=', u.id)
+        .execute();
+    }
+    const row = {
+      id: order.id,
+      seq,
+      financial_year: fy,
+      department_code: code,
+      side: input.side,
+      vintage,
+      quantity: input.quantity,
+      filled: input.quantity - remaining,
+      limit_price_pence: input.limitPricePence,
+      status: remaining > 0n ? 'open' : 'filled',
+      reservation_id: remaining > 0n ? `reserve/${order.id}/1` : null,
+      reservations: remaining > 0n ? 1 : 0,
+      placed_by: p.userId,
+      placed_at: at,
+      updated_at: at,
+    };
+    await trx.insertInto('credit_orders').values(row).execute();
+    let i = 1n;
+    for (const t of trades) await insertTrade(trx, { ...t, seq: seq + i++ }, at);
+    const placed = orderFromRow(row);
+    await appendAudit(
+      trx,
+      {
+        actor: actorOf(p),
+        action: 'credit-order.placed',
+        subject: `credit-order/${order.id}`,
+        detail: { order: { ...input, vintage }, fills, resting: placed.remaining },
+        requestId,
+      },
+      now,
+    );
+    return { order: placed, fills };
+  },
+);
 
 /**
  * A department cancels its own resting order: its reservation is released.
  * Refusals: credit-order-not-found (404, also for another department's order), order-not-open (409).
+ * It can also refuse: ledger-refused (422).
  */
-export async function cancelOrder(trx: Tx, p: Principal, id: string, requestId: string | null, now: Date): Promise<Order> {
-  const code = actingDepartment(p);
-  const found = await trx.selectFrom('credit_orders').select('financial_year').where('id', '=', id).executeTakeFirst();
-  if (!found) throw notFound('credit-order', `There is no order ${id}.`);
-  await lockYearState(trx, found.financial_year);
-  const row = await trx.selectFrom('credit_orders').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
-  const order = orderFromRow(row);
-  if (order.departmentCode !== code) throw notFound('credit-order', `There is no order ${id}.`);
-  if (order.status !== 'open')
-    throw conflict('order-not-open', 'Order not open', `Order ${id} is ${order.status}; only a resting order can be cancelled.`);
-  await mustTransfer(trx, [voidOf(order.reservationId as string, false)], now);
-  const at = now.toISOString();
-  await trx.updateTable('credit_orders').set({ status: 'cancelled', reservation_id: null, updated_at: at }).where('id', '=', id).execute();
-  await appendAudit(
-    trx,
-    {
-      actor: actorOf(p),
-      action: 'credit-order.cancelled',
-      subject: `credit-order/${id}`,
-      detail: { remaining: order.remaining },
-      requestId,
-    },
-    now,
-  );
-  return { ...order, status: 'cancelled', reservationId: null, updatedAt: at };
-}
+export const cancelOrder = operation(
+  {
+    roles: ['department'],
+    organisation: 'a department user, for their own department',
+    refuses: ['credit-order-not-found', 'order-not-open', 'ledger-refused'],
+  },
+  async ({ trx, principal: p, requestId, now }: Act, id: string): Promise<Order> => {
+    const code = actingDepartment(p);
+    const found = await trx.selectFrom('credit_orders').select('financial_year').where('id', '=', id).executeTakeFirst();
+    if (!found) throw notFound('credit-order', `There is no order ${id}.`);
+    await lockYearState(trx, found.financial_year);
+    const row = await trx.selectFrom('credit_orders').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+    const order = orderFromRow(row);
+    if (order.departmentCode !== code) throw notFound('credit-order', `There is no order ${id}.`);
+    if (order.status !== 'open')
+      throw conflict('order-not-open', 'Order not open', `Order ${id} is ${order.status}; only a resting order can be cancelled.`);
+    await mustTransfer(trx, [voidOf(order.reservationId as string, false)], now);
+    const at = now.toISOString();
+    await trx
+      .updateTable('credit_orders')
+      .set({ status: 'cancelled', reservation_id: null, updated_at: at })
+      .where('id', '=', id)
+      .execute();
+    await appendAudit(
+      trx,
+      {
+        actor: actorOf(p),
+        action: 'credit-order.cancelled',
+        subject: `credit-order/${id}`,
+        detail: { remaining: order.remaining },
+        requestId,
+      },
+      now,
+    );
+    return { ...order, status: 'cancelled', reservationId: null, updatedAt: at };
+  },
+);
 
 /** Ends a year's book when compliance runs: every resting order lapses and its reservation is released. */
 export async function expireOpenOrders(trx: Tx, fy: string, actor: Actor, requestId: string | null, now: Date): Promise<number> {
@@ -432,3 +461,16 @@ export async function getOrder(db: Db | Tx, p: Principal, id: string): Promise<O
     throw notFound('credit-order', `There is no order ${id}.`);
   return orderFromRow(row);
 }
+
+/** Year `fy`'s orders, newest first: a department's own only. */
+export const readOrders = operation(
+  { ...MARKET_READERS, refuses: [] },
+  ({ db, principal }: Look, fy: string, status?: OrderStatus): Promise<Order[]> =>
+    listOrders(db, fy, { department: ownDepartmentScope(principal), status }),
+);
+
+/** One order. Refusals: credit-order-not-found (404, also for another department's order). */
+export const readOrder = operation(
+  { ...MARKET_READERS, refuses: ['credit-order-not-found'] },
+  ({ db, principal }: Look, id: string): Promise<Order> => getOrder(db, principal, id),
+);

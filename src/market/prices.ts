@@ -1,9 +1,12 @@
 import { appendAudit } from '../audit/audit.ts';
 import { lockYearState, marketBand } from '../credits/registry.ts';
 import type { Db, Tx } from '../db/database.ts';
+import { getFinancialYear } from '../fund/fund.ts';
+import { CREDIT_READERS } from '../fund/visibility.ts';
 import { conflict, invalid, unprocessable } from '../lib/errors.ts';
 import { formatPence, type Pence } from '../lib/money.ts';
-import { actorOf, type Principal } from '../users/users.ts';
+import { type Act, type Look, operation } from '../lib/operation.ts';
+import { actorOf } from '../users/users.ts';
 
 /*
  * Each year's market has a floor and a ceiling price per credit, set by treasury. Every order
@@ -25,61 +28,61 @@ export interface MarketPrices {
  * floor above ceiling); financial-year-not-found (404); compliance-already-run (409);
  * resting-orders-outside-band (422).
  */
-export async function setMarketPrices(
-  trx: Tx,
-  fy: string,
-  input: { floorPence: Pence; ceilingPence: Pence },
-  p: Principal,
-  requestId: string | null,
-  now: Date,
-): Promise<{ prices: MarketPrices; created: boolean }> {
-  if (input.floorPence > input.ceilingPence) throw invalid([{ pointer: '/floorPence', detail: 'must not be above the ceiling' }]);
-  const state = await lockYearState(trx, fy);
-  if (state.complied) {
-    throw conflict(
-      'compliance-already-run',
-      'Compliance has run',
-      `Compliance for ${fy} has run at its ceiling price, which is now fixed.`,
+export const setMarketPrices = operation(
+  { roles: ['treasury'], refuses: ['financial-year-not-found', 'compliance-already-run', 'resting-orders-outside-band'] },
+  async (
+    { trx, principal: p, requestId, now }: Act,
+    fy: string,
+    input: { floorPence: Pence; ceilingPence: Pence },
+  ): Promise<{ prices: MarketPrices; created: boolean }> => {
+    if (input.floorPence > input.ceilingPence) throw invalid([{ pointer: '/floorPence', detail: 'must not be above the ceiling' }]);
+    const state = await lockYearState(trx, fy);
+    if (state.complied) {
+      throw conflict(
+        'compliance-already-run',
+        'Compliance has run',
+        `Compliance for ${fy} has run at its ceiling price, which is now fixed.`,
+      );
+    }
+    const outside = await trx
+      .selectFrom('credit_orders')
+      .select('id')
+      .where('financial_year', '=', fy)
+      .where('status', '=', 'open')
+      .where((eb) => eb.or([eb('limit_price_pence', '<', input.floorPence), eb('limit_price_pence', '>', input.ceilingPence)]))
+      .executeTakeFirst();
+    if (outside) {
+      throw unprocessable(
+        'resting-orders-outside-band',
+        'Resting orders outside the new band',
+        `Order ${outside.id} rests at a price outside ${formatPence(input.floorPence)}–${formatPence(input.ceilingPence)}; it must be cancelled first.`,
+      );
+    }
+    const before = await marketBand(trx, fy);
+    const at = now.toISOString();
+    const row = {
+      financial_year: fy,
+      floor_pence: input.floorPence,
+      ceiling_pence: input.ceilingPence,
+      updated_by: p.userId,
+      updated_at: at,
+    };
+    if (before) await trx.updateTable('credit_markets').set(row).where('financial_year', '=', fy).execute();
+    else await trx.insertInto('credit_markets').values(row).execute();
+    await appendAudit(
+      trx,
+      {
+        actor: actorOf(p),
+        action: 'credit-market.prices-set',
+        subject: `financial-year/${fy}/credit-market`,
+        detail: { before, after: input },
+        requestId,
+      },
+      now,
     );
-  }
-  const outside = await trx
-    .selectFrom('credit_orders')
-    .select('id')
-    .where('financial_year', '=', fy)
-    .where('status', '=', 'open')
-    .where((eb) => eb.or([eb('limit_price_pence', '<', input.floorPence), eb('limit_price_pence', '>', input.ceilingPence)]))
-    .executeTakeFirst();
-  if (outside) {
-    throw unprocessable(
-      'resting-orders-outside-band',
-      'Resting orders outside the new band',
-      `Order ${outside.id} rests at a price outside ${formatPence(input.floorPence)}–${formatPence(input.ceilingPence)}; it must be cancelled first.`,
-    );
-  }
-  const before = await marketBand(trx, fy);
-  const at = now.toISOString();
-  const row = {
-    financial_year: fy,
-    floor_pence: input.floorPence,
-    ceiling_pence: input.ceilingPence,
-    updated_by: p.userId,
-    updated_at: at,
-  };
-  if (before) await trx.updateTable('credit_markets').set(row).where('financial_year', '=', fy).execute();
-  else await trx.insertInto('credit_markets').values(row).execute();
-  await appendAudit(
-    trx,
-    {
-      actor: actorOf(p),
-      action: 'credit-market.prices-set',
-      subject: `financial-year/${fy}/credit-market`,
-      detail: { before, after: input },
-      requestId,
-    },
-    now,
-  );
-  return { prices: { financialYear: fy, ...input, updatedBy: p.userId, updatedAt: at }, created: !before };
-}
+    return { prices: { financialYear: fy, ...input, updatedBy: p.userId, updatedAt: at }, created: !before };
+  },
+);
 
 export interface MarketState {
   financialYear: string;
@@ -133,3 +136,12 @@ export async function marketState(db: Db | Tx, fy: string): Promise<MarketState>
     book: sorted,
   };
 }
+
+/** Year `fy`'s market: open or not, floor and ceiling, the book by price level. Refusals: financial-year-not-found (404). */
+export const readMarket = operation(
+  { ...CREDIT_READERS, refuses: ['financial-year-not-found'] },
+  async ({ db }: Look, fy: string): Promise<MarketState> => {
+    await getFinancialYear(db, fy);
+    return marketState(db, fy);
+  },
+);

@@ -1,8 +1,10 @@
 import { CREDIT_CODES, creditAccounts } from '../credits/registry.ts';
 import type { Db, Tx } from '../db/database.ts';
 import type { CreditTradeTable } from '../db/schema.ts';
+import { MARKET_READERS, ownDepartmentScope } from '../fund/visibility.ts';
 import type { TransferInput } from '../ledger/types.ts';
 import type { Pence } from '../lib/money.ts';
+import { type Look, operation } from '../lib/operation.ts';
 
 /*
  * Delivery versus payment: every trade, from the book or bilateral, settles as one linked chain
@@ -147,3 +149,9 @@ function tradeFromRow(r: CreditTradeTable): Trade {
     executedAt: r.executed_at,
   };
 }
+
+/** Year `fy`'s trades (a department those it is party to) and the market figures over every trade. */
+export const readTrades = operation(
+  { ...MARKET_READERS, refuses: [] },
+  ({ db, principal }: Look, fy: string): Promise<TradeList> => listTrades(db, fy, ownDepartmentScope(principal)),
+);

@@ -33,9 +33,10 @@ const SCOREABLE = CASE_MOVES.approve.from as readonly CaseStatus[];
  * moderate, decide nor approve its releases, and what they did that is still open is void (their
  * moderation, their approvals of unreleased tranches). Refusals: `forbidden`, `case-not-found`,
  * `conflict-already-declared` (409).
+ * It can also refuse: case-decided (409).
  */
 export const declareConflict = operation(
-  { roles: ['panel'] },
+  { roles: ['panel'], refuses: ['case-not-found', 'conflict-already-declared', 'case-decided'] },
   async ({ trx, principal: p, requestId, now }: Act, caseId: string, reason: string) => {
     const c = await lockSubmittedCase(trx, caseId);
     if (await isConflicted(trx, caseId, p.userId)) {
@@ -101,8 +102,13 @@ export interface ScoreInput {
   justification: string;
 }
 
+/**
+ * A panel member without a conflict scores the case 0–5 on the round's criteria, each with a
+ * justification (a new score replaces their earlier one). Changes: the scores, an audit entry.
+ * Refusals: `forbidden`; case-not-found (404), conflict-of-interest (403), case-decided (409).
+ */
 export const recordScores = operation(
-  { roles: ['panel'] },
+  { roles: ['panel'], refuses: ['case-not-found', 'conflict-of-interest', 'case-decided'] },
   async ({ trx, principal: p, requestId, now }: Act, caseId: string, scores: ScoreInput[]) => {
     const c = await lockSubmittedCase(trx, caseId);
     await assertNotConflicted(trx, c, p);
@@ -263,9 +269,17 @@ export async function scoreboard(db: Db | Tx, c: Case, round?: Round): Promise<S
   };
 }
 
-/** The chair sets the case's score, with a reason, in place of the members' mean. */
+/**
+ * The chair sets the case's score, with a reason, in place of the members' mean.
+ * Refusals: `forbidden`; case-not-found (404), conflict-of-interest (403), case-decided (409),
+ * quorum-not-met (422).
+ */
 export const moderate = operation(
-  { roles: ['panel'], organisation: 'the chair of the panel' },
+  {
+    roles: ['panel'],
+    organisation: 'the chair of the panel',
+    refuses: ['case-not-found', 'conflict-of-interest', 'case-decided', 'quorum-not-met'],
+  },
   async ({ trx, principal: p, requestId, now }: Act, caseId: string, score: number, reason: string) => {
     const c = await lockSubmittedCase(trx, caseId);
     if (!p.isChair) throw forbidden('Only the panel chair moderates scores.');
@@ -346,9 +360,13 @@ export async function ranking(db: Db | Tx, roundId: string): Promise<{ round: Ro
   return { round, cases: (await rankedEntries(db, round)).map((e) => e.ranked) };
 }
 
-/** Treasury records that a poor value-for-money case may still be approved, and why. */
+/**
+ * Treasury records that a poor value-for-money case may still be approved, and why.
+ * Refusals: `forbidden`; case-not-found (404), override-not-needed (409), override-exists (409),
+ * case-decided (409).
+ */
 export const grantVfmOverride = operation(
-  { roles: ['treasury'] },
+  { roles: ['treasury'], refuses: ['case-not-found', 'override-not-needed', 'override-exists', 'case-decided'] },
   async ({ trx, principal: p, requestId, now }: Act, caseId: string, reason: string) => {
     const c = await lockSubmittedCase(trx, caseId);
     const { result } = await caseAppraisal(trx, c);
@@ -392,8 +410,30 @@ export interface Decision {
   decidedAt: string;
 }
 
+/**
+ * A panel member without a conflict decides a case once quorum has scored: approve (an amount in
+ * pence up to the request, conditions, a tranche schedule; the award is reserved tranche by tranche
+ * in the ledger), reject or defer, with reasons. Changes: the decision, the case's status, the
+ * reservations, an audit entry.
+ * Refusals: `forbidden`; case-not-found (404), conflict-of-interest (403), case-decided (409),
+ * quorum-not-met (422), amount-exceeds-request (422), vfm-override-required (422),
+ * insufficient-funds (422), ledger-refused (422), financial-year-not-found (404).
+ */
 export const decide = operation(
-  { roles: ['panel'] },
+  {
+    roles: ['panel'],
+    refuses: [
+      'case-not-found',
+      'conflict-of-interest',
+      'case-decided',
+      'quorum-not-met',
+      'amount-exceeds-request',
+      'vfm-override-required',
+      'insufficient-funds',
+      'ledger-refused',
+      'financial-year-not-found',
+    ],
+  },
   async ({ trx, principal: p, requestId, now }: Act, caseId: string, input: DecisionInput): Promise<Decision> => {
     const c = await lockSubmittedCase(trx, caseId);
     await assertNotConflicted(trx, c, p);

@@ -233,9 +233,27 @@ async function trancheOf(trx: Tx, caseId: string, n: number): Promise<{ c: Case;
   return { c, tranches, t };
 }
 
-/** The council claims a tranche with evidence: in order, not before its date, once. */
+/**
+ * The council claims a tranche with evidence: in order, not before its date, once.
+ * Refusals: `forbidden`; case-not-found (404), tranche-not-found (404), case-not-approved (409),
+ * tranche-not-due (409), tranche-out-of-order (409), tranche-already-claimed (409),
+ * tranche-already-released (409), tranche-closed (409).
+ */
 export const claimTranche = operation(
-  { roles: ['council'], organisation: "the case's lead council" },
+  {
+    roles: ['council'],
+    organisation: "the case's lead council",
+    refuses: [
+      'case-not-found',
+      'tranche-not-found',
+      'case-not-approved',
+      'tranche-not-due',
+      'tranche-out-of-order',
+      'tranche-already-claimed',
+      'tranche-already-released',
+      'tranche-closed',
+    ],
+  },
   async ({ trx, principal: p, requestId, now }: Act, caseId: string, n: number, evidence: string) => {
     await lockOwnCase(trx, caseId, p);
     const { c, tranches, t } = await trancheOf(trx, caseId, n);
@@ -295,9 +313,26 @@ export const claimTranche = operation(
  * and the money moves. Refusals: `forbidden` (role), `conflict-of-interest`,
  * `approver-not-independent` (403, with the reason), `tranche-not-claimed`,
  * `tranche-already-released`, `already-approved-by-you` (409), `ledger-refused` (422).
+ * It can also refuse: case-not-found (404), tranche-not-found (404),
+ * case-not-approved (409), tranche-closed (409), tranche-out-of-order (409).
  */
 export const approveTranche = operation(
-  { roles: ['panel', 'treasury'] },
+  {
+    roles: ['panel', 'treasury'],
+    refuses: [
+      'case-not-found',
+      'tranche-not-found',
+      'case-not-approved',
+      'tranche-not-claimed',
+      'tranche-already-released',
+      'tranche-closed',
+      'already-approved-by-you',
+      'ledger-refused',
+      'tranche-out-of-order',
+      'conflict-of-interest',
+      'approver-not-independent',
+    ],
+  },
   async ({ trx, principal: p, requestId, now }: Act, caseId: string, n: number) => {
     await lockCase(trx, caseId);
     const { c, t } = await trancheOf(trx, caseId, n);
@@ -408,9 +443,13 @@ export const approveTranche = operation(
   },
 );
 
-/** Ends a failing project: every tranche not yet released is voided and its reservation returns to the fund. */
+/**
+ * Ends a failing project: every tranche not yet released is voided and its reservation returns to the fund.
+ * Refusals: `forbidden`; case-not-found (404), case-not-approved (409), ledger-refused (422),
+ * conflict-of-interest (403).
+ */
 export const terminateCase = operation(
-  { roles: ['treasury', 'panel'] },
+  { roles: ['treasury', 'panel'], refuses: ['case-not-found', 'case-not-approved', 'ledger-refused', 'conflict-of-interest'] },
   async ({ trx, principal: p, requestId, now }: Act, caseId: string, reason: string) => {
     const c = await lockSubmittedCase(trx, caseId);
     if (p.role === 'panel') await assertNotConflicted(trx, c, p);
@@ -490,9 +529,25 @@ export async function listClawbacks(db: Db | Tx, caseId: string): Promise<Clawba
 /**
  * Claws money back: a refund moves it from the council to the fund now; an offset withholds it
  * from a later tranche. Either way, never more than has been released and not yet clawed back.
+ * Refusals: `forbidden`; case-not-found (404), case-not-approved (409), clawback-exceeds-released
+ * (422), offset-exceeds-tranche (422), ledger-refused (422), tranche-not-found (404),
+ * tranche-closed (409), tranche-already-released (409), conflict-of-interest (403).
  */
 export const clawBack = operation(
-  { roles: ['treasury', 'panel'] },
+  {
+    roles: ['treasury', 'panel'],
+    refuses: [
+      'case-not-found',
+      'case-not-approved',
+      'clawback-exceeds-released',
+      'offset-exceeds-tranche',
+      'ledger-refused',
+      'tranche-not-found',
+      'tranche-closed',
+      'tranche-already-released',
+      'conflict-of-interest',
+    ],
+  },
   async (
     { trx, principal: p, requestId, now }: Act,
     caseId: string,

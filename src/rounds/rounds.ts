@@ -1,9 +1,11 @@
 import { getDeflatorTable, getParameterSet, latestDeflatorEdition, latestParameterSet } from '../appraisal/library.ts';
-import { type Actor, appendAudit } from '../audit/audit.ts';
+import { appendAudit } from '../audit/audit.ts';
 import type { Db, Tx } from '../db/database.ts';
 import { getFinancialYear } from '../fund/fund.ts';
 import { invalid, notFound } from '../lib/errors.ts';
 import type { Pence } from '../lib/money.ts';
+import { type Act, operation } from '../lib/operation.ts';
+import { actorOf } from '../users/users.ts';
 
 /** A funding round: a budget envelope, dates, themes and the rules cases are scored and appraised by. */
 
@@ -68,81 +70,92 @@ export function roundStatus(round: Pick<Round, 'opensOn' | 'closesOn'>, date: st
   return 'open';
 }
 
-export async function createRound(trx: Tx, input: NewRound, actor: Actor, requestId: string | null, now: Date): Promise<Round> {
-  await getFinancialYear(trx, input.financialYear);
-  const errors = [];
-  if (input.closesOn < input.opensOn) errors.push({ pointer: '/closesOn', detail: 'must not be before opensOn' });
-  const themes = await trx.selectFrom('themes').select('code').execute();
-  const known = new Set(themes.map((t) => t.code));
-  input.themes.forEach((t, i) => {
-    if (!known.has(t)) errors.push({ pointer: `/themes/${i}`, detail: `there is no theme ${t}` });
-  });
-  const criteria = input.criteria
-    ? input.criteria.map((c) => ({
-        key: c.key,
-        name: c.name ?? DEFAULT_CRITERIA.find((d) => d.key === c.key)?.name ?? c.key,
-        weight: c.weight,
-      }))
-    : DEFAULT_CRITERIA;
-  if (new Set(criteria.map((c) => c.key)).size !== criteria.length)
-    errors.push({ pointer: '/criteria', detail: 'criterion keys must be unique' });
-  if (criteria.reduce((s, c) => s + c.weight, 0) <= 0)
-    errors.push({ pointer: '/criteria', detail: 'the weights must add up to more than zero' });
-  if (errors.length > 0) throw invalid(errors);
+/**
+ * Treasury opens a funding round in year `input.financialYear`: envelope (pence), dates, themes,
+ * match funding, criteria and weights, quorum, the appraisal parameter set, the two-approver
+ * threshold (pence). Changes: the round, a `round.created` audit entry. Refusals: `forbidden`;
+ * validation-error (400: dates out of order, unknown themes, repeated criteria or weights adding
+ * up to nothing, an unknown deflator edition); financial-year-not-found, parameter-set-not-found (404).
+ */
+export const createRound = operation(
+  { roles: ['treasury'], refuses: ['financial-year-not-found', 'parameter-set-not-found'] },
+  async ({ trx, principal, requestId, now }: Act, input: NewRound): Promise<Round> => {
+    const actor = actorOf(principal);
+    await getFinancialYear(trx, input.financialYear);
+    const errors = [];
+    if (input.closesOn < input.opensOn) errors.push({ pointer: '/closesOn', detail: 'must not be before opensOn' });
+    const themes = await trx.selectFrom('themes').select('code').execute();
+    const known = new Set(themes.map((t) => t.code));
+    input.themes.forEach((t, i) => {
+      if (!known.has(t)) errors.push({ pointer: `/themes/${i}`, detail: `there is no theme ${t}` });
+    });
+    const criteria = input.criteria
+      ? input.criteria.map((c) => ({
+          key: c.key,
+          name: c.name ?? DEFAULT_CRITERIA.find((d) => d.key === c.key)?.name ?? c.key,
+          weight: c.weight,
+        }))
+      : DEFAULT_CRITERIA;
+    if (new Set(criteria.map((c) => c.key)).size !== criteria.length)
+      errors.push({ pointer: '/criteria', detail: 'criterion keys must be unique' });
+    if (criteria.reduce((s, c) => s + c.weight, 0) <= 0)
+      errors.push({ pointer: '/criteria', detail: 'the weights must add up to more than zero' });
+    if (errors.length > 0) throw invalid(errors);
 
-  const set = input.parameterSet
-    ? await getParameterSet(trx, input.parameterSet.name, input.parameterSet.version)
-    : await latestParameterSet(trx);
-  const deflatorEdition = input.deflatorEdition === undefined ? await latestDeflatorEdition(trx) : input.deflatorEdition;
-  if (deflatorEdition !== null && !(await getDeflatorTable(trx, deflatorEdition))) {
-    throw invalid([{ pointer: '/deflatorEdition', detail: `there is no GDP deflator edition "${deflatorEdition}"` }]);
-  }
-  const count = await trx
-    .selectFrom('funding_rounds')
-    .select((eb) => eb.fn.countAll<string>().as('n'))
-    .where('financial_year', '=', input.financialYear)
-    .executeTakeFirstOrThrow();
-  const round: Round = {
-    id: `${input.financialYear}-r${Number(count.n) + 1}`,
-    financialYear: input.financialYear,
-    name: input.name,
-    envelopePence: input.envelopePence,
-    opensOn: input.opensOn,
-    closesOn: input.closesOn,
-    minMatchFundingBasisPoints: input.minMatchFundingBasisPoints,
-    themes: input.themes,
-    quorum: input.quorum,
-    criteria,
-    parameterSet: { name: set.name, version: set.version },
-    deflatorEdition,
-    twoApproverThresholdPence: input.twoApproverThresholdPence ?? DEFAULT_TWO_APPROVER_THRESHOLD_PENCE,
-    createdAt: now.toISOString(),
-    createdBy: actor.userId ?? 'system',
-  };
-  await trx
-    .insertInto('funding_rounds')
-    .values({
-      id: round.id,
-      financial_year: round.financialYear,
-      name: round.name,
-      envelope_pence: round.envelopePence,
-      opens_on: round.opensOn,
-      closes_on: round.closesOn,
-      min_match_funding_basis_points: round.minMatchFundingBasisPoints,
-      themes: JSON.stringify(round.themes),
-      quorum: round.quorum,
-      criteria: JSON.stringify(round.criteria),
-      parameter_set_name: set.name,
-      parameter_set_version: set.version,
-      deflator_edition: deflatorEdition,
-      two_approver_threshold_pence: round.twoApproverThresholdPence,
-      created_at: round.createdAt,
-      created_by: round.createdBy,
-    })
-    .execute();
-  await appendAudit(trx, { actor, action: 'round.created', subject: `round/${round.id}`, detail: round, requestId }, now);
-  return round;
-}
+    const set = input.parameterSet
+      ? await getParameterSet(trx, input.parameterSet.name, input.parameterSet.version)
+      : await latestParameterSet(trx);
+    const deflatorEdition = input.deflatorEdition === undefined ? await latestDeflatorEdition(trx) : input.deflatorEdition;
+    if (deflatorEdition !== null && !(await getDeflatorTable(trx, deflatorEdition))) {
+      throw invalid([{ pointer: '/deflatorEdition', detail: `there is no GDP deflator edition "${deflatorEdition}"` }]);
+    }
+    const count = await trx
+      .selectFrom('funding_rounds')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .where('financial_year', '=', input.financialYear)
+      .executeTakeFirstOrThrow();
+    const round: Round = {
+      id: `${input.financialYear}-r${Number(count.n) + 1}`,
+      financialYear: input.financialYear,
+      name: input.name,
+      envelopePence: input.envelopePence,
+      opensOn: input.opensOn,
+      closesOn: input.closesOn,
+      minMatchFundingBasisPoints: input.minMatchFundingBasisPoints,
+      themes: input.themes,
+      quorum: input.quorum,
+      criteria,
+      parameterSet: { name: set.name, version: set.version },
+      deflatorEdition,
+      twoApproverThresholdPence: input.twoApproverThresholdPence ?? DEFAULT_TWO_APPROVER_THRESHOLD_PENCE,
+      createdAt: now.toISOString(),
+      createdBy: actor.userId ?? 'system',
+    };
+    await trx
+      .insertInto('funding_rounds')
+      .values({
+        id: round.id,
+        financial_year: round.financialYear,
+        name: round.name,
+        envelope_pence: round.envelopePence,
+        opens_on: round.opensOn,
+        closes_on: round.closesOn,
+        min_match_funding_basis_points: round.minMatchFundingBasisPoints,
+        themes: JSON.stringify(round.themes),
+        quorum: round.quorum,
+        criteria: JSON.stringify(round.criteria),
+        parameter_set_name: set.name,
+        parameter_set_version: set.version,
+        deflator_edition: deflatorEdition,
+        two_approver_threshold_pence: round.twoApproverThresholdPence,
+        created_at: round.createdAt,
+        created_by: round.createdBy,
+      })
+      .execute();
+    await appendAudit(trx, { actor, action: 'round.created', subject: `round/${round.id}`, detail: round, requestId }, now);
+    return round;
+  },
+);
 
 export async function listRounds(db: Db | Tx, financialYear?: string): Promise<Round[]> {
   let q = db.selectFrom('funding_rounds').selectAll();

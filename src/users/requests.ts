@@ -3,6 +3,7 @@ import { appendAudit } from '../audit/audit.ts';
 import type { Db, Tx } from '../db/database.ts';
 import type { UserRequestTable } from '../db/schema.ts';
 import { conflict, DomainError, forbidden, invalid, notFound } from '../lib/errors.ts';
+import { type Act, operation } from '../lib/operation.ts';
 import { actorOf, createUser, type NewUser, type Principal, type Role, type User } from './users.ts';
 
 /*
@@ -102,75 +103,72 @@ export async function requestPrivilegedUser(
  * (not treasury), `second-treasury-user-needed` (the requester, or not independent of them),
  * `user-request-not-found`, `user-request-decided` (409).
  */
-export async function approveUserRequest(
-  trx: Tx,
-  id: string,
-  p: Principal,
-  requestId: string | null,
-  now: Date,
-): Promise<{ request: UserRequest; user: User; token: string }> {
-  if (p.role !== 'treasury') throw forbidden('Only treasury users approve new accounts.');
-  const row = await trx.selectFrom('user_requests').selectAll().where('id', '=', id).executeTakeFirst();
-  if (!row) throw notFound('user-request', `There is no account request ${id}.`);
-  if (row.status !== 'awaiting-approval') {
-    throw conflict(
-      'user-request-decided',
-      'Request already decided',
-      `The request for ${row.name} was ${row.status} on ${row.decided_at}.`,
-    );
-  }
-  if (row.requested_by === p.userId) {
-    throw new DomainError(
-      'forbidden',
-      'second-treasury-user-needed',
-      'A second treasury user must approve',
-      `You asked for ${row.name}'s ${row.role} account; another treasury user must approve it.`,
-    );
-  }
-  // The second treasury user must be independent of the first, as four eyes asks of approvers
-  // (src/releases/four-eyes.ts): else one person holding two treasury accounts mints others.
-  if (answersFor(await accountSponsors(trx, [row.requested_by, p.userId]), row.requested_by, p.userId)) {
-    throw new DomainError(
-      'forbidden',
-      'second-treasury-user-needed',
-      'A second treasury user must approve',
-      `You answer for the account that asked for ${row.name}'s ${row.role} account (you created, asked for, approved or were handed its token), or it for yours; a treasury user independent of it must approve.`,
-    );
-  }
-  const at = now.toISOString();
-  const claimed = await trx
-    .updateTable('user_requests')
-    .set({ status: 'approved', decided_by: p.userId, decided_at: at })
-    .where('id', '=', id)
-    .where('status', '=', 'awaiting-approval')
-    .executeTakeFirst();
-  if (Number(claimed.numUpdatedRows) !== 1) throw conflict('user-request-decided', 'Request already decided', 'It was decided meanwhile.');
-  // The account is the requester's creation, approved by this user: both answer for it.
-  const { user, token } = await createUser(
-    trx,
-    { name: row.name, role: row.role as Role, isChair: Number(row.is_chair) === 1 },
-    { userId: row.requested_by, role: 'treasury' },
-    requestId,
-    now,
-  );
-  await trx.updateTable('user_requests').set({ user_id: user.userId }).where('id', '=', id).execute();
-  await appendAudit(
-    trx,
-    {
-      actor: actorOf(p),
-      action: 'user.request-approved',
-      subject: `user-request/${id}`,
-      detail: { userId: user.userId, role: user.role },
+export const approveUserRequest = operation(
+  { roles: ['treasury'], refuses: ['user-request-not-found', 'user-request-decided', 'second-treasury-user-needed'] },
+  async ({ trx, principal: p, requestId, now }: Act, id: string): Promise<{ request: UserRequest; user: User; token: string }> => {
+    const row = await trx.selectFrom('user_requests').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row) throw notFound('user-request', `There is no account request ${id}.`);
+    if (row.status !== 'awaiting-approval') {
+      throw conflict(
+        'user-request-decided',
+        'Request already decided',
+        `The request for ${row.name} was ${row.status} on ${row.decided_at}.`,
+      );
+    }
+    if (row.requested_by === p.userId) {
+      throw new DomainError(
+        'forbidden',
+        'second-treasury-user-needed',
+        'A second treasury user must approve',
+        `You asked for ${row.name}'s ${row.role} account; another treasury user must approve it.`,
+      );
+    }
+    // The second treasury user must be independent of the first, as four eyes asks of approvers
+    // (src/releases/four-eyes.ts): else one person holding two treasury accounts mints others.
+    if (answersFor(await accountSponsors(trx, [row.requested_by, p.userId]), row.requested_by, p.userId)) {
+      throw new DomainError(
+        'forbidden',
+        'second-treasury-user-needed',
+        'A second treasury user must approve',
+        `You answer for the account that asked for ${row.name}'s ${row.role} account (you created, asked for, approved or were handed its token), or it for yours; a treasury user independent of it must approve.`,
+      );
+    }
+    const at = now.toISOString();
+    const claimed = await trx
+      .updateTable('user_requests')
+      .set({ status: 'approved', decided_by: p.userId, decided_at: at })
+      .where('id', '=', id)
+      .where('status', '=', 'awaiting-approval')
+      .executeTakeFirst();
+    if (Number(claimed.numUpdatedRows) !== 1)
+      throw conflict('user-request-decided', 'Request already decided', 'It was decided meanwhile.');
+    // The account is the requester's creation, approved by this user: both answer for it.
+    const { user, token } = await createUser(
+      trx,
+      { name: row.name, role: row.role as Role, isChair: Number(row.is_chair) === 1 },
+      { userId: row.requested_by, role: 'treasury' },
       requestId,
-    },
-    now,
-  );
-  return {
-    request: requestFromRow({ ...row, status: 'approved', decided_by: p.userId, decided_at: at, user_id: user.userId }),
-    user,
-    token,
-  };
-}
+      now,
+    );
+    await trx.updateTable('user_requests').set({ user_id: user.userId }).where('id', '=', id).execute();
+    await appendAudit(
+      trx,
+      {
+        actor: actorOf(p),
+        action: 'user.request-approved',
+        subject: `user-request/${id}`,
+        detail: { userId: user.userId, role: user.role },
+        requestId,
+      },
+      now,
+    );
+    return {
+      request: requestFromRow({ ...row, status: 'approved', decided_by: p.userId, decided_at: at, user_id: user.userId }),
+      user,
+      token,
+    };
+  },
+);
 
 export async function listUserRequests(db: Db | Tx): Promise<UserRequest[]> {
   const rows = await db.selectFrom('user_requests').selectAll().orderBy('requested_at').orderBy('id').execute();
@@ -220,3 +218,22 @@ export async function accountSponsors(db: Db | Tx, userIds: string[]): Promise<M
 export function answersFor(sponsors: Map<string, Set<string>>, a: string, b: string): boolean {
   return a === b || (sponsors.get(a)?.has(b) ?? false) || (sponsors.get(b)?.has(a) ?? false);
 }
+
+/**
+ * Treasury adds a user. A department, council or auditor account is created at once, with its
+ * token (shown once; it lasts `tokenLifetimeDays`); a treasury or panel account is only asked for,
+ * and exists once a second treasury user approves it (`approveUserRequest`). Audited as
+ * `user.created` or `user.requested`. Refusals: `forbidden`; validation-error (400: an
+ * organisation the role does not take or lacks, a chair who is not on the panel).
+ */
+export const addUser = operation(
+  { roles: ['treasury'], refuses: [] },
+  async (
+    { trx, principal, requestId, now }: Act,
+    input: NewUser,
+    tokenLifetimeDays?: number,
+  ): Promise<{ requested: UserRequest } | { user: User; token: string }> => {
+    if (needsSecondTreasuryApproval(input.role)) return { requested: await requestPrivilegedUser(trx, input, principal, requestId, now) };
+    return createUser(trx, input, actorOf(principal), requestId, now, tokenLifetimeDays);
+  },
+);

@@ -1,9 +1,10 @@
 import { type Actor, appendAudit } from '../audit/audit.ts';
 import type { Db, Tx } from '../db/database.ts';
 import { conflict, DomainError, notFound } from '../lib/errors.ts';
+import { type Act, operation } from '../lib/operation.ts';
 import { needsSecondTreasuryApproval } from './requests.ts';
 import { hashToken, type IssuedToken, insertToken, recordFromRow, TOKEN_LIFETIME_DAYS, type TokenRecord } from './token-store.ts';
-import { type Principal, type Role, userFromRow } from './users.ts';
+import { type Principal, ROLES, type Role, userFromRow } from './users.ts';
 
 /*
  * Tokens that can end. A user signs in with one bearer token at a time; it is shown once and
@@ -148,16 +149,13 @@ async function revokeLive(trx: Tx, userId: string, by: Actor, reason: string, no
  * revoked and a new one issued, with the full lifetime. Any role, for themselves only.
  * Returns the new token (shown once) and its record. Audited as `user.token-rotated`.
  */
-export async function rotateOwnToken(
-  trx: Tx,
-  principal: Principal,
-  requestId: string | null,
-  now: Date,
-  lifetimeDays = TOKEN_LIFETIME_DAYS,
-): Promise<IssuedToken> {
-  const by: Actor = { userId: principal.userId, role: principal.role };
-  return replaceToken(trx, principal.userId, by, REVOKED_BY_ROTATION, 'user.token-rotated', requestId, now, lifetimeDays);
-}
+export const rotateOwnToken = operation(
+  { roles: ROLES, organisation: 'for yourself only', refuses: [] },
+  async ({ trx, principal, requestId, now }: Act, lifetimeDays: number = TOKEN_LIFETIME_DAYS): Promise<IssuedToken> => {
+    const by: Actor = { userId: principal.userId, role: principal.role };
+    return replaceToken(trx, principal.userId, by, REVOKED_BY_ROTATION, 'user.token-rotated', requestId, now, lifetimeDays);
+  },
+);
 
 /**
  * Treasury (or an operator through the CLI) issues a user a new token, revoking any live one:
@@ -300,3 +298,45 @@ export async function deactivateUser(
   );
   return { deactivatedAt: at, revokedTokenIds: revoked };
 }
+
+/*
+ * The token steps above take the `Actor` the audit log records, so the operators' CLI runs them
+ * as the system; a signed-in treasury user goes through these operations.
+ */
+
+const byUser = (p: Principal): Actor => ({ userId: p.userId, role: p.role });
+
+/**
+ * Treasury issues user `userId` a new token (shown once, lasting `lifetimeDays`), revoking any live
+ * one; see `reissueToken`. Refusals: `forbidden`; user-not-found (404); user-already-deactivated
+ * (409); privileged-token-by-operator (403, a treasury or panel account).
+ */
+export const issueTokenFor = operation(
+  { roles: ['treasury'], refuses: ['user-not-found', 'user-already-deactivated', 'privileged-token-by-operator'] },
+  ({ trx, principal, requestId, now }: Act, userId: string, lifetimeDays?: number): Promise<IssuedToken> =>
+    reissueToken(trx, userId, byUser(principal), requestId, now, lifetimeDays),
+);
+
+/**
+ * Treasury revokes every live token of user `userId`, with a reason; see `revokeUserTokens`.
+ * Returns the ids revoked. Refusals: `forbidden`; user-not-found (404).
+ */
+export const revokeTokensOf = operation(
+  { roles: ['treasury'], refuses: ['user-not-found'] },
+  ({ trx, principal, requestId, now }: Act, userId: string, reason: string): Promise<string[]> =>
+    revokeUserTokens(trx, userId, reason, byUser(principal), requestId, now),
+);
+
+/**
+ * Treasury deactivates user `userId`, who has left; see `deactivateUser`. Refusals: `forbidden`;
+ * user-not-found (404); user-already-deactivated, cannot-deactivate-self, last-treasury-user (409).
+ */
+export const deactivateAccount = operation(
+  { roles: ['treasury'], refuses: ['user-not-found', 'user-already-deactivated', 'cannot-deactivate-self', 'last-treasury-user'] },
+  (
+    { trx, principal, requestId, now }: Act,
+    userId: string,
+    reason: string,
+  ): Promise<{ deactivatedAt: string; revokedTokenIds: string[] }> =>
+    deactivateUser(trx, userId, reason, byUser(principal), requestId, now),
+);

@@ -1,9 +1,11 @@
-import type { KeptCheckpoint } from '../audit/audit.ts';
+import { type Checkpoint, issueCheckpoint } from '../audit/anchor.ts';
+import { type KeptCheckpoint, listAudit } from '../audit/audit.ts';
 import { verifyIntegrity } from '../audit/integrity.ts';
 import { verifyCredits } from '../credits/verify.ts';
 import type { Db } from '../db/database.ts';
 import { UNIT_OF } from '../ledger/report.ts';
 import { toJson } from '../lib/money.ts';
+import { type Look, operation } from '../lib/operation.ts';
 
 /**
  * The whole verification as one report: the ledger's invariants, the credits registry
@@ -47,3 +49,29 @@ export async function verificationReport(
     binding: v.binding,
   };
 }
+
+/** Who checks the service's books and its audit trail. */
+const CHECKERS = { roles: ['treasury', 'auditor'], refuses: [] } as const;
+
+/**
+ * Treasury or an auditor checks the ledger, the credits and the audit chain from scratch, and
+ * against the checkpoints named in `options` (a checkpoint file, checkpoints an auditor kept).
+ * Changes nothing. Refusals: `forbidden` only; what is wrong is reported, not refused.
+ */
+export const checkBooks = operation(CHECKERS, ({ db }: Look, now: Date, options: Parameters<typeof verificationReport>[2] = {}) =>
+  // A check reads outside any transaction: it must see committed data only.
+  verificationReport(db as Db, now, options),
+);
+
+/**
+ * Treasury or an auditor signs a checkpoint of the audit chain's head and appends it to the
+ * checkpoint file at `path` (none: not written). Changes nothing in the database.
+ * Refusals: `forbidden` only.
+ */
+export const signCheckpoint = operation(
+  CHECKERS,
+  ({ db }: Look, path: string | null, now: Date): Promise<Checkpoint> => issueCheckpoint(db, path, now),
+);
+
+/** Treasury or an auditor reads a page of the audit log, oldest first. Refusals: `forbidden` only. */
+export const readAuditLog = operation(CHECKERS, ({ db }: Look, filter: Parameters<typeof listAudit>[1]) => listAudit(db, filter));

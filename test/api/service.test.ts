@@ -103,9 +103,10 @@ describe.each(engines())('the service on %s', (engine) => {
 
   it('catalogues only refusals the code can give: each problem type is raised somewhere in src/', () => {
     const src = join(ROOT, 'src');
+    // The catalogues themselves, and the lists of what an operation may refuse, give no refusal.
     const code = readdirSync(src, { recursive: true, encoding: 'utf8' })
-      .filter((f) => f.endsWith('.ts') && f !== join('http', 'problems.ts'))
-      .map((f) => readFileSync(join(src, f), 'utf8'))
+      .filter((f) => f.endsWith('.ts') && f !== join('http', 'problems.ts') && !f.endsWith('refusals.ts'))
+      .map((f) => readFileSync(join(src, f), 'utf8').replace(/refuses: \[[^\]]*\]/g, ''))
       .join('\n');
     const raisedSomewhere = (name: string) =>
       code.includes(`'${name}'`) ||

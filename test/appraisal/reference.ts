@@ -44,6 +44,7 @@ export interface ReferenceOptions {
 
 export interface ReferenceResult {
   pvCosts: Q;
+  costsByYear: Map<number, Q>;
   fiscal: Q;
   economic: Q;
   social: Q;
@@ -76,11 +77,23 @@ export function referenceAppraisal(
     return v === undefined ? null : dec(v);
   };
   let pvCosts = q(0n);
+  const costsByYear = new Map<number, Q>();
   for (const c of input.costs) {
     const uplift = o.noOptimismBias ? one : add(one, bp(grade(c.confidenceGrade).costUpliftBasisPoints));
-    pvCosts = add(pvCosts, mul(mul(q(c.amountPence), uplift), df(start(c.year) - base)));
+    const t = start(c.year) - base;
+    const pv = mul(mul(q(c.amountPence), uplift), df(t));
+    pvCosts = add(pvCosts, pv);
+    costsByYear.set(t, add(costsByYear.get(t) ?? q(0n), pv));
   }
-  const out: ReferenceResult = { pvCosts, fiscal: q(0n), economic: q(0n), social: q(0n), fiscalByYear: new Map(), byOrg: new Map() };
+  const out: ReferenceResult = {
+    pvCosts,
+    costsByYear,
+    fiscal: q(0n),
+    economic: q(0n),
+    social: q(0n),
+    fiscalByYear: new Map(),
+    byOrg: new Map(),
+  };
   for (const b of input.benefits) {
     const priceYear = b.priceYear.replace('/', '-');
     let rebase = one;

@@ -50,12 +50,14 @@ describe.each(engines())('the credits market under concurrent departments on %s'
           await setDepartmentYear(trx, FY, d, { baselinePence: CASH, topSliceBasisPoints: 0, savingsTargetPence: 0n }, SYSTEM, null, NOW);
         await closeYear(trx, FY, SYSTEM, null, NOW);
         await setMarketPrices(
-          trx,
+          {
+            trx: trx,
+            principal: { userId: 'setup', name: 'setup', role: 'treasury', organisationCode: null, isChair: false },
+            requestId: null,
+            now: NOW,
+          },
           FY,
           { floorPence: 1n, ceilingPence: 100n },
-          { userId: 'setup', name: 'setup', role: 'treasury', organisationCode: null, isChair: false },
-          null,
-          NOW,
         );
         const results = await createTransfers(
           trx,

@@ -146,12 +146,9 @@ describe.each(engines())('credits market properties on %s', (engine) => {
       }
       await closeYear(trx, fy, SYSTEM, null, NOW);
       await setMarketPrices(
-        trx,
+        { trx: trx, principal: { ...principal('X'), role: 'treasury', organisationCode: null }, requestId: null, now: NOW },
         fy,
         { floorPence: 1n, ceilingPence: CEILING },
-        { ...principal('X'), role: 'treasury', organisationCode: null },
-        null,
-        NOW,
       );
     });
     return { fy, later, DEPTS, CASH, TARGET };
@@ -245,11 +242,8 @@ describe.each(engines())('credits market properties on %s', (engine) => {
             const got = await outcome(() =>
               inTransaction(db, (trx) =>
                 placeOrder(
-                  trx,
-                  principal(d),
+                  { trx: trx, principal: principal(d), requestId: null, now: NOW },
                   { financialYear: fy, side: c.side, quantity: q, limitPricePence: price, vintage: c.side === 'sell' ? fy : null },
-                  null,
-                  NOW,
                 ),
               ),
             );
@@ -269,7 +263,7 @@ describe.each(engines())('credits market properties on %s', (engine) => {
             if (model.book.length === 0) continue;
             const o = model.book[c.pick % model.book.length];
             if (!o) continue;
-            await inTransaction(db, (trx) => cancelOrder(trx, principal(o.dept), o.id, null, NOW));
+            await inTransaction(db, (trx) => cancelOrder({ trx: trx, principal: principal(o.dept), requestId: null, now: NOW }, o.id));
             model.cancel(o.id);
           } else {
             const proposer = DEPTS[c.proposer] as string;
@@ -288,11 +282,8 @@ describe.each(engines())('credits market properties on %s', (engine) => {
             const proposed = await outcome(() =>
               inTransaction(db, (trx) =>
                 proposeBilateral(
-                  trx,
-                  principal(proposer),
+                  { trx: trx, principal: principal(proposer), requestId: null, now: NOW },
                   { financialYear: fy, counterpartyCode: other, side: c.side, vintage: fy, quantity: q, pricePence: price },
-                  null,
-                  NOW,
                 ),
               ),
             );
@@ -302,11 +293,15 @@ describe.each(engines())('credits market properties on %s', (engine) => {
             }
             if (!('ok' in proposed)) throw new Error(`${label}: ${show(proposed)}`);
             if (!c.accept) {
-              await inTransaction(db, (trx) => declineBilateral(trx, principal(other), proposed.ok.id, null, NOW));
+              await inTransaction(db, (trx) =>
+                declineBilateral({ trx: trx, principal: principal(other), requestId: null, now: NOW }, proposed.ok.id),
+              );
             } else {
               const expected = model.bilateral(seller, buyer, q, price);
               const accepted = await outcome(() =>
-                inTransaction(db, (trx) => acceptBilateral(trx, principal(other), proposed.ok.id, null, NOW)),
+                inTransaction(db, (trx) =>
+                  acceptBilateral({ trx: trx, principal: principal(other), requestId: null, now: NOW }, proposed.ok.id),
+                ),
               );
               if (expected) expect(accepted, label).toEqual({ refused: expected });
               else expect('ok' in accepted, `${label}: ${show(accepted)}`).toBe(true);

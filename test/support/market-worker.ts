@@ -73,15 +73,14 @@ async function main(): Promise<void> {
             .execute();
           const pick = open[Math.floor(rand() * open.length)];
           if (pick) {
-            await inTransaction(db, (trx) => cancelOrder(trx, p, pick.id, null, new Date()));
+            await inTransaction(db, (trx) => cancelOrder({ trx: trx, principal: p, requestId: null, now: new Date() }, pick.id));
             report.cancelled++;
           }
         } else {
           const side = rand() < 0.5 ? 'buy' : 'sell';
           const r = await inTransaction(db, (trx) =>
             placeOrder(
-              trx,
-              p,
+              { trx: trx, principal: p, requestId: null, now: new Date() },
               {
                 financialYear: fy,
                 side,
@@ -89,8 +88,6 @@ async function main(): Promise<void> {
                 limitPricePence: BigInt(20 + Math.floor(rand() * 20)),
                 vintage: side === 'sell' ? fy : null,
               },
-              null,
-              new Date(),
             ),
           );
           report.placed++;
