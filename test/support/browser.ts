@@ -25,6 +25,8 @@ const BROWSER_ARGS = [
   '--disable-background-networking',
   '--disable-component-update',
   '--disable-sync',
+  // Containers often give /dev/shm 64 MB, too little for Chromium's shared memory.
+  '--disable-dev-shm-usage',
 ];
 
 /** Every WCAG 2.0, 2.1 and 2.2 level A and AA rule: axe's tags are not cumulative, so all five. */
