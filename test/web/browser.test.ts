@@ -380,7 +380,7 @@ describe('the pages in a real browser (sqlite)', { timeout: 600_000 }, () => {
     expect(await chair.texts('#criteria tbody td:nth-of-type(2)')).toEqual(
       board.criteria.map((k: { meanScore: number | null }) => (k.meanScore === null ? '–' : ratio(k.meanScore))),
     );
-    expect(await chair.text('#bcr')).toBe(ratio(a.bcr));
+    expect(await chair.text('#appraisal-bcr')).toBe(ratio(a.bcr));
     expect(await chair.follow('Record the decision')).toBe(200);
     await look(chair);
     await chair.choose('Approve', "What is the panel's decision?");
