@@ -13,6 +13,7 @@ import { benchAppraisal } from './appraisal.ts';
 import { benchCredits } from './credits.ts';
 import { benchDocuments } from './documents.ts';
 import { fmt, median, rate, rawCommits } from './measure.ts';
+import { benchPages } from './pages.ts';
 import { benchReappraisal } from './reappraisal.ts';
 
 /*
@@ -203,6 +204,7 @@ const PARTS: [string, () => Promise<void>][] = [
   ['reappraisal', () => benchReappraisal(dir, SCALE)],
   ['documents', () => benchDocuments(SCALE)],
   ['credits', () => benchCredits(SCALE)],
+  ['pages', () => benchPages(SCALE)],
 ];
 const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
 const unknown = only?.filter((name) => !PARTS.some(([part]) => part === name)) ?? [];

@@ -36,7 +36,7 @@ const RoundSchema = z
   })
   .openapi('Round');
 
-const NewRoundSchema = z
+export const NewRoundSchema = z
   .strictObject({
     financialYear: FinancialYearName,
     name: z

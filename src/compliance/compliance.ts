@@ -9,7 +9,7 @@ import {
   smaller,
   vintageAccounts,
 } from '../credits/registry.ts';
-import type { Db, Tx } from '../db/database.ts';
+import { type Db, dryRun, type Tx } from '../db/database.ts';
 import { CREDIT_READERS, ownDepartmentScope } from '../fund/visibility.ts';
 import { MAX_AMOUNT, type TransferInput } from '../ledger/types.ts';
 import { conflict, notFound, unprocessable } from '../lib/errors.ts';
@@ -17,7 +17,7 @@ import { formatCredits, formatPence, type Pence } from '../lib/money.ts';
 import { type Act, type Look, operation } from '../lib/operation.ts';
 import { expireOpenProposals } from '../market/bilateral.ts';
 import { expireOpenOrders } from '../market/orders.ts';
-import { actorOf } from '../users/users.ts';
+import { actorOf, type Principal } from '../users/users.ts';
 
 /*
  * Compliance for a closed year (DESIGN step 10), run by treasury once the trading window is over.
@@ -295,4 +295,19 @@ export const runYearCompliance = operation(
 export const readCompliance = operation(
   { ...CREDIT_READERS, refuses: ['compliance-run-not-found'] },
   ({ db, principal }: Look, fy: string): Promise<ComplianceRun> => getCompliance(db, fy, ownDepartmentScope(principal)),
+);
+
+/**
+ * What running compliance for closed year `fy` would do, worked out by `runCompliance` itself in
+ * a transaction that is rolled back: each department's surrenders, buy-out due, paid and
+ * outstanding, and status. Nothing changes. `created` false: compliance has already run.
+ * Who: treasury. Refusals: as `runYearCompliance`.
+ */
+export const previewCompliance = operation(
+  {
+    roles: ['treasury'],
+    refuses: ['financial-year-not-found', 'financial-year-not-closed', 'market-prices-not-set', 'ledger-limit-reached', 'ledger-refused'],
+  },
+  ({ db, principal }: { db: Db; principal: Principal }, fy: string, now: Date): Promise<{ run: ComplianceRun; created: boolean }> =>
+    dryRun(db, (trx) => runCompliance(trx, fy, actorOf(principal), null, now)),
 );

@@ -1,5 +1,5 @@
 import { type Actor, appendAudit } from '../audit/audit.ts';
-import type { Db, Tx } from '../db/database.ts';
+import { type Db, dryRun, type Tx } from '../db/database.ts';
 import { listDepartmentYears } from '../fund/fund.ts';
 import { CREDIT_READERS, ownDepartmentScope } from '../fund/visibility.ts';
 import type { TransferInput } from '../ledger/types.ts';
@@ -7,7 +7,7 @@ import { notFound, unprocessable } from '../lib/errors.ts';
 import type { Pence } from '../lib/money.ts';
 import { type Act, type Look, operation } from '../lib/operation.ts';
 import { departmentOfEach } from '../reference/reference.ts';
-import { actorOf } from '../users/users.ts';
+import { actorOf, type Principal } from '../users/users.ts';
 import {
   assertMayRead,
   CREDIT_CODES,
@@ -363,4 +363,16 @@ export const readIssuance = operation(
     assertMayRead(principal, code);
     return issuanceWithProvenance(db, fy, code);
   },
+);
+
+/**
+ * What closing year `fy` would do, worked out by `closeYear` itself in a transaction that is
+ * rolled back: each department's credits to be issued or obligation owed. Nothing changes.
+ * `created` false: the year is already closed and this is its stored outcome.
+ * Who: treasury (who may close it). Refusals: as `closeFinancialYear`.
+ */
+export const previewYearClose = operation(
+  { roles: ['treasury'], refuses: ['financial-year-not-found', 'no-departments-set', 'ledger-refused'] },
+  ({ db, principal }: { db: Db; principal: Principal }, fy: string, now: Date): Promise<{ close: YearClose; created: boolean }> =>
+    dryRun(db, (trx) => closeYear(trx, fy, actorOf(principal), null, now)),
 );

@@ -152,3 +152,23 @@ export async function inTransaction<T>(db: Db, work: (trx: Tx) => Promise<T>, at
     }
   }
 }
+
+const ROLLED_BACK = Symbol('rolled back');
+
+/**
+ * Runs `work` in a transaction and rolls it back whatever happens: what an operation would do,
+ * computed by the operation itself, with nothing kept (a confirmation page's "this will happen").
+ */
+export async function dryRun<T>(db: Db, work: (trx: Tx) => Promise<T>): Promise<T> {
+  let result: { value: T } | null = null;
+  try {
+    await db.transaction().execute(async (trx) => {
+      result = { value: await work(trx) };
+      throw ROLLED_BACK;
+    });
+  } catch (error) {
+    if (error !== ROLLED_BACK) throw error;
+  }
+  if (!result) throw new Error('dry run finished without a result');
+  return (result as { value: T }).value;
+}

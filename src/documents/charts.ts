@@ -63,9 +63,8 @@ export interface BarChart {
   description: string;
 }
 
-/** Horizontal bars, largest first as given (e.g. PV benefit by department). */
-export function barChart(items: { label: string; value: bigint }[], description: string): BarChart {
-  const labelWidth = 220;
+/** Horizontal bars, largest first as given (e.g. PV benefit by department); short labels can take less room. */
+export function barChart(items: { label: string; value: bigint }[], description: string, labelWidth = 220): BarChart {
   const barSpan = W - labelWidth - 110;
   const max = largest(items.map((i) => i.value)) || 1n;
   return {

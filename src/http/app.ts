@@ -82,7 +82,7 @@ export function createApp(deps: Deps): OpenAPIHono<AppEnv> {
   mountProblemPages(app);
   mountDocs(app, () => app.getOpenAPI31Document(document) as never);
   mountAssets(app as never);
-  mountPages(app as never, deps, SECTIONS);
+  mountPages(app as never, { ...deps, documents }, SECTIONS);
 
   app.notFound((c) => (isPagePath(c.req.path) ? pageNotFound(c) : notFoundOrWrongMethod(app, c)));
   app.onError((error, c) => (isPagePath(c.req.path) ? pageError(error, c, deps.log) : handleError(error, c, deps.log)));

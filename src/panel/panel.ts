@@ -8,7 +8,7 @@ import { formatPence, type Pence } from '../lib/money.ts';
 import { type Act, type Look, operation } from '../lib/operation.ts';
 import { commitAward, type Tranche, type TrancheInput, trancheSchedule } from '../releases/releases.ts';
 import { getRound, type Round, VALUE_FOR_MONEY } from '../rounds/rounds.ts';
-import { actorOf } from '../users/users.ts';
+import { actorOf, type Principal } from '../users/users.ts';
 import { assertNotConflicted, isConflicted } from './conflicts.ts';
 
 /*
@@ -270,6 +270,15 @@ export async function scoreboard(db: Db | Tx, c: Case, round?: Round): Promise<S
 }
 
 /**
+ * **Only the panel chair moderates scores** (sets the moderated score a case is ranked by). Any
+ * panel member may record a decision (DESIGN's table of users: the panel decides). Refuses
+ * `forbidden` (403) anyone else.
+ */
+export function assertChair(p: Principal): void {
+  if (p.role !== 'panel' || !p.isChair) throw forbidden('Only the panel chair moderates scores.');
+}
+
+/**
  * The chair sets the case's score, with a reason, in place of the members' mean.
  * Refusals: `forbidden`; case-not-found (404), conflict-of-interest (403), case-decided (409),
  * quorum-not-met (422).
@@ -282,7 +291,7 @@ export const moderate = operation(
   },
   async ({ trx, principal: p, requestId, now }: Act, caseId: string, score: number, reason: string) => {
     const c = await lockSubmittedCase(trx, caseId);
-    if (!p.isChair) throw forbidden('Only the panel chair moderates scores.');
+    assertChair(p);
     await assertNotConflicted(trx, c, p);
     if (!SCOREABLE.includes(c.status)) throw conflict('case-decided', 'Case already decided', `${c.reference} was ${c.status}.`);
     const hundredths = Math.round(score * 100);

@@ -3,11 +3,12 @@ import { DecisionBody, ModerationBody, ReasonBody, ScoresBody } from '../api/pan
 import { caseAppraisal, getReadableCase, NARRATIVE_SECTIONS } from '../cases/cases.ts';
 import type { Deps } from '../http/context.ts';
 import { zodFieldErrors } from '../http/problem.ts';
-import { DomainError, type FieldError, forbidden, invalid } from '../lib/errors.ts';
+import { DomainError, type FieldError, invalid } from '../lib/errors.ts';
 import { parsePounds, penceAsPoundsInput } from '../lib/money.ts';
 import { assertRole, type Look } from '../lib/operation.ts';
 import { assertNotConflicted } from '../panel/conflicts.ts';
 import {
+  assertChair,
   caseScoreboard,
   decide,
   declareConflict,
@@ -211,7 +212,7 @@ function mountRounds(web: WebApp, deps: Deps) {
       title: `Ranking: ${round.name}`,
       backLink: `/rounds/${encodeURIComponent(round.id)}`,
       round,
-      isChair: p.isChair,
+      isPanel: p.role === 'panel',
       cases: cases.map((x) => ({
         ...x,
         statusTag: STATUS_TAGS[x.status],
@@ -425,10 +426,6 @@ function byPointer(a: FieldError, b: FieldError): number {
 /** Rows of the decision form's tranche schedule. */
 const TRANCHE_ROWS = 4;
 
-function chairOnly(p: Principal, what: string) {
-  if (p.role !== 'panel' || !p.isChair) throw forbidden(`Only the panel chair ${what}.`);
-}
-
 function mountChair(web: WebApp, deps: Deps) {
   const moderationPage = async (
     c: WebContext,
@@ -457,7 +454,7 @@ function mountChair(web: WebApp, deps: Deps) {
   web.get('/panel/cases/:id/moderation', async (c) => {
     const p = requireUser(c);
     if (p instanceof Response) return p;
-    chairOnly(p, 'moderates scores');
+    assertChair(p);
     return moderationPage(c, p, null, NO_ERRORS);
   });
   web.post('/panel/cases/:id/moderation', async (c) => {
@@ -537,13 +534,11 @@ function mountChair(web: WebApp, deps: Deps) {
   web.get('/panel/cases/:id/decision', async (c) => {
     const p = requireUser(c);
     if (p instanceof Response) return p;
-    chairOnly(p, 'records decisions on these pages');
     return decisionPage(c, p, null, NO_ERRORS);
   });
   web.post('/panel/cases/:id/decision', async (c) => {
     const p = requireUser(c);
     if (p instanceof Response) return p;
-    chairOnly(p, 'records decisions on these pages');
     const fields = await formFields(c);
     const id = c.req.param('id');
     const r = await attempt(

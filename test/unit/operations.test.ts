@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reportBenefit, reviewBenefitReport, reviseForecast } from '../../src/benefits/benefits.ts';
 import { createCase, submitCase, updateCase } from '../../src/cases/cases.ts';
-import { readCompliance, runYearCompliance } from '../../src/compliance/compliance.ts';
-import { closeFinancialYear, readIssuance, readYearClose } from '../../src/credits/close.ts';
+import { previewCompliance, readCompliance, runYearCompliance } from '../../src/compliance/compliance.ts';
+import { closeFinancialYear, previewYearClose, readIssuance, readYearClose } from '../../src/credits/close.ts';
 import { readPosition } from '../../src/credits/position.ts';
 import { inTransaction } from '../../src/db/database.ts';
 import { recordDisposal, setDisposalTarget } from '../../src/disposals/disposals.ts';
+import { readFundDashboard } from '../../src/fund/dashboard.ts';
 import {
   postContributions,
   readDepartmentTerms,
@@ -69,6 +70,8 @@ const OPERATIONS: Record<string, Operation<any, any[], unknown>> = {
   createRound,
   closeFinancialYear,
   runYearCompliance,
+  previewYearClose,
+  previewCompliance,
   setMarketPrices,
   placeOrder,
   cancelOrder,
@@ -88,6 +91,7 @@ const OPERATIONS: Record<string, Operation<any, any[], unknown>> = {
   readDepartmentTerms,
   readDepartmentTermsOf,
   readFund,
+  readFundDashboard,
   readYearClose,
   readIssuance,
   readPosition,
@@ -128,6 +132,8 @@ const EXPECTED: Record<string, Role[]> = {
   createRound: ['treasury'],
   closeFinancialYear: ['treasury'],
   runYearCompliance: ['treasury'],
+  previewYearClose: ['treasury'],
+  previewCompliance: ['treasury'],
   setMarketPrices: ['treasury'],
   placeOrder: ['department'],
   cancelOrder: ['department'],
@@ -146,6 +152,7 @@ const EXPECTED: Record<string, Role[]> = {
   readDepartmentTerms: [...ROLES],
   readDepartmentTermsOf: [...ROLES],
   readFund: [...ROLES],
+  readFundDashboard: ['treasury', 'auditor'],
   readYearClose: ['treasury', 'auditor', 'panel', 'department'],
   readIssuance: ['treasury', 'auditor', 'panel', 'department'],
   readPosition: ['treasury', 'auditor', 'panel', 'department'],

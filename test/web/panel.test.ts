@@ -154,13 +154,15 @@ describe.each(engines())('the panel’s pages (%s)', (engine) => {
     expect(board.conflicts.map((x: { reason: string }) => x.reason)).toEqual(['Formerly seconded to West Yorkshire ICB.']);
   });
 
-  it('keeps the decision form from a member who is not the chair (403)', async () => {
+  it('keeps moderation to the chair (403), and lets any member record the decision, as the API does', async () => {
     const alice = await as(w.tokens.alice);
+    const moderation = await alice.get(`/panel/cases/${strong}/moderation`);
+    expect(moderation.status).toBe(403);
+    expect(moderation.title).toBe('You cannot do this – topslice');
+    expect((await alice.post(`/panel/cases/${strong}/moderation`, { score: '3', reason: 'Not mine to moderate.' })).status).toBe(403);
     const form = await alice.get(`/panel/cases/${strong}/decision`);
-    expect(form.status).toBe(403);
-    expect(form.title).toBe('You cannot do this – topslice');
-    expect((await alice.get(`/panel/cases/${strong}/moderation`)).status).toBe(403);
-    expect((await alice.post(`/panel/cases/${strong}/decision`, { outcome: 'reject', reasons: 'Not mine to decide.' })).status).toBe(403);
+    expect(form.status).toBe(200);
+    expect((await alice.get(`/panel/cases/${strong}`)).$('#moderation-link').length).toBe(0);
     expect((await api(`/cases/${strong}/decisions`)).length).toBe(0);
   });
 

@@ -1,0 +1,419 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatPence } from '../../src/lib/money.ts';
+import { wholeNumber } from '../../src/lib/templates.ts';
+import { type CreditsWorld, creditsWorld } from '../support/credits.ts';
+import { engines } from '../support/db.ts';
+import { type Page, webClient } from '../support/web.ts';
+
+/*
+ * Treasury's, the auditor's and the place pages over HTTP, from a year with verified savings to
+ * close (test/support/credits.ts): the fund's figures against GET /fund, setting up a year and a
+ * round through the forms, closing the year and running compliance through their confirmation
+ * pages and comparing the outcome with the API's, the auditor reading without any form that
+ * changes anything, and others refused.
+ */
+
+// biome-ignore lint/suspicious/noExplicitAny: JSON replies
+type Json = Record<string, any>;
+const fy = '2026-27';
+const text = (page: Page, selector: string) => page.$(selector).text().replace(/\s+/g, ' ').trim();
+
+describe.each(engines())('Treasury, auditor and place pages (%s)', (engine) => {
+  let w: CreditsWorld;
+  const as = async (token: string) => {
+    const web = webClient(w.t);
+    await web.signIn(token);
+    await web.get('/');
+    return web;
+  };
+  const api = async (path: string, token?: string) => {
+    const r = await w.t.request('GET', `/api/v1${path}`, token === undefined ? {} : { token });
+    expect(r.status, r.text).toBe(200);
+    return r.body as Json;
+  };
+  /** Every chart on a page has a data table beside it (the chart's id + "-table"). */
+  const chartsHaveTables = (page: Page) => {
+    const charts = page
+      .$('svg.app-chart')
+      .map((_, s) => page.$(s).attr('id'))
+      .get();
+    for (const id of charts) expect(page.$(`#${id}-table`).length, `table for ${id}`).toBe(1);
+    for (const id of charts) expect(page.$(`#${id}`).closest('[aria-hidden="true"]').length, `${id} hidden from screen readers`).toBe(1);
+    return charts;
+  };
+
+  beforeAll(async () => {
+    w = await creditsWorld(engine);
+  });
+  afterAll(() => w.t.destroy());
+
+  it('shows the fund for a year with the figures GET /fund gives, and each chart with its table', async () => {
+    const treasury = await as(w.t.treasury);
+    const first = await treasury.get('/fund');
+    expect(first.status).toBe(303);
+    expect(first.location).toBe(`/fund/${fy}`);
+    const page = await treasury.get(`/fund/${fy}`);
+    expect(page.status).toBe(200);
+    expect(page.title).toBe(`The prevention fund ${fy} – topslice`);
+    expect(page.$('h1').length).toBe(1);
+    const fund = await api(`/fund?fy=${fy}`);
+    expect(text(page, '#contributed')).toBe(formatPence(BigInt(fund.contributedPence)));
+    expect(text(page, '#committed')).toBe(formatPence(BigInt(fund.committedPence)));
+    expect(text(page, '#released')).toBe(formatPence(BigInt(fund.releasedPence)));
+    expect(text(page, '#available')).toBe(formatPence(BigInt(fund.availablePence)));
+    expect(text(page, '#balance')).toBe(formatPence(BigInt(fund.balancePence)));
+    // Nothing came back yet: other receipts are clawbacks and buy-outs.
+    expect(fund.otherReceiptsPence).toBe(0);
+    expect(text(page, '#clawed-back')).toBe('£0.00');
+    expect(text(page, '#bought-out')).toBe('£0.00');
+    expect(chartsHaveTables(page).sort()).toEqual(['contributions-chart', 'timeline-chart']);
+    const rows = page.$('#contributions-chart-table tbody tr');
+    expect(rows.length).toBe(fund.contributions.length);
+    for (const k of fund.contributions) {
+      expect(page.$(`#contributions-chart-table tr[data-department="${k.departmentCode}"] td`).text()).toBe(
+        formatPence(BigInt(k.amountPence)),
+      );
+    }
+    // The month's committed and released at the last month are the position's.
+    const last = page.$('#timeline-chart-table tbody tr').last().find('td');
+    expect(last.eq(0).text()).toBe(formatPence(BigInt(fund.committedPence)));
+    expect(last.eq(1).text()).toBe(formatPence(BigInt(fund.releasedPence)));
+    expect(page.$('.govuk-table__cell--numeric').length).toBeGreaterThan(0);
+    for (const href of [
+      `/reports/${fy}/fund-statement.pdf`,
+      `/reports/${fy}/realised-benefits.pdf`,
+      `/open-data/${fy}/grants.json`,
+      `/open-data/${fy}/grants.csv`,
+    ]) {
+      expect(page.$(`#documents a[href="${href}"]`).length, href).toBe(1);
+    }
+  });
+
+  it('sets up a year, a department’s terms and a round through the forms, with errors beside their fields', async () => {
+    const treasury = await as(w.t.treasury);
+    const bad = await treasury.post('/fund/years/new', { name: '2027' });
+    expect(bad.status).toBe(400);
+    expect(bad.title).toBe('Error: Set up a financial year – topslice');
+    expect(bad.errorSummary).toEqual(['Enter the year as its first year and the next two digits, like 2027-28']);
+    expect(bad.$('#name').attr('value')).toBe('2027');
+    const made = await treasury.post('/fund/years/new', { name: '2027-28' });
+    expect(made.status).toBe(303);
+    expect(made.location).toBe('/fund/2027-28/departments?done=year');
+    expect((await api('/financial-years/2027-28')).status).toBe('open');
+    const again = await treasury.post('/fund/years/new', { name: '2027-28' });
+    expect(again.status).toBe(409);
+
+    const form = await treasury.get('/fund/2027-28/departments/DHSC');
+    expect(form.status).toBe(200);
+    for (const id of ['baselinePence', 'topSliceBasisPoints', 'savingsTargetPence']) expect(form.$(`label[for="${id}"]`).length).toBe(1);
+    const wrong = await treasury.post('/fund/2027-28/departments/DHSC', {
+      baselinePence: '12.345',
+      topSliceBasisPoints: '101',
+      savingsTargetPence: '',
+    });
+    expect(wrong.status).toBe(400);
+    expect(wrong.errorSummary).toEqual([
+      'The baseline budget must be an amount in pounds, like £1,250,000 or 1250000.50',
+      'The top-slice rate must be a percentage from 0 to 100, like 2.5',
+      'Enter the savings target',
+    ]);
+    expect(wrong.$('#baselinePence').attr('value')).toBe('12.345');
+    const saved = await treasury.post('/fund/2027-28/departments/DHSC', {
+      baselinePence: '£1,000,000,000',
+      topSliceBasisPoints: '2.5',
+      savingsTargetPence: '30,000,000.01',
+    });
+    expect(saved.status).toBe(303);
+    expect(await api('/financial-years/2027-28/departments/DHSC')).toMatchObject({
+      baselinePence: 1_000_000_000_00,
+      topSliceBasisPoints: 250,
+      savingsTargetPence: 30_000_000_01,
+      contributionDuePence: 25_000_000_00,
+    });
+
+    const confirm = await treasury.get('/fund/2027-28/contributions');
+    expect(text(confirm, '#total-to-post')).toBe('£25,000,000.00');
+    const posted = await treasury.post('/fund/2027-28/contributions');
+    expect(posted.status).toBe(303);
+    expect((await api('/fund?fy=2027-28')).contributedPence).toBe(25_000_000_00);
+
+    const roundForm = await treasury.get('/fund/rounds/new');
+    expect(roundForm.status).toBe(200);
+    const fields = {
+      financialYear: '2027-28',
+      name: 'Prevention round <b>two</b>',
+      envelopePence: '£2,500,000.50',
+      opensOn: '2026-07-01',
+      closesOn: '2026-06-01',
+      minMatchFundingBasisPoints: '12.5',
+      themes: ['no-such-theme'],
+      quorum: '2',
+      'criteria-0-weight': '20',
+      'criteria-1-weight': '40',
+      'criteria-2-weight': '10',
+      'criteria-3-weight': '10',
+      'criteria-4-weight': '20',
+      twoApproverThresholdPence: '500000',
+    };
+    const refused = await treasury.post('/fund/rounds/new', fields);
+    expect(refused.status).toBe(400);
+    expect(refused.errorSummary.length).toBe(2);
+    expect(refused.$('#closesOn-error').text()).toContain('must not be before');
+    expect(refused.$('.govuk-error-summary a[href="#closesOn"]').length).toBe(1);
+    const ok = await treasury.post('/fund/rounds/new', { ...fields, closesOn: '2026-09-30', themes: [] });
+    expect(ok.status, ok.errorSummary.join('; ')).toBe(303);
+    const id = decodeURIComponent(ok.location?.replace('/rounds/', '') ?? '');
+    const round = await api(`/rounds/${id}`);
+    expect(round).toMatchObject({
+      financialYear: '2027-28',
+      name: 'Prevention round <b>two</b>',
+      envelopePence: 2_500_000_50,
+      minMatchFundingBasisPoints: 1250,
+      quorum: 2,
+      twoApproverThresholdPence: 500_000_00,
+    });
+    expect(round.criteria.find((k: Json) => k.key === 'value-for-money').weight).toBe(40);
+    const shown = await treasury.get(ok.location as string);
+    expect(shown.html).not.toContain('<b>two</b>');
+    expect(shown.html).toContain('&lt;b&gt;two&lt;/b&gt;');
+  });
+
+  it('closes the year behind a confirmation page that shows who earns credits and who owes, then shows the credits issued', async () => {
+    const treasury = await as(w.t.treasury);
+    const before = (await api('/audit-log?limit=500')).entries.length;
+    const confirm = await treasury.get(`/fund/${fy}/close`);
+    expect(confirm.status).toBe(200);
+    expect(confirm.title).toBe(`Close the ${fy} year – topslice`);
+    const row = (code: string) => confirm.$(`#close-preview tr[data-department="${code}"]`);
+    expect(row('DHSC').find('.app-credits-issued').text()).toBe('123');
+    expect(row('DWP').find('.app-obligation').text()).toBe('1,000');
+    expect(row('MOJ').find('.app-obligation').text()).toBe('1');
+    // The preview changed nothing.
+    expect((await api(`/financial-years/${fy}`)).status).toBe('open');
+    expect((await api('/audit-log?limit=500')).entries.length).toBe(before);
+    expect(confirm.$(`form[action="/fund/${fy}/close"] button#confirm-close`).length).toBe(1);
+
+    const closed = await treasury.post(`/fund/${fy}/close`);
+    expect(closed.status).toBe(303);
+    expect(closed.location).toBe(`/fund/${fy}/outcome?done=closed`);
+    const outcome = await treasury.get(closed.location as string);
+    expect(outcome.$('.govuk-notification-banner').text()).toContain('credits issued');
+    const close = await api(`/financial-years/${fy}/close`);
+    for (const d of close.departments) {
+      const r = outcome.$(`#credits-issued tr[data-department="${d.departmentCode}"]`);
+      expect(r.find('.app-credits-issued').text()).toBe(wholeNumber(d.creditsIssued));
+      expect(r.find('.app-obligation').text()).toBe(wholeNumber(d.obligationCredits));
+    }
+    expect(outcome.$('#credits-issued .app-total-credits').text()).toBe(
+      wholeNumber(close.departments.reduce((s: number, d: Json) => s + d.creditsIssued, 0)),
+    );
+    const fund = await treasury.get(`/fund/${fy}`);
+    expect(text(fund, '#credits-issued')).toBe('123');
+    // Closing is done: the confirmation page sends you to the outcome.
+    expect((await treasury.get(`/fund/${fy}/close`)).location).toBe(`/fund/${fy}/outcome`);
+  });
+
+  it('runs compliance behind a confirmation page showing the buy-outs, and the fund then shows what was bought out', async () => {
+    const treasury = await as(w.t.treasury);
+    const unpriced = await treasury.get(`/fund/${fy}/compliance`);
+    expect(unpriced.status).toBe(422);
+    expect(unpriced.errorSummary.join(' ')).toMatch(/price/i);
+    const set = await w.t.request('PUT', `/api/v1/financial-years/${fy}/credit-market`, { body: { floorPence: 50, ceilingPence: 200 } });
+    expect(set.status, set.text).toBe(201);
+
+    const confirm = await treasury.get(`/fund/${fy}/compliance`);
+    expect(confirm.status).toBe(200);
+    const dwp = confirm.$('#compliance-preview tr[data-department="DWP"]');
+    expect(dwp.find('.app-buy-out-due').text()).toBe('£2,000.00');
+    expect(confirm.$('#compliance-preview tr[data-department="HO"] .app-buy-out-outstanding').text()).toBe('£1,900.00');
+    expect((await w.t.request('GET', `/api/v1/financial-years/${fy}/compliance`)).status).toBe(404);
+
+    const ran = await treasury.post(`/fund/${fy}/compliance`);
+    expect(ran.status).toBe(303);
+    const run = await api(`/financial-years/${fy}/compliance`);
+    const outcome = await treasury.get(ran.location as string);
+    for (const r of run.results) {
+      const tr = outcome.$(`#compliance-results tr[data-department="${r.departmentCode}"]`);
+      expect(tr.find('.app-buy-out-paid').text()).toBe(formatPence(BigInt(r.buyOutPaidPence)));
+      expect(tr.find('.app-buy-out-outstanding').text()).toBe(formatPence(BigInt(r.buyOutOutstandingPence)));
+    }
+    const fund = await api(`/fund?fy=${fy}`);
+    const page = await treasury.get(`/fund/${fy}`);
+    const paid = run.results.reduce((s: number, r: Json) => s + r.buyOutPaidPence, 0);
+    expect(paid).toBeGreaterThan(0);
+    expect(text(page, '#bought-out')).toBe(formatPence(BigInt(paid)));
+    expect(fund.otherReceiptsPence).toBe(paid);
+    expect(text(page, '#balance')).toBe(formatPence(BigInt(fund.balancePence)));
+  });
+
+  it('lets an auditor read the ledger, the audit log and the check of the books, with no form that changes anything', async () => {
+    const auditor = await as(w.tokens.auditor);
+    const pages: Page[] = [];
+    for (const path of [
+      `/fund/${fy}`,
+      `/fund/${fy}/departments`,
+      `/fund/${fy}/outcome`,
+      '/ledger',
+      '/ledger/accounts',
+      '/ledger/transfers',
+      '/audit-log',
+      '/ledger/verification',
+      '/benefits/review',
+      '/places/BRADFORD',
+    ]) {
+      const page = await auditor.get(path);
+      expect(page.status, path).toBe(200);
+      expect(page.$('h1').length, path).toBe(1);
+      expect(page.$('form[method="post"]').not('.app-sign-out, form[action="/sign-out"]').length, path).toBe(0);
+      pages.push(page);
+    }
+    for (const path of [
+      `/fund/${fy}/close`,
+      `/fund/${fy}/compliance`,
+      '/fund/years/new',
+      '/fund/rounds/new',
+      `/fund/${fy}/departments/DHSC`,
+    ]) {
+      expect((await auditor.get(path)).status, path).toBe(403);
+    }
+    expect((await auditor.post('/fund/years/new', { name: '2028-29' })).status).toBe(403);
+    expect((await auditor.post(`/fund/${fy}/compliance`)).status).toBe(403);
+
+    const accounts = await auditor.get(`/ledger/accounts?fy=${fy}&ledger=GBP`);
+    const fundAccount = (await api(`/ledger/accounts?fy=${fy}&kind=fund`, w.tokens.auditor))[0];
+    expect(text(accounts, `tr[data-account="${fundAccount.id}"] .app-balance`)).toBe(formatPence(BigInt(fundAccount.balance)));
+    const badFilter = await auditor.get('/ledger/accounts?fy=2026');
+    expect(badFilter.status).toBe(400);
+    expect(badFilter.$('#fy-error').length).toBe(1);
+
+    const transfers = await auditor.get('/ledger/transfers?limit=5');
+    const apiTransfers = await api('/ledger/transfers?limit=5', w.tokens.auditor);
+    expect(
+      transfers
+        .$('#transfers tbody tr')
+        .map((_, tr) => transfers.$(tr).attr('data-transfer'))
+        .get(),
+    ).toEqual(apiTransfers.transfers.map((t: Json) => t.id));
+    const next = transfers.$('#next-page').attr('href');
+    expect(next).toBe(`/ledger/transfers?limit=5&after=${apiTransfers.nextAfter}`);
+    const page2 = await auditor.get(next as string);
+    const api2 = await api(`/ledger/transfers?limit=5&after=${apiTransfers.nextAfter}`, w.tokens.auditor);
+    expect(
+      page2
+        .$('#transfers tbody tr')
+        .map((_, tr) => page2.$(tr).attr('data-transfer'))
+        .get(),
+    ).toEqual(api2.transfers.map((t: Json) => t.id));
+    const logPage = await auditor.get('/audit-log?limit=3');
+    expect(logPage.$('#audit-entries tbody tr').length).toBe(3);
+    const logNext = await auditor.get(logPage.$('#next-page').attr('href') as string);
+    expect(logNext.$('#audit-entries tbody tr').first().attr('data-position')).toBe('4');
+
+    const log = await auditor.get('/audit-log?action=financial-year.closed');
+    expect(log.$('#audit-entries tbody tr').length).toBe(1);
+    expect(log.$('.app-action').text()).toBe('financial-year.closed');
+
+    const verification = await auditor.get('/ledger/verification');
+    const v = await api('/ledger/verify', w.tokens.auditor);
+    expect(v.ok).toBe(true);
+    expect(text(verification, '#verification-result')).toBe('Every check passed');
+    expect(text(verification, '#audit-entries-count')).toBe(wholeNumber(v.audit.entries));
+  });
+
+  it('spells out what is wrong when the books do not check', async () => {
+    const db = w.t.database.db;
+    const account = `GBP/${fy}/fund`;
+    const row = await db.selectFrom('accounts').select('credits_posted').where('id', '=', account).executeTakeFirstOrThrow();
+    await db
+      .updateTable('accounts')
+      .set({ credits_posted: BigInt(row.credits_posted) + 1n })
+      .where('id', '=', account)
+      .execute();
+    try {
+      const auditor = await as(w.tokens.auditor);
+      const page = await auditor.get('/ledger/verification');
+      const problems = page
+        .$('#verification-problems li')
+        .map((_, li) => page.$(li).text())
+        .get();
+      expect(problems.some((p) => p.startsWith(`Account ${account}:`))).toBe(true);
+      expect(text(page, '#verification-result')).toMatch(/wrong/);
+    } finally {
+      await db
+        .updateTable('accounts')
+        .set({ credits_posted: BigInt(row.credits_posted) })
+        .where('id', '=', account)
+        .execute();
+    }
+  });
+
+  it('refuses departments and councils the Treasury and ledger pages', async () => {
+    for (const token of [w.tokens.dhsc, w.tokens.bradford]) {
+      const web = await as(token);
+      for (const path of [
+        `/fund/${fy}`,
+        `/fund/${fy}/close`,
+        `/fund/${fy}/outcome`,
+        '/fund/years/new',
+        '/fund/rounds/new',
+        '/audit-log',
+        '/ledger/verification',
+        '/ledger',
+      ]) {
+        expect((await web.get(path)).status, path).toBe(403);
+      }
+      expect((await web.post(`/fund/${fy}/compliance`)).status).toBe(403);
+      const nav = (await web.get('/')).$('a[href="/fund"]');
+      expect(nav.length).toBe(0);
+    }
+    const signedOut = webClient(w.t);
+    const page = await signedOut.get(`/fund/${fy}`);
+    expect(page.status).toBe(303);
+    expect(page.location).toContain('/sign-in');
+  });
+
+  it('refuses a form post without the CSRF token, changing nothing', async () => {
+    const treasury = await as(w.t.treasury);
+    const page = await treasury.post('/fund/years/new', { _csrf: null, name: '2029-30' });
+    expect(page.status).toBe(403);
+    expect(page.title).toBe('This form has expired – topslice');
+    expect((await w.t.request('GET', '/api/v1/financial-years/2029-30')).status).toBe(404);
+  });
+
+  it('reviews realised benefits with filters and RAG tags, with the same rows as the CSV', async () => {
+    const treasury = await as(w.t.treasury);
+    const page = await treasury.get(`/benefits/review?fy=${fy}&department=DWP`);
+    expect(page.status).toBe(200);
+    const api = await w.t.request('GET', `/api/v1/benefits?fy=${fy}&department=DWP`);
+    expect(page.$('#benefits tbody tr').length).toBe(api.body.rows.length);
+    expect(page.$('#benefits .govuk-tag').length).toBe(api.body.rows.length);
+    expect(page.$('#register-csv').attr('href')).toBe(`/benefits/register.csv?fy=${fy}&department=DWP`);
+    const csv = await w.t.app.request(page.$('#register-csv').attr('href') as string, { headers: { cookie: treasury.cookie } });
+    expect(csv.status).toBe(200);
+    expect(csv.headers.get('content-type')).toContain('text/csv');
+    const apiCsv = await w.t.request('GET', `/api/v1/open-data/benefits.csv?fy=${fy}&department=DWP`);
+    expect(await csv.text()).toBe(apiCsv.text);
+    const bad = await treasury.get('/benefits/review?fy=20');
+    expect(bad.status).toBe(400);
+    expect(bad.$('#fy-error').length).toBe(1);
+
+    const grants = await w.t.app.request(`/open-data/${fy}/grants.json`, { headers: { cookie: treasury.cookie } });
+    const apiGrants = await w.t.request('GET', `/api/v1/open-data/${fy}/grants.json`);
+    const body = (await grants.json()) as Json;
+    expect(body.grants).toEqual(apiGrants.body.grants);
+  });
+
+  it('shows a place for a year: cases, releases, savings by department, and the flow chart with its table', async () => {
+    const dhsc = await as(w.tokens.dhsc);
+    const page = await dhsc.get(`/places/BRADFORD?fy=${fy}`);
+    expect(page.status).toBe(200);
+    expect(page.$('h1').length).toBe(1);
+    expect(chartsHaveTables(page)).toEqual(['flow-chart']);
+    expect(page.$('#place-cases tbody tr').length).toBeGreaterThan(0);
+    expect(page.$('#flow-chart-table .app-flow-in').length).toBe(page.$('#flow-chart path[fill="#1d70b8"]').length);
+    expect(page.$('#place-report-pdf').attr('href')).toBe(`/places/BRADFORD/report.pdf?fy=${fy}`);
+    expect((await dhsc.get('/places/NOWHERE')).status).toBe(404);
+    const council = await as(w.tokens.bradford);
+    expect((await council.get(`/places/BRADFORD?fy=${fy}`)).status).toBe(200);
+  });
+});
