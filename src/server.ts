@@ -13,7 +13,7 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Starts the API on the configured port; `close` stops taking requests, lets in-flight ones finish, then closes the database. */
+/** Starts the API on the configured port; `close` closes the PDF browser at once (a render in flight answers 503), stops taking requests, lets in-flight ones finish, then closes the database. */
 export async function startServer(config = loadConfig()): Promise<RunningServer> {
   const log = createLogger(config.logLevel);
   configureAuditKey(config.auditKey);
@@ -61,8 +61,11 @@ export async function startServer(config = loadConfig()): Promise<RunningServer>
     url,
     close: () =>
       new Promise<void>((resolve) => {
+        // The browser goes first: a render still running would hold the server open past the
+        // shutdown deadline, and the browser would outlive the service. Its request gets 503.
+        const rendererClosed = documents.renderer.close();
         server.close(() => {
-          Promise.allSettled([documents.renderer.close(), database.close()]).then(() => resolve());
+          Promise.allSettled([rendererClosed, database.close()]).then(() => resolve());
         });
         // Idle keep-alive connections would hold close() open.
         (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();

@@ -100,13 +100,17 @@ export function formatCredits(count: bigint | number): string {
  */
 const POUNDS = /^£?\s*((?:\d{1,3}(?:,\d{3})+)|\d+)(?:\.(\d{1,2}))?$/;
 
-/** `£1,234.56` → 123456n. Returns null for anything that is not a non-negative amount written as above. */
+/**
+ * `£1,234.56` → 123456n. Returns null for anything that is not a non-negative amount written as
+ * above, or that is more pence than JSON carries exactly (2^53 − 1: £90,071,992,547,409.91).
+ */
 export function parsePounds(text: string): Pence | null {
   const m = POUNDS.exec(text.trim());
   if (!m) return null;
   const whole = BigInt((m[1] as string).replace(/,/g, ''));
   const fraction = BigInt((m[2] ?? '').padEnd(2, '0'));
-  return whole * 100n + fraction;
+  const pence = whole * 100n + fraction;
+  return pence <= BigInt(Number.MAX_SAFE_INTEGER) ? pence : null;
 }
 
 /** 123456n → `1234.56`: pence as a form field's value, which `parsePounds` reads back exactly. */

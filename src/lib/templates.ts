@@ -94,13 +94,21 @@ export interface CompiledDir {
 
 /**
  * Reads and compiles every `.hbs` in `dir` and its `partials/`, with `HELPERS` only. Throws,
- * naming the file (`label` says which set), if any is broken.
+ * naming the file (`label` says which set), if any is broken. With `explicitPartialContext` a
+ * partial sees only what it is passed (`{{> input id=… label=…}}`), never the page's own fields of
+ * the same names: a page's `name` or `hint` cannot leak into a field.
  */
-export function compileDir(dir: string, label: string): CompiledDir {
+export function compileDir(dir: string, label: string, options: { explicitPartialContext?: boolean } = {}): CompiledDir {
   const hb = Handlebars.create();
   for (const [name, fn] of Object.entries(HELPERS)) hb.registerHelper(name, fn);
   const knownHelpers = Object.fromEntries(Object.keys(HELPERS).map((n) => [n, true])) as Record<string, true>;
-  const compileOptions = { knownHelpers, knownHelpersOnly: true, strict: false, preventIndent: true } as const;
+  const compileOptions = {
+    knownHelpers,
+    knownHelpersOnly: true,
+    strict: false,
+    preventIndent: true,
+    explicitPartialContext: options.explicitPartialContext ?? false,
+  } as const;
 
   const partialsDir = join(dir, 'partials');
   const partials = new Map<string, string>();

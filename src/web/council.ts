@@ -344,6 +344,7 @@ async function benefitPage(
       values,
       q,
       results: results?.map((u) => ({ ...u, href: `${base}?unitCostCode=${encodeURIComponent(u.code)}` })) ?? null,
+      searched: results !== null,
       years,
       needOpen,
       types: radios(

@@ -106,7 +106,7 @@ export interface PageModel {
   [key: string]: unknown;
 }
 
-const views = compileDir(WEB_TEMPLATES_DIR, 'Web page');
+const views = compileDir(WEB_TEMPLATES_DIR, 'Web page', { explicitPartialContext: true });
 const layout = (() => {
   const t = views.templates.get('layout');
   if (!t) throw new Error(`Web templates in ${WEB_TEMPLATES_DIR} have no layout.hbs`);

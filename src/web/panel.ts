@@ -534,6 +534,7 @@ function mountChair(web: WebApp, deps: Deps) {
   web.get('/panel/cases/:id/decision', async (c) => {
     const p = requireUser(c);
     if (p instanceof Response) return p;
+    assertRole(p, decide.roles);
     return decisionPage(c, p, null, NO_ERRORS);
   });
   web.post('/panel/cases/:id/decision', async (c) => {

@@ -139,6 +139,23 @@ describe.each(engines())('Treasury, auditor and place pages (%s)', (engine) => {
 
     const roundForm = await treasury.get('/fund/rounds/new');
     expect(roundForm.status).toBe(200);
+    // Each field posts under the name the handler reads (a partial once took a criterion's own name).
+    const roundFields = roundForm
+      .$('main form[action="/fund/rounds/new"] :input[name]')
+      .map((_, el) => roundForm.$(el).attr('name'))
+      .get();
+    for (const n of [
+      'name',
+      'envelopePence',
+      'opensOn',
+      'closesOn',
+      'quorum',
+      'criteria-0-weight',
+      'criteria-4-weight',
+      'twoApproverThresholdPence',
+    ]) {
+      expect(roundFields).toContain(n);
+    }
     const fields = {
       financialYear: '2027-28',
       name: 'Prevention round <b>two</b>',
