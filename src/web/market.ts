@@ -1,3 +1,4 @@
+import type { Db } from '../db/database.ts';
 import { tradesCsv } from '../exports/trades.ts';
 import { listDepartmentYears } from '../fund/fund.ts';
 import type { Deps } from '../http/context.ts';
@@ -110,8 +111,8 @@ function quantityField(text: string | undefined, errors: FieldError[]): bigint {
 }
 
 /** Vintages a year's market can trade: that year and earlier ones whose credits were issued. */
-async function vintagesFor(deps: Deps, fy: string): Promise<string[]> {
-  const rows = await deps.database.db.selectFrom('year_closes').select('financial_year').where('financial_year', '<=', fy).execute();
+async function vintagesFor(db: Db, fy: string): Promise<string[]> {
+  const rows = await db.selectFrom('year_closes').select('financial_year').where('financial_year', '<=', fy).execute();
   return rows
     .map((r) => r.financial_year)
     .sort()
@@ -205,7 +206,7 @@ function mountMarket(web: WebApp, deps: Deps) {
   });
 
   const orderForm = async (c: WebContext, fy: string, fields: Fields, errors: FormErrors, status: 200 | 400 | 409 | 422 = 200) => {
-    const vintages = await vintagesFor(deps, fy);
+    const vintages = await vintagesFor(deps.database.db, fy);
     const market = await readMarket(lookAs(deps, c.get('principal') as Principal), fy);
     return render(
       c,
@@ -252,7 +253,7 @@ function mountMarket(web: WebApp, deps: Deps) {
           const quantity = quantityField(fields.quantity, errors);
           const limitPricePence = priceField(fields.limitPrice, '/limitPricePence', 'limit price per credit', errors);
           const vintage = fields.vintage || null;
-          if (vintage && !(await vintagesFor(deps, fy)).includes(vintage))
+          if (vintage && !(await vintagesFor(act.trx, fy)).includes(vintage))
             errors.push({ pointer: '/vintage', detail: 'Select a vintage from the list' });
           if (errors.length > 0) throw invalid(errors);
           return placeOrder(act, { financialYear: fy, side: side as 'buy' | 'sell', quantity, limitPricePence, vintage });
@@ -393,7 +394,7 @@ function mountProposals(web: WebApp, deps: Deps) {
     const p = c.get('principal') as Principal;
     const db = deps.database.db;
     const [vintages, departments, names, market] = await Promise.all([
-      vintagesFor(deps, fy),
+      vintagesFor(deps.database.db, fy),
       listDepartmentYears(db, fy),
       organisationNames(db),
       readMarket(lookAs(deps, p), fy),
@@ -453,7 +454,7 @@ function mountProposals(web: WebApp, deps: Deps) {
           if (side !== 'buy' && side !== 'sell') errors.push({ pointer: '/side', detail: 'Select whether you sell or buy' });
           const vintage = fields.vintage ?? '';
           if (!vintage) errors.push({ pointer: '/vintage', detail: 'Select the vintage of the credits' });
-          else if (!(await vintagesFor(deps, fy)).includes(vintage))
+          else if (!(await vintagesFor(act.trx, fy)).includes(vintage))
             errors.push({ pointer: '/vintage', detail: 'Select a vintage from the list' });
           const quantity = quantityField(fields.quantity, errors);
           const pricePence = priceField(fields.price, '/pricePence', 'price per credit', errors);
