@@ -61,6 +61,8 @@ const ROLE_LABELS: Record<Role, string> = {
 export interface FormErrors {
   errors: Record<string, string>;
   errorList: { text: string; href: string | null }[];
+  /** The page's status for these errors: 400 for fields to correct, 409 or 422 as the refusal's kind says. */
+  status?: 400 | 409 | 422;
 }
 
 export const NO_ERRORS: FormErrors = { errors: {}, errorList: [] };
@@ -78,7 +80,8 @@ export function fieldIdOf(pointer: string): string {
  */
 export function formErrors(error: DomainError | FieldError[], fieldOf: (pointer: string) => string = fieldIdOf): FormErrors {
   const list: FieldError[] = Array.isArray(error) ? error : error.errors;
-  const out: FormErrors = { errors: {}, errorList: [] };
+  const kind = Array.isArray(error) ? 'invalid' : error.kind;
+  const out: FormErrors = { errors: {}, errorList: [], status: kind === 'conflict' ? 409 : kind === 'unprocessable' ? 422 : 400 };
   if (list.length === 0 && !Array.isArray(error)) {
     out.errorList.push({ text: error.message, href: null });
     return out;

@@ -18,6 +18,7 @@ import { zodFieldErrors } from '../http/problem.ts';
 import { DomainError, type FieldError, invalid, notFound } from '../lib/errors.ts';
 import { basisPointsAsPercentInput, parsePercent, parsePounds, penceAsPoundsInput } from '../lib/money.ts';
 import { assertRole, type Look } from '../lib/operation.ts';
+import { readMarket, setMarketPrices } from '../market/prices.ts';
 import { listOrganisations, listThemes } from '../reference/reference.ts';
 import { createRound, DEFAULT_CRITERIA, DEFAULT_TWO_APPROVER_THRESHOLD_PENCE } from '../rounds/rounds.ts';
 import type { Principal } from '../users/users.ts';
@@ -77,6 +78,7 @@ const NOTICES: Record<string, string> = {
   contributions: 'The contributions have been posted into the fund',
   closed: 'The year has been closed and its credits issued',
   compliance: 'Compliance has run for the year',
+  market: 'The market’s prices have been set',
 };
 const noticeOf = (c: WebContext) => NOTICES[c.req.query('done') ?? ''] ?? undefined;
 
@@ -593,6 +595,56 @@ function mountYearEnd(web: WebApp, deps: Deps) {
   });
 }
 
+// ---------------------------------------------------------------------------------------------
+// The market's floor and ceiling prices
+
+const PRICE_NAMES = { floorPence: 'The floor price', ceilingPence: 'The ceiling price' };
+
+function mountMarketPrices(web: WebApp, deps: Deps) {
+  const pricesPage = async (
+    c: WebContext,
+    p: Principal,
+    fy: string,
+    fields: Fields | null,
+    errors: FormErrors,
+    status: 200 | 400 | 409 | 422 = 200,
+  ) => {
+    const market = await readMarket(look(deps, p), fy);
+    const values = fields ?? {
+      floorPence: market.prices ? penceAsPoundsInput(market.prices.floorPence) : '',
+      ceilingPence: market.prices ? penceAsPoundsInput(market.prices.ceilingPence) : '',
+    };
+    return render(
+      c,
+      'treasury-market',
+      { title: `Set the market’s prices for ${fy}`, backLink: `/fund/${fy}`, fyName: fy, market, values, ...errors },
+      status,
+    );
+  };
+
+  web.get('/fund/:fy{\\d{4}-\\d{2}}/market', async (c) => {
+    const p = requireRole(c, setMarketPrices.roles);
+    if (p instanceof Response) return p;
+    return pricesPage(c, p, fyParam(c), null, NO_ERRORS);
+  });
+
+  web.post('/fund/:fy{\\d{4}-\\d{2}}/market', async (c) => {
+    const p = requireRole(c, setMarketPrices.roles);
+    if (p instanceof Response) return p;
+    const fy = fyParam(c);
+    const fields = await formFields(c);
+    const r = await attempt(async () => {
+      const errors: FieldError[] = [];
+      const floorPence = pounds(fields, 'floorPence', 'the floor price', errors);
+      const ceilingPence = pounds(fields, 'ceilingPence', 'the ceiling price', errors);
+      if (errors.length > 0) throw invalid(errors);
+      return actingAsUser(deps, c, (act) => setMarketPrices(act, fy, { floorPence, ceilingPence }));
+    }, PRICE_NAMES);
+    if ('failed' in r) return pricesPage(c, p, fy, fields, r.failed, r.failed.status);
+    return c.redirect(`/fund/${fy}?done=market`, 303);
+  });
+}
+
 const COMPLIANCE_TAGS = {
   'no-obligation': { text: 'No obligation', colour: 'green' },
   compliant: { text: 'Compliant', colour: 'green' },
@@ -620,6 +672,7 @@ export const treasuryPages: PageSection = {
     mountDashboard(web, deps);
     mountRounds(web, deps);
     mountYearEnd(web, deps);
+    mountMarketPrices(web, deps);
     mountTreasuryDocuments(web, deps);
   },
 };
