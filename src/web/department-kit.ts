@@ -2,23 +2,13 @@ import type { Db } from '../db/database.ts';
 import { financialYearOf, listFinancialYears, parseFinancialYear } from '../fund/fund.ts';
 import type { Deps } from '../http/context.ts';
 import { notFound } from '../lib/errors.ts';
-import type { Look } from '../lib/operation.ts';
-import type { Principal } from '../users/users.ts';
-import { signedIn, toSignIn, type WebContext } from './pages.ts';
+import type { WebContext } from './pages.ts';
 
 /*
  * What the department and market pages share: reading as the signed-in user, the year a page is
  * about (`?fy=`, the current financial year by default), the year picker, and organisations'
  * names for showing codes in words.
  */
-
-/** Reads as the signed-in user: the same role and organisation rules as the API's reads. */
-export const lookAs = (deps: Deps, p: Principal): Look => ({ db: deps.database.db, principal: p });
-
-/** Signed in, or off to sign in and back. */
-export function requireUser(c: WebContext): Principal | Response {
-  return signedIn(c) ?? toSignIn(c);
-}
 
 /** The year a page is about: `?fy=` if it names one, else the current financial year. A malformed year is a page that does not exist. */
 export function yearOf(c: WebContext, deps: Deps): string {

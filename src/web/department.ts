@@ -8,8 +8,20 @@ import { parsePounds, penceAsPoundsInput } from '../lib/money.ts';
 import { assertRole } from '../lib/operation.ts';
 import type { Principal } from '../users/users.ts';
 import type { PageSection } from './app.ts';
-import { lookAs, organisationNames, requireUser, yearChoices, yearOf } from './department-kit.ts';
-import { actingAsUser, type FormErrors, formFields, NO_ERRORS, render, tryForm, type WebApp, type WebContext } from './pages.ts';
+import { organisationNames, yearChoices, yearOf } from './department-kit.ts';
+import {
+  actingAsUser,
+  type FormErrors,
+  formFields,
+  lookAs,
+  NO_ERRORS,
+  noticeOf,
+  render,
+  requireUser,
+  tryForm,
+  type WebApp,
+  type WebContext,
+} from './pages.ts';
 
 /*
  * A department's pages: its position for a year (target against verified savings, credits by
@@ -26,7 +38,6 @@ const NOTICES: Record<string, string> = {
   'verified-part': 'Part of the claim has been verified',
   rejected: 'The report has been rejected',
 };
-const noticeOf = (c: WebContext) => NOTICES[c.req.query('done') ?? ''] ?? undefined;
 
 const OBLIGATION_TAGS: Record<string, { text: string; colour: string }> = {
   'awaiting-compliance': { text: 'Awaiting compliance', colour: 'yellow' },
@@ -151,7 +162,7 @@ function mountReports(web: WebApp, deps: Deps) {
       {
         title: `Benefit report: ${kase.reference}, line ${report.benefitLineIndex + 1}, ${report.year}`,
         backLink: '/benefit-reports',
-        notice: noticeOf(c),
+        notice: noticeOf(c, NOTICES),
         report,
         kase,
         line,
@@ -206,7 +217,7 @@ function mountReports(web: WebApp, deps: Deps) {
           if ((reason?.length ?? 0) > 5000) throw invalid([{ pointer: '/reason', detail: 'The reason must be 5,000 characters or fewer' }]);
           return reviewBenefitReport(act, id, { verify: true, verifiedPence, reason });
         }),
-      verifyFieldOf,
+      { fieldOf: verifyFieldOf },
     );
     if ('failed' in r) return reportPage(c, p, fields, withWords(r.failed), Object.keys(r.failed.errors).length ? 400 : 409);
     const part = r.ok.verifiedPence !== null && r.ok.verifiedPence < r.ok.claimedPence;
@@ -227,7 +238,7 @@ function mountReports(web: WebApp, deps: Deps) {
             throw invalid([{ pointer: '/rejectionReason', detail: 'The reason must be 5,000 characters or fewer' }]);
           return reviewBenefitReport(act, id, { verify: false, reason });
         }),
-      (ptr) => (ptr === '/rejectionReason' ? 'rejectionReason' : 'extent'),
+      { fieldOf: (ptr) => (ptr === '/rejectionReason' ? 'rejectionReason' : 'extent') },
     );
     if ('failed' in r) return reportPage(c, p, fields, r.failed, Object.keys(r.failed.errors).length ? 400 : 409);
     return c.redirect(`/benefit-reports/${encodeURIComponent(id)}?done=rejected`, 303);

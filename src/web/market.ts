@@ -2,7 +2,7 @@ import type { Db } from '../db/database.ts';
 import { tradesCsv } from '../exports/trades.ts';
 import { listDepartmentYears } from '../fund/fund.ts';
 import type { Deps } from '../http/context.ts';
-import { DomainError, type FieldError, invalid } from '../lib/errors.ts';
+import { type FieldError, invalid } from '../lib/errors.ts';
 import { formatPence, type Pence, parsePounds } from '../lib/money.ts';
 import { assertRole } from '../lib/operation.ts';
 import {
@@ -19,8 +19,20 @@ import { readMarket } from '../market/prices.ts';
 import { type PriceDay, readPriceHistory, readTrades } from '../market/trades.ts';
 import type { Principal } from '../users/users.ts';
 import type { PageSection } from './app.ts';
-import { lookAs, organisationNames, parseCredits, requireUser, yearChoices, yearOf } from './department-kit.ts';
-import { actingAsUser, type FormErrors, formFields, NO_ERRORS, render, tryForm, type WebApp, type WebContext } from './pages.ts';
+import { organisationNames, parseCredits, yearChoices, yearOf } from './department-kit.ts';
+import {
+  actingAsUser,
+  type FormErrors,
+  formFields,
+  lookAs,
+  NO_ERRORS,
+  noticeOf,
+  render,
+  requireUser,
+  tryForm,
+  type WebApp,
+  type WebContext,
+} from './pages.ts';
 
 /*
  * The credits market's pages: a year's order book aggregated by price level, its price history
@@ -44,7 +56,6 @@ const NOTICES: Record<string, string> = {
   declined: 'You declined the proposal',
   withdrawn: 'You withdrew the proposal',
 };
-const noticeOf = (c: WebContext) => NOTICES[c.req.query('done') ?? ''] ?? undefined;
 
 const ORDER_TAGS: Record<string, { text: string; colour: string }> = {
   open: { text: 'On the book', colour: 'blue' },
@@ -68,24 +79,6 @@ const MARKET_TAGS: Record<string, { text: string; colour: string }> = {
 };
 
 const q = (fy: string) => `?fy=${encodeURIComponent(fy)}`;
-
-/**
- * Runs a market form's operation: field refusals (and a refusal that names the field it is
- * about, such as a price outside the band) beside their fields; others summarised at the top.
- */
-function attempt<T>(run: () => Promise<T>, fieldOf: (pointer: string) => string) {
-  return tryForm(async () => {
-    try {
-      return await run();
-    } catch (error) {
-      const pointer = error instanceof DomainError ? error.extra.pointer : undefined;
-      if (error instanceof DomainError && error.errors.length === 0 && typeof pointer === 'string') {
-        throw new DomainError(error.kind, error.type, error.title, error.message, error.extra, [{ pointer, detail: error.message }]);
-      }
-      throw error;
-    }
-  }, fieldOf);
-}
 
 const statusOf = (e: FormErrors) => (Object.keys(e.errors).length > 0 ? 400 : 422);
 
@@ -197,7 +190,7 @@ function mountMarket(web: WebApp, deps: Deps) {
     return render(c, 'market-orders', {
       title: p.role === 'department' ? `Your orders, ${fy}` : `Orders, ${fy}`,
       backLink: `/market${q(fy)}`,
-      notice: noticeOf(c),
+      notice: noticeOf(c, NOTICES),
       year: fy,
       q: q(fy),
       isDepartment: p.role === 'department',
@@ -243,7 +236,7 @@ function mountMarket(web: WebApp, deps: Deps) {
     if (p instanceof Response) return p;
     const fields = await formFields(c);
     const fy = fields.financialYear ?? '';
-    const r = await attempt(
+    const r = await tryForm(
       () =>
         actingAsUser(deps, c, async (act) => {
           const errors: FieldError[] = [];
@@ -258,7 +251,10 @@ function mountMarket(web: WebApp, deps: Deps) {
           if (errors.length > 0) throw invalid(errors);
           return placeOrder(act, { financialYear: fy, side: side as 'buy' | 'sell', quantity, limitPricePence, vintage });
         }),
-      (ptr) => ({ '/side': 'side', '/quantity': 'quantity', '/limitPricePence': 'limitPrice', '/vintage': 'vintage' })[ptr] ?? 'side',
+      {
+        fieldOf: (ptr: string) =>
+          ({ '/side': 'side', '/quantity': 'quantity', '/limitPricePence': 'limitPrice', '/vintage': 'vintage' })[ptr] ?? 'side',
+      },
     );
     if ('failed' in r) return orderForm(c, fy, fields, r.failed, statusOf(r.failed));
     const { order } = r.ok;
@@ -274,7 +270,7 @@ function mountMarket(web: WebApp, deps: Deps) {
     return render(c, 'market-order', {
       title: `Order to ${order.side} ${order.quantity} ${order.quantity === 1n ? 'credit' : 'credits'}, placed ${order.placedAt.slice(0, 16).replace('T', ' ')}`,
       backLink: `/market/orders${q(order.financialYear)}`,
-      notice: noticeOf(c),
+      notice: noticeOf(c, NOTICES),
       order,
       tag: ORDER_TAGS[order.status],
       mayCancel: order.status === 'open' && p.role === 'department',
@@ -286,10 +282,7 @@ function mountMarket(web: WebApp, deps: Deps) {
     const p = requireUser(c);
     if (p instanceof Response) return p;
     const id = c.req.param('id');
-    const r = await attempt(
-      () => actingAsUser(deps, c, (act) => cancelOrder(act, id)),
-      () => 'main-content',
-    );
+    const r = await tryForm(() => actingAsUser(deps, c, (act) => cancelOrder(act, id)), { fieldOf: () => 'main-content' });
     if ('failed' in r) {
       const order = await readOrder(lookAs(deps, p), id);
       return render(
@@ -444,7 +437,7 @@ function mountProposals(web: WebApp, deps: Deps) {
     if (p instanceof Response) return p;
     const fields = await formFields(c);
     const fy = fields.financialYear ?? '';
-    const r = await attempt(
+    const r = await tryForm(
       () =>
         actingAsUser(deps, c, async (act) => {
           const errors: FieldError[] = [];
@@ -476,15 +469,17 @@ function mountProposals(web: WebApp, deps: Deps) {
             expiresInDays,
           });
         }),
-      (ptr) =>
-        ({
-          '/counterpartyCode': 'counterpartyCode',
-          '/side': 'side',
-          '/vintage': 'vintage',
-          '/quantity': 'quantity',
-          '/pricePence': 'price',
-          '/expiresInDays': 'expiresInDays',
-        })[ptr] ?? 'counterpartyCode',
+      {
+        fieldOf: (ptr: string) =>
+          ({
+            '/counterpartyCode': 'counterpartyCode',
+            '/side': 'side',
+            '/vintage': 'vintage',
+            '/quantity': 'quantity',
+            '/pricePence': 'price',
+            '/expiresInDays': 'expiresInDays',
+          })[ptr] ?? 'counterpartyCode',
+      },
     );
     if ('failed' in r) return proposalForm(c, fy, fields, r.failed, statusOf(r.failed));
     return c.redirect(`/market/proposals/${encodeURIComponent(r.ok.id)}?done=proposed`, 303);
@@ -499,7 +494,7 @@ function mountProposals(web: WebApp, deps: Deps) {
       {
         title: `Proposal: ${v.sellerName} sells ${b.quantity} ${b.quantity === 1n ? 'credit' : 'credits'} to ${v.buyerName}`,
         backLink: `/market/proposals${q(b.financialYear)}`,
-        notice: noticeOf(c),
+        notice: noticeOf(c, NOTICES),
         b: v,
         ...errors,
       },
@@ -520,10 +515,7 @@ function mountProposals(web: WebApp, deps: Deps) {
       const p = requireUser(c);
       if (p instanceof Response) return p;
       const id = c.req.param('id');
-      const r = await attempt(
-        () => actingAsUser(deps, c, (act) => actions[action](act, id)),
-        () => 'main-content',
-      );
+      const r = await tryForm(() => actingAsUser(deps, c, (act) => actions[action](act, id)), { fieldOf: () => 'main-content' });
       if ('failed' in r) return proposalPage(c, p, r.failed, 422);
       return c.redirect(`/market/proposals/${encodeURIComponent(id)}?done=${done[action]}`, 303);
     });
