@@ -1,5 +1,6 @@
-import { appraisalInputOf, type Case, caseAppraisal, caseFromRow, reviveAppraisal, withinJson } from '../cases/cases.ts';
-import { SUBMITTED_STATUSES } from '../cases/lifecycle.ts';
+import { appraisalInputOf, caseAppraisal, reviveAppraisal, withinJson } from '../cases/appraisal.ts';
+import { type Case, caseFromRow } from '../cases/records.ts';
+import { SUBMITTED_STATUSES } from '../cases/visibility.ts';
 import type { Db, Tx } from '../db/database.ts';
 import { DomainError, invalid, unprocessable } from '../lib/errors.ts';
 import { getRound } from '../rounds/rounds.ts';

@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { verifyAuditChain } from '../audit/audit.ts';
 import { caseRegister, type RegisterRow, realisedBenefits } from '../benefits/benefits.ts';
-import { type Case, caseAppraisal, getCase, getReadableCase, NARRATIVE_SECTIONS } from '../cases/cases.ts';
-import { SUBMITTED_STATUSES } from '../cases/lifecycle.ts';
+import { caseAppraisal } from '../cases/appraisal.ts';
+import { type Case, getCase, NARRATIVE_SECTIONS } from '../cases/records.ts';
+import { getReadableCase, SUBMITTED_STATUSES } from '../cases/visibility.ts';
 import { type ComplianceRun, type ComplianceStatus, getCompliance } from '../compliance/compliance.ts';
 import { getYearClose, type Issuance, issuancesOfYear, issuanceWithProvenance } from '../credits/close.ts';
 import type { Db } from '../db/database.ts';

@@ -1,4 +1,4 @@
-import type { Case } from '../cases/cases.ts';
+import type { Case } from '../cases/records.ts';
 import type { Db, Tx } from '../db/database.ts';
 import { DomainError } from '../lib/errors.ts';
 import type { Principal } from '../users/users.ts';

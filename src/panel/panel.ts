@@ -1,7 +1,9 @@
 import type { VfmBand } from '../appraisal/types.ts';
 import { appendAudit } from '../audit/audit.ts';
-import { type Case, type CaseStatus, caseAppraisal, getCase, getReadableCase, lockSubmittedCase, moveCase } from '../cases/cases.ts';
-import { CASE_MOVES, SUBMITTED_STATUSES } from '../cases/lifecycle.ts';
+import { caseAppraisal } from '../cases/appraisal.ts';
+import { CASE_MOVES, type CaseStatus, moveCase } from '../cases/lifecycle.ts';
+import { type Case, getCase } from '../cases/records.ts';
+import { getReadableCase, lockSubmittedCase, SUBMITTED_STATUSES } from '../cases/visibility.ts';
 import type { Db, Tx } from '../db/database.ts';
 import { conflict, forbidden, invalid, unprocessable } from '../lib/errors.ts';
 import { formatPence, type Pence } from '../lib/money.ts';

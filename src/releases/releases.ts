@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { appendAudit } from '../audit/audit.ts';
-import { type Case, getCase, lockCase, lockOwnCase, lockSubmittedCase, moveCase } from '../cases/cases.ts';
-import { mayMove } from '../cases/lifecycle.ts';
+import { mayMove, moveCase } from '../cases/lifecycle.ts';
+import { type Case, getCase, lockCase } from '../cases/records.ts';
+import { lockOwnCase, lockSubmittedCase } from '../cases/visibility.ts';
 import type { Db, Tx } from '../db/database.ts';
 import { accountIds as fundAccounts } from '../fund/fund.ts';
 import { type CreateTransferResult, createAccounts, createTransfers, getAccount } from '../ledger/ledger.ts';

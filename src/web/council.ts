@@ -1,17 +1,8 @@
 import { type Rag, readableRegister, reportBenefit } from '../benefits/benefits.ts';
-import type { BenefitLine, Case, CaseInput, NarrativeSection } from '../cases/cases.ts';
-import {
-  createCase,
-  eligibility,
-  getReadableCase,
-  listCases,
-  lockOwnCase,
-  NARRATIVE_SECTIONS,
-  SUBMISSION_GATES,
-  submitCase,
-  updateCase,
-} from '../cases/cases.ts';
-import { isLeadCouncil } from '../cases/lifecycle.ts';
+import { createCase, submitCase, updateCase } from '../cases/cases.ts';
+import { eligibility, SUBMISSION_GATES } from '../cases/eligibility.ts';
+import { type BenefitLine, type Case, type CaseInput, NARRATIVE_SECTIONS, type NarrativeSection } from '../cases/records.ts';
+import { getReadableCase, isLeadCouncil, listCases, lockOwnCase } from '../cases/visibility.ts';
 import type { Deps } from '../http/context.ts';
 import { DomainError, type FieldError } from '../lib/errors.ts';
 import { parsePounds } from '../lib/money.ts';

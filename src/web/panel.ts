@@ -1,6 +1,8 @@
 import type { ZodType } from 'zod';
 import { DecisionBody, ModerationBody, ReasonBody, ScoresBody } from '../api/panel.routes.ts';
-import { caseAppraisal, getReadableCase, NARRATIVE_SECTIONS } from '../cases/cases.ts';
+import { caseAppraisal } from '../cases/appraisal.ts';
+import { NARRATIVE_SECTIONS } from '../cases/records.ts';
+import { getReadableCase } from '../cases/visibility.ts';
 import type { Deps } from '../http/context.ts';
 import { zodFieldErrors } from '../http/problem.ts';
 import { DomainError, type FieldError, invalid } from '../lib/errors.ts';

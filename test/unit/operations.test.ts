@@ -6,6 +6,8 @@ import { closeFinancialYear, previewYearClose, readIssuance, readYearClose } fro
 import { readPosition } from '../../src/credits/position.ts';
 import { inTransaction } from '../../src/db/database.ts';
 import { recordDisposal, setDisposalTarget } from '../../src/disposals/disposals.ts';
+import { readGrantsCsv, readGrantsPackage } from '../../src/exports/grants.ts';
+import { readRegisterCsv } from '../../src/exports/register.ts';
 import { readFundDashboard } from '../../src/fund/dashboard.ts';
 import {
   postContributions,
@@ -105,6 +107,9 @@ const OPERATIONS: Record<string, Operation<any, any[], unknown>> = {
   checkBooks,
   signCheckpoint,
   readAuditLog,
+  readGrantsPackage,
+  readGrantsCsv,
+  readRegisterCsv,
 };
 
 /** The roles each operation declares: the same lists the API routes document and enforce. */
@@ -166,6 +171,9 @@ const EXPECTED: Record<string, Role[]> = {
   checkBooks: ['treasury', 'auditor'],
   signCheckpoint: ['treasury', 'auditor'],
   readAuditLog: ['treasury', 'auditor'],
+  readGrantsPackage: [...ROLES],
+  readGrantsCsv: [...ROLES],
+  readRegisterCsv: [...ROLES],
 };
 
 const principal = (role: Role) => ({
