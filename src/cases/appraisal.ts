@@ -1,8 +1,9 @@
 import { AppraisalInputError, appraise } from '../appraisal/engine.ts';
 import { getDeflatorTable, getParameterSet } from '../appraisal/library.ts';
-import type { AppraisalInput, AppraisalResult } from '../appraisal/types.ts';
+import { APPRAISAL_REFUSALS } from '../appraisal/refusals.ts';
+import type { AppraisalInput, AppraisalResult, DeflatorTable, ParameterSet } from '../appraisal/types.ts';
 import type { Db, Tx } from '../db/database.ts';
-import { DomainError, unprocessable } from '../lib/errors.ts';
+import { refuse } from '../lib/refusals.ts';
 import { getRound } from '../rounds/rounds.ts';
 import type { Case } from './records.ts';
 
@@ -43,20 +44,29 @@ export async function appraiseCase(db: Db | Tx, c: Case): Promise<AppraisalResul
     getParameterSet(db, round.parameterSet.name, round.parameterSet.version),
     getDeflatorTable(db, round.deflatorEdition),
   ]);
+  return appraiseUnder(c, params, deflators);
+}
+
+/**
+ * Case `c` appraised under `params` with `deflators` (`under` names them in a refusal when they are
+ * not the round's). Refusals: appraisal-not-possible (422: the case's lines cannot be appraised, with
+ * the engine's pointers), appraisal-out-of-range (422: a figure too large for JSON money).
+ */
+export function appraiseUnder(c: Case, params: ParameterSet, deflators: DeflatorTable | null, under = ''): AppraisalResult {
   try {
     const result = appraise(appraisalInputOf(c), params, deflators);
     if (!withinJson(result)) {
-      throw unprocessable(
+      throw refuse(
+        APPRAISAL_REFUSALS,
         'appraisal-out-of-range',
-        'The appraisal is too large to be a real case',
-        `${c.reference}'s figures exceed what money fields can carry exactly (about £90 trillion): check its volumes and unit values.`,
+        `${c.reference}'s figures${under} exceed what money fields can carry exactly (about £90 trillion): check its volumes and unit values.`,
       );
     }
     return result;
   } catch (error) {
     // A draft the engine cannot appraise is not a bad request: it is a case not yet ready.
     if (error instanceof AppraisalInputError) {
-      throw new DomainError('unprocessable', 'appraisal-not-possible', 'The case cannot be appraised yet', error.message, {}, error.errors);
+      throw refuse(APPRAISAL_REFUSALS, 'appraisal-not-possible', error.message, {}, error.errors);
     }
     throw error;
   }

@@ -4,9 +4,10 @@ import type { AppraisalResult } from '../appraisal/types.ts';
 import { appendAudit } from '../audit/audit.ts';
 import type { Tx } from '../db/database.ts';
 import { parseFinancialYear } from '../fund/fund.ts';
-import { conflict, DomainError, type FieldError, forbidden, invalid } from '../lib/errors.ts';
+import { DomainError, type FieldError, forbidden, invalid } from '../lib/errors.ts';
 import type { Pence } from '../lib/money.ts';
 import { type Act, operation } from '../lib/operation.ts';
+import { refuse } from '../lib/refusals.ts';
 import { departmentOfEach } from '../reference/reference.ts';
 import { getRound } from '../rounds/rounds.ts';
 import { getUnitCosts } from '../unit-costs/unit-costs.ts';
@@ -15,6 +16,7 @@ import { appraiseCase, storeAppraisal } from './appraisal.ts';
 import { eligibility } from './eligibility.ts';
 import { mayMove, moveCase } from './lifecycle.ts';
 import { type BenefitLine, type Case, type CaseInput, storedDocument } from './records.ts';
+import { CASES_REFUSALS } from './refusals.ts';
 import { lockOwnCase } from './visibility.ts';
 
 /*
@@ -102,7 +104,7 @@ export const updateCase = operation(
     const lead = councilOf(p);
     const existing = await lockOwnCase(trx, id, p);
     if (existing.status !== 'draft') {
-      throw conflict('case-not-draft', 'Case is no longer a draft', `Case ${existing.reference} was submitted and is read-only.`);
+      throw refuse(CASES_REFUSALS, 'case-not-draft', `Case ${existing.reference} was submitted and is read-only.`);
     }
     if (input.roundId !== existing.roundId) {
       throw invalid([
@@ -311,14 +313,13 @@ export const submitCase = operation(
   async ({ trx, principal: p, requestId, now }: Act, id: string): Promise<{ case: Case; appraisal: AppraisalResult }> => {
     const c = await lockOwnCase(trx, id, p);
     if (!mayMove('submit', c.status))
-      throw conflict('case-not-draft', 'Case already submitted', `Case ${c.reference} was submitted on ${c.submittedAt}.`);
+      throw refuse(CASES_REFUSALS, 'case-not-draft', `Case ${c.reference} was submitted on ${c.submittedAt}.`);
     const round = await getRound(trx, c.roundId);
     const failures = eligibility(c, round, now.toISOString().slice(0, 10));
     if (failures.length > 0) {
-      throw new DomainError(
-        'unprocessable',
+      throw refuse(
+        CASES_REFUSALS,
         'case-not-eligible',
-        'The case cannot be submitted yet',
         failures.map((f) => f.detail).join(' '),
         { failures },
         failures.map((f) => ({ pointer: f.pointer, detail: f.detail })),

@@ -1,8 +1,9 @@
 import type { BenefitType, ConfidenceGrade, DiscountScheduleName } from '../appraisal/types.ts';
 import { type Db, isPostgres, type Tx } from '../db/database.ts';
-import { notFound } from '../lib/errors.ts';
 import type { Pence } from '../lib/money.ts';
+import { refuse } from '../lib/refusals.ts';
 import type { CaseStatus } from './lifecycle.ts';
+import { CASES_REFUSALS } from './refusals.ts';
 
 /*
  * A business case as it is kept: its shape (the Green Book five cases, cost and benefit lines in
@@ -101,7 +102,7 @@ export interface Case {
 
 export async function getCase(db: Db | Tx, id: string): Promise<Case> {
   const row = await db.selectFrom('cases').selectAll().where('id', '=', id).executeTakeFirst();
-  if (!row) throw notFound('case', `There is no case ${id}.`);
+  if (!row) throw refuse(CASES_REFUSALS, 'case-not-found', `There is no case ${id}.`);
   return caseFromRow(row);
 }
 

@@ -1,8 +1,9 @@
 import type { Db, Tx } from '../db/database.ts';
-import { notFound } from '../lib/errors.ts';
+import { refuse } from '../lib/refusals.ts';
 import type { Principal } from '../users/users.ts';
 import { CASE_STATUSES, type CaseStatus } from './lifecycle.ts';
 import { type Case, caseFromRow, getCase, lockCase } from './records.ts';
+import { CASES_REFUSALS } from './refusals.ts';
 
 /*
  * Draft privacy: who may see a case in which status. The one place for the rule.
@@ -51,7 +52,7 @@ export async function assertCanRead(db: Db | Tx, p: Principal, c: Case): Promise
       .where('case_id', '=', c.id)
       .where('organisation_code', '=', p.organisationCode)
       .executeTakeFirst());
-  if (!mayReadCase(p, c, namesDepartment)) throw notFound('case', `There is no case ${c.id}.`);
+  if (!mayReadCase(p, c, namesDepartment)) throw refuse(CASES_REFUSALS, 'case-not-found', `There is no case ${c.id}.`);
 }
 
 export async function getReadableCase(db: Db | Tx, p: Principal, id: string): Promise<Case> {
@@ -89,7 +90,7 @@ export async function listCases(db: Db | Tx, p: Principal, filter: { roundId?: s
  */
 export async function lockOwnCase(trx: Tx, id: string, p: Principal): Promise<Case> {
   const c = await lockCase(trx, id);
-  if (!isLeadCouncil(p, c)) throw notFound('case', `There is no case ${id}.`);
+  if (!isLeadCouncil(p, c)) throw refuse(CASES_REFUSALS, 'case-not-found', `There is no case ${id}.`);
   return c;
 }
 
@@ -99,6 +100,6 @@ export async function lockOwnCase(trx: Tx, id: string, p: Principal): Promise<Ca
  */
 export async function lockSubmittedCase(trx: Tx, id: string): Promise<Case> {
   const c = await lockCase(trx, id);
-  if (!SUBMITTED_STATUSES.includes(c.status)) throw notFound('case', `There is no case ${id}.`);
+  if (!SUBMITTED_STATUSES.includes(c.status)) throw refuse(CASES_REFUSALS, 'case-not-found', `There is no case ${id}.`);
   return c;
 }

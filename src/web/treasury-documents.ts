@@ -14,9 +14,10 @@ import { createDocumentService, type DocumentService } from '../documents/servic
 import { readGrantsCsv, readGrantsPackage } from '../exports/grants.ts';
 import { readRegisterCsv } from '../exports/register.ts';
 import { getFinancialYear, listFinancialYears } from '../fund/fund.ts';
+import { FUND_REFUSALS } from '../fund/refusals.ts';
 import type { Deps } from '../http/context.ts';
 import { zodFieldErrors } from '../http/problem.ts';
-import { notFound } from '../lib/errors.ts';
+import { refuse } from '../lib/refusals.ts';
 import { listOrganisations, listPlaces, listThemes } from '../reference/reference.ts';
 import { formErrors, NO_ERRORS, render, signedIn, toSignIn, type WebApp, type WebContext } from './pages.ts';
 
@@ -30,7 +31,7 @@ import { formErrors, NO_ERRORS, render, signedIn, toSignIn, type WebApp, type We
 const FY = /^\d{4}-\d{2}$/;
 const fyOf = (c: WebContext) => {
   const fy = c.req.param('fy') ?? '';
-  if (!FY.test(fy)) throw notFound('financial-year', `There is no financial year ${fy}.`);
+  if (!FY.test(fy)) throw refuse(FUND_REFUSALS, 'financial-year-not-found', `There is no financial year ${fy}.`);
   return fy;
 };
 
