@@ -2,18 +2,11 @@ import { z } from '@hono/zod-openapi';
 import { MAX_LAG_YEARS, MAX_PERSISTENCE_YEARS } from '../appraisal/engine.ts';
 import { reappraiseCase } from '../appraisal/reappraisal.ts';
 import type { AppraisalResult } from '../appraisal/types.ts';
-import {
-  type Case,
-  type CaseInput,
-  caseAppraisal,
-  createCase,
-  describeGates,
-  getReadableCase,
-  listCases,
-  NARRATIVE_SECTIONS,
-  submitCase,
-  updateCase,
-} from '../cases/cases.ts';
+import { caseAppraisal } from '../cases/appraisal.ts';
+import { createCase, submitCase, updateCase } from '../cases/cases.ts';
+import { describeGates } from '../cases/eligibility.ts';
+import { type Case, type CaseInput, NARRATIVE_SECTIONS } from '../cases/records.ts';
+import { getReadableCase, listCases } from '../cases/visibility.ts';
 import type { Deps } from '../http/context.ts';
 import { acting, apiRoute, createRouter, errorResponses, jsonBody, jsonContent } from '../http/router.ts';
 import { toJson } from '../lib/money.ts';

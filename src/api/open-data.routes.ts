@@ -1,11 +1,10 @@
 import { z } from '@hono/zod-openapi';
-import { grantsCsv, grantsPackage } from '../exports/grants.ts';
-import { registerCsv } from '../exports/register.ts';
+import { readGrantsCsv, readGrantsPackage } from '../exports/grants.ts';
+import { readRegisterCsv } from '../exports/register.ts';
 import { tradesCsv } from '../exports/trades.ts';
 import type { Deps } from '../http/context.ts';
 import { apiRoute, createRouter, jsonContent } from '../http/router.ts';
 import { readTrades } from '../market/trades.ts';
-import { ROLES } from '../users/users.ts';
 import { BenefitsFilterQuery, FinancialYearName } from './schemas.ts';
 
 const Organisation = z.object({ id: z.string(), name: z.string() });
@@ -55,12 +54,12 @@ export function openDataRoutes(deps: Deps) {
         summary: "The year's awards as a 360Giving grants package (JSON)",
         description:
           'Every case the panel approved in the rounds of the year, with the amount approved, its award date and what has been released. Amounts are pounds, as the standard requires, written exactly from integer pence.',
-        roles: ROLES,
-        problems: ['financial-year-not-found'],
+        roles: readGrantsPackage.roles,
+        problems: readGrantsPackage.refuses,
         request: { params: FyParam },
         responses: { 200: jsonContent(PackageSchema, 'The grants package') },
       }),
-      async (c) => c.json(await grantsPackage(db, c.req.valid('param').fy, deps.clock()), 200),
+      async (c) => c.json(await readGrantsPackage({ db, principal: c.get('principal') }, c.req.valid('param').fy, deps.clock()), 200),
     )
     .openapi(
       apiRoute({
@@ -69,14 +68,14 @@ export function openDataRoutes(deps: Deps) {
         tags: ['Open data'],
         summary: "The year's awards as 360Giving's flat CSV",
         description: 'The same grants as the JSON package, one row each, with the column titles of the 360Giving spreadsheet template.',
-        roles: ROLES,
-        problems: ['financial-year-not-found'],
+        roles: readGrantsCsv.roles,
+        problems: readGrantsCsv.refuses,
         request: { params: FyParam },
         responses: { 200: { description: 'The grants, as CSV (UTF-8)', content: { 'text/csv': { schema: z.string() } } } },
       }),
       async (c) => {
         const fy = c.req.valid('param').fy;
-        return c.body(await grantsCsv(db, fy), 200, {
+        return c.body(await readGrantsCsv({ db, principal: c.get('principal') }, fy), 200, {
           'content-type': 'text/csv; charset=utf-8',
           'content-disposition': `attachment; filename="grants-360giving-${fy}.csv"`,
         });
@@ -90,16 +89,15 @@ export function openDataRoutes(deps: Deps) {
         summary: 'The benefits register as CSV: forecast against claimed and verified, by case, line and year',
         description:
           'Every row `GET /benefits` gives you for the same filters, in the same order (departments see the benefits attributed to them; councils their own cases’). Money columns are pounds, written exactly from pence.',
-        roles: ROLES,
-        problems: [],
+        roles: readRegisterCsv.roles,
+        problems: readRegisterCsv.refuses,
         request: { query: BenefitsFilterQuery },
         responses: { 200: { description: 'The register, as CSV (UTF-8)', content: { 'text/csv': { schema: z.string() } } } },
       }),
       async (c) => {
         const q = c.req.valid('query');
-        const csv = await registerCsv(
-          db,
-          c.get('principal'),
+        const csv = await readRegisterCsv(
+          { db, principal: c.get('principal') },
           { fy: q.fy, department: q.department, place: q.place, theme: q.theme, caseId: q.case },
           deps.clock().toISOString().slice(0, 10),
         );

@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi';
-import { getReadableCase } from '../cases/cases.ts';
+import { getReadableCase } from '../cases/visibility.ts';
 import type { Deps } from '../http/context.ts';
 import { acting, apiRoute, createRouter, errorResponses, jsonBody, jsonContent } from '../http/router.ts';
 import { toJson } from '../lib/money.ts';

@@ -1,8 +1,9 @@
 import { z } from '@hono/zod-openapi';
 import type { Deps } from '../http/context.ts';
 import { apiRoute, createRouter, errorResponses, jsonContent } from '../http/router.ts';
-import { notFound } from '../lib/errors.ts';
+import { refuse } from '../lib/refusals.ts';
 import { getOrganisation, listOrganisations, listPlaces, listThemes, ORGANISATION_KINDS } from '../reference/reference.ts';
+import { REFERENCE_REFUSALS } from '../reference/refusals.ts';
 import { ROLES } from '../users/users.ts';
 import { OrganisationCode } from './schemas.ts';
 
@@ -68,7 +69,7 @@ export function referenceRoutes(deps: Deps) {
       async (c) => {
         const { code } = c.req.valid('param');
         const org = await getOrganisation(db, code);
-        if (!org) throw notFound('organisation', `There is no organisation with the code ${code}.`);
+        if (!org) throw refuse(REFERENCE_REFUSALS, 'organisation-not-found', `There is no organisation with the code ${code}.`);
         return c.json(org, 200);
       },
     )
@@ -98,7 +99,7 @@ export function referenceRoutes(deps: Deps) {
       async (c) => {
         const { code } = c.req.valid('param');
         const place = (await listPlaces(db)).find((p) => p.code === code);
-        if (!place) throw notFound('place', `There is no place with the code ${code}.`);
+        if (!place) throw refuse(REFERENCE_REFUSALS, 'place-not-found', `There is no place with the code ${code}.`);
         return c.json(place, 200);
       },
     )

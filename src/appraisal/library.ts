@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Db, Tx } from '../db/database.ts';
-import { notFound } from '../lib/errors.ts';
+import { refuse } from '../lib/refusals.ts';
 import { FIXTURES_DIR } from '../reference/reference.ts';
 import { parseDeflatorTable, parseParameterSet } from './engine.ts';
+import { APPRAISAL_REFUSALS } from './refusals.ts';
 import type { DeflatorTable, ParameterSet } from './types.ts';
 
 /*
@@ -70,7 +71,7 @@ export async function getParameterSet(db: Db | Tx, name: string, version: string
     .where('name', '=', name)
     .where('version', '=', version)
     .executeTakeFirst();
-  if (!row) throw notFound('parameter-set', `There is no appraisal parameter set ${name} version ${version}.`);
+  if (!row) throw refuse(APPRAISAL_REFUSALS, 'parameter-set-not-found', `There is no appraisal parameter set ${name} version ${version}.`);
   const set = JSON.parse(row.definition) as ParameterSet;
   parsedSets.set(key, set);
   return set;

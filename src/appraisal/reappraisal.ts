@@ -1,10 +1,12 @@
-import { appraisalInputOf, type Case, caseAppraisal, caseFromRow, reviveAppraisal, withinJson } from '../cases/cases.ts';
-import { SUBMITTED_STATUSES } from '../cases/lifecycle.ts';
+import { appraiseUnder, caseAppraisal, reviveAppraisal } from '../cases/appraisal.ts';
+import { type Case, caseFromRow } from '../cases/records.ts';
+import { SUBMITTED_STATUSES } from '../cases/visibility.ts';
 import type { Db, Tx } from '../db/database.ts';
-import { DomainError, invalid, unprocessable } from '../lib/errors.ts';
+import { DomainError, invalid } from '../lib/errors.ts';
+import { refuse } from '../lib/refusals.ts';
 import { getRound } from '../rounds/rounds.ts';
-import { AppraisalInputError, appraise } from './engine.ts';
 import { getDeflatorTable, getParameterSet } from './library.ts';
+import { APPRAISAL_REFUSALS } from './refusals.ts';
 import type { AppraisalResult, ParameterSet, VfmBand } from './types.ts';
 
 /*
@@ -72,29 +74,6 @@ export function differenceOf(before: AppraisalResult, after: AppraisalResult): A
   };
 }
 
-/**
- * Case `c` appraised under `params` with `deflators`. Refusals: 422 appraisal-not-possible (the case's lines
- * cannot be appraised, with the engine's pointers) or appraisal-out-of-range (a figure too large for JSON money).
- */
-function appraiseUnder(c: Case, params: ParameterSet, deflators: Awaited<ReturnType<typeof getDeflatorTable>>): AppraisalResult {
-  try {
-    const result = appraise(appraisalInputOf(c), params, deflators);
-    if (!withinJson(result)) {
-      throw unprocessable(
-        'appraisal-out-of-range',
-        'The appraisal is too large to be a real case',
-        `${c.reference}'s figures under ${params.name}@${params.version} exceed what money fields can carry exactly.`,
-      );
-    }
-    return result;
-  } catch (error) {
-    if (error instanceof AppraisalInputError) {
-      throw new DomainError('unprocessable', 'appraisal-not-possible', 'The case cannot be appraised yet', error.message, {}, error.errors);
-    }
-    throw error;
-  }
-}
-
 export interface CaseReappraisal {
   result: AppraisalResult;
   comparedWith: { result: AppraisalResult; stored: boolean; computedAt: string | null };
@@ -111,7 +90,7 @@ export async function reappraiseCase(db: Db | Tx, c: Case, ref: string): Promise
   const round = await getRound(db, c.roundId);
   const deflators = await getDeflatorTable(db, round.deflatorEdition);
   const comparedWith = await caseAppraisal(db, c);
-  const result = appraiseUnder(c, params, deflators);
+  const result = appraiseUnder(c, params, deflators, ` under ${params.name}@${params.version}`);
   return { result, comparedWith, difference: differenceOf(comparedWith.result, result) };
 }
 
@@ -187,14 +166,10 @@ export async function reappraiseRound(
     const c = caseFromRow(row);
     const found = latest.get(c.id);
     if (!found) {
-      throw unprocessable(
-        'appraisal-missing',
-        'A submitted case has no stored appraisal',
-        `Case ${c.reference} has no stored appraisal to compare with.`,
-      );
+      throw refuse(APPRAISAL_REFUSALS, 'appraisal-missing', `Case ${c.reference} has no stored appraisal to compare with.`);
     }
     const before = reviveAppraisal(found.result);
-    return { c, before, after: appraiseUnder(c, params, deflators) };
+    return { c, before, after: appraiseUnder(c, params, deflators, ` under ${params.name}@${params.version}`) };
   });
   const before = ranks(items.map((x) => ({ reference: x.c.reference, bcr: x.before.bcr })));
   const after = ranks(items.map((x) => ({ reference: x.c.reference, bcr: x.after.bcr })));

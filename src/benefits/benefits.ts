@@ -3,15 +3,20 @@ import { sql } from 'kysely';
 import { benefitSchedule } from '../appraisal/engine.ts';
 import { getDeflatorTable, getParameterSet } from '../appraisal/library.ts';
 import { appendAudit } from '../audit/audit.ts';
-import { appraisalInputOf, type Case, caseFromRow, getReadableCase, lockCase, lockOwnCase } from '../cases/cases.ts';
+import { appraisalInputOf } from '../cases/appraisal.ts';
+import { type Case, caseFromRow, lockCase } from '../cases/records.ts';
+import { getReadableCase, lockOwnCase } from '../cases/visibility.ts';
 import { type Db, isPostgres, type Tx } from '../db/database.ts';
 import { financialYearOf, parseFinancialYear } from '../fund/fund.ts';
-import { conflict, forbidden, invalid, notFound } from '../lib/errors.ts';
+import { forbidden, invalid } from '../lib/errors.ts';
 import type { Pence } from '../lib/money.ts';
 import { type Act, operation } from '../lib/operation.ts';
+import { refuse } from '../lib/refusals.ts';
 import { departmentOfEach } from '../reference/reference.ts';
+import { RELEASES_REFUSALS } from '../releases/refusals.ts';
 import { getRound } from '../rounds/rounds.ts';
 import { actorOf, type Principal } from '../users/users.ts';
+import { BENEFITS_REFUSALS } from './refusals.ts';
 
 /*
  * The benefits register (DESIGN step 7). For each benefit line and year of an approved case
@@ -193,7 +198,7 @@ export async function caseRegister(db: Db | Tx, c: Case, today: string): Promise
 async function ownApprovedCase(trx: Tx, caseId: string, p: Principal): Promise<Case> {
   const c = await lockOwnCase(trx, caseId, p);
   if (!REPORTABLE.includes(c.status)) {
-    throw conflict('case-not-approved', 'Case not approved', `${c.reference} is ${c.status}; benefits are reported on approved cases.`);
+    throw refuse(RELEASES_REFUSALS, 'case-not-approved', `${c.reference} is ${c.status}; benefits are reported on approved cases.`);
   }
   return c;
 }
@@ -287,9 +292,9 @@ export const reportBenefit = operation(
       .where('status', '!=', 'rejected')
       .executeTakeFirst();
     if (open) {
-      throw conflict(
+      throw refuse(
+        BENEFITS_REFUSALS,
         'benefit-already-reported',
-        'Already reported',
         `Benefit line ${input.benefitLineIndex} of ${c.reference} already has a ${open.status} report for ${input.year} (${open.id}).`,
       );
     }
@@ -322,7 +327,7 @@ export const reportBenefit = operation(
 
 export async function getBenefitReport(db: Db | Tx, id: string): Promise<BenefitReport> {
   const row = await db.selectFrom('benefit_reports').selectAll().where('id', '=', id).executeTakeFirst();
-  if (!row) throw notFound('benefit-report', `There is no benefit report ${id}.`);
+  if (!row) throw refuse(BENEFITS_REFUSALS, 'benefit-report-not-found', `There is no benefit report ${id}.`);
   return reportFromRow(row);
 }
 
@@ -344,7 +349,7 @@ export async function getReadableBenefitReport(db: Db | Tx, p: Principal, id: st
   const report = await getBenefitReport(db, id);
   await getReadableCase(db, p, report.caseId);
   if (p.role === 'department' && !(await attributedTo(db, report.beneficiaryCode, p.organisationCode))) {
-    throw notFound('benefit-report', `There is no benefit report ${id}.`);
+    throw refuse(BENEFITS_REFUSALS, 'benefit-report-not-found', `There is no benefit report ${id}.`);
   }
   return report;
 }
@@ -362,9 +367,9 @@ async function assertYearOpenForVerification(trx: Tx, year: string): Promise<voi
   if (isPostgres(trx)) await trx.selectFrom('financial_years').select('name').where('name', '=', year).forShare().execute();
   const closed = await trx.selectFrom('year_closes').select('closed_at').where('financial_year', '=', year).executeTakeFirst();
   if (closed) {
-    throw conflict(
+    throw refuse(
+      BENEFITS_REFUSALS,
       'financial-year-closed-for-verification',
-      'Year closed for verification',
       `Financial year ${year} was closed on ${closed.closed_at.slice(0, 10)}; its savings and credits are fixed, so reports for it can no longer be filed or verified.`,
     );
   }
@@ -401,11 +406,7 @@ export const reviewBenefitReport = operation(
     const report = await getBenefitReport(trx, id);
     await assertCanReview(trx, report, p);
     if (report.status !== 'pending') {
-      throw conflict(
-        'benefit-report-reviewed',
-        'Report already reviewed',
-        `Benefit report ${id} was ${report.status} on ${report.reviewedAt}.`,
-      );
+      throw refuse(BENEFITS_REFUSALS, 'benefit-report-reviewed', `Benefit report ${id} was ${report.status} on ${report.reviewedAt}.`);
     }
     if (decision.verify) await assertYearOpenForVerification(trx, report.year);
     const verified = decision.verify ? verifiedAmount(report, decision) : null;
@@ -427,7 +428,7 @@ export const reviewBenefitReport = operation(
       .where('status', '=', 'pending')
       .executeTakeFirst();
     if (Number(changed.numUpdatedRows) !== 1)
-      throw conflict('benefit-report-reviewed', 'Report already reviewed', `Benefit report ${id} was reviewed meanwhile.`);
+      throw refuse(BENEFITS_REFUSALS, 'benefit-report-reviewed', `Benefit report ${id} was reviewed meanwhile.`);
     await appendAudit(
       trx,
       {

@@ -1,219 +1,30 @@
 import { randomUUID } from 'node:crypto';
-import { AppraisalInputError, appraise, isWhollyCashable, lineChoiceErrors, MAX_YEAR_INDEX } from '../appraisal/engine.ts';
-import { getDeflatorTable, getParameterSet } from '../appraisal/library.ts';
-import type { AppraisalInput, AppraisalResult, BenefitType, ConfidenceGrade, DiscountScheduleName } from '../appraisal/types.ts';
+import { isWhollyCashable, lineChoiceErrors, MAX_YEAR_INDEX } from '../appraisal/engine.ts';
+import type { AppraisalResult } from '../appraisal/types.ts';
 import { appendAudit } from '../audit/audit.ts';
-import { type Db, isPostgres, type Tx } from '../db/database.ts';
+import type { Tx } from '../db/database.ts';
 import { parseFinancialYear } from '../fund/fund.ts';
-import { conflict, DomainError, type FieldError, forbidden, invalid, notFound, unprocessable } from '../lib/errors.ts';
+import { DomainError, type FieldError, forbidden, invalid } from '../lib/errors.ts';
 import type { Pence } from '../lib/money.ts';
 import { type Act, operation } from '../lib/operation.ts';
+import { refuse } from '../lib/refusals.ts';
 import { departmentOfEach } from '../reference/reference.ts';
-import { getRound, type Round, roundStatus } from '../rounds/rounds.ts';
+import { getRound } from '../rounds/rounds.ts';
 import { getUnitCosts } from '../unit-costs/unit-costs.ts';
 import { actorOf, type Principal } from '../users/users.ts';
-import { CASE_MOVES, type CaseMove, type CaseStatus, isLeadCouncil, mayMove, mayReadCase, SUBMITTED_STATUSES } from './lifecycle.ts';
+import { appraiseCase, storeAppraisal } from './appraisal.ts';
+import { eligibility } from './eligibility.ts';
+import { mayMove, moveCase } from './lifecycle.ts';
+import { type BenefitLine, type Case, type CaseInput, storedDocument } from './records.ts';
+import { CASES_REFUSALS } from './refusals.ts';
+import { lockOwnCase } from './visibility.ts';
 
 /*
- * A spend-to-save business case in the Green Book five-case shape. A council drafts it (only
- * the council sees a draft), edits it while the appraisal updates, and submits it to an open
- * round once it passes the eligibility gates; from then on it is read-only and visible to the
- * panel, treasury, auditors and the departments it names as beneficiaries.
+ * Drafting and submitting a spend-to-save business case in the Green Book five-case shape. A
+ * council drafts it, edits its lines and costs while the appraisal updates, and submits it to an
+ * open round once it passes the eligibility gates (./eligibility.ts); from then on it is read-only.
+ * Who may see it in each status is ./visibility.ts; how it moves between statuses, ./lifecycle.ts.
  */
-
-export const NARRATIVE_SECTIONS = ['strategic', 'economic', 'commercial', 'financial', 'management'] as const;
-export type NarrativeSection = (typeof NARRATIVE_SECTIONS)[number];
-export type { CaseStatus } from './lifecycle.ts';
-
-export interface CostLine {
-  year: string;
-  kind: 'revenue' | 'capital';
-  payerCode: string;
-  amountPence: Pence;
-  confidenceGrade: ConfidenceGrade;
-}
-
-export interface BenefitLineInput {
-  outcome: string;
-  beneficiaryCode?: string | null;
-  type: BenefitType;
-  /** Wholly cashable or not; or give cashableBasisPoints (a fiscal line's cashable share). */
-  cashable?: boolean;
-  cashableBasisPoints?: number;
-  unitCostCode?: string;
-  unitValuePence?: Pence;
-  priceYear?: string;
-  source?: string;
-  /** Engaged cohort by year; or `need` by year with `engagementBasisPoints`. */
-  volumes?: Record<string, number>;
-  need?: Record<string, number>;
-  engagementBasisPoints?: number;
-  impactBasisPoints: number;
-  deadweightBasisPoints: number;
-  displacementBasisPoints?: number;
-  lagYears?: number;
-  dropOffBasisPoints?: number;
-  persistenceYears: number;
-  confidenceGrade: ConfidenceGrade;
-}
-
-/**
- * A benefit line as stored: its unit value resolved (from the Unit Cost Database if picked from it), and
- * `cashable` always present: true only for a wholly cashable line (a partly cashable line keeps its share in
- * `cashableBasisPoints` and counts as not cashable where a yes/no is needed, such as the benefits register).
- */
-export interface BenefitLine extends Omit<BenefitLineInput, 'unitValuePence' | 'priceYear' | 'source' | 'beneficiaryCode' | 'cashable'> {
-  beneficiaryCode: string | null;
-  cashable: boolean;
-  unitCostCode?: string;
-  unitValuePence: Pence;
-  priceYear: string;
-  source: string;
-}
-
-export interface CaseInput {
-  roundId: string;
-  title: string;
-  placeCode: string;
-  theme: string;
-  partnerCodes: string[];
-  matchFundingPence: Pence;
-  baseYear: string;
-  discountSchedule?: DiscountScheduleName;
-  narrative: Record<NarrativeSection, string>;
-  costs: CostLine[];
-  benefits: BenefitLineInput[];
-}
-
-export interface Case {
-  id: string;
-  reference: string;
-  roundId: string;
-  leadCouncilCode: string;
-  status: CaseStatus;
-  revision: number;
-  title: string;
-  placeCode: string;
-  theme: string;
-  partnerCodes: string[];
-  matchFundingPence: Pence;
-  baseYear: string;
-  discountSchedule: DiscountScheduleName;
-  narrative: Record<NarrativeSection, string>;
-  costs: CostLine[];
-  benefits: BenefitLine[];
-  totalCostsPence: Pence;
-  /** What the case asks of the fund: total costs less match funding. */
-  requestedPence: Pence;
-  createdAt: string;
-  updatedAt: string;
-  submittedAt: string | null;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Reading
-
-/** Refuses (`case-not-found`) a principal who may not read the case (draft privacy, ./lifecycle.ts `mayReadCase`). */
-export async function assertCanRead(db: Db | Tx, p: Principal, c: Case): Promise<void> {
-  const namesDepartment =
-    p.role === 'department' &&
-    !!p.organisationCode &&
-    !!(await db
-      .selectFrom('case_beneficiaries')
-      .select('organisation_code')
-      .where('case_id', '=', c.id)
-      .where('organisation_code', '=', p.organisationCode)
-      .executeTakeFirst());
-  if (!mayReadCase(p, c, namesDepartment)) throw notFound('case', `There is no case ${c.id}.`);
-}
-
-export async function getCase(db: Db | Tx, id: string): Promise<Case> {
-  const row = await db.selectFrom('cases').selectAll().where('id', '=', id).executeTakeFirst();
-  if (!row) throw notFound('case', `There is no case ${id}.`);
-  return caseFromRow(row);
-}
-
-/**
- * Reads a case to change it. On PostgreSQL this takes the case row's lock, so every change to
- * one case (edit, submit, score, decide, claim, approve, report) runs one after another and each
- * sees the state the last one left; SQLite writers already run one at a time. Lock order:
- * case, then ledger accounts, then the audit head.
- */
-export async function lockCase(trx: Tx, id: string): Promise<Case> {
-  if (isPostgres(trx)) await trx.selectFrom('cases').select('id').where('id', '=', id).forUpdate().execute();
-  return getCase(trx, id);
-}
-
-/**
- * Locks a case its lead council acts on (edit, submit, claim, report). Anyone else is told there
- * is no such case (`case-not-found`), as draft privacy asks.
- */
-export async function lockOwnCase(trx: Tx, id: string, p: Principal): Promise<Case> {
-  const c = await lockCase(trx, id);
-  if (!isLeadCouncil(p, c)) throw notFound('case', `There is no case ${id}.`);
-  return c;
-}
-
-/**
- * Locks a submitted case the panel or treasury acts on (score, decide, override, terminate, claw
- * back). A draft is its council's alone (`case-not-found`).
- */
-export async function lockSubmittedCase(trx: Tx, id: string): Promise<Case> {
-  const c = await lockCase(trx, id);
-  if (!SUBMITTED_STATUSES.includes(c.status)) throw notFound('case', `There is no case ${id}.`);
-  return c;
-}
-
-/**
- * Moves a locked case along its lifecycle (./lifecycle.ts `CASE_MOVES`); the caller has already
- * refused a move the table does not allow with its own named refusal. Returns the new status.
- */
-export async function moveCase(
-  trx: Tx,
-  c: Case,
-  move: CaseMove,
-  at: string,
-  also: { submitted_at?: string; submitted_by?: string } = {},
-): Promise<CaseStatus> {
-  const { from, to } = CASE_MOVES[move];
-  if (!mayMove(move, c.status)) throw new Error(`A case that is ${c.status} cannot ${move}`);
-  await trx
-    .updateTable('cases')
-    .set({ status: to, updated_at: at, ...also })
-    .where('id', '=', c.id)
-    .where('status', 'in', [...from])
-    .execute();
-  return to;
-}
-
-export async function getReadableCase(db: Db | Tx, p: Principal, id: string): Promise<Case> {
-  const c = await getCase(db, id);
-  await assertCanRead(db, p, c);
-  return c;
-}
-
-/** The cases a user may see (draft privacy, ./lifecycle.ts: the same rule as `mayReadCase`, in SQL), optionally in one round or status. */
-export async function listCases(db: Db | Tx, p: Principal, filter: { roundId?: string; status?: CaseStatus } = {}): Promise<Case[]> {
-  let q = db.selectFrom('cases').selectAll('cases');
-  if (filter.roundId) q = q.where('round_id', '=', filter.roundId);
-  if (filter.status) q = q.where('status', '=', filter.status);
-  if (p.role === 'council') {
-    q = q.where('lead_council_code', '=', p.organisationCode ?? '');
-  } else if (p.role === 'department') {
-    q = q.where('status', 'in', SUBMITTED_STATUSES).where(
-      'id',
-      'in',
-      db
-        .selectFrom('case_beneficiaries')
-        .select('case_id')
-        .where('organisation_code', '=', p.organisationCode ?? ''),
-    );
-  } else {
-    q = q.where('status', 'in', SUBMITTED_STATUSES);
-  }
-  const rows = await q.orderBy('reference').execute();
-  return rows.map(caseFromRow);
-}
 
 // ---------------------------------------------------------------------------------------------
 // Drafting
@@ -293,7 +104,7 @@ export const updateCase = operation(
     const lead = councilOf(p);
     const existing = await lockOwnCase(trx, id, p);
     if (existing.status !== 'draft') {
-      throw conflict('case-not-draft', 'Case is no longer a draft', `Case ${existing.reference} was submitted and is read-only.`);
+      throw refuse(CASES_REFUSALS, 'case-not-draft', `Case ${existing.reference} was submitted and is read-only.`);
     }
     if (input.roundId !== existing.roundId) {
       throw invalid([
@@ -485,171 +296,7 @@ async function saveBeneficiaries(trx: Tx, c: Case): Promise<void> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Appraisal
-
-export function appraisalInputOf(c: Case): AppraisalInput {
-  return {
-    baseYear: c.baseYear,
-    discountSchedule: c.discountSchedule,
-    costs: c.costs.map((l) => ({ ...l })),
-    benefits: c.benefits.map((b) => ({
-      outcome: b.outcome,
-      beneficiaryCode: b.beneficiaryCode,
-      type: b.type,
-      // A stored line always has `cashable`; its share, when given, is what counts.
-      ...(b.cashableBasisPoints === undefined ? { cashable: b.cashable } : { cashableBasisPoints: b.cashableBasisPoints }),
-      unitValuePence: b.unitValuePence,
-      priceYear: b.priceYear,
-      ...(b.need === undefined ? { volumes: b.volumes } : { need: b.need, engagementBasisPoints: b.engagementBasisPoints }),
-      impactBasisPoints: b.impactBasisPoints,
-      deadweightBasisPoints: b.deadweightBasisPoints,
-      ...(b.displacementBasisPoints === undefined ? {} : { displacementBasisPoints: b.displacementBasisPoints }),
-      ...(b.lagYears === undefined ? {} : { lagYears: b.lagYears }),
-      ...(b.dropOffBasisPoints === undefined ? {} : { dropOffBasisPoints: b.dropOffBasisPoints }),
-      persistenceYears: b.persistenceYears,
-      confidenceGrade: b.confidenceGrade,
-    })),
-  };
-}
-
-/** Appraises a case with its round's parameter set and deflators. Input the engine cannot use is a 422 with pointers. */
-export async function appraiseCase(db: Db | Tx, c: Case): Promise<AppraisalResult> {
-  const round = await getRound(db, c.roundId);
-  const [params, deflators] = await Promise.all([
-    getParameterSet(db, round.parameterSet.name, round.parameterSet.version),
-    getDeflatorTable(db, round.deflatorEdition),
-  ]);
-  try {
-    const result = appraise(appraisalInputOf(c), params, deflators);
-    if (!withinJson(result)) {
-      throw unprocessable(
-        'appraisal-out-of-range',
-        'The appraisal is too large to be a real case',
-        `${c.reference}'s figures exceed what money fields can carry exactly (about £90 trillion): check its volumes and unit values.`,
-      );
-    }
-    return result;
-  } catch (error) {
-    // A draft the engine cannot appraise is not a bad request: it is a case not yet ready.
-    if (error instanceof AppraisalInputError) {
-      throw new DomainError('unprocessable', 'appraisal-not-possible', 'The case cannot be appraised yet', error.message, {}, error.errors);
-    }
-    throw error;
-  }
-}
-
-/**
- * Every figure in a result fits an exact JSON number: amounts and whole numbers are safe integers, and the
- * 4-dp ratios (fiscalRoi, bcr) are below 2^53 / 10^4, so their digits are exact too.
- */
-export function withinJson(value: unknown, key = ''): boolean {
-  if (typeof value === 'bigint') return value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= -BigInt(Number.MAX_SAFE_INTEGER);
-  if (typeof value === 'number') {
-    if (key === 'fiscalRoi' || key === 'bcr') return Number.isFinite(value) && Math.abs(value) <= Number.MAX_SAFE_INTEGER / 10_000;
-    return Number.isSafeInteger(value);
-  }
-  if (Array.isArray(value)) return value.every((v) => withinJson(v));
-  if (value !== null && typeof value === 'object') return Object.entries(value).every(([k, v]) => withinJson(v, k));
-  return true;
-}
-
-/** A submitted case's appraisal as stored at submission; a draft's, computed now. */
-export async function caseAppraisal(
-  db: Db | Tx,
-  c: Case,
-): Promise<{ result: AppraisalResult; stored: boolean; computedAt: string | null }> {
-  if (c.status !== 'draft') {
-    const row = await db.selectFrom('appraisals').selectAll().where('case_id', '=', c.id).orderBy('revision', 'desc').executeTakeFirst();
-    if (row) return { result: reviveAppraisal(row.result), stored: true, computedAt: row.computed_at };
-  }
-  return { result: await appraiseCase(db, c), stored: false, computedAt: null };
-}
-
-/** JSON with bigints as `{"$bigint":"…"}`, so a stored appraisal comes back exactly. */
-export function storeAppraisal(result: AppraisalResult): string {
-  return JSON.stringify(result, (_k, v) => (typeof v === 'bigint' ? { $bigint: v.toString() } : v));
-}
-
-export function reviveAppraisal(json: string): AppraisalResult {
-  return JSON.parse(json, (_k, v) => (v && typeof v === 'object' && typeof v.$bigint === 'string' ? BigInt(v.$bigint) : v));
-}
-
-// ---------------------------------------------------------------------------------------------
 // Submission
-
-/** The submission gates, each in the words the API documents it with: `eligibility` checks them all. */
-export const SUBMISSION_GATES = {
-  'round-open': 'the round is open',
-  partners: 'at least two partner bodies',
-  'benefits-beyond-lead': 'a benefit to an organisation other than the lead council',
-  'match-funding': 'match funding at or above the round minimum',
-  narrative: 'all five narrative sections',
-  costs: 'cost lines',
-  benefits: 'benefit lines',
-  theme: 'the round’s themes',
-} as const;
-
-export type Gate = keyof typeof SUBMISSION_GATES;
-
-/** The gates as one sentence, for the API's description of submission. */
-export function describeGates(): string {
-  return `Gates: ${Object.values(SUBMISSION_GATES).join('; ')}.`;
-}
-
-export interface GateFailure {
-  gate: Gate;
-  /** JSON Pointer to the field of the case (as PUT /cases/{id} takes it) that the gate concerns. */
-  pointer: string;
-  detail: string;
-}
-
-/** The eligibility gates, each with its reason; an empty list means the case may be submitted. */
-export function eligibility(c: Case, round: Round, today: string): GateFailure[] {
-  const failures: GateFailure[] = [];
-  const status = roundStatus(round, today);
-  if (status !== 'open') {
-    failures.push({
-      gate: 'round-open',
-      pointer: '/roundId',
-      detail: status === 'upcoming' ? `Round ${round.id} opens on ${round.opensOn}.` : `Round ${round.id} closed on ${round.closesOn}.`,
-    });
-  }
-  if (c.partnerCodes.length < 2) {
-    failures.push({
-      gate: 'partners',
-      pointer: '/partnerCodes',
-      detail: `A case needs at least two partner bodies besides the lead council; it names ${c.partnerCodes.length}.`,
-    });
-  }
-  if (!c.benefits.some((b) => b.beneficiaryCode !== null && b.beneficiaryCode !== c.leadCouncilCode)) {
-    failures.push({
-      gate: 'benefits-beyond-lead',
-      pointer: '/benefits',
-      detail: 'At least one benefit must go to an organisation other than the lead council.',
-    });
-  }
-  const matchBp = c.totalCostsPence === 0n ? 0n : (c.matchFundingPence * 10_000n) / c.totalCostsPence;
-  if (c.totalCostsPence === 0n || c.matchFundingPence * 10_000n < BigInt(round.minMatchFundingBasisPoints) * c.totalCostsPence) {
-    failures.push({
-      gate: 'match-funding',
-      pointer: '/matchFundingPence',
-      detail: `Match funding is ${Number(matchBp) / 100}% of costs; the round needs at least ${round.minMatchFundingBasisPoints / 100}%.`,
-    });
-  }
-  const missing = NARRATIVE_SECTIONS.filter((s) => c.narrative[s].trim().length === 0);
-  for (const section of missing)
-    failures.push({ gate: 'narrative', pointer: `/narrative/${section}`, detail: `The ${section} case is missing.` });
-  if (c.costs.length === 0) failures.push({ gate: 'costs', pointer: '/costs', detail: 'A case needs at least one cost line.' });
-  if (c.benefits.length === 0) failures.push({ gate: 'benefits', pointer: '/benefits', detail: 'A case needs at least one benefit line.' });
-  if (round.themes.length > 0 && !round.themes.includes(c.theme)) {
-    failures.push({
-      gate: 'theme',
-      pointer: '/theme',
-      detail: `Round ${round.id} funds ${round.themes.join(', ')}; this case is filed under ${c.theme}.`,
-    });
-  }
-  return failures;
-}
 
 /**
  * A council submits its own draft: the submission gates (`SUBMISSION_GATES`) must pass; the appraisal
@@ -666,14 +313,13 @@ export const submitCase = operation(
   async ({ trx, principal: p, requestId, now }: Act, id: string): Promise<{ case: Case; appraisal: AppraisalResult }> => {
     const c = await lockOwnCase(trx, id, p);
     if (!mayMove('submit', c.status))
-      throw conflict('case-not-draft', 'Case already submitted', `Case ${c.reference} was submitted on ${c.submittedAt}.`);
+      throw refuse(CASES_REFUSALS, 'case-not-draft', `Case ${c.reference} was submitted on ${c.submittedAt}.`);
     const round = await getRound(trx, c.roundId);
     const failures = eligibility(c, round, now.toISOString().slice(0, 10));
     if (failures.length > 0) {
-      throw new DomainError(
-        'unprocessable',
+      throw refuse(
+        CASES_REFUSALS,
         'case-not-eligible',
-        'The case cannot be submitted yet',
         failures.map((f) => f.detail).join(' '),
         { failures },
         failures.map((f) => ({ pointer: f.pointer, detail: f.detail })),
@@ -716,68 +362,3 @@ export const submitCase = operation(
     return { case: { ...c, status: 'submitted', submittedAt: at, updatedAt: at }, appraisal: result };
   },
 );
-
-// ---------------------------------------------------------------------------------------------
-// Rows
-
-type StoredLine = Record<string, unknown>;
-
-function storedDocument(c: Case): string {
-  return JSON.stringify(
-    {
-      title: c.title,
-      placeCode: c.placeCode,
-      theme: c.theme,
-      partnerCodes: c.partnerCodes,
-      matchFundingPence: c.matchFundingPence,
-      baseYear: c.baseYear,
-      discountSchedule: c.discountSchedule,
-      narrative: c.narrative,
-      costs: c.costs,
-      benefits: c.benefits,
-    },
-    (_k, v) => (typeof v === 'bigint' ? v.toString() : v),
-  );
-}
-
-export function caseFromRow(r: {
-  id: string;
-  reference: string;
-  round_id: string;
-  lead_council_code: string;
-  status: string;
-  revision: bigint | number;
-  document: string;
-  created_at: string;
-  updated_at: string;
-  submitted_at: string | null;
-}): Case {
-  const d = JSON.parse(r.document) as Record<string, unknown> & { costs: StoredLine[]; benefits: StoredLine[] };
-  const costs = d.costs.map((l) => ({ ...l, amountPence: BigInt(l.amountPence as string) }) as CostLine);
-  const benefits = d.benefits.map((l) => ({ ...l, unitValuePence: BigInt(l.unitValuePence as string) }) as BenefitLine);
-  const total = costs.reduce((s, l) => s + l.amountPence, 0n);
-  const match = BigInt(d.matchFundingPence as string);
-  return {
-    id: r.id,
-    reference: r.reference,
-    roundId: r.round_id,
-    leadCouncilCode: r.lead_council_code,
-    status: r.status as CaseStatus,
-    revision: Number(r.revision),
-    title: d.title as string,
-    placeCode: d.placeCode as string,
-    theme: d.theme as string,
-    partnerCodes: d.partnerCodes as string[],
-    matchFundingPence: match,
-    baseYear: d.baseYear as string,
-    discountSchedule: d.discountSchedule as DiscountScheduleName,
-    narrative: d.narrative as Record<NarrativeSection, string>,
-    costs,
-    benefits,
-    totalCostsPence: total,
-    requestedPence: total - match,
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
-    submittedAt: r.submitted_at,
-  };
-}

@@ -11,13 +11,15 @@ import {
 } from '../credits/registry.ts';
 import { type Db, dryRun, type Tx } from '../db/database.ts';
 import { CREDIT_READERS, ownDepartmentScope } from '../fund/visibility.ts';
+import { LEDGER_REFUSALS } from '../ledger/refusals.ts';
 import { MAX_AMOUNT, type TransferInput } from '../ledger/types.ts';
-import { conflict, notFound, unprocessable } from '../lib/errors.ts';
 import { formatCredits, formatPence, type Pence } from '../lib/money.ts';
 import { type Act, type Look, operation } from '../lib/operation.ts';
+import { refuse } from '../lib/refusals.ts';
 import { expireOpenProposals } from '../market/bilateral.ts';
 import { expireOpenOrders } from '../market/orders.ts';
 import { actorOf, type Principal } from '../users/users.ts';
+import { COMPLIANCE_REFUSALS } from './refusals.ts';
 
 /*
  * Compliance for a closed year (DESIGN step 10), run by treasury once the trading window is over.
@@ -96,7 +98,7 @@ export async function runCompliance(
 ): Promise<{ run: ComplianceRun; created: boolean }> {
   const state = await lockYearState(trx, fy);
   if (!state.closed) {
-    throw conflict('financial-year-not-closed', 'Year not closed', `Compliance runs on a closed year; close ${fy} first.`);
+    throw refuse(COMPLIANCE_REFUSALS, 'financial-year-not-closed', `Compliance runs on a closed year; close ${fy} first.`);
   }
   if (state.complied) return { run: await getCompliance(trx, fy), created: false };
   const band = await mustHaveBand(trx, fy);
@@ -150,9 +152,9 @@ export async function runCompliance(
     const due = short * band.ceilingPence;
     dueSoFar += due;
     if (dueSoFar > MAX_AMOUNT) {
-      throw unprocessable(
+      throw refuse(
+        LEDGER_REFUSALS,
         'ledger-limit-reached',
-        'Beyond what the ledger can hold',
         `At the ceiling of ${band.ceilingPence}p a credit, the buy-outs due for ${fy} pass ${formatPence(MAX_AMOUNT)} by ${code} (${short} credits short); lower the ceiling and run compliance again. Nothing was changed.`,
         { departmentCode: code, ceilingPence: Number(band.ceilingPence) },
       );
@@ -236,7 +238,7 @@ export async function runCompliance(
 /** The stored compliance run for a year (`department`: only its row). Refusal: compliance-run-not-found (404). */
 export async function getCompliance(db: Db | Tx, fy: string, department?: string): Promise<ComplianceRun> {
   const run = await db.selectFrom('compliance_runs').selectAll().where('financial_year', '=', fy).executeTakeFirst();
-  if (!run) throw notFound('compliance-run', `Compliance has not run for ${fy}.`);
+  if (!run) throw refuse(COMPLIANCE_REFUSALS, 'compliance-run-not-found', `Compliance has not run for ${fy}.`);
   const results = await complianceResults(db, { fy, department });
   return {
     financialYear: fy,

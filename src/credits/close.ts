@@ -1,13 +1,15 @@
 import { type Actor, appendAudit } from '../audit/audit.ts';
 import { type Db, dryRun, type Tx } from '../db/database.ts';
 import { listDepartmentYears } from '../fund/fund.ts';
+import { FUND_REFUSALS } from '../fund/refusals.ts';
 import { CREDIT_READERS, ownDepartmentScope } from '../fund/visibility.ts';
 import type { TransferInput } from '../ledger/types.ts';
-import { notFound, unprocessable } from '../lib/errors.ts';
 import type { Pence } from '../lib/money.ts';
 import { type Act, type Look, operation } from '../lib/operation.ts';
+import { refuse } from '../lib/refusals.ts';
 import { departmentOfEach } from '../reference/reference.ts';
 import { actorOf, type Principal } from '../users/users.ts';
+import { CREDITS_REFUSALS } from './refusals.ts';
 import {
   assertMayRead,
   CREDIT_CODES,
@@ -155,7 +157,7 @@ export async function closeYear(
   if (state.closed) return { close: await getYearClose(trx, fy), created: false };
   const departments = await listDepartmentYears(trx, fy);
   if (departments.length === 0) {
-    throw unprocessable('no-departments-set', 'No department is set up for this year', `No department has a savings target for ${fy}.`);
+    throw refuse(FUND_REFUSALS, 'no-departments-set', `No department has a savings target for ${fy}.`);
   }
   const savings = await verifiedSavings(trx, fy);
   await ensureAccounts(trx, [...vintageAccounts(fy), cashMarketAccount(fy)], now);
@@ -247,7 +249,7 @@ export async function closeYear(
 /** A closed year's outcome per department (`only`: one department). Refusal: year-close-not-found (404). */
 export async function getYearClose(db: Db | Tx, fy: string, only?: string): Promise<YearClose> {
   const close = await db.selectFrom('year_closes').selectAll().where('financial_year', '=', fy).executeTakeFirst();
-  if (!close) throw notFound('year-close', `Financial year ${fy} has not been closed.`);
+  if (!close) throw refuse(CREDITS_REFUSALS, 'year-close-not-found', `Financial year ${fy} has not been closed.`);
   let q = db.selectFrom('department_outcomes').selectAll().where('financial_year', '=', fy);
   if (only) q = q.where('department_code', '=', only);
   const rows = await q.orderBy('department_code').execute();
@@ -298,7 +300,7 @@ export interface Issuance {
 export async function issuanceWithProvenance(db: Db | Tx, fy: string, code: string): Promise<Issuance> {
   const close = await getYearClose(db, fy, code);
   const d = close.departments[0];
-  if (!d) throw notFound('department-outcome', `${code} was not set up in ${fy}, so its close gave nothing.`);
+  if (!d) throw refuse(CREDITS_REFUSALS, 'department-outcome-not-found', `${code} was not set up in ${fy}, so its close gave nothing.`);
   const rows = await db
     .selectFrom('credit_provenance')
     .selectAll()

@@ -1,11 +1,12 @@
 import { type ComplianceResult, complianceResults } from '../compliance/compliance.ts';
 import type { Db, Tx } from '../db/database.ts';
 import { findDepartmentYear, getFinancialYear, transferIds } from '../fund/fund.ts';
+import { FUND_REFUSALS } from '../fund/refusals.ts';
 import { CREDIT_READERS } from '../fund/visibility.ts';
 import { getAccount, getTransfer } from '../ledger/ledger.ts';
-import { notFound } from '../lib/errors.ts';
 import type { Pence } from '../lib/money.ts';
 import { type Look, operation } from '../lib/operation.ts';
+import { refuse } from '../lib/refusals.ts';
 import { type Bilateral, listBilaterals } from '../market/bilateral.ts';
 import { listOrders, type Order } from '../market/orders.ts';
 import { creditsForSurplus, obligationForDeficit, verifiedSavings } from './close.ts';
@@ -49,7 +50,7 @@ export interface Position {
 /** Domain read for the API and reports. Refusals: department-year-not-found (404). */
 export async function departmentPosition(db: Db | Tx, code: string, fy: string, now: Date): Promise<Position> {
   const settings = await findDepartmentYear(db, fy, code);
-  if (!settings) throw notFound('department-year', `${code} has no settings for ${fy}.`);
+  if (!settings) throw refuse(FUND_REFUSALS, 'department-year-not-found', `${code} has no settings for ${fy}.`);
   const [outcome, holdings, cash, contribution, results, openOrders, bilaterals, outcomes] = await Promise.all([
     db
       .selectFrom('department_outcomes')

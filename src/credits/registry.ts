@@ -1,10 +1,14 @@
 import { type Db, isPostgres, type Tx } from '../db/database.ts';
 import { accountIds as fundAccounts } from '../fund/fund.ts';
+import { FUND_REFUSALS } from '../fund/refusals.ts';
 import { type CreateTransferResult, createAccounts, createTransfers } from '../ledger/ledger.ts';
+import { LEDGER_REFUSALS } from '../ledger/refusals.ts';
 import type { NewAccount, TransferInput } from '../ledger/types.ts';
-import { conflict, forbidden, notFound, unprocessable } from '../lib/errors.ts';
+import { forbidden } from '../lib/errors.ts';
 import { formatPence } from '../lib/money.ts';
+import { refuse } from '../lib/refusals.ts';
 import type { Principal } from '../users/users.ts';
+import { CREDITS_REFUSALS } from './refusals.ts';
 
 /*
  * The savings-credits registry: where credits live on the ledger, what each movement is called,
@@ -81,12 +85,10 @@ export async function mustTransfer(trx: Tx, transfers: TransferInput[], now: Dat
   const results = await createTransfers(trx, transfers, now);
   const failed = results.find((r) => 'error' in r && r.error !== 'linked_event_failed');
   if (failed && 'error' in failed) {
-    throw unprocessable(
-      'ledger-refused',
-      'The ledger refused the movement',
-      `Nothing was changed: the ledger refused ${failed.id} (${failed.error}).`,
-      { ledgerError: failed.error, transferId: failed.id },
-    );
+    throw refuse(LEDGER_REFUSALS, 'ledger-refused', `Nothing was changed: the ledger refused ${failed.id} (${failed.error}).`, {
+      ledgerError: failed.error,
+      transferId: failed.id,
+    });
   }
   return results;
 }
@@ -105,7 +107,7 @@ export async function lockYearState(trx: Tx, fy: string): Promise<YearState> {
 
 export async function yearState(db: Db | Tx, fy: string): Promise<YearState> {
   const year = await db.selectFrom('financial_years').select('name').where('name', '=', fy).executeTakeFirst();
-  if (!year) throw notFound('financial-year', `There is no financial year ${fy}.`);
+  if (!year) throw refuse(FUND_REFUSALS, 'financial-year-not-found', `There is no financial year ${fy}.`);
   const [closed, complied] = await Promise.all([
     db.selectFrom('year_closes').select('financial_year').where('financial_year', '=', fy).executeTakeFirst(),
     db.selectFrom('compliance_runs').select('financial_year').where('financial_year', '=', fy).executeTakeFirst(),
@@ -116,16 +118,16 @@ export async function yearState(db: Db | Tx, fy: string): Promise<YearState> {
 /** Trading in a year's market: only between its close and its compliance run. */
 export function assertTradingOpen(state: YearState): void {
   if (!state.closed) {
-    throw conflict(
+    throw refuse(
+      CREDITS_REFUSALS,
       'trading-year-not-closed',
-      'The year is not closed yet',
       `Credits for ${state.name} are traded once treasury has closed the year; it is still open.`,
     );
   }
   if (state.complied) {
-    throw conflict(
+    throw refuse(
+      CREDITS_REFUSALS,
       'trading-closed',
-      'Trading for this year has ended',
       `Compliance for ${state.name} has run, so its market is closed. Banked credits trade in a later year's market.`,
     );
   }
@@ -144,9 +146,9 @@ export async function marketBand(db: Db | Tx, fy: string): Promise<Band | null> 
 export async function mustHaveBand(db: Db | Tx, fy: string): Promise<Band> {
   const band = await marketBand(db, fy);
   if (!band) {
-    throw unprocessable(
+    throw refuse(
+      CREDITS_REFUSALS,
       'market-prices-not-set',
-      'No floor and ceiling price',
       `Treasury has not set the floor and ceiling price for ${fy} (PUT /api/v1/financial-years/${fy}/credit-market).`,
     );
   }
@@ -156,9 +158,9 @@ export async function mustHaveBand(db: Db | Tx, fy: string): Promise<Band> {
 /** A price per credit must lie within the year's floor and ceiling, inclusive (`pointer`: the body field that gave it, if any). */
 export function assertInBand(band: Band, pricePence: bigint, pointer?: string): void {
   if (pricePence < band.floorPence || pricePence > band.ceilingPence) {
-    throw unprocessable(
+    throw refuse(
+      CREDITS_REFUSALS,
       'price-outside-band',
-      'Price outside the floor and ceiling',
       `${formatPence(pricePence)} a credit is outside this year's band of ${formatPence(band.floorPence)} to ${formatPence(band.ceilingPence)}.`,
       { ...(pointer ? { pointer } : {}), floorPence: Number(band.floorPence), ceilingPence: Number(band.ceilingPence) },
     );
@@ -168,15 +170,14 @@ export function assertInBand(band: Band, pricePence: bigint, pointer?: string): 
 /** A vintage is tradable in year fy's market if it is fy or earlier and has been issued (its year closed). */
 export async function assertVintage(db: Db | Tx, fy: string, vintage: string): Promise<void> {
   if (vintage > fy) {
-    throw unprocessable(
+    throw refuse(
+      CREDITS_REFUSALS,
       'vintage-in-the-future',
-      'Vintage from the future',
       `Vintage ${vintage} is later than ${fy}; a year's market trades its own and earlier vintages.`,
     );
   }
   const closed = await db.selectFrom('year_closes').select('financial_year').where('financial_year', '=', vintage).executeTakeFirst();
-  if (!closed)
-    throw unprocessable('vintage-not-issued', 'No credits of that vintage', `No credits of vintage ${vintage} have been issued.`);
+  if (!closed) throw refuse(CREDITS_REFUSALS, 'vintage-not-issued', `No credits of vintage ${vintage} have been issued.`);
 }
 
 /** The department a department user acts for; everyone else is refused. */
@@ -201,14 +202,9 @@ export async function assertDepartmentInYear(db: Db | Tx, fy: string, code: stri
     .where('department_code', '=', code)
     .executeTakeFirst();
   if (!row) {
-    throw unprocessable(
-      'department-not-in-year',
-      'Department not set up for the year',
-      `${code} has no budget for ${fy}, so it cannot trade in its market.`,
-      {
-        ...(pointer ? { pointer } : {}),
-      },
-    );
+    throw refuse(CREDITS_REFUSALS, 'department-not-in-year', `${code} has no budget for ${fy}, so it cannot trade in its market.`, {
+      ...(pointer ? { pointer } : {}),
+    });
   }
 }
 

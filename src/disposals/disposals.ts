@@ -3,10 +3,13 @@ import { appendAudit } from '../audit/audit.ts';
 import { type Db, isPostgres, type Tx } from '../db/database.ts';
 import { financialYearOf, getFinancialYear } from '../fund/fund.ts';
 import { MAX_AMOUNT } from '../ledger/types.ts';
-import { forbidden, notFound, unprocessable } from '../lib/errors.ts';
+import { forbidden } from '../lib/errors.ts';
 import { formatPence, type Pence } from '../lib/money.ts';
 import { type Act, type Look, operation } from '../lib/operation.ts';
+import { refuse } from '../lib/refusals.ts';
+import { REFERENCE_REFUSALS } from '../reference/refusals.ts';
 import { actorOf } from '../users/users.ts';
+import { DISPOSALS_REFUSALS } from './refusals.ts';
 
 /*
  * Pooled asset disposals (DESIGN step 11). Treasury sets each department's capital-receipts
@@ -53,7 +56,7 @@ export interface PlaceDisposals {
 
 async function mustBePlace(db: Db | Tx, code: string): Promise<void> {
   const place = await db.selectFrom('places').select('code').where('code', '=', code).executeTakeFirst();
-  if (!place) throw notFound('place', `There is no place with the code ${code}.`);
+  if (!place) throw refuse(REFERENCE_REFUSALS, 'place-not-found', `There is no place with the code ${code}.`);
 }
 
 /** Writers lock the place's row (PostgreSQL; SQLite writers already run one at a time) so that totals are checked as they will stand. */
@@ -64,9 +67,9 @@ async function lockPlace(trx: Tx, code: string): Promise<void> {
 
 function assertWithinLimit(total: Pence, what: string, pointer: string): void {
   if (total > MAX_AMOUNT) {
-    throw unprocessable(
+    throw refuse(
+      DISPOSALS_REFUSALS,
       'place-total-beyond-limit',
-      'Beyond the largest total a place can show',
       `This would take the place's ${what} to ${formatPence(total)}, past ${formatPence(MAX_AMOUNT)}.`,
       { pointer },
     );
@@ -88,7 +91,8 @@ export const setDisposalTarget = operation(
     await lockPlace(trx, placeCode);
     await getFinancialYear(trx, input.financialYear);
     const dept = await trx.selectFrom('organisations').select('kind').where('code', '=', input.departmentCode).executeTakeFirst();
-    if (dept?.kind !== 'department') throw notFound('department', `There is no department with the code ${input.departmentCode}.`);
+    if (dept?.kind !== 'department')
+      throw refuse(REFERENCE_REFUSALS, 'department-not-found', `There is no department with the code ${input.departmentCode}.`);
     const others = await trx
       .selectFrom('disposal_targets')
       .select('target_pence')
@@ -149,14 +153,9 @@ export const recordDisposal = operation(
       throw forbidden('Only a department user records disposals, for their own department.');
     await lockPlace(trx, placeCode);
     if (input.disposedOn > now.toISOString().slice(0, 10)) {
-      throw unprocessable(
-        'disposal-in-the-future',
-        'Disposal date in the future',
-        `A disposal is recorded once made; ${input.disposedOn} is after today.`,
-        {
-          pointer: '/disposedOn',
-        },
-      );
+      throw refuse(DISPOSALS_REFUSALS, 'disposal-in-the-future', `A disposal is recorded once made; ${input.disposedOn} is after today.`, {
+        pointer: '/disposedOn',
+      });
     }
     const fy = financialYearOf(new Date(`${input.disposedOn}T00:00:00Z`));
     await getFinancialYear(trx, fy);

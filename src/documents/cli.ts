@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
-import { SUBMITTED_STATUSES } from '../cases/lifecycle.ts';
+import { SUBMITTED_STATUSES } from '../cases/visibility.ts';
 import type { Db } from '../db/database.ts';
 import { parseFinancialYear } from '../fund/fund.ts';
 import type { Principal } from '../users/users.ts';

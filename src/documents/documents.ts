@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { verifyAuditChain } from '../audit/audit.ts';
 import { caseRegister, type RegisterRow, realisedBenefits } from '../benefits/benefits.ts';
-import { type Case, caseAppraisal, getCase, getReadableCase, NARRATIVE_SECTIONS } from '../cases/cases.ts';
-import { SUBMITTED_STATUSES } from '../cases/lifecycle.ts';
+import { caseAppraisal } from '../cases/appraisal.ts';
+import { type Case, getCase, NARRATIVE_SECTIONS } from '../cases/records.ts';
+import { getReadableCase, SUBMITTED_STATUSES } from '../cases/visibility.ts';
 import { type ComplianceRun, type ComplianceStatus, getCompliance } from '../compliance/compliance.ts';
 import { getYearClose, type Issuance, issuancesOfYear, issuanceWithProvenance } from '../credits/close.ts';
 import type { Db } from '../db/database.ts';
@@ -10,17 +11,20 @@ import { placeDisposals } from '../disposals/disposals.ts';
 import { accountIds, fundPosition, getFinancialYear } from '../fund/fund.ts';
 import { listTransfers } from '../ledger/ledger.ts';
 import { verifyLedger } from '../ledger/verify.ts';
-import { conflict, DomainError, forbidden, notFound } from '../lib/errors.ts';
+import { DomainError, forbidden } from '../lib/errors.ts';
 import type { Pence } from '../lib/money.ts';
+import { refuse } from '../lib/refusals.ts';
 import { basisPointsAsPercent, londonDate } from '../lib/templates.ts';
 import { marketState } from '../market/prices.ts';
 import { listTrades } from '../market/trades.ts';
 import { listDecisions } from '../panel/panel.ts';
 import { listOrganisations, listPlaces, listThemes } from '../reference/reference.ts';
+import { REFERENCE_REFUSALS } from '../reference/refusals.ts';
 import { awardPosition, listClawbacks, listTranches } from '../releases/releases.ts';
 import { getRound, listRounds } from '../rounds/rounds.ts';
 import type { Principal, Role } from '../users/users.ts';
 import { barChart, flowChart, lineChart } from './charts.ts';
+import { DOCUMENTS_REFUSALS } from './refusals.ts';
 import type { PdfPage, Renderer } from './renderer.ts';
 import type { TemplateSet } from './templates.ts';
 
@@ -380,7 +384,7 @@ export async function buildDecisionLetter(db: Db, p: Principal, caseId: string, 
   const [ctx, round] = await Promise.all([context(db, now), getRound(db, c.roundId)]);
   const decisions = await decisionsOf(db, c, ctx);
   const latest = decisions.at(-1);
-  if (!latest) throw conflict('no-decision', 'No decision yet', `${c.reference} has not been decided, so there is no decision letter.`);
+  if (!latest) throw refuse(DOCUMENTS_REFUSALS, 'no-decision', `${c.reference} has not been decided, so there is no decision letter.`);
   const approved = latest.outcome === 'approve';
   const [tranches, award, clawbacks] = approved
     ? await Promise.all([listTranches(db, c.id), awardPosition(db, c.id), listClawbacks(db, c.id)])
@@ -767,7 +771,7 @@ export async function buildPlaceReport(db: Db, p: Principal, placeCode: string, 
   await getFinancialYear(db, fy);
   const ctx = await context(db, now);
   const place = (await listPlaces(db)).find((pl) => pl.code === placeCode);
-  if (!place) throw notFound('place', `There is no place ${placeCode}.`);
+  if (!place) throw refuse(REFERENCE_REFUSALS, 'place-not-found', `There is no place ${placeCode}.`);
   const disposals = DISPOSAL_READERS.includes(p.role) ? await placeDisposals(db, placeCode, fy) : null;
   const cases = (await casesOfYear(db, fy)).filter((c) => c.placeCode === placeCode);
   const rows = [];

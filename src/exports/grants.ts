@@ -1,12 +1,14 @@
 import { stringify } from 'csv-stringify/sync';
-import { getCase } from '../cases/cases.ts';
+import { getCase } from '../cases/records.ts';
 import type { Db, Tx } from '../db/database.ts';
 import { getFinancialYear } from '../fund/fund.ts';
 import { type Pence, penceAsPoundsInput } from '../lib/money.ts';
+import { type Look, operation } from '../lib/operation.ts';
 import { listDecisions } from '../panel/panel.ts';
 import { listOrganisations, listPlaces } from '../reference/reference.ts';
 import { awardPosition } from '../releases/releases.ts';
 import { listRounds } from '../rounds/rounds.ts';
+import { ROLES } from '../users/users.ts';
 
 /*
  * The year's awards as open data in the 360Giving Data Standard (version 1.4): a grants package
@@ -134,21 +136,27 @@ function summary(text: string): string {
   return first.length > 1000 ? `${first.slice(0, 999)}…` : first;
 }
 
+/** Who reads the open data: every signed-in user (it is what the fund publishes; drafts and unsuccessful bids are not in it). */
+const OPEN_DATA_READERS = { roles: ROLES, organisation: 'every signed-in user: it is what the fund publishes' } as const;
+
 /**
- * The year's awards as a 360Giving grants package. Readers: every signed-in user (it is what the
- * fund publishes; drafts and unsuccessful bids are not in it). Changes nothing. Refuses
- * `financial-year-not-found`.
+ * The year's awards as a 360Giving grants package, issued at `now`. Readers: every signed-in user.
+ * Changes nothing. Amounts are pounds (the standard's unit), exact from pence. Refusals:
+ * financial-year-not-found (404).
  */
-export async function grantsPackage(db: Db | Tx, fy: string, now: Date): Promise<GrantsPackage> {
-  const awards = await awardsOfYear(db, fy);
-  return {
-    version: '1.4',
-    title: `Prevention fund awards, financial year ${fy}`,
-    description: `Every award the cross-departmental prevention fund's panel approved in rounds of financial year ${fy}, as decided, with what has been released since.`,
-    issued: now.toISOString(),
-    grants: awards.map((a) => a.grant),
-  };
-}
+export const readGrantsPackage = operation(
+  { ...OPEN_DATA_READERS, refuses: ['financial-year-not-found'] },
+  async ({ db }: Look, fy: string, now: Date): Promise<GrantsPackage> => {
+    const awards = await awardsOfYear(db, fy);
+    return {
+      version: '1.4',
+      title: `Prevention fund awards, financial year ${fy}`,
+      description: `Every award the cross-departmental prevention fund's panel approved in rounds of financial year ${fy}, as decided, with what has been released since.`,
+      issued: now.toISOString(),
+      grants: awards.map((a) => a.grant),
+    };
+  },
+);
 
 /** The 360Giving spreadsheet template's titles for the columns this export fills, in order. */
 export const GRANT_CSV_COLUMNS = [
@@ -169,25 +177,32 @@ export const GRANT_CSV_COLUMNS = [
   'Beneficiary Location:Name',
 ] as const;
 
-/** The same grants as the 360Giving flat CSV (RFC 4180, UTF-8, a header row of the standard's titles). */
-export async function grantsCsv(db: Db | Tx, fy: string): Promise<string> {
-  const awards = await awardsOfYear(db, fy);
-  const rows = awards.map(({ grant: g, pounds }) => [
-    g.id,
-    g.title,
-    g.description,
-    g.currency,
-    pounds.appliedFor,
-    pounds.awarded,
-    pounds.disbursed,
-    g.awardDate,
-    g.recipientOrganization[0]?.id ?? '',
-    g.recipientOrganization[0]?.name ?? '',
-    g.fundingOrganization[0]?.id ?? '',
-    g.fundingOrganization[0]?.name ?? '',
-    g.grantProgramme[0]?.code ?? '',
-    g.grantProgramme[0]?.title ?? '',
-    g.beneficiaryLocation[0]?.name ?? '',
-  ]);
-  return stringify([[...GRANT_CSV_COLUMNS], ...rows], { record_delimiter: '\r\n' });
-}
+/**
+ * The same grants as the 360Giving flat CSV (RFC 4180, UTF-8, a header row of the standard's
+ * titles; amounts in pounds). Readers: every signed-in user. Changes nothing. Refusals:
+ * financial-year-not-found (404).
+ */
+export const readGrantsCsv = operation(
+  { ...OPEN_DATA_READERS, refuses: ['financial-year-not-found'] },
+  async ({ db }: Look, fy: string): Promise<string> => {
+    const awards = await awardsOfYear(db, fy);
+    const rows = awards.map(({ grant: g, pounds }) => [
+      g.id,
+      g.title,
+      g.description,
+      g.currency,
+      pounds.appliedFor,
+      pounds.awarded,
+      pounds.disbursed,
+      g.awardDate,
+      g.recipientOrganization[0]?.id ?? '',
+      g.recipientOrganization[0]?.name ?? '',
+      g.fundingOrganization[0]?.id ?? '',
+      g.fundingOrganization[0]?.name ?? '',
+      g.grantProgramme[0]?.code ?? '',
+      g.grantProgramme[0]?.title ?? '',
+      g.beneficiaryLocation[0]?.name ?? '',
+    ]);
+    return stringify([[...GRANT_CSV_COLUMNS], ...rows], { record_delimiter: '\r\n' });
+  },
+);

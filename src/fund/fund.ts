@@ -1,11 +1,15 @@
 import { type Actor, appendAudit } from '../audit/audit.ts';
 import { type Db, isPostgres, type Tx } from '../db/database.ts';
 import { type CreateTransferResult, createAccounts, createTransfers, getAccount } from '../ledger/ledger.ts';
+import { LEDGER_REFUSALS } from '../ledger/refusals.ts';
 import { type Account, availableBalance, MAX_AMOUNT, postedBalance, type TransferInput } from '../ledger/types.ts';
-import { conflict, type DomainError, forbidden, invalid, notFound, unprocessable } from '../lib/errors.ts';
+import { type DomainError, forbidden, invalid } from '../lib/errors.ts';
 import { applyBasisPoints, formatPence, type Pence } from '../lib/money.ts';
 import { type Act, type Look, operation } from '../lib/operation.ts';
+import { refuse } from '../lib/refusals.ts';
+import { REFERENCE_REFUSALS } from '../reference/refusals.ts';
 import { actorOf, ROLES } from '../users/users.ts';
+import { FUND_REFUSALS } from './refusals.ts';
 import { mayReadDepartmentFigures } from './visibility.ts';
 
 /*
@@ -82,7 +86,7 @@ export async function createFinancialYear(
   const dates = parseFinancialYear(name);
   if (!dates) throw invalid([{ pointer: '/name', detail: 'must name an April–March year as YYYY-YY, e.g. 2026-27' }]);
   const existing = await trx.selectFrom('financial_years').select('name').where('name', '=', name).executeTakeFirst();
-  if (existing) throw conflict('financial-year-exists', 'Financial year already set up', `Financial year ${name} already exists.`);
+  if (existing) throw refuse(FUND_REFUSALS, 'financial-year-exists', `Financial year ${name} already exists.`);
   const year: FinancialYear = { name, ...dates, status: 'open', createdAt: now.toISOString() };
   await trx
     .insertInto('financial_years')
@@ -113,7 +117,11 @@ export async function listFinancialYears(db: Db | Tx): Promise<FinancialYear[]> 
 export async function getFinancialYear(db: Db | Tx, name: string): Promise<FinancialYear> {
   const row = await db.selectFrom('financial_years').selectAll().where('name', '=', name).executeTakeFirst();
   if (!row)
-    throw notFound('financial-year', `There is no financial year ${name}. Treasury sets years up with POST /api/v1/financial-years.`);
+    throw refuse(
+      FUND_REFUSALS,
+      'financial-year-not-found',
+      `There is no financial year ${name}. Treasury sets years up with POST /api/v1/financial-years.`,
+    );
   return yearFromRow(row);
 }
 
@@ -152,9 +160,10 @@ export async function setDepartmentYear(
   now: Date,
 ): Promise<{ departmentYear: DepartmentYear; created: boolean }> {
   const year = await lockYear(trx, fy);
-  if (year.status !== 'open') throw conflict('financial-year-closed', 'Financial year closed', `Financial year ${fy} is closed.`);
+  if (year.status !== 'open') throw refuse(FUND_REFUSALS, 'financial-year-closed', `Financial year ${fy} is closed.`);
   const dept = await trx.selectFrom('organisations').select(['code', 'kind']).where('code', '=', departmentCode).executeTakeFirst();
-  if (dept?.kind !== 'department') throw notFound('department', `There is no department with the code ${departmentCode}.`);
+  if (dept?.kind !== 'department')
+    throw refuse(REFERENCE_REFUSALS, 'department-not-found', `There is no department with the code ${departmentCode}.`);
 
   const before = await findDepartmentYear(trx, fy, departmentCode);
   const contribution = await trx
@@ -167,9 +176,9 @@ export async function setDepartmentYear(
     before &&
     (before.baselinePence !== input.baselinePence || before.topSliceBasisPoints !== input.topSliceBasisPoints)
   ) {
-    throw conflict(
+    throw refuse(
+      FUND_REFUSALS,
       'contribution-already-posted',
-      'Contribution already posted',
       `${departmentCode}'s top-slice for ${fy} has been posted, so its baseline and rate can no longer change. The savings target still can.`,
     );
   }
@@ -213,9 +222,9 @@ export async function setDepartmentYear(
     );
     if (result && 'error' in result) {
       if (result.error === 'exceeds_credits') {
-        throw unprocessable(
+        throw refuse(
+          FUND_REFUSALS,
           'baseline-below-committed',
-          'Baseline lower than what is already spent',
           `${departmentCode}'s baseline cannot fall by ${formatPence(-delta)}: the department has already paid out more than the new baseline leaves.`,
           { ledgerError: result.error },
         );
@@ -328,12 +337,12 @@ export const postContributions = operation(
   async ({ trx, principal, requestId, now }: Act, fy: string): Promise<ContributionRun> => {
     const actor = actorOf(principal);
     const year = await lockYear(trx, fy);
-    if (year.status !== 'open') throw conflict('financial-year-closed', 'Financial year closed', `Financial year ${fy} is closed.`);
+    if (year.status !== 'open') throw refuse(FUND_REFUSALS, 'financial-year-closed', `Financial year ${fy} is closed.`);
     const departments = await listDepartmentYears(trx, fy);
     if (departments.length === 0) {
-      throw unprocessable(
+      throw refuse(
+        FUND_REFUSALS,
         'no-departments-set',
-        'No department is set up for this year',
         `No department has a baseline and top-slice rate for ${fy}. Set them with PUT /api/v1/financial-years/${fy}/departments/{code}.`,
       );
     }
@@ -360,9 +369,9 @@ export const postContributions = operation(
       (r.status === 'created' ? run.posted : run.alreadyPosted).push(line);
     });
     if (refused.length > 0) {
-      throw unprocessable(
+      throw refuse(
+        FUND_REFUSALS,
         'contributions-refused',
-        'Contributions not posted',
         `No contribution was posted: the ledger refused ${refused.map((r) => `${r.departmentCode} (${r.error})`).join(', ')}.`,
         { refused },
       );
@@ -444,14 +453,14 @@ async function mustCreateAccounts(trx: Tx, now: Date, accounts: Parameters<typeo
 
 function ledgerRefusal(result: Extract<CreateTransferResult, { error: unknown }>): DomainError {
   if (result.error.startsWith('overflows_')) {
-    return unprocessable(
+    return refuse(
+      LEDGER_REFUSALS,
       'ledger-limit-reached',
-      'Beyond what the ledger can hold',
       `Transfer ${result.id} would take an account past ${formatPence(MAX_AMOUNT)}, the most the ledger holds (${result.error}).`,
       { ledgerError: result.error },
     );
   }
-  return unprocessable('ledger-refused', 'The ledger refused the movement', `Transfer ${result.id} was refused: ${result.error}.`, {
+  return refuse(LEDGER_REFUSALS, 'ledger-refused', `Transfer ${result.id} was refused: ${result.error}.`, {
     ledgerError: result.error,
   });
 }
@@ -528,7 +537,7 @@ export const readDepartmentTermsOf = operation(
     if (!mayReadDepartmentFigures(principal, code, 'terms')) throw forbidden(`You cannot see ${code}'s settings.`);
     await getFinancialYear(db, fy);
     const row = await findDepartmentYear(db, fy, code);
-    if (!row) throw notFound('department-year', `${code} has no settings for ${fy}.`);
+    if (!row) throw refuse(FUND_REFUSALS, 'department-year-not-found', `${code} has no settings for ${fy}.`);
     return row;
   },
 );

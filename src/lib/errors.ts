@@ -1,6 +1,8 @@
 /**
  * Refusals from the domain core. They name what went wrong in the users' words and carry no
- * HTTP: the API maps `kind` to a status in one place (src/http/problem.ts).
+ * HTTP: the API maps `kind` to a status in one place (src/http/problem.ts). A module's named
+ * refusals are thrown from its catalogue with `refuse` (src/lib/refusals.ts), so their titles are
+ * the catalogue's; `forbidden` and `invalid` below are the request's own.
  */
 export type ErrorKind = 'invalid' | 'forbidden' | 'not-found' | 'conflict' | 'unprocessable';
 
@@ -27,20 +29,7 @@ export class DomainError extends Error {
   }
 }
 
-export const notFound = (what: string, detail: string) =>
-  new DomainError('not-found', `${what}-not-found`, `${capitalise(what.replace(/-/g, ' '))} not found`, detail);
-
-export const conflict = (type: string, title: string, detail: string, extra?: Record<string, unknown>) =>
-  new DomainError('conflict', type, title, detail, extra);
-
-export const unprocessable = (type: string, title: string, detail: string, extra?: Record<string, unknown>) =>
-  new DomainError('unprocessable', type, title, detail, extra);
-
 export const forbidden = (detail: string) => new DomainError('forbidden', 'forbidden', 'Not allowed', detail);
 
 export const invalid = (errors: FieldError[], detail = 'The request has invalid fields.') =>
   new DomainError('invalid', 'validation-error', 'Your request is not valid', detail, {}, errors);
-
-function capitalise(s: string): string {
-  return s.charAt(0).toUpperCase() + s.slice(1);
-}

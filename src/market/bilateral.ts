@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type Actor, appendAudit } from '../audit/audit.ts';
+import { CREDITS_REFUSALS } from '../credits/refusals.ts';
 import {
   actingDepartment,
   assertDepartmentInYear,
@@ -18,11 +19,13 @@ import type { Db, Tx } from '../db/database.ts';
 import type { BilateralTradeTable } from '../db/schema.ts';
 import { MARKET_READERS, ownDepartmentScope } from '../fund/visibility.ts';
 import { createTransfers } from '../ledger/ledger.ts';
-import { conflict, notFound, unprocessable } from '../lib/errors.ts';
 import { formatCredits, formatPence, type Pence } from '../lib/money.ts';
 import { type Act, type Look, operation } from '../lib/operation.ts';
+import { refuse } from '../lib/refusals.ts';
+import { REFERENCE_REFUSALS } from '../reference/refusals.ts';
 import { actorOf, type Principal } from '../users/users.ts';
 import type { Side } from './orders.ts';
+import { MARKET_REFUSALS } from './refusals.ts';
 import { deliveryVersusPayment, insertTrade } from './trades.ts';
 
 /*
@@ -112,9 +115,9 @@ async function canDeliver(
   if (side === 'sell') {
     const available = await availableOf(db, creditAccounts.holding(b.vintage, code));
     if (available < b.quantity) {
-      throw unprocessable(
+      throw refuse(
+        CREDITS_REFUSALS,
         'insufficient-credits',
-        'Not enough credits',
         own
           ? `${code} has ${formatCredits(available)} of vintage ${b.vintage} not already reserved; the trade needs ${formatCredits(b.quantity)}.`
           : `The seller, ${code}, does not hold enough credits of vintage ${b.vintage} not already reserved to settle this trade now; the proposal stays open.`,
@@ -124,9 +127,9 @@ async function canDeliver(
     const need = b.quantity * b.pricePence;
     const available = await availableOf(db, creditAccounts.cash(b.financialYear, code));
     if (available < need) {
-      throw unprocessable(
+      throw refuse(
+        CREDITS_REFUSALS,
         'insufficient-cash',
-        'Not enough cash',
         own
           ? `${code} has ${formatPence(available)} not already reserved in its ${b.financialYear} account; the trade needs ${formatPence(need)}.`
           : `The buyer, ${code}, does not have enough cash not already reserved to settle this trade now; the proposal stays open.`,
@@ -169,12 +172,13 @@ export const proposeBilateral = operation(
     assertInBand(band, input.pricePence, '/pricePence');
     await assertVintage(trx, fy, input.vintage);
     if (input.counterpartyCode === code) {
-      throw unprocessable('counterparty-is-yourself', 'Counterparty is yourself', `${code} cannot trade with itself.`, {
+      throw refuse(MARKET_REFUSALS, 'counterparty-is-yourself', `${code} cannot trade with itself.`, {
         pointer: '/counterpartyCode',
       });
     }
     const other = await trx.selectFrom('organisations').select('kind').where('code', '=', input.counterpartyCode).executeTakeFirst();
-    if (other?.kind !== 'department') throw notFound('department', `There is no department with the code ${input.counterpartyCode}.`);
+    if (other?.kind !== 'department')
+      throw refuse(REFERENCE_REFUSALS, 'department-not-found', `There is no department with the code ${input.counterpartyCode}.`);
     await assertDepartmentInYear(trx, fy, code);
     await assertDepartmentInYear(trx, fy, input.counterpartyCode, '/counterpartyCode');
     await canDeliver(trx, { ...input }, input.side, code, code);
@@ -209,23 +213,24 @@ export const proposeBilateral = operation(
 async function openProposal(trx: Tx, p: Principal, id: string, now: Date, who: 'proposer' | 'counterparty'): Promise<Bilateral> {
   const code = actingDepartment(p);
   const found = await trx.selectFrom('bilateral_trades').select('financial_year').where('id', '=', id).executeTakeFirst();
-  if (!found) throw notFound('bilateral-trade', `There is no bilateral trade ${id}.`);
+  if (!found) throw refuse(MARKET_REFUSALS, 'bilateral-trade-not-found', `There is no bilateral trade ${id}.`);
   await lockYearState(trx, found.financial_year);
   const b = fromRow(await trx.selectFrom('bilateral_trades').selectAll().where('id', '=', id).executeTakeFirstOrThrow(), now);
-  if (b.proposerCode !== code && b.counterpartyCode !== code) throw notFound('bilateral-trade', `There is no bilateral trade ${id}.`);
+  if (b.proposerCode !== code && b.counterpartyCode !== code)
+    throw refuse(MARKET_REFUSALS, 'bilateral-trade-not-found', `There is no bilateral trade ${id}.`);
   const mine = who === 'proposer' ? b.proposerCode : b.counterpartyCode;
   if (mine !== code) {
-    throw conflict(
+    throw refuse(
+      MARKET_REFUSALS,
       'not-your-part',
-      who === 'proposer' ? 'Only the proposer can withdraw' : 'Only the counterparty can answer',
       who === 'proposer'
         ? `Only ${b.proposerCode} can withdraw this proposal.`
         : `Only ${b.counterpartyCode} can accept or decline this proposal.`,
     );
   }
-  if (b.status === 'expired') throw conflict('bilateral-trade-expired', 'Proposal expired', `The proposal lapsed at ${b.expiresAt}.`);
+  if (b.status === 'expired') throw refuse(MARKET_REFUSALS, 'bilateral-trade-expired', `The proposal lapsed at ${b.expiresAt}.`);
   if (b.status !== 'proposed')
-    throw conflict('bilateral-trade-not-open', 'Proposal no longer open', `The proposal was ${b.status} at ${b.resolvedAt}.`);
+    throw refuse(MARKET_REFUSALS, 'bilateral-trade-not-open', `The proposal was ${b.status} at ${b.resolvedAt}.`);
   return b;
 }
 
@@ -295,11 +300,7 @@ export const acceptBilateral = operation(
       // Name the leg that could not settle; neither leg was applied.
       if (failed.id.endsWith('/credits')) await canDeliver(trx, b, 'sell', b.sellerCode, b.counterpartyCode);
       if (failed.id.endsWith('/cash')) await canDeliver(trx, b, 'buy', b.buyerCode, b.counterpartyCode);
-      throw unprocessable(
-        'trade-cannot-settle',
-        'The trade cannot settle',
-        `Neither leg was applied: the ledger refused ${failed.id} (${failed.error}).`,
-      );
+      throw refuse(MARKET_REFUSALS, 'trade-cannot-settle', `Neither leg was applied: the ledger refused ${failed.id} (${failed.error}).`);
     }
     const [seq] = [await nextSeqs(trx, 1)];
     await insertTrade(trx, { ...trade, seq, bilateralId: b.id }, now.toISOString());
@@ -375,7 +376,7 @@ export async function listBilaterals(db: Db | Tx, fy: string, now: Date, departm
 export async function getBilateral(db: Db | Tx, p: Principal, id: string, now: Date): Promise<Bilateral> {
   const row = await db.selectFrom('bilateral_trades').selectAll().where('id', '=', id).executeTakeFirst();
   if (!row || (p.role === 'department' && row.proposer_code !== p.organisationCode && row.counterparty_code !== p.organisationCode)) {
-    throw notFound('bilateral-trade', `There is no bilateral trade ${id}.`);
+    throw refuse(MARKET_REFUSALS, 'bilateral-trade-not-found', `There is no bilateral trade ${id}.`);
   }
   return fromRow(row, now);
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type Actor, appendAudit } from '../audit/audit.ts';
+import { CREDITS_REFUSALS } from '../credits/refusals.ts';
 import {
   actingDepartment,
   assertDepartmentInYear,
@@ -21,10 +22,11 @@ import type { Db, Tx } from '../db/database.ts';
 import type { CreditOrderTable } from '../db/schema.ts';
 import { MARKET_READERS, ownDepartmentScope } from '../fund/visibility.ts';
 import type { TransferInput } from '../ledger/types.ts';
-import { conflict, notFound, unprocessable } from '../lib/errors.ts';
 import { formatCredits, formatPence, type Pence } from '../lib/money.ts';
 import { type Act, type Look, operation } from '../lib/operation.ts';
+import { refuse } from '../lib/refusals.ts';
 import { actorOf, type Principal } from '../users/users.ts';
+import { MARKET_REFUSALS } from './refusals.ts';
 import { deliveryVersusPayment, insertTrade, type TradeInput } from './trades.ts';
 
 /*
@@ -229,9 +231,9 @@ export const placeOrder = operation(
       if (!vintage) vintage = await oldestDeliverableVintage(trx, fy, code, input.quantity);
       const available = vintage ? await availableOf(trx, creditAccounts.holding(vintage, code)) : 0n;
       if (!vintage || available < input.quantity) {
-        throw unprocessable(
+        throw refuse(
+          CREDITS_REFUSALS,
           'insufficient-credits',
-          'Not enough credits',
           `${code} cannot sell ${formatCredits(input.quantity)}${vintage ? ` of vintage ${vintage}: it has ${formatCredits(available)} not already reserved` : ': no single vintage it holds has that many not already reserved (an order without a vintage is filled from one vintage; name one, or sell each vintage separately)'}.`,
         );
       }
@@ -239,9 +241,9 @@ export const placeOrder = operation(
       const need = input.quantity * input.limitPricePence;
       const available = await availableOf(trx, creditAccounts.cash(fy, code));
       if (available < need) {
-        throw unprocessable(
+        throw refuse(
+          CREDITS_REFUSALS,
           'insufficient-cash',
-          'Not enough cash',
           `${code} needs ${formatPence(need)} (quantity × limit price) available in its ${fy} account to buy; it has ${formatPence(available)} not already reserved.`,
         );
       }
@@ -269,9 +271,9 @@ export const placeOrder = operation(
       for (const row of fresh) {
         const resting = orderFromRow(row);
         if (resting.departmentCode === code) {
-          throw unprocessable(
+          throw refuse(
+            MARKET_REFUSALS,
             'self-trade-prevented',
-            'Order would trade with your own',
             `This ${input.side} order would match ${code}'s own resting order ${resting.id}; it was refused and nothing traded (self-trade prevention cancels the incoming order).`,
             { restingOrderId: resting.id },
           );
@@ -389,13 +391,13 @@ export const cancelOrder = operation(
   async ({ trx, principal: p, requestId, now }: Act, id: string): Promise<Order> => {
     const code = actingDepartment(p);
     const found = await trx.selectFrom('credit_orders').select('financial_year').where('id', '=', id).executeTakeFirst();
-    if (!found) throw notFound('credit-order', `There is no order ${id}.`);
+    if (!found) throw refuse(MARKET_REFUSALS, 'credit-order-not-found', `There is no order ${id}.`);
     await lockYearState(trx, found.financial_year);
     const row = await trx.selectFrom('credit_orders').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
     const order = orderFromRow(row);
-    if (order.departmentCode !== code) throw notFound('credit-order', `There is no order ${id}.`);
+    if (order.departmentCode !== code) throw refuse(MARKET_REFUSALS, 'credit-order-not-found', `There is no order ${id}.`);
     if (order.status !== 'open')
-      throw conflict('order-not-open', 'Order not open', `Order ${id} is ${order.status}; only a resting order can be cancelled.`);
+      throw refuse(MARKET_REFUSALS, 'order-not-open', `Order ${id} is ${order.status}; only a resting order can be cancelled.`);
     await mustTransfer(trx, [voidOf(order.reservationId as string, false)], now);
     const at = now.toISOString();
     await trx
@@ -458,7 +460,7 @@ export async function listOrders(db: Db | Tx, fy: string, filter: { department?:
 export async function getOrder(db: Db | Tx, p: Principal, id: string): Promise<Order> {
   const row = await db.selectFrom('credit_orders').selectAll().where('id', '=', id).executeTakeFirst();
   if (!row || (p.role === 'department' && row.department_code !== p.organisationCode))
-    throw notFound('credit-order', `There is no order ${id}.`);
+    throw refuse(MARKET_REFUSALS, 'credit-order-not-found', `There is no order ${id}.`);
   return orderFromRow(row);
 }
 

@@ -1,12 +1,15 @@
 import { appendAudit } from '../audit/audit.ts';
+import { COMPLIANCE_REFUSALS } from '../compliance/refusals.ts';
 import { lockYearState, marketBand } from '../credits/registry.ts';
 import type { Db, Tx } from '../db/database.ts';
 import { getFinancialYear } from '../fund/fund.ts';
 import { CREDIT_READERS } from '../fund/visibility.ts';
-import { conflict, invalid, unprocessable } from '../lib/errors.ts';
+import { invalid } from '../lib/errors.ts';
 import { formatPence, type Pence } from '../lib/money.ts';
 import { type Act, type Look, operation } from '../lib/operation.ts';
+import { refuse } from '../lib/refusals.ts';
 import { actorOf } from '../users/users.ts';
+import { MARKET_REFUSALS } from './refusals.ts';
 
 /*
  * Each year's market has a floor and a ceiling price per credit, set by treasury. Every order
@@ -38,11 +41,7 @@ export const setMarketPrices = operation(
     if (input.floorPence > input.ceilingPence) throw invalid([{ pointer: '/floorPence', detail: 'must not be above the ceiling' }]);
     const state = await lockYearState(trx, fy);
     if (state.complied) {
-      throw conflict(
-        'compliance-already-run',
-        'Compliance has run',
-        `Compliance for ${fy} has run at its ceiling price, which is now fixed.`,
-      );
+      throw refuse(COMPLIANCE_REFUSALS, 'compliance-already-run', `Compliance for ${fy} has run at its ceiling price, which is now fixed.`);
     }
     const outside = await trx
       .selectFrom('credit_orders')
@@ -52,9 +51,9 @@ export const setMarketPrices = operation(
       .where((eb) => eb.or([eb('limit_price_pence', '<', input.floorPence), eb('limit_price_pence', '>', input.ceilingPence)]))
       .executeTakeFirst();
     if (outside) {
-      throw unprocessable(
+      throw refuse(
+        MARKET_REFUSALS,
         'resting-orders-outside-band',
-        'Resting orders outside the new band',
         `Order ${outside.id} rests at a price outside ${formatPence(input.floorPence)}–${formatPence(input.ceilingPence)}; it must be cancelled first.`,
       );
     }

@@ -1,7 +1,8 @@
-import type { Case } from '../cases/cases.ts';
+import type { Case } from '../cases/records.ts';
 import type { Db, Tx } from '../db/database.ts';
-import { DomainError } from '../lib/errors.ts';
+import { refuse } from '../lib/refusals.ts';
 import type { Principal } from '../users/users.ts';
+import { PANEL_REFUSALS } from './refusals.ts';
 
 /*
  * A declared conflict of interest: a panel member who declared one in a case neither scores,
@@ -23,10 +24,9 @@ export async function isConflicted(db: Db | Tx, caseId: string, userId: string):
 /** Refuses (`conflict-of-interest`, 403) a member who declared a conflict in the case. */
 export async function assertNotConflicted(db: Db | Tx, c: Case, p: Principal): Promise<void> {
   if (await isConflicted(db, c.id, p.userId)) {
-    throw new DomainError(
-      'forbidden',
+    throw refuse(
+      PANEL_REFUSALS,
       'conflict-of-interest',
-      'Declared conflict of interest',
       `You declared a conflict of interest in ${c.reference}, so you can neither score nor decide it.`,
     );
   }

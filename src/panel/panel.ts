@@ -1,15 +1,19 @@
 import type { VfmBand } from '../appraisal/types.ts';
 import { appendAudit } from '../audit/audit.ts';
-import { type Case, type CaseStatus, caseAppraisal, getCase, getReadableCase, lockSubmittedCase, moveCase } from '../cases/cases.ts';
-import { CASE_MOVES, SUBMITTED_STATUSES } from '../cases/lifecycle.ts';
+import { caseAppraisal } from '../cases/appraisal.ts';
+import { CASE_MOVES, type CaseStatus, moveCase } from '../cases/lifecycle.ts';
+import { type Case, getCase } from '../cases/records.ts';
+import { getReadableCase, lockSubmittedCase, SUBMITTED_STATUSES } from '../cases/visibility.ts';
 import type { Db, Tx } from '../db/database.ts';
-import { conflict, forbidden, invalid, unprocessable } from '../lib/errors.ts';
+import { forbidden, invalid } from '../lib/errors.ts';
 import { formatPence, type Pence } from '../lib/money.ts';
 import { type Act, type Look, operation } from '../lib/operation.ts';
+import { refuse } from '../lib/refusals.ts';
 import { commitAward, type Tranche, type TrancheInput, trancheSchedule } from '../releases/releases.ts';
 import { getRound, type Round, VALUE_FOR_MONEY } from '../rounds/rounds.ts';
 import { actorOf, type Principal } from '../users/users.ts';
 import { assertNotConflicted, isConflicted } from './conflicts.ts';
+import { PANEL_REFUSALS } from './refusals.ts';
 
 /*
  * The Whitehall panel: members declare conflicts (a conflicted member neither scores nor
@@ -25,7 +29,7 @@ export type { Tranche, TrancheInput } from '../releases/releases.ts';
 /** The value-for-money criterion's suggested score for each band. */
 export const SUGGESTED_VFM_SCORE: Record<VfmBand, number> = { poor: 1, low: 2, medium: 3, high: 4, 'very-high': 5 };
 
-/** A case is scored, moderated and decided while the panel may still decide it (./cases/lifecycle.ts). */
+/** A case is scored, moderated and decided while the panel may still decide it (src/cases/lifecycle.ts). */
 const SCOREABLE = CASE_MOVES.approve.from as readonly CaseStatus[];
 
 /**
@@ -40,7 +44,7 @@ export const declareConflict = operation(
   async ({ trx, principal: p, requestId, now }: Act, caseId: string, reason: string) => {
     const c = await lockSubmittedCase(trx, caseId);
     if (await isConflicted(trx, caseId, p.userId)) {
-      throw conflict('conflict-already-declared', 'Conflict already declared', `You have already declared a conflict in ${c.reference}.`);
+      throw refuse(PANEL_REFUSALS, 'conflict-already-declared', `You have already declared a conflict in ${c.reference}.`);
     }
     const row = { case_id: caseId, user_id: p.userId, reason, declared_at: now.toISOString() };
     await trx.insertInto('panel_conflicts').values(row).execute();
@@ -113,7 +117,7 @@ export const recordScores = operation(
     const c = await lockSubmittedCase(trx, caseId);
     await assertNotConflicted(trx, c, p);
     if (!SCOREABLE.includes(c.status)) {
-      throw conflict('case-decided', 'Case already decided', `${c.reference} was ${c.status}; its scores are final.`);
+      throw refuse(PANEL_REFUSALS, 'case-decided', `${c.reference} was ${c.status}; its scores are final.`);
     }
     const round = await getRound(trx, c.roundId);
     const keys = new Set(round.criteria.map((k) => k.key));
@@ -293,7 +297,7 @@ export const moderate = operation(
     const c = await lockSubmittedCase(trx, caseId);
     assertChair(p);
     await assertNotConflicted(trx, c, p);
-    if (!SCOREABLE.includes(c.status)) throw conflict('case-decided', 'Case already decided', `${c.reference} was ${c.status}.`);
+    if (!SCOREABLE.includes(c.status)) throw refuse(PANEL_REFUSALS, 'case-decided', `${c.reference} was ${c.status}.`);
     const hundredths = Math.round(score * 100);
     await trx.deleteFrom('panel_moderations').where('case_id', '=', caseId).execute();
     await trx
@@ -380,14 +384,14 @@ export const grantVfmOverride = operation(
     const c = await lockSubmittedCase(trx, caseId);
     const { result } = await caseAppraisal(trx, c);
     if (result.vfmBand !== 'poor') {
-      throw conflict(
+      throw refuse(
+        PANEL_REFUSALS,
         'override-not-needed',
-        'No override needed',
         `${c.reference} is in the ${result.vfmBand ?? 'unbanded'} value-for-money band; only poor cases need an override.`,
       );
     }
     const existing = await trx.selectFrom('vfm_overrides').select('case_id').where('case_id', '=', caseId).executeTakeFirst();
-    if (existing) throw conflict('override-exists', 'Override already recorded', `${c.reference} already has a treasury override.`);
+    if (existing) throw refuse(PANEL_REFUSALS, 'override-exists', `${c.reference} already has a treasury override.`);
     const row = { case_id: caseId, reason, granted_by: p.userId, granted_at: now.toISOString() };
     await trx.insertInto('vfm_overrides').values(row).execute();
     await appendAudit(
@@ -446,7 +450,7 @@ export const decide = operation(
   async ({ trx, principal: p, requestId, now }: Act, caseId: string, input: DecisionInput): Promise<Decision> => {
     const c = await lockSubmittedCase(trx, caseId);
     await assertNotConflicted(trx, c, p);
-    if (!SCOREABLE.includes(c.status)) throw conflict('case-decided', 'Case already decided', `${c.reference} was ${c.status}.`);
+    if (!SCOREABLE.includes(c.status)) throw refuse(PANEL_REFUSALS, 'case-decided', `${c.reference} was ${c.status}.`);
     const today = now.toISOString().slice(0, 10);
     let amount: Pence | null = null;
     let tranches: Tranche[] = [];
@@ -454,27 +458,27 @@ export const decide = operation(
     if (round) {
       const board = await scoreboard(trx, c, round);
       if (!board.quorumMet) {
-        throw unprocessable(
+        throw refuse(
+          PANEL_REFUSALS,
           'quorum-not-met',
-          'Not enough panel members have scored',
           `${board.completeMembers} member${board.completeMembers === 1 ? ' has' : 's have'} scored ${c.reference} in full; the round needs ${round.quorum}.`,
         );
       }
       amount = input.amountPence ?? c.requestedPence;
       if (amount <= 0n) throw invalid([{ pointer: '/amountPence', detail: 'an award must be more than £0' }]);
       if (amount > c.requestedPence) {
-        throw unprocessable(
+        throw refuse(
+          PANEL_REFUSALS,
           'amount-exceeds-request',
-          'Award larger than the request',
           `${formatPence(amount)} is more than the ${formatPence(c.requestedPence)} ${c.reference} asked for.`,
         );
       }
       if (board.vfmBand === 'poor') {
         const override = await trx.selectFrom('vfm_overrides').select('case_id').where('case_id', '=', caseId).executeTakeFirst();
         if (!override) {
-          throw unprocessable(
+          throw refuse(
+            PANEL_REFUSALS,
             'vfm-override-required',
-            'Poor value for money',
             `${c.reference} is in the poor value-for-money band; treasury must record an override, with its reason, before it can be approved.`,
           );
         }

@@ -1,18 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import { appendAudit } from '../audit/audit.ts';
-import { type Case, getCase, lockCase, lockOwnCase, lockSubmittedCase, moveCase } from '../cases/cases.ts';
-import { mayMove } from '../cases/lifecycle.ts';
+import { mayMove, moveCase } from '../cases/lifecycle.ts';
+import { type Case, getCase, lockCase } from '../cases/records.ts';
+import { lockOwnCase, lockSubmittedCase } from '../cases/visibility.ts';
 import type { Db, Tx } from '../db/database.ts';
 import { accountIds as fundAccounts } from '../fund/fund.ts';
 import { type CreateTransferResult, createAccounts, createTransfers, getAccount } from '../ledger/ledger.ts';
+import { LEDGER_REFUSALS } from '../ledger/refusals.ts';
 import { availableBalance, type TransferInput } from '../ledger/types.ts';
-import { conflict, DomainError, invalid, notFound, unprocessable } from '../lib/errors.ts';
+import { invalid } from '../lib/errors.ts';
 import { allocatePence, formatPence, type Pence } from '../lib/money.ts';
 import { type Act, type Look, operation } from '../lib/operation.ts';
+import { refuse } from '../lib/refusals.ts';
 import { assertNotConflicted } from '../panel/conflicts.ts';
 import { getRound, type Round } from '../rounds/rounds.ts';
 import { actorOf } from '../users/users.ts';
 import { approvalsNeeded, countedApprovals, independenceProblem, releaseParties } from './four-eyes.ts';
+import { RELEASES_REFUSALS } from './refusals.ts';
 
 /*
  * Releases. Approving a case reserves the whole award in the fund: one pending transfer per
@@ -152,14 +156,14 @@ export async function commitAward(trx: Tx, c: Case, round: Round, tranches: Tran
       const fund = await getAccount(trx, fundAccounts.fund(fy));
       const available = fund ? availableBalance(fund) : 0n;
       const award = tranches.reduce((s, t) => s + t.amountPence, 0n);
-      throw unprocessable(
+      throw refuse(
+        RELEASES_REFUSALS,
         'insufficient-funds',
-        'The fund cannot cover this award',
         `Approving ${c.reference} would commit ${formatPence(award)}, but the ${fy} fund has only ${formatPence(available)} available.`,
         { availablePence: available, awardPence: award },
       );
     }
-    throw unprocessable('ledger-refused', 'The ledger refused the commitment', `Commitment for ${c.reference} refused: ${failed.error}.`, {
+    throw refuse(LEDGER_REFUSALS, 'ledger-refused', `Commitment for ${c.reference} refused: ${failed.error}.`, {
       ledgerError: failed.error,
     });
   }
@@ -229,7 +233,7 @@ async function trancheOf(trx: Tx, caseId: string, n: number): Promise<{ c: Case;
   const c = await getCase(trx, caseId);
   const tranches = await listTranches(trx, caseId);
   const t = tranches.find((x) => x.number === n);
-  if (!t) throw notFound('tranche', `${c.reference} has no tranche ${n}.`);
+  if (!t) throw refuse(RELEASES_REFUSALS, 'tranche-not-found', `${c.reference} has no tranche ${n}.`);
   return { c, tranches, t };
 }
 
@@ -258,29 +262,29 @@ export const claimTranche = operation(
     await lockOwnCase(trx, caseId, p);
     const { c, tranches, t } = await trancheOf(trx, caseId, n);
     if (c.status !== 'approved')
-      throw conflict(
+      throw refuse(
+        RELEASES_REFUSALS,
         'case-not-approved',
-        'Case not approved',
         `${c.reference} is ${c.status}; only an approved case's tranches can be claimed.`,
       );
     if (t.status !== 'scheduled') {
-      throw conflict(
+      throw refuse(
+        RELEASES_REFUSALS,
         'tranche-already-claimed',
-        'Tranche already claimed',
         `Tranche ${n} of ${c.reference} is ${t.status}${t.claimedAt ? ` (claimed ${t.claimedAt})` : ''}.`,
       );
     }
     const earlier = tranches.find((x) => x.number < n && x.status !== 'released' && x.status !== 'voided');
     if (earlier) {
-      throw conflict(
+      throw refuse(
+        RELEASES_REFUSALS,
         'tranche-out-of-order',
-        'Earlier tranche outstanding',
         `Tranche ${earlier.number} of ${c.reference} must be released before tranche ${n} can be claimed.`,
       );
     }
     const today = now.toISOString().slice(0, 10);
     if (today < t.earliestOn) {
-      throw conflict('tranche-not-due', 'Tranche not yet due', `Tranche ${n} of ${c.reference} can be claimed from ${t.earliestOn}.`);
+      throw refuse(RELEASES_REFUSALS, 'tranche-not-due', `Tranche ${n} of ${c.reference} can be claimed from ${t.earliestOn}.`);
     }
     const at = now.toISOString();
     const claimed = await trx
@@ -291,7 +295,7 @@ export const claimTranche = operation(
       .where('status', '=', 'scheduled')
       .executeTakeFirst();
     if (Number(claimed.numUpdatedRows) !== 1)
-      throw conflict('tranche-already-claimed', 'Tranche already claimed', `Tranche ${n} of ${c.reference} was claimed meanwhile.`);
+      throw refuse(RELEASES_REFUSALS, 'tranche-already-claimed', `Tranche ${n} of ${c.reference} was claimed meanwhile.`);
     await appendAudit(
       trx,
       {
@@ -338,23 +342,15 @@ export const approveTranche = operation(
     const { c, t } = await trancheOf(trx, caseId, n);
     if (p.role === 'panel') await assertNotConflicted(trx, c, p);
     if (t.status === 'released')
-      throw conflict(
-        'tranche-already-released',
-        'Tranche already released',
-        `Tranche ${n} of ${c.reference} was released on ${t.releasedAt}.`,
-      );
+      throw refuse(RELEASES_REFUSALS, 'tranche-already-released', `Tranche ${n} of ${c.reference} was released on ${t.releasedAt}.`);
     if (t.status !== 'claimed')
-      throw conflict(
+      throw refuse(
+        RELEASES_REFUSALS,
         'tranche-not-claimed',
-        'Tranche not claimed',
         `Tranche ${n} of ${c.reference} is ${t.status}; the council must claim it first.`,
       );
     if (t.approvals.some((a) => a.userId === p.userId)) {
-      throw conflict(
-        'already-approved-by-you',
-        'You have already approved this tranche',
-        `Tranche ${n} of ${c.reference} needs a second, different approver.`,
-      );
+      throw refuse(RELEASES_REFUSALS, 'already-approved-by-you', `Tranche ${n} of ${c.reference} needs a second, different approver.`);
     }
     // The four-eyes rule (./four-eyes.ts): only independent approvers count.
     const parties = await releaseParties(trx, caseId, t.claimedBy, [...t.approvals.map((a) => a.userId), p.userId]);
@@ -365,12 +361,7 @@ export const approveTranche = operation(
       counted.map((a) => a.userId),
     );
     if (problem) {
-      throw new DomainError(
-        'forbidden',
-        'approver-not-independent',
-        'Not an independent approver',
-        `You cannot approve tranche ${n} of ${c.reference}: ${problem}.`,
-      );
+      throw refuse(RELEASES_REFUSALS, 'approver-not-independent', `You cannot approve tranche ${n} of ${c.reference}: ${problem}.`);
     }
     const at = now.toISOString();
     await trx.insertInto('tranche_approvals').values({ case_id: caseId, number: n, user_id: p.userId, approved_at: at }).execute();
@@ -410,9 +401,9 @@ export const approveTranche = operation(
     );
     if (!result || 'error' in result) {
       if (result?.error === 'pending_transfer_already_posted') {
-        throw conflict('tranche-already-released', 'Tranche already released', `Tranche ${n} of ${c.reference} was released meanwhile.`);
+        throw refuse(RELEASES_REFUSALS, 'tranche-already-released', `Tranche ${n} of ${c.reference} was released meanwhile.`);
       }
-      throw unprocessable('ledger-refused', 'The ledger refused the release', `Tranche ${n} of ${c.reference}: ${result?.error}.`, {
+      throw refuse(LEDGER_REFUSALS, 'ledger-refused', `Tranche ${n} of ${c.reference}: ${result?.error}.`, {
         ledgerError: result?.error,
       });
     }
@@ -424,7 +415,7 @@ export const approveTranche = operation(
       .where('status', '=', 'claimed')
       .executeTakeFirst();
     if (Number(updated.numUpdatedRows) !== 1)
-      throw conflict('tranche-already-released', 'Tranche already released', `Tranche ${n} was released meanwhile.`);
+      throw refuse(RELEASES_REFUSALS, 'tranche-already-released', `Tranche ${n} was released meanwhile.`);
     // Audit last, after the ledger: the lock order is case, accounts, audit head. The release's
     // transfer is recorded by the release entry.
     await appendAudit(trx, { ...approved, leaveTransfersToNext: true }, now);
@@ -454,7 +445,7 @@ export const terminateCase = operation(
     const c = await lockSubmittedCase(trx, caseId);
     if (p.role === 'panel') await assertNotConflicted(trx, c, p);
     if (!mayMove('terminate', c.status))
-      throw conflict('case-not-approved', 'Case not approved', `${c.reference} is ${c.status}; only an approved award can be terminated.`);
+      throw refuse(RELEASES_REFUSALS, 'case-not-approved', `${c.reference} is ${c.status}; only an approved award can be terminated.`);
     const open = (await listTranches(trx, caseId)).filter((t) => t.status === 'scheduled' || t.status === 'claimed');
     const results = await createTransfers(
       trx,
@@ -469,7 +460,7 @@ export const terminateCase = operation(
     );
     const failed = results.find((r) => 'error' in r);
     if (failed && 'error' in failed)
-      throw unprocessable('ledger-refused', 'The ledger refused the termination', `${failed.id}: ${failed.error}.`, {
+      throw refuse(LEDGER_REFUSALS, 'ledger-refused', `${failed.id}: ${failed.error}.`, {
         ledgerError: failed.error,
       });
     const at = now.toISOString();
@@ -560,9 +551,9 @@ export const clawBack = operation(
     const clawed = clawedBack(tranches, await listClawbacks(trx, caseId));
     if (input.amountPence <= 0n) throw invalid([{ pointer: '/amountPence', detail: 'must be more than £0' }]);
     if (clawed + input.amountPence > released) {
-      throw unprocessable(
+      throw refuse(
+        RELEASES_REFUSALS,
         'clawback-exceeds-released',
-        'Clawback larger than what was released',
         `${formatPence(released)} has been released for ${c.reference} and ${formatPence(clawed)} already clawed back; ${formatPence(input.amountPence)} more would exceed it.`,
       );
     }
@@ -588,7 +579,7 @@ export const clawBack = operation(
         now,
       );
       if (!result || 'error' in result) {
-        throw unprocessable('ledger-refused', 'The ledger refused the refund', `${c.reference}: ${result?.error}.`, {
+        throw refuse(LEDGER_REFUSALS, 'ledger-refused', `${c.reference}: ${result?.error}.`, {
           ledgerError: result?.error,
         });
       }
@@ -600,12 +591,12 @@ export const clawBack = operation(
         ]);
       }
       if (target.status === 'released' || target.status === 'voided') {
-        throw conflict('tranche-closed', 'Tranche already closed', `Tranche ${target.number} of ${c.reference} is ${target.status}.`);
+        throw refuse(RELEASES_REFUSALS, 'tranche-closed', `Tranche ${target.number} of ${c.reference} is ${target.status}.`);
       }
       if (target.offsetPence + input.amountPence > target.amountPence) {
-        throw unprocessable(
+        throw refuse(
+          RELEASES_REFUSALS,
           'offset-exceeds-tranche',
-          'Offset larger than the tranche',
           `Tranche ${target.number} is ${formatPence(target.amountPence)}; it cannot carry ${formatPence(target.offsetPence + input.amountPence)} of offsets.`,
         );
       }

@@ -2,10 +2,12 @@ import { getDeflatorTable, getParameterSet, latestDeflatorEdition, latestParamet
 import { appendAudit } from '../audit/audit.ts';
 import type { Db, Tx } from '../db/database.ts';
 import { getFinancialYear } from '../fund/fund.ts';
-import { invalid, notFound } from '../lib/errors.ts';
+import { invalid } from '../lib/errors.ts';
 import type { Pence } from '../lib/money.ts';
 import { type Act, operation } from '../lib/operation.ts';
+import { refuse } from '../lib/refusals.ts';
 import { actorOf } from '../users/users.ts';
+import { ROUNDS_REFUSALS } from './refusals.ts';
 
 /** A funding round: a budget envelope, dates, themes and the rules cases are scored and appraised by. */
 
@@ -165,7 +167,7 @@ export async function listRounds(db: Db | Tx, financialYear?: string): Promise<R
 
 export async function getRound(db: Db | Tx, id: string): Promise<Round> {
   const row = await db.selectFrom('funding_rounds').selectAll().where('id', '=', id).executeTakeFirst();
-  if (!row) throw notFound('round', `There is no funding round ${id}.`);
+  if (!row) throw refuse(ROUNDS_REFUSALS, 'round-not-found', `There is no funding round ${id}.`);
   return roundFromRow(row);
 }
 

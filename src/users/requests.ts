@@ -2,8 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { appendAudit } from '../audit/audit.ts';
 import type { Db, Tx } from '../db/database.ts';
 import type { UserRequestTable } from '../db/schema.ts';
-import { conflict, DomainError, forbidden, invalid, notFound } from '../lib/errors.ts';
+import { forbidden, invalid } from '../lib/errors.ts';
 import { type Act, operation } from '../lib/operation.ts';
+import { refuse } from '../lib/refusals.ts';
+import { USERS_REFUSALS } from './refusals.ts';
 import { actorOf, createUser, type NewUser, type Principal, type Role, type User } from './users.ts';
 
 /*
@@ -107,29 +109,23 @@ export const approveUserRequest = operation(
   { roles: ['treasury'], refuses: ['user-request-not-found', 'user-request-decided', 'second-treasury-user-needed'] },
   async ({ trx, principal: p, requestId, now }: Act, id: string): Promise<{ request: UserRequest; user: User; token: string }> => {
     const row = await trx.selectFrom('user_requests').selectAll().where('id', '=', id).executeTakeFirst();
-    if (!row) throw notFound('user-request', `There is no account request ${id}.`);
+    if (!row) throw refuse(USERS_REFUSALS, 'user-request-not-found', `There is no account request ${id}.`);
     if (row.status !== 'awaiting-approval') {
-      throw conflict(
-        'user-request-decided',
-        'Request already decided',
-        `The request for ${row.name} was ${row.status} on ${row.decided_at}.`,
-      );
+      throw refuse(USERS_REFUSALS, 'user-request-decided', `The request for ${row.name} was ${row.status} on ${row.decided_at}.`);
     }
     if (row.requested_by === p.userId) {
-      throw new DomainError(
-        'forbidden',
+      throw refuse(
+        USERS_REFUSALS,
         'second-treasury-user-needed',
-        'A second treasury user must approve',
         `You asked for ${row.name}'s ${row.role} account; another treasury user must approve it.`,
       );
     }
     // The second treasury user must be independent of the first, as four eyes asks of approvers
     // (src/releases/four-eyes.ts): else one person holding two treasury accounts mints others.
     if (answersFor(await accountSponsors(trx, [row.requested_by, p.userId]), row.requested_by, p.userId)) {
-      throw new DomainError(
-        'forbidden',
+      throw refuse(
+        USERS_REFUSALS,
         'second-treasury-user-needed',
-        'A second treasury user must approve',
         `You answer for the account that asked for ${row.name}'s ${row.role} account (you created, asked for, approved or were handed its token), or it for yours; a treasury user independent of it must approve.`,
       );
     }
@@ -140,8 +136,7 @@ export const approveUserRequest = operation(
       .where('id', '=', id)
       .where('status', '=', 'awaiting-approval')
       .executeTakeFirst();
-    if (Number(claimed.numUpdatedRows) !== 1)
-      throw conflict('user-request-decided', 'Request already decided', 'It was decided meanwhile.');
+    if (Number(claimed.numUpdatedRows) !== 1) throw refuse(USERS_REFUSALS, 'user-request-decided', 'It was decided meanwhile.');
     // The account is the requester's creation, approved by this user: both answer for it.
     const { user, token } = await createUser(
       trx,

@@ -1,7 +1,8 @@
 import { type Actor, appendAudit } from '../audit/audit.ts';
 import type { Db, Tx } from '../db/database.ts';
-import { conflict, DomainError, notFound } from '../lib/errors.ts';
 import { type Act, operation } from '../lib/operation.ts';
+import { refuse } from '../lib/refusals.ts';
+import { USERS_REFUSALS } from './refusals.ts';
 import { needsSecondTreasuryApproval } from './requests.ts';
 import { hashToken, type IssuedToken, insertToken, recordFromRow, TOKEN_LIFETIME_DAYS, type TokenRecord } from './token-store.ts';
 import { type Principal, ROLES, type Role, userFromRow } from './users.ts';
@@ -119,7 +120,7 @@ export async function deactivationOf(db: Db | Tx, userId: string): Promise<{ at:
 
 async function loadUser(db: Db | Tx, userId: string) {
   const user = await db.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirst();
-  if (!user) throw notFound('user', `There is no user ${userId}.`);
+  if (!user) throw refuse(USERS_REFUSALS, 'user-not-found', `There is no user ${userId}.`);
   return user;
 }
 
@@ -177,17 +178,16 @@ export async function reissueToken(
 ): Promise<IssuedToken> {
   const user = await loadUser(trx, userId);
   if (user.deactivated_at !== null) {
-    throw conflict(
+    throw refuse(
+      USERS_REFUSALS,
       'user-already-deactivated',
-      'User already deactivated',
       `${user.name} was deactivated on ${user.deactivated_at} and cannot be given a token.`,
     );
   }
   if (by.userId !== null && needsSecondTreasuryApproval(user.role as Role)) {
-    throw new DomainError(
-      'forbidden',
+    throw refuse(
+      USERS_REFUSALS,
       'privileged-token-by-operator',
-      'Only an operator re-issues this token',
       `${user.name} is a ${user.role} user: whoever holds the new token could approve as them. An operator issues it (npm run cli -- issue-token ${userId}), or ask for a new account, which a second treasury user approves.`,
     );
   }
@@ -262,10 +262,10 @@ export async function deactivateUser(
 ): Promise<{ deactivatedAt: string; revokedTokenIds: string[] }> {
   const user = await loadUser(trx, userId);
   if (user.deactivated_at !== null) {
-    throw conflict('user-already-deactivated', 'User already deactivated', `${user.name} was deactivated on ${user.deactivated_at}.`);
+    throw refuse(USERS_REFUSALS, 'user-already-deactivated', `${user.name} was deactivated on ${user.deactivated_at}.`);
   }
   if (by.userId === userId) {
-    throw conflict('cannot-deactivate-self', 'You cannot deactivate yourself', 'Ask another treasury user to deactivate your account.');
+    throw refuse(USERS_REFUSALS, 'cannot-deactivate-self', 'Ask another treasury user to deactivate your account.');
   }
   if ((user.role as Role) === 'treasury') {
     const others = await trx
@@ -277,11 +277,7 @@ export async function deactivateUser(
       .limit(1)
       .execute();
     if (others.length === 0) {
-      throw conflict(
-        'last-treasury-user',
-        'The last treasury user',
-        `${user.name} is the only active treasury user; create another first.`,
-      );
+      throw refuse(USERS_REFUSALS, 'last-treasury-user', `${user.name} is the only active treasury user; create another first.`);
     }
   }
   const at = now.toISOString();

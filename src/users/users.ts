@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { type Actor, appendAudit, SYSTEM } from '../audit/audit.ts';
 import { type Db, inTransaction, type Tx } from '../db/database.ts';
-import { conflict, DomainError, invalid } from '../lib/errors.ts';
+import { forbidden, invalid } from '../lib/errors.ts';
+import { refuse } from '../lib/refusals.ts';
+import { USERS_REFUSALS } from './refusals.ts';
 import { hashToken, insertToken, newToken, TOKEN_LIFETIME_DAYS } from './token-store.ts';
 
 export const ROLES = ['treasury', 'panel', 'department', 'council', 'auditor'] as const;
@@ -117,9 +119,9 @@ export async function bootstrapTreasury(
   return inTransaction(db, async (trx) => {
     const any = await trx.selectFrom('users').select('id').limit(1).executeTakeFirst();
     if (any) {
-      throw conflict(
+      throw refuse(
+        USERS_REFUSALS,
         'already-bootstrapped',
-        'Users already exist',
         'The first treasury user has already been created. Ask a treasury user to create new users through the API.',
       );
     }
@@ -154,11 +156,6 @@ export function userFromRow(r: {
 
 export function assertRole(p: Principal, ...roles: Role[]): void {
   if (!roles.includes(p.role)) {
-    throw new DomainError(
-      'forbidden',
-      'forbidden',
-      'Not allowed',
-      `This needs the ${roles.join(' or ')} role; you are signed in as ${p.role}.`,
-    );
+    throw forbidden(`This needs the ${roles.join(' or ')} role; you are signed in as ${p.role}.`);
   }
 }

@@ -1,22 +1,16 @@
 import { type Rag, readableRegister, reportBenefit } from '../benefits/benefits.ts';
-import type { BenefitLine, Case, CaseInput, NarrativeSection } from '../cases/cases.ts';
-import {
-  createCase,
-  eligibility,
-  getReadableCase,
-  listCases,
-  lockOwnCase,
-  NARRATIVE_SECTIONS,
-  SUBMISSION_GATES,
-  submitCase,
-  updateCase,
-} from '../cases/cases.ts';
-import { isLeadCouncil } from '../cases/lifecycle.ts';
+import { createCase, submitCase, updateCase } from '../cases/cases.ts';
+import { eligibility, SUBMISSION_GATES } from '../cases/eligibility.ts';
+import { type BenefitLine, type Case, type CaseInput, NARRATIVE_SECTIONS, type NarrativeSection } from '../cases/records.ts';
+import { CASES_REFUSALS } from '../cases/refusals.ts';
+import { getReadableCase, isLeadCouncil, listCases, lockOwnCase } from '../cases/visibility.ts';
 import type { Deps } from '../http/context.ts';
 import { DomainError, type FieldError } from '../lib/errors.ts';
 import { parsePounds } from '../lib/money.ts';
 import type { Act } from '../lib/operation.ts';
+import { refuse } from '../lib/refusals.ts';
 import { listOrganisations, listPlaces, listThemes } from '../reference/reference.ts';
+import { RELEASES_REFUSALS } from '../releases/refusals.ts';
 import { claimTranche, listTranches, type TrancheState } from '../releases/releases.ts';
 import { getRound, listRounds, roundStatus } from '../rounds/rounds.ts';
 import { searchUnitCosts } from '../unit-costs/unit-costs.ts';
@@ -135,7 +129,7 @@ const statusOf = (e: DomainError): 400 | 409 | 422 => (e.kind === 'invalid' ? 40
 function lineIndex(c: WebContext, cs: Case, lines: 'costs' | 'benefits'): number {
   const raw = c.req.param('i') as string;
   const i = /^\d{1,3}$/.test(raw) ? Number(raw) : -1;
-  if (i < 0 || i >= cs[lines].length) throw new DomainError('not-found', 'case-not-found', 'Not found', `There is no line ${raw}.`);
+  if (i < 0 || i >= cs[lines].length) throw refuse(CASES_REFUSALS, 'case-not-found', `There is no line ${raw}.`);
   return i;
 }
 
@@ -536,7 +530,7 @@ export const councilPages: PageSection = {
       );
     const sectionOf = (c: WebContext): NarrativeSection => {
       const s = c.req.param('section') as NarrativeSection;
-      if (!NARRATIVE_SECTIONS.includes(s)) throw new DomainError('not-found', 'case-not-found', 'Not found', `There is no section ${s}.`);
+      if (!NARRATIVE_SECTIONS.includes(s)) throw refuse(CASES_REFUSALS, 'case-not-found', `There is no section ${s}.`);
       return s;
     };
     web.get(
@@ -796,7 +790,7 @@ export const councilPages: PageSection = {
     const trancheOf = async (c: WebContext, cs: Case) => {
       const n = Number(c.req.param('n'));
       const t = Number.isSafeInteger(n) ? (await listTranches(db, cs.id)).find((x) => x.number === n) : undefined;
-      if (!t) throw new DomainError('not-found', 'tranche-not-found', 'Not found', `There is no tranche ${c.req.param('n')}.`);
+      if (!t) throw refuse(RELEASES_REFUSALS, 'tranche-not-found', `There is no tranche ${c.req.param('n')}.`);
       return t;
     };
     const claimPage = (

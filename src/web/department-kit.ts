@@ -1,7 +1,8 @@
 import type { Db } from '../db/database.ts';
 import { financialYearOf, listFinancialYears, parseFinancialYear } from '../fund/fund.ts';
+import { FUND_REFUSALS } from '../fund/refusals.ts';
 import type { Deps } from '../http/context.ts';
-import { notFound } from '../lib/errors.ts';
+import { refuse } from '../lib/refusals.ts';
 import type { WebContext } from './pages.ts';
 
 /*
@@ -14,7 +15,7 @@ import type { WebContext } from './pages.ts';
 export function yearOf(c: WebContext, deps: Deps): string {
   const fy = c.req.query('fy');
   if (fy === undefined || fy === '') return financialYearOf(deps.clock());
-  if (!parseFinancialYear(fy)) throw notFound('financial-year', `There is no financial year ${fy}.`);
+  if (!parseFinancialYear(fy)) throw refuse(FUND_REFUSALS, 'financial-year-not-found', `There is no financial year ${fy}.`);
   return fy;
 }
 

@@ -1,11 +1,13 @@
 import { getReadableBenefitReport, realisedBenefits, reviewBenefitReport } from '../benefits/benefits.ts';
-import { getReadableCase } from '../cases/cases.ts';
+import { getReadableCase } from '../cases/visibility.ts';
 import { readPosition } from '../credits/position.ts';
 import { readDisposalsByPlace } from '../disposals/disposals.ts';
 import type { Deps } from '../http/context.ts';
-import { type FieldError, invalid, notFound } from '../lib/errors.ts';
+import { type FieldError, invalid } from '../lib/errors.ts';
 import { parsePounds, penceAsPoundsInput } from '../lib/money.ts';
 import { assertRole } from '../lib/operation.ts';
+import { refuse } from '../lib/refusals.ts';
+import { REFERENCE_REFUSALS } from '../reference/refusals.ts';
 import type { Principal } from '../users/users.ts';
 import type { PageSection } from './app.ts';
 import { organisationNames, yearChoices, yearOf } from './department-kit.ts';
@@ -68,7 +70,8 @@ function mountPosition(web: WebApp, deps: Deps) {
   web.get('/department', (c) => {
     const p = requireUser(c);
     if (p instanceof Response) return p;
-    if (p.role !== 'department' || !p.organisationCode) throw notFound('page', 'Only a department user has a position of their own.');
+    if (p.role !== 'department' || !p.organisationCode)
+      throw refuse(REFERENCE_REFUSALS, 'department-not-found', 'Only a department user has a position of their own.');
     const fy = c.req.query('fy');
     return c.redirect(`/departments/${encodeURIComponent(p.organisationCode)}${fy ? `?fy=${encodeURIComponent(fy)}` : ''}`, 303);
   });

@@ -1,5 +1,7 @@
 import { DecisionBody, ModerationBody, ReasonBody, ScoresBody } from '../api/panel.routes.ts';
-import { caseAppraisal, getReadableCase, NARRATIVE_SECTIONS } from '../cases/cases.ts';
+import { caseAppraisal } from '../cases/appraisal.ts';
+import { NARRATIVE_SECTIONS } from '../cases/records.ts';
+import { getReadableCase } from '../cases/visibility.ts';
 import type { Deps } from '../http/context.ts';
 import { DomainError, type FieldError, invalid } from '../lib/errors.ts';
 import { parsePounds, penceAsPoundsInput } from '../lib/money.ts';

@@ -1,6 +1,7 @@
 import { buildPlaceReport } from '../documents/documents.ts';
 import { financialYearOf, listFinancialYears } from '../fund/fund.ts';
-import { notFound } from '../lib/errors.ts';
+import { FUND_REFUSALS } from '../fund/refusals.ts';
+import { refuse } from '../lib/refusals.ts';
 import { listPlaces } from '../reference/reference.ts';
 import type { PageSection } from './app.ts';
 import { render, signedIn, toSignIn } from './pages.ts';
@@ -33,12 +34,13 @@ export const placePages: PageSection = {
     async function yearOf(asked: string | undefined): Promise<{ fy: string; years: string[] }> {
       const years = (await listFinancialYears(db)).map((y) => y.name);
       if (asked !== undefined) {
-        if (!FY.test(asked) || !years.includes(asked)) throw notFound('financial-year', `There is no financial year ${asked}.`);
+        if (!FY.test(asked) || !years.includes(asked))
+          throw refuse(FUND_REFUSALS, 'financial-year-not-found', `There is no financial year ${asked}.`);
         return { fy: asked, years };
       }
       const current = financialYearOf(deps.clock());
       const fy = years.includes(current) ? current : years.at(-1);
-      if (!fy) throw notFound('financial-year', 'No financial year has been set up yet.');
+      if (!fy) throw refuse(FUND_REFUSALS, 'financial-year-not-found', 'No financial year has been set up yet.');
       return { fy, years };
     }
 

@@ -11,12 +11,13 @@ import {
 } from '../documents/documents.ts';
 import { RendererError } from '../documents/renderer.ts';
 import { createDocumentService, type DocumentService } from '../documents/service.ts';
-import { grantsCsv, grantsPackage } from '../exports/grants.ts';
-import { registerCsv } from '../exports/register.ts';
+import { readGrantsCsv, readGrantsPackage } from '../exports/grants.ts';
+import { readRegisterCsv } from '../exports/register.ts';
 import { getFinancialYear, listFinancialYears } from '../fund/fund.ts';
+import { FUND_REFUSALS } from '../fund/refusals.ts';
 import type { Deps } from '../http/context.ts';
 import { zodFieldErrors } from '../http/problem.ts';
-import { notFound } from '../lib/errors.ts';
+import { refuse } from '../lib/refusals.ts';
 import { listOrganisations, listPlaces, listThemes } from '../reference/reference.ts';
 import { formErrors, NO_ERRORS, render, signedIn, toSignIn, type WebApp, type WebContext } from './pages.ts';
 
@@ -30,7 +31,7 @@ import { formErrors, NO_ERRORS, render, signedIn, toSignIn, type WebApp, type We
 const FY = /^\d{4}-\d{2}$/;
 const fyOf = (c: WebContext) => {
   const fy = c.req.param('fy') ?? '';
-  if (!FY.test(fy)) throw notFound('financial-year', `There is no financial year ${fy}.`);
+  if (!FY.test(fy)) throw refuse(FUND_REFUSALS, 'financial-year-not-found', `There is no financial year ${fy}.`);
   return fy;
 };
 
@@ -113,15 +114,17 @@ export function mountTreasuryDocuments(web: WebApp, deps: Deps) {
   });
 
   web.get('/open-data/:fy/grants.json', async (c) => {
-    if (!user(c)) return toSignIn(c);
+    const p = user(c);
+    if (!p) return toSignIn(c);
     const fy = fyOf(c);
     c.header('content-disposition', `attachment; filename="grants-360giving-${fy}.json"`);
-    return c.json(await grantsPackage(db, fy, deps.clock()));
+    return c.json(await readGrantsPackage({ db, principal: p }, fy, deps.clock()));
   });
   web.get('/open-data/:fy/grants.csv', async (c) => {
-    if (!user(c)) return toSignIn(c);
+    const p = user(c);
+    if (!p) return toSignIn(c);
     const fy = fyOf(c);
-    return c.body(await grantsCsv(db, fy), 200, {
+    return c.body(await readGrantsCsv({ db, principal: p }, fy), 200, {
       'content-type': 'text/csv; charset=utf-8',
       'content-disposition': `attachment; filename="grants-360giving-${fy}.csv"`,
     });
@@ -147,9 +150,8 @@ export function mountTreasuryDocuments(web: WebApp, deps: Deps) {
     const { parsed } = filterOf(c);
     if (!parsed.success) return c.redirect('/benefits/review', 303);
     const f = parsed.data;
-    const csv = await registerCsv(
-      db,
-      p,
+    const csv = await readRegisterCsv(
+      { db, principal: p },
       { fy: f.fy, department: f.department, place: f.place, theme: f.theme },
       deps.clock().toISOString().slice(0, 10),
     );

@@ -12,11 +12,14 @@ import {
   setDepartmentTerms,
   setUpFinancialYear,
 } from '../fund/fund.ts';
+import { FUND_REFUSALS } from '../fund/refusals.ts';
 import type { Deps } from '../http/context.ts';
-import { DomainError, type FieldError, invalid, notFound } from '../lib/errors.ts';
+import { DomainError, type FieldError, invalid } from '../lib/errors.ts';
 import { basisPointsAsPercentInput, parsePercent, parsePounds, penceAsPoundsInput } from '../lib/money.ts';
+import { refuse } from '../lib/refusals.ts';
 import { readMarket, setMarketPrices } from '../market/prices.ts';
 import { listOrganisations, listThemes } from '../reference/reference.ts';
+import { REFERENCE_REFUSALS } from '../reference/refusals.ts';
 import { createRound, DEFAULT_CRITERIA, DEFAULT_TWO_APPROVER_THRESHOLD_PENCE } from '../rounds/rounds.ts';
 import type { Principal } from '../users/users.ts';
 import type { PageSection } from './app.ts';
@@ -56,7 +59,7 @@ const FY = /^\d{4}-\d{2}$/;
 /** The year in the path, or the 404 page for anything that cannot be one. */
 function fyParam(c: WebContext): string {
   const fy = c.req.param('fy') ?? '';
-  if (!FY.test(fy)) throw notFound('financial-year', `There is no financial year ${fy}.`);
+  if (!FY.test(fy)) throw refuse(FUND_REFUSALS, 'financial-year-not-found', `There is no financial year ${fy}.`);
   return fy;
 }
 
@@ -243,7 +246,7 @@ function mountYearSetUp(web: WebApp, deps: Deps) {
     status: 200 | 400 | 404 | 409 | 422 = 200,
   ) {
     const name = (await departmentNames(deps)).get(code);
-    if (!name) throw notFound('department', `There is no department ${code}.`);
+    if (!name) throw refuse(REFERENCE_REFUSALS, 'department-not-found', `There is no department ${code}.`);
     let v = values;
     if (!v) {
       const t = (await listDepartmentYears(deps.database.db, fy, code))[0];

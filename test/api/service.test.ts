@@ -108,10 +108,7 @@ describe.each(engines())('the service on %s', (engine) => {
       .filter((f) => f.endsWith('.ts') && f !== join('http', 'problems.ts') && !f.endsWith('refusals.ts'))
       .map((f) => readFileSync(join(src, f), 'utf8').replace(/refuses: \[[^\]]*\]/g, ''))
       .join('\n');
-    const raisedSomewhere = (name: string) =>
-      code.includes(`'${name}'`) ||
-      code.includes(`/problems/${name}'`) ||
-      (name.endsWith('-not-found') && code.includes(`notFound('${name.slice(0, -'-not-found'.length)}'`));
+    const raisedSomewhere = (name: string) => code.includes(`'${name}'`) || code.includes(`/problems/${name}'`);
     expect(Object.keys(PROBLEM_TYPES).filter((name) => !raisedSomewhere(name))).toEqual([]);
   });
 
@@ -121,8 +118,7 @@ describe.each(engines())('the service on %s', (engine) => {
     const raised = new Set<string>();
     for (const file of files) {
       const text = readFileSync(join(src, file), 'utf8');
-      for (const m of text.matchAll(/(?:conflict|unprocessable)\(\s*'([a-z0-9-]+)'/g)) raised.add(m[1] as string);
-      for (const m of text.matchAll(/notFound\(\s*'([a-z0-9-]+)'/g)) raised.add(`${m[1]}-not-found`);
+      for (const m of text.matchAll(/refuse\(\s*[A-Z_]+,\s*'([a-z0-9-]+)'/g)) raised.add(m[1] as string);
       for (const m of text.matchAll(/new RendererError\(\s*'([a-z0-9-]+)'/g)) raised.add(m[1] as string);
       for (const m of text.matchAll(/new DomainError\(\s*'[a-z-]+',\s*'([a-z0-9-]+)'/g)) raised.add(m[1] as string);
       for (const m of text.matchAll(/type: '([a-z0-9-]+)',\s*\n?\s*title:/g)) raised.add(m[1] as string);

@@ -5,6 +5,7 @@ import { SYSTEM } from '../../src/audit/audit.ts';
 import { inTransaction } from '../../src/db/database.ts';
 import type { DocumentService } from '../../src/documents/service.ts';
 import { createApp } from '../../src/http/app.ts';
+import { problemType } from '../../src/http/problems.ts';
 import { createLogger } from '../../src/lib/log.ts';
 import { bootstrapTreasury, createUser, type NewUser } from '../../src/users/users.ts';
 import { type EngineName, freshDatabase, type TestDatabase } from './db.ts';
@@ -64,7 +65,9 @@ export async function testApp(engine: EngineName, documents?: DocumentService) {
       /* not JSON: keep the text */
     }
     if (res.headers.get('content-type') === 'application/problem+json') {
-      await assertDocumented(method, path, res.status, (parsed as { type?: string })?.type);
+      const problem = parsed as { type?: string; title?: string };
+      await assertDocumented(method, path, res.status, problem?.type);
+      assertCatalogued(method, path, res.status, problem);
     }
     return { status: res.status, headers: res.headers, body: parsed, text };
   }
@@ -89,6 +92,16 @@ export async function testApp(engine: EngineName, documents?: DocumentService) {
     if (examples && !Object.values(examples).some((e) => (e as { value: { type: string } }).value.type === type)) {
       throw new Error(
         `${method} ${template} answered ${status} ${type}, not among its documented types: ${Object.keys(examples).join(', ')}`,
+      );
+    }
+  }
+
+  /** Every refusal the suite meets says what its catalogue row says: the same title and status. */
+  function assertCatalogued(method: string, path: string, status: number, problem: { type?: string; title?: string }): void {
+    const row = problemType((problem?.type ?? '').replace(/^\/problems\//, ''));
+    if (row && (row.title !== problem.title || row.status !== status)) {
+      throw new Error(
+        `${method} ${path} answered ${status} ${problem.type} "${problem.title}"; its catalogue row says ${row.status} "${row.title}"`,
       );
     }
   }

@@ -1,3 +1,6 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reportBenefit, reviewBenefitReport, reviseForecast } from '../../src/benefits/benefits.ts';
 import { createCase, submitCase, updateCase } from '../../src/cases/cases.ts';
@@ -6,6 +9,8 @@ import { closeFinancialYear, previewYearClose, readIssuance, readYearClose } fro
 import { readPosition } from '../../src/credits/position.ts';
 import { inTransaction } from '../../src/db/database.ts';
 import { recordDisposal, setDisposalTarget } from '../../src/disposals/disposals.ts';
+import { readGrantsCsv, readGrantsPackage } from '../../src/exports/grants.ts';
+import { readRegisterCsv } from '../../src/exports/register.ts';
 import { readFundDashboard } from '../../src/fund/dashboard.ts';
 import {
   postContributions,
@@ -15,10 +20,11 @@ import {
   setDepartmentTerms,
   setUpFinancialYear,
 } from '../../src/fund/fund.ts';
-import { PROBLEM_TYPES } from '../../src/http/problems.ts';
+import { PROBLEM_TYPES, type ProblemName } from '../../src/http/problems.ts';
 import { readableAccounts, readableTransfers } from '../../src/ledger/access.ts';
 import { DomainError } from '../../src/lib/errors.ts';
 import type { Act, Look, Operation } from '../../src/lib/operation.ts';
+import { refuse } from '../../src/lib/refusals.ts';
 import {
   acceptBilateral,
   declineBilateral,
@@ -105,6 +111,9 @@ const OPERATIONS: Record<string, Operation<any, any[], unknown>> = {
   checkBooks,
   signCheckpoint,
   readAuditLog,
+  readGrantsPackage,
+  readGrantsCsv,
+  readRegisterCsv,
 };
 
 /** The roles each operation declares: the same lists the API routes document and enforce. */
@@ -166,7 +175,13 @@ const EXPECTED: Record<string, Role[]> = {
   checkBooks: ['treasury', 'auditor'],
   signCheckpoint: ['treasury', 'auditor'],
   readAuditLog: ['treasury', 'auditor'],
+  readGrantsPackage: [...ROLES],
+  readGrantsCsv: [...ROLES],
+  readRegisterCsv: [...ROLES],
 };
+
+/** The status the API answers each kind of domain error with (src/http/problem.ts). */
+const STATUS_OF_KIND = { invalid: 400, forbidden: 403, 'not-found': 404, conflict: 409, unprocessable: 422 } as const;
 
 const principal = (role: Role) => ({
   userId: `user-${role}`,
@@ -198,6 +213,12 @@ describe('operations refuse the roles they do not declare, called without HTTP',
     const refuses = OPERATIONS[name]?.refuses;
     expect(refuses, `${name} declares no refusals`).toBeInstanceOf(Array);
     expect((refuses ?? []).filter((r) => !Object.hasOwn(PROBLEM_TYPES, r))).toEqual([]);
+    // Each is thrown from its catalogue row: the title and status the problem page and OpenAPI show.
+    for (const type of refuses ?? []) {
+      const error = refuse(PROBLEM_TYPES, type as ProblemName, 'detail');
+      expect(error).toMatchObject({ type, title: PROBLEM_TYPES[type as ProblemName].title });
+      expect(STATUS_OF_KIND[error.kind], type).toBe(PROBLEM_TYPES[type as ProblemName].status);
+    }
   });
 
   it.each(Object.keys(OPERATIONS))('%s declares its roles', (name) => {
@@ -227,4 +248,32 @@ describe('operations refuse the roles they do not declare, called without HTTP',
       expect((error as { type?: string } | null)?.type).not.toBe('forbidden');
     });
   }
+});
+
+describe('refusals are thrown from their catalogue', () => {
+  const src = join(dirname(fileURLToPath(import.meta.url)), '../../src');
+  const files = readdirSync(src, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
+
+  it('names no refusal by a literal type and title outside the catalogues: every one goes through `refuse`', () => {
+    const literal = files.filter(
+      (f) => !f.startsWith('lib') && /new DomainError\(\s*'[a-z-]+',\s*'[a-z0-9-]+',\s*['`"]/.test(readFileSync(join(src, f), 'utf8')),
+    );
+    expect(literal).toEqual([]);
+  });
+
+  it('throws each type from the catalogue that lists it', () => {
+    const thrown = files.flatMap((f) =>
+      [...readFileSync(join(src, f), 'utf8').matchAll(/refuse\(\s*([A-Z_]+),\s*'([a-z0-9-]+)'/g)].map((m) => ({
+        file: f,
+        from: m[1],
+        type: m[2],
+      })),
+    );
+    expect(thrown.length).toBeGreaterThan(80);
+    for (const { file, from, type } of thrown) {
+      const module = from?.replace(/_REFUSALS$/, '').toLowerCase();
+      const catalogue = readFileSync(join(src, module ?? '', 'refusals.ts'), 'utf8');
+      expect(catalogue, `${file} throws ${type} from ${from}`).toMatch(new RegExp(`^  '?${type}'?: \\{`, 'm'));
+    }
+  });
 });

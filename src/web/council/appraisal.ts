@@ -1,5 +1,6 @@
 import type { AppraisalResult } from '../../appraisal/types.ts';
-import { type Case, caseAppraisal } from '../../cases/cases.ts';
+import { caseAppraisal } from '../../cases/appraisal.ts';
+import type { Case } from '../../cases/records.ts';
 import type { Db, Tx } from '../../db/database.ts';
 import { DomainError } from '../../lib/errors.ts';
 import { money } from '../../lib/templates.ts';

@@ -1,6 +1,6 @@
 import { MAX_LAG_YEARS, MAX_PERSISTENCE_YEARS } from '../../appraisal/engine.ts';
 import type { ConfidenceGrade } from '../../appraisal/types.ts';
-import type { BenefitLine, BenefitLineInput, Case, CaseInput, CostLine } from '../../cases/cases.ts';
+import type { BenefitLine, BenefitLineInput, Case, CaseInput, CostLine } from '../../cases/records.ts';
 import type { FieldError } from '../../lib/errors.ts';
 import { basisPointsAsPercentInput, parsePercent, parsePounds, penceAsPoundsInput } from '../../lib/money.ts';
 import type { FormErrors } from '../pages.ts';
