@@ -37,8 +37,8 @@ import { loadScaleReference, MORE_DEPARTMENTS } from './reference.ts';
  *     runs compliance.
  * The clock is simulated: each step acts at its date within its year, the years run in order,
  * and the last year is the one before today's.
- * Work is batched where the domain allows: one transaction per case per step, and one per
- * batch of benefit reports, on one connection.
+ * Work is batched where the domain allows: each step's operations run 25 cases or 250 benefit
+ * reports to a transaction (a refusal rolls back its batch), on one connection.
  */
 
 export interface ScaleOptions {
@@ -99,6 +99,7 @@ interface Due {
 
 const DAY = 86_400_000;
 const REPORT_BATCH = 250;
+const CASE_BATCH = 25;
 const EVIDENCE = 'Case-level activity data matched to the beneficiary’s records for the year.';
 
 /** The financial year `offset` years after `fy` (negative: before). */
@@ -129,13 +130,16 @@ export async function seedScale(db: Db, options: ScaleOptions, progress?: ScaleP
   const { cases: casesPerYear, reports: reportCap } = perYear(options.factor);
   const firstStart = yearStart(years[0] as string);
   let clock = firstStart - 2 * DAY;
-  const tick = () => new Date((clock += 1000));
+  const tick = () => {
+    clock += 1000;
+    return new Date(clock);
+  };
   let operations = 0;
   const act = (trx: Tx, principal: Principal, at: Date): Act => {
     operations++;
     return { trx, principal, requestId: null, now: at };
   };
-  progress?.start(years.length * (3 * casesPerYear + 2 * reportCap));
+  progress?.start(years.length * (4 * casesPerYear + 2 * reportCap));
   const advance = (items: number) => progress?.advance(items, operations);
 
   const { places } = await loadScaleReference(db, tick());
@@ -191,7 +195,7 @@ export async function seedScale(db: Db, options: ScaleOptions, progress?: ScaleP
     operations: 0,
     seconds: 0,
   };
-  const dues: Due[] = [];
+  let dues: Due[] = [];
   let caseNumber = 0;
 
   for (const fy of years) {
@@ -227,34 +231,45 @@ export async function seedScale(db: Db, options: ScaleOptions, progress?: ScaleP
       getDeflatorTable(db, round.deflatorEdition),
     ]);
 
-    // Councils draft and submit: one transaction per case.
+    // Councils draft and submit.
     on(20);
+    const drafts = Array.from({ length: casesPerYear }, () => {
+      const n = caseNumber++;
+      const template = templates[n % templates.length] as DemoCase;
+      const lead = leads[n % leads.length] as (typeof leads)[number];
+      return {
+        template,
+        council: users.councils.get(lead.councilCode) as Principal,
+        input: caseAt(template, fy, round, lead, n, departments, kindOf),
+      };
+    });
     const played: Played[] = [];
-    for (let i = 0; i < casesPerYear; i++, caseNumber++) {
-      const template = templates[caseNumber % templates.length] as DemoCase;
-      const lead = leads[caseNumber % leads.length] as (typeof leads)[number];
-      const council = users.councils.get(lead.councilCode) as Principal;
-      const input = caseAt(template, fy, round, lead, caseNumber, departments, kindOf);
-      const c = await inTransaction(db, async (trx) => {
-        const drafted = await createCase(act(trx, council, tick()), input);
-        await submitCase(act(trx, council, tick()), drafted.id);
-        return drafted;
-      });
-      played.push({ id: c.id, reference: c.reference, council, outcome: template.demo.expectedOutcome, approved: false });
-      for (const v of benefitSchedule(appraisalInputOf(c), params, deflators)) {
-        const beneficiary = c.benefits[v.line]?.beneficiaryCode;
-        const departmentCode = beneficiary ? departmentOf.get(beneficiary) : null;
-        if (departmentCode && v.valuePence > 0n)
-          dues.push({ caseId: c.id, council, line: v.line, year: v.year, appraisedPence: v.valuePence, departmentCode });
-      }
-      summary.cases++;
-      advance(1);
-    }
+    await inBatches(
+      drafts,
+      CASE_BATCH,
+      async (trx, d) => {
+        const c = await createCase(act(trx, d.council, tick()), d.input);
+        await submitCase(act(trx, d.council, tick()), c.id);
+        return c;
+      },
+      (c, d) => {
+        played.push({ id: c.id, reference: c.reference, council: d.council, outcome: d.template.demo.expectedOutcome, approved: false });
+        for (const v of benefitSchedule(appraisalInputOf(c), params, deflators)) {
+          const beneficiary = c.benefits[v.line]?.beneficiaryCode;
+          const departmentCode = beneficiary ? departmentOf.get(beneficiary) : null;
+          if (departmentCode && v.valuePence > 0n && d.template.demo.expectedOutcome === 'approve')
+            dues.push({ caseId: c.id, council: d.council, line: v.line, year: v.year, appraisedPence: v.valuePence, departmentCode });
+        }
+        summary.cases++;
+      },
+    );
 
     // The panel scores and decides; an approved award's first tranche is claimed and released.
     on(130);
-    for (const p of played) {
-      p.approved = await inTransaction(db, async (trx) => {
+    await inBatches(
+      played,
+      CASE_BATCH,
+      async (trx, p) => {
         const board = await scoreboard(trx, await getCase(trx, p.id), round);
         const suggested = board.criteria.find((k) => k.key === 'value-for-money')?.suggestedScore ?? null;
         for (const [i, member] of [users.chair, users.scorer].entries()) {
@@ -264,65 +279,57 @@ export async function seedScale(db: Db, options: ScaleOptions, progress?: ScaleP
         if (p.outcome !== 'approve') return false;
         await release(trx, p, 1);
         return true;
-      });
-      if (p.approved) summary.approved++;
-      advance(1);
-    }
-    const approved = new Set(played.filter((p) => p.approved).map((p) => p.id));
-    for (let i = dues.length - 1; i >= 0; i--) {
-      const d = dues[i] as Due;
-      if (played.some((p) => p.id === d.caseId) && !approved.has(d.caseId)) dues.splice(i, 1);
-    }
+      },
+      (approved, p) => {
+        p.approved = approved;
+        if (approved) summary.approved++;
+      },
+    );
 
     // The second and third tranches, when they fall due.
+    const awards = played.filter((p) => p.approved);
     for (const [n, day] of [
       [2, 190],
       [3, 250],
     ] as const) {
       on(day);
-      for (const p of played) {
-        if (p.approved) await inTransaction(db, (trx) => release(trx, p, n));
-        advance(0.5);
-      }
+      await inBatches(awards, CASE_BATCH, (trx, p) => release(trx, p, n));
+      advance(played.length - awards.length);
     }
 
     // Councils report the year's benefits; the departments they land in verify them.
     on(290);
     const reports: { id: string; departmentCode: string }[] = [];
     const due = dues.filter((d) => d.year === fy).slice(0, reportCap);
-    for (let i = 0; i < due.length; i += REPORT_BATCH) {
-      const batch = due.slice(i, i + REPORT_BATCH);
-      const filed = await inTransaction(db, async (trx) => {
-        const out: { id: string; departmentCode: string }[] = [];
-        for (const [j, d] of batch.entries()) {
-          // Councils achieve somewhere between 80% and 105% of what was appraised (as the demo's do).
-          const claimed = (d.appraisedPence * BigInt(80 + (((i + j) * 7) % 26))) / 100n;
-          const r = await reportBenefit(act(trx, d.council, tick()), d.caseId, {
-            benefitLineIndex: d.line,
-            year: fy,
-            claimedPence: claimed > 0n ? claimed : 1n,
-            evidence: EVIDENCE,
-          });
-          out.push({ id: r.id, departmentCode: d.departmentCode });
-        }
-        return out;
-      });
-      reports.push(...filed);
-      summary.benefitReports += filed.length;
-      advance(filed.length);
-    }
+    await inBatches(
+      due,
+      REPORT_BATCH,
+      async (trx, d, i) => {
+        // Councils achieve somewhere between 80% and 105% of what was appraised (as the demo's do).
+        const claimed = (d.appraisedPence * BigInt(80 + ((i * 7) % 26))) / 100n;
+        const r = await reportBenefit(act(trx, d.council, tick()), d.caseId, {
+          benefitLineIndex: d.line,
+          year: fy,
+          claimedPence: claimed > 0n ? claimed : 1n,
+          evidence: EVIDENCE,
+        });
+        return { id: r.id, departmentCode: d.departmentCode };
+      },
+      (r) => {
+        reports.push(r);
+        summary.benefitReports++;
+      },
+    );
     advance(reportCap - due.length);
     on(320);
-    for (let i = 0; i < reports.length; i += REPORT_BATCH) {
-      const batch = reports.slice(i, i + REPORT_BATCH);
-      await inTransaction(db, async (trx) => {
-        for (const r of batch) {
-          await reviewBenefitReport(act(trx, users.desks.get(r.departmentCode) as Principal, tick()), r.id, { verify: true });
-        }
-      });
-      summary.benefitReportsVerified += batch.length;
-      advance(batch.length);
-    }
+    await inBatches(
+      reports,
+      REPORT_BATCH,
+      (trx, r) => reviewBenefitReport(act(trx, users.desks.get(r.departmentCode) as Principal, tick()), r.id, { verify: true }),
+      () => {
+        summary.benefitReportsVerified++;
+      },
+    );
     advance(reportCap - due.length);
 
     // Year end: targets revised from the verified savings, the close, the market, compliance.
@@ -369,7 +376,29 @@ export async function seedScale(db: Db, options: ScaleOptions, progress?: ScaleP
     });
     await inTransaction(db, (trx) => runYearCompliance(act(trx, users.treasury, tick()), fy));
     summary.complianceRuns++;
-    for (let i = dues.length - 1; i >= 0; i--) if ((dues[i] as Due).year <= fy) dues.splice(i, 1);
+    dues = dues.filter((d) => d.year > fy);
+  }
+
+  /**
+   * Runs `work` for each item, `size` items to a transaction, then `done` for each result once
+   * its transaction has committed; each item is one work item of the progress count.
+   */
+  async function inBatches<T, R>(
+    items: T[],
+    size: number,
+    work: (trx: Tx, item: T, index: number) => Promise<R>,
+    done?: (result: R, item: T) => void,
+  ): Promise<void> {
+    for (let i = 0; i < items.length; i += size) {
+      const batch = items.slice(i, i + size);
+      const results = await inTransaction(db, async (trx) => {
+        const out: R[] = [];
+        for (const [j, item] of batch.entries()) out.push(await work(trx, item, i + j));
+        return out;
+      });
+      for (const [j, r] of results.entries()) done?.(r, batch[j] as T);
+      advance(batch.length);
+    }
   }
 
   /** Claims tranche `n` of an approved case and has independent members approve it until it is released. */
