@@ -98,7 +98,7 @@ describe.each(engines())('the scale data set on %s', (engine) => {
       {
         name: 'GET /api/v1/benefits',
         page: async (after) => {
-          const r = await t.request('GET', `/api/v1/benefits?limit=10${after ? `&after=${after}` : ''}`, { token: auditor });
+          const r = await t.request('GET', `/api/v1/benefits?limit=25${after ? `&after=${after}` : ''}`, { token: auditor });
           expect(r.status).toBe(200);
           return {
             keys: r.body.rows.map(
