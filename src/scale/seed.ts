@@ -70,7 +70,7 @@ export interface ScaleSummary {
   complianceRuns: number;
   /** Domain operations run. */
   operations: number;
-  /** The panel, treasury and a reader created for the set (their tokens expire: they are made on simulated dates). */
+  /** How long the build took, in seconds of wall time. */
   seconds: number;
 }
 
@@ -119,10 +119,12 @@ export function perYear(factor: number): { cases: number; reports: number } {
 }
 
 /**
- * Builds the data set in `db` (migrated, with the reference fixtures loaded, and no financial
- * year yet). Who: the operator (it runs as the system and as the users it creates). Changes:
- * everything the steps above do, and the scale reference data. Refusals: any refusal of a
- * domain operation stops it (that transaction is rolled back; earlier ones stay).
+ * Builds the data set in `db` (migrated, with the reference fixtures loaded, and none of the
+ * years played set up yet). Who: the operator (it creates the users it acts as, as the system;
+ * their tokens are issued on simulated dates). Changes: the scale reference data, and everything
+ * the steps above do, each audited by its operation. Returns counts of what it built. Amounts
+ * are pence, rates basis points, as the operations take them. Refusals: any refusal of a domain
+ * operation stops it (that batch's transaction is rolled back; earlier batches stay).
  */
 export async function seedScale(db: Db, options: ScaleOptions, progress?: ScaleProgress): Promise<ScaleSummary> {
   const started = Date.now();
