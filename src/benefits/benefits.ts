@@ -12,7 +12,7 @@ import { forbidden, invalid } from '../lib/errors.ts';
 import type { Pence } from '../lib/money.ts';
 import { type Act, operation } from '../lib/operation.ts';
 import { refuse } from '../lib/refusals.ts';
-import { departmentOfEach } from '../reference/reference.ts';
+import { departmentOfEach, departmentOfOne } from '../reference/reference.ts';
 import { RELEASES_REFUSALS } from '../releases/refusals.ts';
 import { getRound } from '../rounds/rounds.ts';
 import { actorOf, type Principal } from '../users/users.ts';
@@ -334,7 +334,7 @@ export async function getBenefitReport(db: Db | Tx, id: string): Promise<Benefit
 /** Whether a benefit attributed to `beneficiaryCode` lands in department `code`'s budget (directly, or through a body answering to it). */
 async function attributedTo(db: Db | Tx, beneficiaryCode: string | null, code: string | null): Promise<boolean> {
   if (!beneficiaryCode || !code) return false;
-  return (await departmentOfEach(db)).get(beneficiaryCode) === code;
+  return (await departmentOfOne(db, beneficiaryCode)) === code;
 }
 
 /** The beneficiary's department (the beneficiary itself, or the department a partner body answers to) or treasury. */

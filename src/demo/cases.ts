@@ -13,7 +13,7 @@ import { privilegedUser } from './integrity.ts';
 // biome-ignore lint/suspicious/noExplicitAny: the demo reads response fields by name
 type Api = (token: string, method: string, path: string, body: unknown, expected: number, headers?: Record<string, string>) => Promise<any>;
 
-interface DemoCase {
+export interface DemoCase {
   file: string;
   body: Record<string, unknown>;
   demo: { lead: string; expectedOutcome: 'approve' | 'reject' | 'defer'; note: string };
@@ -42,7 +42,7 @@ const JUSTIFICATION: Record<string, string> = {
 };
 
 /** A member's plausible scores for a case the panel is minded to approve, reject or defer. */
-function scoresFor(outcome: DemoCase['demo']['expectedOutcome'], suggestedVfm: number | null, member: number) {
+export function scoresFor(outcome: DemoCase['demo']['expectedOutcome'], suggestedVfm: number | null, member: number) {
   const base = outcome === 'approve' ? 4 : outcome === 'defer' ? 3 : 1;
   return Object.entries(JUSTIFICATION).map(([criterion, justification], i) => ({
     criterion,

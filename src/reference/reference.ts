@@ -259,7 +259,18 @@ export async function listThemes(db: Db): Promise<Theme[]> {
  */
 export async function departmentOfEach(db: Db | Tx): Promise<Map<string, string | null>> {
   const rows = await db.selectFrom('organisations').select(['code', 'kind', 'department_code']).execute();
-  return new Map(rows.map((o) => [o.code, o.kind === 'department' ? o.code : o.department_code]));
+  return new Map(rows.map((o) => [o.code, landsIn(o)]));
+}
+
+/** The department one organisation's savings land in (as `departmentOfEach`), or null; one row read, not the table. */
+export async function departmentOfOne(db: Db | Tx, code: string): Promise<string | null> {
+  const o = await db.selectFrom('organisations').select(['code', 'kind', 'department_code']).where('code', '=', code).executeTakeFirst();
+  return o ? landsIn(o) : null;
+}
+
+/** A department's savings land in itself; any other body's in the department it answers to. */
+function landsIn(o: { code: string; kind: string; department_code: string | null }): string | null {
+  return o.kind === 'department' ? o.code : o.department_code;
 }
 
 /** The fund's and the Exchequer's organisation codes (one each, checked when fixtures load). */
