@@ -224,6 +224,9 @@ const PositionSchema = z
 
 /** A department sees only its own; treasury, auditors and panel see every department. */
 
+/** A year's floor and ceiling prices, as the API and Treasury's market page both take them. */
+export const MarketPricesInput = z.strictObject({ floorPence: PricePerCredit, ceilingPence: PricePerCredit }).openapi('CreditMarketPrices');
+
 export function creditRoutes(deps: Deps) {
   const db = deps.database.db;
   const look = (c: { get(k: 'principal'): Principal }) => ({ db, principal: c.get('principal') });
@@ -314,7 +317,7 @@ export function creditRoutes(deps: Deps) {
         idempotent: true,
         request: {
           params: FyParam,
-          body: jsonBody(z.strictObject({ floorPence: PricePerCredit, ceilingPence: PricePerCredit }).openapi('CreditMarketPrices')),
+          body: jsonBody(MarketPricesInput),
         },
         responses: {
           200: jsonContent(MarketSchema, 'Changed'),

@@ -76,6 +76,15 @@ const departmentYearJson = (d: DepartmentYear) => ({
   contributionDuePence: penceToJson(d.contributionDuePence),
 });
 
+/** A department's terms for a year, as the API and Treasury's terms page both take them. */
+export const DepartmentTermsInput = z
+  .strictObject({
+    baselinePence: PenceInput,
+    topSliceBasisPoints: BasisPoints,
+    savingsTargetPence: PenceInput,
+  })
+  .openapi('DepartmentYearInput');
+
 export function fundRoutes(deps: Deps) {
   const db = deps.database.db;
   return createRouter()
@@ -170,15 +179,7 @@ export function fundRoutes(deps: Deps) {
         idempotent: true,
         request: {
           params: FyParam.extend({ code: OrganisationCode }),
-          body: jsonBody(
-            z
-              .strictObject({
-                baselinePence: PenceInput,
-                topSliceBasisPoints: BasisPoints,
-                savingsTargetPence: PenceInput,
-              })
-              .openapi('DepartmentYearInput'),
-          ),
+          body: jsonBody(DepartmentTermsInput),
         },
         responses: {
           200: jsonContent(DepartmentYearSchema, 'Updated (or unchanged)'),

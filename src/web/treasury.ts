@@ -1,3 +1,5 @@
+import { MarketPricesInput } from '../api/credits.routes.ts';
+import { DepartmentTermsInput } from '../api/fund.routes.ts';
 import { NewRoundSchema } from '../api/rounds.routes.ts';
 import { previewCompliance, readCompliance, runYearCompliance } from '../compliance/compliance.ts';
 import { closeFinancialYear, previewYearClose, readYearClose } from '../credits/close.ts';
@@ -285,9 +287,13 @@ function mountYearSetUp(web: WebApp, deps: Deps) {
         const topSliceBasisPoints = percent(fields, 'topSliceBasisPoints', 'the top-slice rate', errors);
         const savingsTargetPence = pounds(fields, 'savingsTargetPence', 'the savings target', errors);
         if (errors.length > 0) throw invalid(errors);
-        return actingAsUser(deps, c, (act) =>
-          setDepartmentTerms(act, fy, code, { baselinePence, topSliceBasisPoints, savingsTargetPence }),
-        );
+        // The API's limits, so a page can set nothing the API would refuse.
+        const terms = checkBody(DepartmentTermsInput, {
+          baselinePence: Number(baselinePence),
+          topSliceBasisPoints,
+          savingsTargetPence: Number(savingsTargetPence),
+        });
+        return actingAsUser(deps, c, (act) => setDepartmentTerms(act, fy, code, terms));
       },
       { names: TERMS_NAMES },
     );
@@ -612,7 +618,11 @@ function mountMarketPrices(web: WebApp, deps: Deps) {
         const floorPence = pounds(fields, 'floorPence', 'the floor price', errors);
         const ceilingPence = pounds(fields, 'ceilingPence', 'the ceiling price', errors);
         if (errors.length > 0) throw invalid(errors);
-        return actingAsUser(deps, c, (act) => setMarketPrices(act, fy, { floorPence, ceilingPence }));
+        // The API's limits (1p to £1,000,000 a credit), so a page can set nothing the API would refuse.
+        const prices = checkBody(MarketPricesInput, { floorPence: Number(floorPence), ceilingPence: Number(ceilingPence) });
+        return actingAsUser(deps, c, (act) =>
+          setMarketPrices(act, fy, { floorPence: BigInt(prices.floorPence), ceilingPence: BigInt(prices.ceilingPence) }),
+        );
       },
       { names: PRICE_NAMES },
     );

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -13,7 +13,8 @@ import type { TestApp } from './app.ts';
  * browser context of its own (its own cookies); a tab is reused from page to page. Every
  * response a page's assets answer with 4xx/5xx, every request that fails and every script error
  * is recorded, for the tests to assert there are none. axe-core is injected into a page to
- * check it against the WCAG A and AA rules.
+ * check it against the WCAG A and AA rules; with SCREENSHOT_DIR set, each page it checks is also
+ * saved there as a full-page screenshot.
  */
 
 const BROWSER_ARGS = [
@@ -272,6 +273,13 @@ export async function openBrowser(app: TestApp['app']): Promise<BrowserHarness> 
         ms: performance.now() - started,
       };
       axeReports.push(report);
+      // SCREENSHOT_DIR keeps a picture of every page checked, for a person to look at.
+      const dir = process.env.SCREENSHOT_DIR;
+      if (dir) {
+        mkdirSync(dir, { recursive: true });
+        const name = `${String(axeReports.length).padStart(3, '0')}${where().replace(/[^a-z0-9]+/gi, '-')}`.slice(0, 120);
+        await page.screenshot({ path: join(dir, `${name}.png`), fullPage: true });
+      }
       return report;
     }
 

@@ -249,6 +249,18 @@ describe.each(engines())('Treasury, auditor and place pages (%s)', (engine) => {
     const crossed = await treasury.post(`/fund/${fy}/market`, { floorPence: '3', ceilingPence: '2' });
     expect(crossed.status).toBe(400);
     expect(crossed.errorSummary).toEqual(['The floor price must not be above the ceiling']);
+    // The API's limits hold on the page: a free ceiling would make every shortfall compliant for nothing.
+    const free = await treasury.post(`/fund/${fy}/market`, { floorPence: '0', ceilingPence: '1000000.01' });
+    expect(free.status).toBe(400);
+    expect(free.errorSummary).toEqual(['The floor price must be at least 1p', 'The ceiling price must be at most £1,000,000 per credit']);
+    // A baseline past the API's £1,000,000,000,000 would fill the year's Exchequer account for every department.
+    const huge = await treasury.post(`/fund/${fy}/departments/DWP`, {
+      baselinePence: '90071992547409.91',
+      topSliceBasisPoints: '1',
+      savingsTargetPence: '1',
+    });
+    expect(huge.status).toBe(400);
+    expect(huge.errorSummary).toEqual(['The baseline must be at most £1,000,000,000,000.00 (100000000000000 pence)']);
     expect((await w.t.request('GET', `/api/v1/financial-years/${fy}/credit-market`)).body).toMatchObject({ prices: null });
     const set = await treasury.post(`/fund/${fy}/market`, { floorPence: '0.50', ceilingPence: '£2' });
     expect(set.status).toBe(303);
