@@ -1,4 +1,3 @@
-import { stringify } from 'csv-stringify/sync';
 import { getCase } from '../cases/records.ts';
 import type { Db, Tx } from '../db/database.ts';
 import { getFinancialYear } from '../fund/fund.ts';
@@ -9,6 +8,7 @@ import { listOrganisations, listPlaces } from '../reference/reference.ts';
 import { awardPosition } from '../releases/releases.ts';
 import { listRounds } from '../rounds/rounds.ts';
 import { ROLES } from '../users/users.ts';
+import { toCsv } from './csv.ts';
 
 /*
  * The year's awards as open data in the 360Giving Data Standard (version 1.4): a grants package
@@ -203,6 +203,6 @@ export const readGrantsCsv = operation(
       g.grantProgramme[0]?.title ?? '',
       g.beneficiaryLocation[0]?.name ?? '',
     ]);
-    return stringify([[...GRANT_CSV_COLUMNS], ...rows], { record_delimiter: '\r\n' });
+    return toCsv([[...GRANT_CSV_COLUMNS], ...rows]);
   },
 );

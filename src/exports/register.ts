@@ -1,8 +1,8 @@
-import { stringify } from 'csv-stringify/sync';
 import { type BenefitsFilter, realisedBenefits } from '../benefits/benefits.ts';
 import { penceAsPoundsInput } from '../lib/money.ts';
 import { type Look, operation } from '../lib/operation.ts';
 import { ROLES } from '../users/users.ts';
+import { toCsv } from './csv.ts';
 
 /** The benefits register's CSV columns, in order. Money columns are pounds, written exactly from pence. */
 export const REGISTER_CSV_COLUMNS = [
@@ -43,32 +43,29 @@ export const readRegisterCsv = operation(
   async ({ db, principal: p }: Look, filter: BenefitsFilter, today: string): Promise<string> => {
     const { rows } = await realisedBenefits(db, p, filter, today);
     const pounds = penceAsPoundsInput;
-    return stringify(
-      [
-        [...REGISTER_CSV_COLUMNS],
-        ...rows.map((r) => [
-          r.reference,
-          r.placeCode,
-          r.theme,
-          String(r.benefitLineIndex + 1),
-          r.outcome,
-          r.type,
-          r.cashable ? 'yes' : 'no',
-          r.beneficiaryCode ?? '',
-          r.departmentCode ?? '',
-          r.year,
-          pounds(r.appraisedPence),
-          pounds(r.forecastPence),
-          pounds(r.claimedPence),
-          pounds(r.verifiedPence),
-          pounds(r.variancePence),
-          r.rag,
-          r.reportStatus ?? '',
-          r.forecastReason ?? '',
-          r.verificationReason ?? '',
-        ]),
-      ],
-      { record_delimiter: '\r\n' },
-    );
+    return toCsv([
+      [...REGISTER_CSV_COLUMNS],
+      ...rows.map((r) => [
+        r.reference,
+        r.placeCode,
+        r.theme,
+        String(r.benefitLineIndex + 1),
+        r.outcome,
+        r.type,
+        r.cashable ? 'yes' : 'no',
+        r.beneficiaryCode ?? '',
+        r.departmentCode ?? '',
+        r.year,
+        pounds(r.appraisedPence),
+        pounds(r.forecastPence),
+        pounds(r.claimedPence),
+        pounds(r.verifiedPence),
+        pounds(r.variancePence),
+        r.rag,
+        r.reportStatus ?? '',
+        r.forecastReason ?? '',
+        r.verificationReason ?? '',
+      ]),
+    ]);
   },
 );

@@ -1,7 +1,7 @@
-import { stringify } from 'csv-stringify/sync';
 import { penceAsPoundsInput } from '../lib/money.ts';
 import type { Look } from '../lib/operation.ts';
 import { readTrades } from '../market/trades.ts';
+import { toCsv } from './csv.ts';
 
 /** The trades CSV's columns, in order. Money columns are pounds, written exactly from pence. */
 export const TRADES_CSV_COLUMNS = [
@@ -30,25 +30,22 @@ export const TRADES_CSV_COLUMNS = [
 export async function tradesCsv(look: Look, fy: string): Promise<string> {
   const { trades } = await readTrades(look, fy);
   const pounds = penceAsPoundsInput;
-  return stringify(
-    [
-      [...TRADES_CSV_COLUMNS],
-      ...trades.map((t) => [
-        t.id,
-        t.executedAt,
-        t.financialYear,
-        t.vintage,
-        t.sellerCode,
-        t.buyerCode,
-        t.quantity.toString(),
-        pounds(t.pricePence),
-        pounds(t.valuePence),
-        t.bilateralId ? 'bilateral' : 'order book',
-        t.sellOrderId ?? '',
-        t.buyOrderId ?? '',
-        t.bilateralId ?? '',
-      ]),
-    ],
-    { record_delimiter: '\r\n' },
-  );
+  return toCsv([
+    [...TRADES_CSV_COLUMNS],
+    ...trades.map((t) => [
+      t.id,
+      t.executedAt,
+      t.financialYear,
+      t.vintage,
+      t.sellerCode,
+      t.buyerCode,
+      t.quantity.toString(),
+      pounds(t.pricePence),
+      pounds(t.valuePence),
+      t.bilateralId ? 'bilateral' : 'order book',
+      t.sellOrderId ?? '',
+      t.buyOrderId ?? '',
+      t.bilateralId ?? '',
+    ]),
+  ]);
 }
