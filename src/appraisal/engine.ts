@@ -33,7 +33,9 @@
  * Shortcuts, each exact and each checked against the plain method in test/appraisal/fast-paths.test.ts: a drop-off
  * line's yields are summed as JavaScript integers only when they provably stay below 2^53 (fiscalYields); one more
  * year of lag is PV × 1/(1 + r) when one rate runs to the horizon (Discounting.oneRate); the band follows from the
- * BCR's 4-dp floor when its edges have at most 4 decimals (bcrOf).
+ * BCR's 4-dp floor when its edges have at most 4 decimals (bcrOf). Every rounding divides through floorDiv
+ * (rational.ts), which guesses a quotient below 2^50 from floating-point approximations and corrects it exactly;
+ * checked in test/appraisal/division.test.ts.
  *
  * Switching values: fiscal NPV is linear in each input varied, so each is exact: for "costs" (every cost line
  * scaled together; value = the undiscounted total of the amounts as entered) C* = C0 × PVfiscal / PVcosts; for the
@@ -48,23 +50,6 @@
  * appraisal using it carries a warning.
  */
 import { DomainError, type FieldError } from '../lib/errors.ts';
-import {
-  addMul,
-  addProduct,
-  bigintOf,
-  cmp,
-  divRound,
-  isZero,
-  LIMB,
-  LimbOverflow,
-  type Limbs,
-  limbsOf,
-  MAX_FACTOR,
-  MAX_LIMBS,
-  scale,
-  sub,
-  zeros,
-} from './limbs.ts';
 import { AppraisalDataError, deflatorTableSchema, financialYearName, financialYearStart, parameterSetSchema } from './parameters.ts';
 import type { Floored } from './rational.ts';
 import {
@@ -157,15 +142,7 @@ interface CommonDenominator {
   L: bigint;
   G: bigint;
   /** By price year rebased from ('' when used as stated), then by kind (volume scale and drop-off powers). */
-  factors: Map<string, Map<number, LineKind>>;
-  /** Its constants as limbs, for yearRowsLimbs (built on first use). */
-  limbs?: LimbConstants;
-}
-
-/** deflator[base] × L / a kind of line's denominator (see appraise), and the same as limbs once yearRowsLimbs needs it. */
-interface LineKind {
-  factor: bigint;
-  limbs?: Limbs;
+  factors: Map<string, Map<number, bigint>>;
 }
 
 /** keep / 10,000 in lowest terms, as [a, b] (0 is 0/1): the smaller b, the smaller every exact number. */
@@ -262,8 +239,6 @@ interface CompiledParameters {
   /** Indexed by grade: 10,000 + cost uplift bp, and 10,000 − benefit haircut bp. */
   costFactor: (bigint | undefined)[];
   benefitKeep: (bigint | undefined)[];
-  /** The same as JavaScript numbers (at most 10,000). */
-  benefitKeepN: (number | undefined)[];
   vfm: {
     band: VfmBand;
     min: [bigint, bigint] | null;
@@ -307,17 +282,14 @@ function compileParameters(params: ParameterSet): CompiledParameters {
   }
   const costFactor: (bigint | undefined)[] = [];
   const benefitKeep: (bigint | undefined)[] = [];
-  const benefitKeepN: (number | undefined)[] = [];
   for (const g of params.confidenceGrades) {
     costFactor[g.grade] = BigInt(10_000 + g.costUpliftBasisPoints);
     benefitKeep[g.grade] = BigInt(10_000 - g.benefitHaircutBasisPoints);
-    benefitKeepN[g.grade] = 10_000 - g.benefitHaircutBasisPoints;
   }
   const compiled: CompiledParameters = {
     schedules: new Map(Object.entries(params.discountSchedules).map(([name, bands]) => [name, compileSchedule(bands)])),
     costFactor,
     benefitKeep,
-    benefitKeepN,
     vfm: params.vfmBands.map((b) => {
       const max = b.maxBcr === null ? null : fractionOf(b.maxBcr);
       return {
@@ -878,8 +850,6 @@ function weightedYield(b: PreparedBenefit, disc: Discounting, shift: number): bi
   return W;
 }
 
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
-
 /** Scratch yields by year for fiscalYields' fast path (all zero between calls). */
 const yieldsN: number[] = [];
 
@@ -906,7 +876,7 @@ function fiscalYields(b: PreparedBenefit, K: bigint, fiscalDirect: bigint[], yie
     for (let s = first; s <= last; s++) {
       const y = yieldsN[s] ?? 0;
       if (y === 0) continue;
-      fiscalDirect[s] = fiscalDirect[s]! + BigInt(y) * K;
+      fiscalDirect[s] = fiscalDirect[s]! + (y < SMALL.length ? SMALL[y]! : BigInt(y)) * K;
       yieldsN[s] = 0;
     }
     return;
@@ -956,328 +926,6 @@ function bcrOf(cp: CompiledParameters, numAll: bigint, numCosts: bigint): { bcr:
     return { bcr, vfmBand: band.band };
   }
   return { bcr, vfmBand: null };
-}
-
-/**
- * A line's yield in each year s into y[s] (zero on entry): Σ over cohorts of volume × a^k × b^(p−1−k) with
- * k = s − t − lag (keep = a/b, over b^(p−1); 1 each year without drop-off), as JavaScript numbers, and the span of
- * years written. Exact: every coefficient is at most b^(p−1) (a < b), so when Σ volumes × b^(p−1) < 2^28 every yield
- * and partial sum is a whole number below 2^28 (a limb factor, see limbs.ts). null, with y untouched, otherwise
- * (fractional or very large volumes, long persistence).
- */
-function lineYields(b: PreparedBenefit, y: number[]): { first: number; last: number } | null {
-  const p = b.persistence;
-  const coefN = b.dropKeep === 10_000 ? null : dropCoefficientNumbers(p, b.dropKeep);
-  const v = b.cohortN;
-  if (v === null || (b.dropKeep !== 10_000 && coefN === null)) return null;
-  if (!(b.volumeSum * (coefN === null ? 1 : coefN[0]!) < MAX_FACTOR)) return null;
-  let first = y.length;
-  let last = -1;
-  for (let c = 0; c < v.length; c++) {
-    const vc = v[c]!;
-    if (vc === 0) continue;
-    const t = b.cohortT[c]! + b.lag;
-    if (t < first) first = t;
-    if (t + p - 1 > last) last = t + p - 1;
-    if (coefN === null) for (let i = 0; i < p; i++) y[t + i] = y[t + i]! + vc;
-    else for (let i = 0; i < p; i++) y[t + i] = y[t + i]! + vc * coefN[i]!;
-  }
-  return last < 0 ? { first: 0, last: -1 } : { first, last };
-}
-
-/**
- * W as weightedYield(b, disc, 0) gives it, from the line's yields (lineYields): Σ_s N[s] × yield_s summed in limbs,
- * then made one bigint. null when the yields could pass 2^28; weightedYield then sums it with bigints.
- */
-function weightedYieldLimbs(b: PreparedBenefit, lc: LimbConstants, y: number[]): bigint | null {
-  const span = lineYields(b, y);
-  if (span === null) return null;
-  // Σ of at most 101 terms below 2^28 × N[s] fits N's limbs and 2 more.
-  const acc = zeros(lc.nWidth);
-  try {
-    for (let s = span.first; s <= span.last; s++) if (y[s] !== 0) addMul(acc, lc.N[s]!, y[s]!);
-  } finally {
-    y.fill(0, span.first, span.last + 1);
-  }
-  return bigintOf(acc);
-}
-
-/** A fiscal benefit line as the year rows need it: its PV numerator, its value per unit K = Kpre × keep, its kind. */
-interface FiscalLine {
-  b: PreparedBenefit;
-  num: bigint;
-  Kpre: bigint;
-  keep: bigint;
-  kind: LineKind;
-}
-
-interface RowsInput {
-  cp: CompiledParameters;
-  disc: Discounting;
-  common: CommonDenominator;
-  T: number;
-  baseStart: number;
-  schedule: CompiledSchedule;
-  /** Costs by year, over 10^4 × D. */
-  costByYear: bigint[];
-  costScale: bigint;
-  fiscalLines: FiscalLine[];
-  /** Whether to sum Σ_s fiscal_s × N[s+1] for the lag sensitivity (when no single rate runs to the horizon). */
-  needLag: boolean;
-}
-
-interface YearRows {
-  years: AppraisalResult['years'];
-  pvCostsPence: bigint;
-  pvFiscalPence: bigint;
-  fiscalNpvPence: bigint;
-  paybackYear: string | null;
-  /** Σ_s fiscal_s × N[s+1], over G (0 unless needLag). */
-  lagF: bigint;
-}
-
-/**
- * Year rows with bigints: fiscal benefits by year (over 10^16 × L) from each line's cohorts (lines without drop-off as
- * differences: a cohort's yield starts in year t + lag and stops p years later; lines with drop-off year by year),
- * then each year's PV and the running totals kept as whole part and remainder, so each is rounded without a division
- * per step. The plain method; yearRowsLimbs gives the same figures faster when its bounds hold.
- */
-function yearRowsExact(x: RowsInput): YearRows {
-  const { disc, T, baseStart, schedule, costByYear, costScale, fiscalLines, needLag } = x;
-  const { N } = disc;
-  const G = x.common.G;
-  const fiscalDiff: bigint[] = new Array(T + 2).fill(0n);
-  const fiscalDirect: bigint[] = new Array(T + 1).fill(0n);
-  const yields: bigint[] = new Array(T + 1).fill(0n);
-  for (const { b, Kpre, keep } of fiscalLines) {
-    const K = Kpre * keep;
-    const p = b.persistence;
-    const lag = b.lag;
-    if (p === 1) {
-      // One year of benefit: the cohort's yield falls in year t + lag only.
-      for (let c = 0; c < b.cohortT.length; c++) {
-        const v = b.cohortV[c]!;
-        if (v === 0n) continue;
-        const t = b.cohortT[c]! + lag;
-        fiscalDirect[t] = fiscalDirect[t]! + v * K;
-      }
-    } else if (b.dropKeep === 10_000) {
-      for (let c = 0; c < b.cohortT.length; c++) {
-        const v = b.cohortV[c]!;
-        if (v === 0n) continue;
-        const t = b.cohortT[c]! + lag;
-        const v2 = v * K;
-        fiscalDiff[t] = fiscalDiff[t]! + v2;
-        fiscalDiff[t + p] = fiscalDiff[t + p]! - v2;
-      }
-    } else {
-      fiscalYields(b, K, fiscalDirect, yields);
-    }
-  }
-  // Costs stay over 10^4 × D (smaller numbers) and are brought over G only to compare with the fiscal benefits;
-  // zero rows and unchanged running totals reuse the previous rounding.
-  const costDen = 10_000n * disc.D;
-  const years: AppraisalResult['years'] = [];
-  let cumCosts = 0n;
-  const cumCostsF: Floored = { q: 0n, r: 0n };
-  const cumFiscalF: Floored = { q: 0n, r: 0n };
-  let cumCostsRounded = 0n;
-  let cumFiscalRounded = 0n;
-  let running = 0n;
-  let lagF = 0n;
-  let paybackYear: string | null = null;
-  for (let t = 0; t <= T; t++) {
-    running += fiscalDiff[t]!;
-    const cost = costByYear[t]!;
-    let pvCosts = 0n;
-    if (cost !== 0n) {
-      const c = N[t]! * cost;
-      cumCosts += c;
-      const f = floorDiv(c, costDen);
-      pvCosts = roundFloored(f.q, f.r, costDen);
-      addFloored(cumCostsF, f, costDen);
-      cumCostsRounded = roundFloored(cumCostsF.q, cumCostsF.r, costDen);
-    }
-    let pvFiscal = 0n;
-    const yearFiscal = running + fiscalDirect[t]!;
-    if (yearFiscal !== 0n) {
-      if (needLag) lagF += yearFiscal * N[t + 1]!;
-      const b = N[t]! * yearFiscal;
-      const f = floorDiv(b, G);
-      pvFiscal = roundFloored(f.q, f.r, G);
-      addFloored(cumFiscalF, f, G);
-      cumFiscalRounded = roundFloored(cumFiscalF.q, cumFiscalF.r, G);
-    }
-    const year = financialYearName(baseStart + t);
-    // Cumulative fiscal benefits qF + rF / G against costs qC + rC / costDen (G = costDen × costScale).
-    if (
-      paybackYear === null &&
-      cumCosts > 0n &&
-      (cumFiscalF.q > cumCostsF.q || (cumFiscalF.q === cumCostsF.q && cumFiscalF.r >= cumCostsF.r * costScale))
-    )
-      paybackYear = year;
-    years.push({
-      year,
-      index: t,
-      discountFactor: schedule.dfStrings[t]!,
-      pvCostsPence: pvCosts,
-      pvFiscalBenefitsPence: pvFiscal,
-      cumulativePvCostsPence: cumCostsRounded,
-      cumulativePvFiscalBenefitsPence: cumFiscalRounded,
-    });
-  }
-  // Fiscal NPV from the two running totals: (qF − qC) + (rF − rC × costScale) / G.
-  let npvQ = cumFiscalF.q - cumCostsF.q;
-  let npvR = cumFiscalF.r - cumCostsF.r * costScale;
-  if (npvR < 0n) {
-    npvR += G;
-    npvQ -= 1n;
-  }
-  return {
-    years,
-    pvCostsPence: cumCostsRounded,
-    pvFiscalPence: cumFiscalRounded,
-    fiscalNpvPence: roundFloored(npvQ, npvR, G),
-    paybackYear,
-    lagF,
-  };
-}
-
-/** Limb forms of a discounting's and a common denominator's constants, built once and cached with them. */
-interface LimbConstants {
-  /** Limbs per working value: G's and 8 more (a figure of up to 2^190 pence). */
-  width: number;
-  /** N[t] as limbs, and the limbs a sum Σ_s N[s] × (a limb factor) needs. */
-  N: Limbs[];
-  nWidth: number;
-  G: Limbs;
-  costDen: Limbs;
-  costScale: Limbs;
-}
-
-function limbConstants(disc: Discounting, common: CommonDenominator, costScale: bigint): LimbConstants {
-  if (common.limbs) return common.limbs;
-  const G = trimmed(common.G);
-  const width = G.length + 8;
-  if (width > MAX_LIMBS) throw new LimbOverflow();
-  const N = disc.N.map(trimmed);
-  const limbs = {
-    width,
-    N,
-    nWidth: Math.max(...N.map((n) => n.length)) + 2,
-    G,
-    costDen: trimmed(10_000n * disc.D),
-    costScale: trimmed(costScale),
-  };
-  common.limbs = limbs;
-  return limbs;
-}
-
-function trimmed(x: bigint): Limbs {
-  const a = limbsOf(x, MAX_LIMBS + 8);
-  while (a.length > 1 && a[a.length - 1] === 0) a.pop();
-  return a;
-}
-
-/**
- * Year rows with limbs (src/appraisal/limbs.ts), the same figures as yearRowsExact: each fiscal line's yields by year
- * are whole numbers below 2^28 (checked: volumes × the largest drop-off coefficient), its value per unit K is built
- * in limbs from its kind's factor and the line's small whole factors (impact, 10^4 − deadweight, 10^4 − displacement,
- * the grade's keep, and a unit value below 2^53 in 24-bit pieces), so fiscal_s = Σ_lines K × yield_s is a sum of
- * limb multiples; each year's PV N[s] × fiscal_s and the running totals are rounded with divRound. Throws
- * LimbOverflow when a bound does not hold; appraise then uses yearRowsExact.
- */
-function yearRowsLimbs(x: RowsInput): YearRows {
-  const { cp, disc, T, baseStart, schedule, costByYear, fiscalLines, needLag } = x;
-  const lc = limbConstants(disc, x.common, x.costScale);
-  const W = lc.width;
-  const fiscal: Limbs[] = [];
-  for (let t = 0; t <= T; t++) fiscal.push(zeros(W));
-  const y: number[] = new Array(T + 2).fill(0);
-  for (const { b, kind } of fiscalLines) {
-    const unit = b.line.unitValuePence;
-    if (unit > MAX_SAFE) throw new LimbOverflow();
-    // K = factor × impact × (10^4 − deadweight) × (10^4 − displacement) × keep × unit value.
-    kind.limbs ??= trimmed(kind.factor);
-    const k = zeros(W);
-    for (let i = 0; i < kind.limbs.length; i++) k[i] = kind.limbs[i]!;
-    const line = b.line;
-    scale(k, line.impactBasisPoints);
-    scale(k, 10_000 - line.deadweightBasisPoints);
-    scale(k, 10_000 - (line.displacementBasisPoints ?? 0));
-    scale(k, cp.benefitKeepN[b.grade]!);
-    const u = Number(unit);
-    const K = zeros(W);
-    addMul(K, k, u % LIMB);
-    addMul(K, k, Math.floor(u / LIMB) % LIMB, 1);
-    addMul(K, k, Math.floor(u / LIMB / LIMB), 2);
-    const span = lineYields(b, y);
-    if (span === null) throw new LimbOverflow();
-    try {
-      for (let s = span.first; s <= span.last; s++) if (y[s] !== 0) addMul(fiscal[s]!, K, y[s]!);
-    } finally {
-      y.fill(0, span.first, span.last + 1);
-    }
-  }
-
-  const years: AppraisalResult['years'] = [];
-  const cumC = zeros(W);
-  const cumF = zeros(W);
-  let cumCG = zeros(W);
-  const lag = needLag ? zeros(W) : null;
-  let anyCost = false;
-  let cumCostsRounded = 0n;
-  let cumFiscalRounded = 0n;
-  let paybackYear: string | null = null;
-  for (let t = 0; t <= T; t++) {
-    const Nt = lc.N[t]!;
-    const cost = costByYear[t]!;
-    let pvCosts = 0n;
-    if (cost !== 0n) {
-      const c = zeros(W);
-      addProduct(c, Nt, limbsOf(cost, W));
-      pvCosts = BigInt(divRound(c, lc.costDen));
-      addMul(cumC, c, 1);
-      cumCostsRounded = BigInt(divRound(cumC, lc.costDen));
-      cumCG = zeros(W);
-      addProduct(cumCG, cumC, lc.costScale);
-      anyCost = true;
-    }
-    let pvFiscal = 0n;
-    const f = fiscal[t]!;
-    if (!isZero(f)) {
-      if (lag) addProduct(lag, f, lc.N[t + 1]!);
-      const pv = zeros(W);
-      addProduct(pv, Nt, f);
-      pvFiscal = BigInt(divRound(pv, lc.G));
-      addMul(cumF, pv, 1);
-      cumFiscalRounded = BigInt(divRound(cumF, lc.G));
-    }
-    const year = financialYearName(baseStart + t);
-    if (paybackYear === null && anyCost && cmp(cumF, cumCG) >= 0) paybackYear = year;
-    years.push({
-      year,
-      index: t,
-      discountFactor: schedule.dfStrings[t]!,
-      pvCostsPence: pvCosts,
-      pvFiscalBenefitsPence: pvFiscal,
-      cumulativePvCostsPence: cumCostsRounded,
-      cumulativePvFiscalBenefitsPence: cumFiscalRounded,
-    });
-  }
-  // Fiscal NPV = (cumulative fiscal − cumulative costs × costScale) / G, rounded half-even (symmetric about zero).
-  const ahead = cmp(cumF, cumCG) >= 0;
-  const gap = (ahead ? cumF : cumCG).slice();
-  sub(gap, ahead ? cumCG : cumF);
-  const npv = divRound(gap, lc.G);
-  return {
-    years,
-    pvCostsPence: cumCostsRounded,
-    pvFiscalPence: cumFiscalRounded,
-    fiscalNpvPence: BigInt(ahead ? npv : -npv),
-    paybackYear,
-    lagF: lag ? bigintOf(lag) : 0n,
-  };
 }
 
 /**
@@ -1333,7 +981,6 @@ export function appraise(input: AppraisalInput, params: ParameterSet, deflators:
   const { L, G } = common;
   // Per line: deflator[base] × L / its denominator, once per kind of line (price year, volume scale, drop-off powers).
   const lineFactor: bigint[] = [];
-  const lineKind: LineKind[] = [];
   for (let j = 0; j < prepared.length; j++) {
     const b = prepared[j]!;
     const cls = rebaseClass[j]!;
@@ -1347,11 +994,10 @@ export function appraise(input: AppraisalInput, params: ParameterSet, deflators:
     const kind = (b.volumeScale * 1024 + b.dropTwos) * 1024 + b.dropFives;
     let f = byKind.get(kind);
     if (f === undefined) {
-      f = { factor: (L / lineDenominator(b, rebaseDen[j]!)) * rebaseNum[j]! };
+      f = (L / lineDenominator(b, rebaseDen[j]!)) * rebaseNum[j]!;
       byKind.set(kind, f);
     }
-    lineFactor.push(f.factor);
-    lineKind.push(f);
+    lineFactor.push(f);
   }
 
   // Costs by year, over 10^4 × D.
@@ -1372,37 +1018,57 @@ export function appraise(input: AppraisalInput, params: ParameterSet, deflators:
   const byGradeF: bigint[] = [0n, 0n, 0n, 0n, 0n, 0n, 0n];
   const byGradeA: bigint[] = [0n, 0n, 0n, 0n, 0n, 0n, 0n];
   // Lag one year longer, over G: PV × q / p when one rate 1 + r = p / q runs to the horizon (disc.oneRate); else a
-  // fiscal line's from the fiscal benefits by year (Σ_s fiscal_s × N[s+1], see yearRows), the other lines' here
-  // (K × W one year later).
+  // fiscal line's from the fiscal benefits by year (Σ_s fiscal_s × N[s+1]) below, the other lines' here (K × W one
+  // year later).
   const oneRate = disc.oneRate;
   let lagOther = 0n;
+  // Fiscal benefits by year, undiscounted, over 10^16 × L: lines without drop-off as differences (a cohort's
+  // yield starts in year t + lag and stops p years later), lines with drop-off year by year.
+  const fiscalDiff: bigint[] = new Array(T + 2).fill(0n);
+  const fiscalDirect: bigint[] = new Array(T + 1).fill(0n);
+  const yields: bigint[] = new Array(T + 1).fill(0n);
   const byOrg = new Map<string | null, { pv: bigint; whole: bigint; part: bigint }>();
-  const fiscalLines: FiscalLine[] = [];
-  // Limb constants for weightedYieldLimbs, unless this case's numbers are too wide for them.
-  let lc: LimbConstants | null = null;
-  try {
-    lc = limbConstants(disc, common, costScale);
-  } catch (e) {
-    if (!(e instanceof LimbOverflow)) throw e;
-  }
-  const y: number[] = new Array(T + 2).fill(0);
+  const fiscalLines: { b: PreparedBenefit; num: bigint }[] = [];
   for (let j = 0; j < prepared.length; j++) {
     const b = prepared[j]!;
     const line = b.line;
+    const p = b.persistence;
+    const lag = b.lag;
     const g = b.grade;
     const Kpre = b.pre * line.unitValuePence * lineFactor[j]!;
     const keep = cp.benefitKeep[g]!;
-    const WK = ((lc && weightedYieldLimbs(b, lc, y)) ?? weightedYield(b, disc, 0)) * Kpre;
+    const K = Kpre * keep;
+    const WK = weightedYield(b, disc, 0) * Kpre;
     const num = WK * keep;
     byGradeA[g] = byGradeA[g]! + WK;
     if (line.type === 'fiscal') {
       numFiscal += num;
       byGradeF[g] = byGradeF[g]! + WK;
-      fiscalLines.push({ b, num, Kpre, keep, kind: lineKind[j]! });
+      fiscalLines.push({ b, num });
+      if (p === 1) {
+        // One year of benefit: the cohort's yield falls in year t + lag only.
+        for (let c = 0; c < b.cohortT.length; c++) {
+          const v = b.cohortV[c]!;
+          if (v === 0n) continue;
+          const t = b.cohortT[c]! + lag;
+          fiscalDirect[t] = fiscalDirect[t]! + v * K;
+        }
+      } else if (b.dropKeep === 10_000) {
+        for (let c = 0; c < b.cohortT.length; c++) {
+          const v = b.cohortV[c]!;
+          if (v === 0n) continue;
+          const t = b.cohortT[c]! + lag;
+          const x = v * K;
+          fiscalDiff[t] = fiscalDiff[t]! + x;
+          fiscalDiff[t + p] = fiscalDiff[t + p]! - x;
+        }
+      } else {
+        fiscalYields(b, K, fiscalDirect, yields);
+      }
     } else {
       if (line.type === 'economic') numEconomic += num;
       else numSocial += num;
-      if (!oneRate) lagOther += weightedYield(b, disc, 1) * Kpre * keep;
+      if (!oneRate) lagOther += weightedYield(b, disc, 1) * K;
     }
     let org = byOrg.get(line.beneficiaryCode);
     if (!org) {
@@ -1427,19 +1093,67 @@ export function appraise(input: AppraisalInput, params: ParameterSet, deflators:
   }
   obF *= 10_000n;
   obA *= 10_000n;
+  let lagF = 0n;
 
-  // Per-year rows, payback and fiscal NPV: with limbs when every figure stays inside their bounds, else with bigints.
-  const rowsInput: RowsInput = { cp, disc, common, T, baseStart, schedule, costByYear, costScale, fiscalLines, needLag: !oneRate };
-  let rows: YearRows;
-  try {
-    rows = yearRowsLimbs(rowsInput);
-  } catch (e) {
-    if (!(e instanceof LimbOverflow)) throw e;
-    rows = yearRowsExact(rowsInput);
-  }
-  const { years, paybackYear, lagF } = rows;
+  // Per-year rows and payback (exact cumulative comparison). Costs stay over 10^4 × D (smaller numbers)
+  // and are brought over G only to compare with the fiscal benefits; zero rows and unchanged running
+  // totals reuse the previous rounding.
+  const costDen = 10_000n * D;
+  const years: AppraisalResult['years'] = [];
   let cumCosts = 0n;
-  for (let t = 0; t <= T; t++) if (costByYear[t] !== 0n) cumCosts += N[t]! * costByYear[t]!;
+  const cumCostsF: Floored = { q: 0n, r: 0n };
+  const cumFiscalF: Floored = { q: 0n, r: 0n };
+  let cumCostsRounded = 0n;
+  let cumFiscalRounded = 0n;
+  let running = 0n;
+  let paybackYear: string | null = null;
+  for (let t = 0; t <= T; t++) {
+    running += fiscalDiff[t]!;
+    const cost = costByYear[t]!;
+    let pvCosts = 0n;
+    if (cost !== 0n) {
+      const c = N[t]! * cost;
+      cumCosts += c;
+      const f = floorDiv(c, costDen);
+      pvCosts = roundFloored(f.q, f.r, costDen);
+      addFloored(cumCostsF, f, costDen);
+      cumCostsRounded = roundFloored(cumCostsF.q, cumCostsF.r, costDen);
+    }
+    let pvFiscal = 0n;
+    const yearFiscal = running + fiscalDirect[t]!;
+    if (yearFiscal !== 0n) {
+      if (!oneRate) lagF += yearFiscal * N[t + 1]!;
+      const b = N[t]! * yearFiscal;
+      const f = floorDiv(b, G);
+      pvFiscal = roundFloored(f.q, f.r, G);
+      addFloored(cumFiscalF, f, G);
+      cumFiscalRounded = roundFloored(cumFiscalF.q, cumFiscalF.r, G);
+    }
+    const year = financialYearName(baseStart + t);
+    // Cumulative fiscal benefits qF + rF / G against costs qC + rC / costDen (G = costDen × costScale).
+    if (
+      paybackYear === null &&
+      cumCosts > 0n &&
+      (cumFiscalF.q > cumCostsF.q || (cumFiscalF.q === cumCostsF.q && cumFiscalF.r >= cumCostsF.r * costScale))
+    )
+      paybackYear = year;
+    years.push({
+      year,
+      index: t,
+      discountFactor: schedule.dfStrings[t]!,
+      pvCostsPence: pvCosts,
+      pvFiscalBenefitsPence: pvFiscal,
+      cumulativePvCostsPence: cumCostsRounded,
+      cumulativePvFiscalBenefitsPence: cumFiscalRounded,
+    });
+  }
+  // Fiscal NPV from the two running totals: (qF − qC) + (rF − rC × costScale) / G.
+  let npvQ = cumFiscalF.q - cumCostsF.q;
+  let npvR = cumFiscalF.r - cumCostsF.r * costScale;
+  if (npvR < 0n) {
+    npvR += G;
+    npvQ -= 1n;
+  }
   const numCosts = cumCosts * costScale;
   const numAll = numFiscal + numEconomic + numSocial;
   const { bcr, vfmBand } = bcrOf(cp, numAll, numCosts);
@@ -1551,13 +1265,13 @@ export function appraise(input: AppraisalInput, params: ParameterSet, deflators:
   ordered.push(...[...warnings].sort());
 
   return {
-    pvCostsPence: rows.pvCostsPence,
+    pvCostsPence: cumCostsRounded,
     pvBenefitsPence: {
-      fiscal: rows.pvFiscalPence,
+      fiscal: cumFiscalRounded,
       economic: roundHalfEven(numEconomic, G),
       social: roundHalfEven(numSocial, G),
     },
-    fiscalNpvPence: rows.fiscalNpvPence,
+    fiscalNpvPence: roundFloored(npvQ, npvR, G),
     publicValueNpvPence: roundHalfEven(numAll - numCosts, G),
     fiscalRoi: numCosts > 0n ? toNumber4dp(numFiscal, numCosts) : null,
     bcr,
