@@ -1,7 +1,7 @@
 /**
  * Exact arithmetic helpers for the appraisal engine: bigint numerators over bigint denominators,
  * decimal strings parsed exactly, and half-even rounding applied once, at the output.
- * No floats ever touch a money figure.
+ * No floats ever touch a money figure (floorDiv may guess a quotient with one, then corrects it exactly).
  */
 
 const POW10: bigint[] = [1n];
