@@ -33,7 +33,9 @@
  * Shortcuts, each exact and each checked against the plain method in test/appraisal/fast-paths.test.ts: a drop-off
  * line's yields are summed as JavaScript integers only when they provably stay below 2^53 (fiscalYields); one more
  * year of lag is PV × 1/(1 + r) when one rate runs to the horizon (Discounting.oneRate); the band follows from the
- * BCR's 4-dp floor when its edges have at most 4 decimals (bcrOf).
+ * BCR's 4-dp floor when its edges have at most 4 decimals (bcrOf). Every rounding divides through floorDiv
+ * (rational.ts), which guesses a quotient below 2^50 from floating-point approximations and corrects it exactly;
+ * checked in test/appraisal/division.test.ts.
  *
  * Switching values: fiscal NPV is linear in each input varied, so each is exact: for "costs" (every cost line
  * scaled together; value = the undiscounted total of the amounts as entered) C* = C0 × PVfiscal / PVcosts; for the
@@ -674,6 +676,7 @@ function prepareCase(input: AppraisalInput, params: ParameterSet, deflators: Def
     const cohortT: number[] = [];
     // Volumes as exact decimals num / 10^scale (whole numbers, the usual case, have scale 0).
     const cohortNum: bigint[] = [];
+    const cohortWhole: number[] = [];
     const cohortScale: number[] = [];
     let volumeScale = 0;
     let lastT = -1;
@@ -693,6 +696,7 @@ function prepareCase(input: AppraisalInput, params: ParameterSet, deflators: Def
         if (t > lastT) lastT = t;
         if (Number.isSafeInteger(v)) {
           cohortNum.push(v < SMALL.length ? SMALL[v]! : BigInt(v));
+          cohortWhole.push(v);
           cohortScale.push(0);
           wholeSum += v;
         } else {
@@ -705,7 +709,7 @@ function prepareCase(input: AppraisalInput, params: ParameterSet, deflators: Def
     }
     if (errors.length !== before) continue;
     // Whole volumes also as JavaScript numbers, for the fast path in fiscalYields (volumeSum is Infinity without).
-    let cohortN: number[] | null = volumeScale === 0 ? cohortNum.map(Number) : null;
+    let cohortN: number[] | null = volumeScale === 0 ? cohortWhole : null;
     let volumeSum = volumeScale === 0 ? wholeSum : Number.POSITIVE_INFINITY;
     let cohortV = volumeScale === 0 ? cohortNum : cohortNum.map((n, c) => n * pow10(volumeScale - cohortScale[c]!));
     if (hasNeed) {
@@ -872,7 +876,7 @@ function fiscalYields(b: PreparedBenefit, K: bigint, fiscalDirect: bigint[], yie
     for (let s = first; s <= last; s++) {
       const y = yieldsN[s] ?? 0;
       if (y === 0) continue;
-      fiscalDirect[s] = fiscalDirect[s]! + BigInt(y) * K;
+      fiscalDirect[s] = fiscalDirect[s]! + (y < SMALL.length ? SMALL[y]! : BigInt(y)) * K;
       yieldsN[s] = 0;
     }
     return;

@@ -1,7 +1,7 @@
 /**
  * Exact arithmetic helpers for the appraisal engine: bigint numerators over bigint denominators,
  * decimal strings parsed exactly, and half-even rounding applied once, at the output.
- * No floats ever touch a money figure.
+ * No floats ever touch a money figure (floorDiv may guess a quotient with one, then corrects it exactly).
  */
 
 const POW10: bigint[] = [1n];
@@ -15,14 +15,8 @@ export function pow10(n: number): bigint {
 
 /** n / d rounded half-even (banker's rounding) to an integer; d must be positive. */
 export function roundHalfEven(n: bigint, d: bigint): bigint {
-  let q = n / d; // truncates toward zero
-  let r = n - q * d;
-  if (r === 0n) return q;
-  const negative = r < 0n;
-  if (negative) r = -r;
-  const twice = r * 2n;
-  if (twice > d || (twice === d && (q & 1n) !== 0n)) q += negative ? -1n : 1n;
-  return q;
+  const { q, r } = floorDiv(n, d);
+  return roundFloored(q, r, d);
 }
 
 /** n / d as a decimal string with exactly `dp` places, rounded half-even; d must be positive. */
@@ -88,10 +82,40 @@ export interface Floored {
   r: bigint;
 }
 
-/** Floor division of a non-negative n by positive d. */
+/** Quotients below this are guessed (see floorDiv): 2^50, so a guess is off by at most one. */
+const GUESSED = 1_125_899_906_842_624;
+
+/**
+ * ⌊n / d⌋ and the remainder n − q × d (0 ≤ r < d), for any n and a positive d.
+ * Fast path, exact: a bigint division is slow (it allocates scratch space and divides digit by digit), and most
+ * quotients here are amounts of pence far below 2^50. So the quotient is first GUESSED from the two values'
+ * floating-point approximations (each within a relative 2^−53 of the exact value, so the guess is within one of
+ * ⌊n / d⌋ whenever that is below 2^50), then checked and corrected with exact integer arithmetic until
+ * 0 ≤ r < d holds, which defines ⌊n / d⌋ uniquely. The float is never a result: only the corrected integers are.
+ * Larger quotients (or values beyond a float's range) take the plain bigint division.
+ */
 export function floorDiv(n: bigint, d: bigint): Floored {
-  const q = n / d;
-  return { q, r: n - q * d };
+  const guess = Math.floor(Number(n) / Number(d));
+  if (guess > -GUESSED && guess < GUESSED) {
+    let q = BigInt(guess);
+    let r = n - q * d;
+    while (r < 0n) {
+      r += d;
+      q -= 1n;
+    }
+    while (r >= d) {
+      r -= d;
+      q += 1n;
+    }
+    return { q, r };
+  }
+  let q = n / d; // truncates toward zero
+  let r = n - q * d;
+  if (r < 0n) {
+    r += d;
+    q -= 1n;
+  }
+  return { q, r };
 }
 
 /** Adds b to a in place (same denominator d). */
@@ -104,7 +128,7 @@ export function addFloored(a: Floored, b: Floored, d: bigint): void {
   }
 }
 
-/** q + r / d rounded half-even, for 0 ≤ r < d. */
+/** q + r / d rounded half-even, for 0 ≤ r < d (any q). */
 export function roundFloored(q: bigint, r: bigint, d: bigint): bigint {
   if (r === 0n) return q;
   const twice = r << 1n;
