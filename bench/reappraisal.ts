@@ -10,6 +10,7 @@ import { createApp } from '../src/http/app.ts';
 import { createLogger } from '../src/lib/log.ts';
 import { FIXTURES_DIR } from '../src/reference/reference.ts';
 import { bootstrapTreasury, createUser } from '../src/users/users.ts';
+import { describe, fmtRange, interleave, measure, ratios, spread } from './measure.ts';
 
 /*
  * Round re-appraisal: GET /api/v1/rounds/{id}/reappraisal over a round of 500 submitted cases (the Bradford
@@ -20,7 +21,7 @@ import { bootstrapTreasury, createUser } from '../src/users/users.ts';
 
 const CASES = 500;
 
-export async function benchReappraisal(dir: string, scale: number): Promise<void> {
+export async function benchReappraisal(dir: string, scale: number, rounds: number): Promise<void> {
   const n = Math.max(10, Math.round(CASES * scale));
   const database = await prepareDatabase({ engine: 'sqlite', path: join(dir, 'reappraisal.db') });
   const { token } = await bootstrapTreasury(database.db);
@@ -98,19 +99,14 @@ export async function benchReappraisal(dir: string, scale: number): Promise<void
     if (res.cases.length !== n) throw new Error(`re-appraisal listed ${res.cases.length} cases, not ${n}`);
     return performance.now() - started;
   };
-  engineOnly();
-  await whole();
-  const engineTimes: number[] = [];
-  const roundTimes: number[] = [];
-  for (let r = 0; r < 5; r++) {
-    engineTimes.push(engineOnly());
-    roundTimes.push(await whole());
-  }
-  const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
-  const e = median(engineTimes);
-  const w = median(roundTimes);
-  console.log(`round re-appraisal: GET /rounds/{id}/reappraisal over ${n} submitted cases (lag and drop-off in use), SQLite, in-process`);
-  console.log(`  engine alone, ${n} appraisals: ${e.toFixed(0)} ms (median of 5)`);
-  console.log(`  whole request:                ${w.toFixed(0)} ms (median of 5), ratio ${(w / e).toFixed(2)}`);
+  const [engineTimes, roundTimes] = await interleave([engineOnly, whole], rounds);
+  const e = spread(engineTimes as number[]);
+  const w = spread(roundTimes as number[]);
+  const ratio = measure('reappraisal: whole request / engine alone', 'ratio', ratios(roundTimes as number[], engineTimes as number[]));
+  console.log(
+    `round re-appraisal: GET /rounds/{id}/reappraisal over ${n} submitted cases (lag and drop-off in use), SQLite, in-process, ${rounds} interleaved rounds`,
+  );
+  console.log(`  engine alone, ${n} appraisals: ${fmtRange(e)} ms`);
+  console.log(`  whole request:                ${fmtRange(w)} ms; ratio whole/engine ${describe(ratio)}`);
   await database.close();
 }
