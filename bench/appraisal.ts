@@ -73,7 +73,7 @@ export async function benchAppraisal(rounds: number): Promise<void> {
     const used = process.cpuUsage(cpu);
     return { cpu: (n / ((used.user + used.system) / 1000)) * 1000, wall: (n / wall) * 1000 };
   };
-  const ms = 750;
+  const ms = 400;
   const withLag: ReturnType<typeof run>[] = [];
   const flatRuns: ReturnType<typeof run>[] = [];
   await interleave(

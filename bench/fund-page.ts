@@ -42,7 +42,7 @@ export async function benchFundPage(scale: number, rounds: number): Promise<void
     console.log(
       `fund page: Treasury's fund dashboard for the demo's ${fy} (${(transfers as { transfers: unknown[] }).transfers.length} transfers on the fund's account), SQLite, loopback, ${rounds} interleaved rounds of ${sliceMs} ms slices`,
     );
-    for (const clients of [1, 4]) await compareViews('fund page', targets, { clients, rounds, sliceMs, aim: 0.5 });
+    for (const clients of [1, 4]) await compareViews('fund page', targets, { server, clients, rounds, sliceMs, aim: 0.5 });
   } finally {
     server?.child.kill('SIGTERM');
     await w.t.destroy();

@@ -65,11 +65,25 @@ export interface Slice {
   rate: number;
   /** 95th-percentile latency of a view, ms. */
   p95: number;
+  /** Views per CPU-second taken by the server and this load generator together (null without `server`). */
+  perCpu: number | null;
 }
 
-/** Runs `target`'s view from `clients` clients, back to back, for `ms`: views per second and p95 latency. */
-export async function drive(target: View, clients: number, ms: number): Promise<Slice> {
+/** `server`'s CPU time so far, µs. */
+async function serverCpu(server: Server): Promise<number> {
+  const res = await fetch(`${server.base}/bench/cpu-usage`);
+  const usage = (await res.json()) as NodeJS.CpuUsage;
+  return usage.user + usage.system;
+}
+
+/**
+ * Runs `target`'s view from `clients` clients, back to back, for `ms`: views per second and p95
+ * latency, and, given the `server` that serves it, views per CPU-second of it and this process.
+ */
+export async function drive(target: View, clients: number, ms: number, server?: Server): Promise<Slice> {
   const latencies: number[] = [];
+  const serverBefore = server ? await serverCpu(server) : 0;
+  const ownBefore = process.cpuUsage();
   const started = performance.now();
   const until = started + ms;
   const client = async () => {
@@ -80,32 +94,33 @@ export async function drive(target: View, clients: number, ms: number): Promise<
     }
   };
   await Promise.all(Array.from({ length: clients }, client));
-  return { rate: (latencies.length / (performance.now() - started)) * 1000, p95: p95(latencies) };
+  const wall = performance.now() - started;
+  const own = process.cpuUsage(ownBefore);
+  const cpu = server ? (await serverCpu(server)) - serverBefore + own.user + own.system : 0;
+  return {
+    rate: (latencies.length / wall) * 1000,
+    p95: p95(latencies),
+    perCpu: server ? (latencies.length / cpu) * 1_000_000 : null,
+  };
 }
 
 /**
  * The first target (a page) against each of the others (the JSON routes with the same data), in
  * `rounds` interleaved rounds of one `sliceMs` slice each, from `clients` clients. Prints and
  * records each target's views per second and p95 (median over rounds, with the spread) and the
- * page's ratios to each: throughput page/API (aim ≥ `aim`) and p95 page/API.
+ * page's ratios to each: throughput page/API (aim ≥ `aim`), p95 page/API, and views per
+ * CPU-second (the server's and this process's) page/API, which a busy machine moves least.
  */
 export async function compareViews(
   part: string,
   targets: View[],
-  options: { clients: number; rounds: number; sliceMs: number; aim: number },
+  options: { server: Server; clients: number; rounds: number; sliceMs: number; aim: number },
 ): Promise<void> {
-  const { clients, rounds, sliceMs, aim } = options;
-  const slices = targets.map(() => [] as Slice[]);
-  await interleave(
-    targets.map((target, i) => async () => {
-      const s = await drive(target, clients, sliceMs);
-      (slices[i] as Slice[]).push(s);
-      return s.rate;
-    }),
+  const { server, clients, rounds, sliceMs, aim } = options;
+  const slices = await interleave<Slice>(
+    targets.map((target) => () => drive(target, clients, sliceMs, server)),
     rounds,
   );
-  // The warm-up round's slices are dropped.
-  for (const s of slices) s.shift();
   const who = clients === 1 ? '1 client' : `${clients} clients`;
   console.log(`  ${clients === 1 ? '1 client, back to back' : `${clients} concurrent clients`}:`);
   const width = Math.max(...targets.map((t) => t.label.length));
@@ -146,6 +161,14 @@ export async function compareViews(
         api.map((x) => x.p95),
       ),
     );
-    console.log(`    page / ${t.label}: throughput ${describe(throughput)}; p95 ${describe(latency)}`);
+    const cpu = measure(
+      `${part}: ${targets[0]?.label} / ${t.label}, ${who}, views per CPU-second ratio`,
+      'ratio',
+      ratios(
+        page.map((x) => x.perCpu as number),
+        api.map((x) => x.perCpu as number),
+      ),
+    );
+    console.log(`    page / ${t.label}: throughput ${describe(throughput)}; p95 ${describe(latency)}; per CPU-second ${describe(cpu)}`);
   }
 }

@@ -64,15 +64,16 @@ export function roundsFrom(env: NodeJS.ProcessEnv = process.env): number {
 
 /**
  * Runs `warmup` untimed rounds, then `rounds` rounds; in each round every subject runs once, in
- * order (A, B, A, B, …). A subject's run gives its figure for the round (a rate, a time).
+ * order (A, B, A, B, …). A subject's run gives its figure for the round (a rate, a time, or a
+ * record of several).
  * Gives each subject's figures, one per round: `figures[subject][round]`.
  */
-export async function interleave(subjects: (() => number | Promise<number>)[], rounds: number, warmup = 1): Promise<number[][]> {
-  const figures = subjects.map(() => [] as number[]);
+export async function interleave<T = number>(subjects: (() => T | Promise<T>)[], rounds: number, warmup = 1): Promise<T[][]> {
+  const figures = subjects.map(() => [] as T[]);
   for (let r = 0; r < warmup + rounds; r++) {
     for (const [i, run] of subjects.entries()) {
       const figure = await run();
-      if (r >= warmup) (figures[i] as number[]).push(figure);
+      if (r >= warmup) (figures[i] as T[]).push(figure);
     }
   }
   return figures;

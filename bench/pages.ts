@@ -88,7 +88,7 @@ export async function benchPages(scale: number, rounds: number): Promise<void> {
       ['pages', `pages: a panel member's list of the round's ${submitted} submitted cases`, roundTargets],
     ] as const) {
       console.log(`${title}; SQLite, loopback, ${rounds} interleaved rounds of ${sliceMs} ms slices`);
-      for (const clients of [1, 4]) await compareViews(part, targets, { clients, rounds, sliceMs, aim: 0.5 });
+      for (const clients of [1, 4]) await compareViews(part, targets, { server, clients, rounds, sliceMs, aim: 0.5 });
     }
   } finally {
     server?.child.kill('SIGTERM');

@@ -12,7 +12,7 @@ import { benchAppraisal } from './appraisal.ts';
 import { benchCredits } from './credits.ts';
 import { benchDocuments } from './documents.ts';
 import { benchFundPage } from './fund-page.ts';
-import { drive, startServer } from './loopback.ts';
+import { drive, type Slice, startServer } from './loopback.ts';
 import { describe, fmt, fmtRange, interleave, measure, rate, ratios, rawCommits, roundsFrom, spread, writeResults } from './measure.ts';
 import { benchPages } from './pages.ts';
 import { benchReappraisal } from './reappraisal.ts';
@@ -29,7 +29,7 @@ const ROUNDS = roundsFrom();
 const dir = mkdtempSync(join(tmpdir(), 'topslice-bench-'));
 
 async function ledgerCommits(): Promise<void> {
-  const n = Math.round(1000 * SCALE);
+  const n = Math.round(500 * SCALE);
 
   // Baseline: raw better-sqlite3 on the same schema (a migrated database), the same pragmas,
   // writing the same transfer row and counter updates, with nothing read or checked.
@@ -95,7 +95,7 @@ async function httpFund(): Promise<void> {
   await post('/api/v1/financial-years/2026-27/contributions');
   await database.close();
 
-  const sliceMs = Math.round(1000 * SCALE);
+  const sliceMs = Math.round(500 * SCALE);
   const concurrency = 16;
   const bare = await startServer(['bare']);
   const real = await startServer(['topslice', path]);
@@ -103,22 +103,30 @@ async function httpFund(): Promise<void> {
     const bareView = { label: 'bare', view: () => get(`${bare.base}/api/v1/fund`, {}) };
     const auth = { authorization: `Bearer ${token}` };
     const realView = { label: 'topslice', view: () => get(`${real.base}/api/v1/fund?fy=2026-27`, auth) };
-    const [bareRates, realRates] = await interleave(
-      [async () => (await drive(bareView, concurrency, sliceMs)).rate, async () => (await drive(realView, concurrency, sliceMs)).rate],
+    const [bareSlices, realSlices] = await interleave<Slice>(
+      [() => drive(bareView, concurrency, sliceMs, bare), () => drive(realView, concurrency, sliceMs, real)],
       ROUNDS,
     );
-    const b = measure('http: bare Hono GET /api/v1/fund', 'req/s', bareRates as number[]);
-    const r = measure('http: topslice GET /api/v1/fund', 'req/s', realRates as number[]);
-    const ratio = measure('http: GET /api/v1/fund topslice/bare Hono', 'ratio', ratios(realRates as number[], bareRates as number[]), {
+    const rates = (s: Slice[] | undefined) => (s ?? []).map((x) => x.rate);
+    const perCpu = (s: Slice[] | undefined) => (s ?? []).map((x) => x.perCpu as number);
+    const b = measure('http: bare Hono GET /api/v1/fund', 'req/s', rates(bareSlices));
+    const r = measure('http: topslice GET /api/v1/fund', 'req/s', rates(realSlices));
+    const ratio = measure('http: GET /api/v1/fund topslice/bare Hono', 'ratio', ratios(rates(realSlices), rates(bareSlices)), {
       op: '>=',
       value: 0.5,
     });
+    const cpuRatio = measure(
+      'http: GET /api/v1/fund topslice/bare Hono, per CPU-second of server and client',
+      'ratio',
+      ratios(perCpu(realSlices), perCpu(bareSlices)),
+    );
     console.log(
       `http: GET /api/v1/fund over loopback, ${concurrency} concurrent keep-alive clients, ${ROUNDS} interleaved rounds of ${sliceMs} ms slices`,
     );
-    console.log(`  bare Hono JSON route:                     ${fmtRange(b)} req/s`);
-    console.log(`  topslice (bearer auth, SQLite, ledger):   ${fmtRange(r)} req/s`);
+    console.log(`  bare Hono JSON route:                     ${fmtRange(b)} req/s, ${fmtRange(spread(perCpu(bareSlices)))} per CPU-second`);
+    console.log(`  topslice (bearer auth, SQLite, ledger):   ${fmtRange(r)} req/s, ${fmtRange(spread(perCpu(realSlices)))} per CPU-second`);
     console.log(`  ratio topslice/bare: ${describe(ratio)}`);
+    console.log(`  ratio topslice/bare per CPU-second (server and load generator): ${describe(cpuRatio)}`);
   } finally {
     bare.child.kill('SIGTERM');
     real.child.kill('SIGTERM');
