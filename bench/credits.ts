@@ -23,9 +23,9 @@ import { describe, fmt, fmtRange, interleave, measure, rate, ratios, rawCommits,
  *  - year close for 50 departments over 100,000 verified benefit reports: time.
  */
 
-const FY = '2026-27';
+export const FY = '2026-27';
 const NOW = new Date('2026-06-01T09:00:00Z');
-const dept = (code: string): Principal => ({
+export const dept = (code: string): Principal => ({
   userId: `bench-${code}`,
   name: code,
   role: 'department',
@@ -33,9 +33,9 @@ const dept = (code: string): Principal => ({
   isChair: false,
 });
 
-/** A market with `depth` resting sell orders from DHSC and a buyer, DWP, with cash to spare. */
-async function bookOfDepth(dir: string, depth: number): Promise<Database> {
-  const database = await prepareDatabase({ engine: 'sqlite', path: join(dir, `book-${depth}.db`) });
+/** A market (SQLite at `path`) with `depth` resting sell orders from DHSC, one price level each, and a buyer, DWP, with cash to spare. */
+export async function bookOfDepth(path: string, depth: number): Promise<Database> {
+  const database = await prepareDatabase({ engine: 'sqlite', path });
   const db = database.db;
   await inTransaction(db, async (trx) => {
     await createFinancialYear(trx, FY, SYSTEM, null, NOW);
@@ -95,7 +95,7 @@ export async function benchCredits(scale: number, rounds: number): Promise<void>
     );
     const medians: number[] = [];
     for (const depth of [100, 1_000, 10_000]) {
-      const database = await bookOfDepth(dir, depth);
+      const database = await bookOfDepth(join(dir, `book-${depth}.db`), depth);
       const orders = async () => {
         const started = performance.now();
         for (let i = 0; i < n; i++) {
