@@ -1,12 +1,12 @@
 import { z } from '@hono/zod-openapi';
-import { placeDisposals, recordDisposal, setDisposalTarget } from '../disposals/disposals.ts';
+import { DISPOSAL_READERS, placeDisposals, recordDisposal, setDisposalTarget } from '../disposals/disposals.ts';
 import { financialYearOf } from '../fund/fund.ts';
 import type { Deps } from '../http/context.ts';
 import { acting, apiRoute, createRouter, errorResponses, jsonBody, jsonContent } from '../http/router.ts';
 import { toJson } from '../lib/money.ts';
 import { FinancialYearName, IsoDate, OrganisationCode, Pence, PenceInput, says } from './schemas.ts';
 
-const READERS = ['treasury', 'auditor', 'panel', 'department'] as const;
+const READERS = DISPOSAL_READERS;
 const PlaceParam = z.object({
   code: z.string().regex(/^[A-Z0-9][A-Z0-9-]{0,63}$/, { error: says('must be a place code such as BRADFORD') }),
 });

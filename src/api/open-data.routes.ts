@@ -1,8 +1,10 @@
 import { z } from '@hono/zod-openapi';
 import { grantsCsv, grantsPackage } from '../exports/grants.ts';
 import { registerCsv } from '../exports/register.ts';
+import { tradesCsv } from '../exports/trades.ts';
 import type { Deps } from '../http/context.ts';
 import { apiRoute, createRouter, jsonContent } from '../http/router.ts';
+import { readTrades } from '../market/trades.ts';
 import { ROLES } from '../users/users.ts';
 import { BenefitsFilterQuery, FinancialYearName } from './schemas.ts';
 
@@ -104,6 +106,27 @@ export function openDataRoutes(deps: Deps) {
         return c.body(csv, 200, {
           'content-type': 'text/csv; charset=utf-8',
           'content-disposition': `attachment; filename="benefits-register${q.fy ? `-${q.fy}` : ''}.csv"`,
+        });
+      },
+    )
+    .openapi(
+      apiRoute({
+        method: 'get',
+        path: '/open-data/trades.csv',
+        tags: ['Open data'],
+        summary: "A year's credit trades as CSV: vintage, seller, buyer, quantity, price and value",
+        description:
+          'Every trade `GET /credits/trades` gives you for the year, oldest first (a department sees the trades it bought or sold). Prices and values are pounds, written exactly from pence; quantities whole credits.',
+        roles: readTrades.roles,
+        problems: readTrades.refuses,
+        request: { query: z.object({ fy: FinancialYearName }) },
+        responses: { 200: { description: 'The trades, as CSV (UTF-8)', content: { 'text/csv': { schema: z.string() } } } },
+      }),
+      async (c) => {
+        const { fy } = c.req.valid('query');
+        return c.body(await tradesCsv({ db, principal: c.get('principal') }, fy), 200, {
+          'content-type': 'text/csv; charset=utf-8',
+          'content-disposition': `attachment; filename="credit-trades-${fy}.csv"`,
         });
       },
     );

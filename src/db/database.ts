@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
@@ -8,6 +9,8 @@ import {
   Kysely,
   PostgresAdapter,
   PostgresDialect,
+  type PostgresDialectConfig,
+  PostgresDriver,
   SqliteAdapter,
   SqliteDialect,
   type SqliteDialectConfig,
@@ -35,6 +38,10 @@ export interface Database {
  * transaction that reads and then writes can fail with SQLITE_BUSY half-way instead of waiting.
  */
 class ImmediateSqliteDriver extends SqliteDriver {
+  override async acquireConnection(): Promise<DatabaseConnection> {
+    refuseQueryBesideTransaction(this);
+    return super.acquireConnection();
+  }
   override async beginTransaction(connection: DatabaseConnection): Promise<void> {
     await connection.executeQuery(CompiledQuery.raw('begin immediate'));
   }
@@ -53,12 +60,58 @@ class TopsliceSqliteDialect extends SqliteDialect {
     super(config);
     this.#config = config;
   }
+  driver: Driver | undefined;
   override createDriver(): Driver {
-    return new ImmediateSqliteDriver(this.#config);
+    this.driver = new ImmediateSqliteDriver(this.#config);
+    return this.driver;
   }
   override createAdapter(): SqliteAdapter {
     return new TransactionalDdlSqliteAdapter();
   }
+}
+
+/**
+ * A query sent to the database itself while the same async flow holds one of its transactions
+ * open is a mistake: on SQLite it waits for ever for the one connection the transaction holds,
+ * and on PostgreSQL it reads beside the transaction, without its writes or locks. Inside a
+ * transaction every query goes through the transaction (`trx`). This makes the mistake an error
+ * the first time it runs instead of a hang.
+ */
+const transactionOpen = new AsyncLocalStorage<Driver>();
+
+function refuseQueryBesideTransaction(driver: Driver): void {
+  if (transactionOpen.getStore() === driver) {
+    throw new Error('A query was sent to the database, not the open transaction, from inside that transaction: use the transaction.');
+  }
+}
+
+class GuardedPostgresDriver extends PostgresDriver {
+  override async acquireConnection(): Promise<DatabaseConnection> {
+    refuseQueryBesideTransaction(this);
+    return super.acquireConnection();
+  }
+}
+
+class TopslicePostgresDialect extends PostgresDialect {
+  readonly #config: PostgresDialectConfig;
+  constructor(config: PostgresDialectConfig) {
+    super(config);
+    this.#config = config;
+  }
+  driver: Driver | undefined;
+  override createDriver(): Driver {
+    this.driver = new GuardedPostgresDriver(this.#config);
+    return this.driver;
+  }
+}
+
+/** The driver each opened database's queries go through, to mark its transactions with. */
+const drivers = new WeakMap<Db, Driver>();
+
+/** Runs a transaction's work marked as inside it, so `refuseQueryBesideTransaction` can see it. */
+function executeMarked<T>(db: Db, work: (trx: Tx) => Promise<T>): Promise<T> {
+  const driver = drivers.get(db);
+  return db.transaction().execute((trx) => (driver ? transactionOpen.run(driver, () => work(trx)) : work(trx)));
 }
 
 /** Opens a better-sqlite3 handle with the durability settings a ledger needs (see STACK.md). */
@@ -101,7 +154,9 @@ function withStatementCache(sqlite: BetterSqlite3.Database) {
 export async function openDatabase(config: DatabaseConfig): Promise<Database> {
   if (config.engine === 'sqlite') {
     const sqlite = openSqliteFile(config.path);
-    const db = new Kysely<DB>({ dialect: new TopsliceSqliteDialect({ database: withStatementCache(sqlite) }) });
+    const dialect = new TopsliceSqliteDialect({ database: withStatementCache(sqlite) });
+    const db = new Kysely<DB>({ dialect });
+    if (dialect.driver) drivers.set(db, dialect.driver);
     return { db, engine: 'sqlite', close: () => db.destroy() };
   }
   const pool = new pg.Pool({
@@ -116,7 +171,9 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
       },
     },
   });
-  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  const dialect = new TopslicePostgresDialect({ pool });
+  const db = new Kysely<DB>({ dialect });
+  if (dialect.driver) drivers.set(db, dialect.driver);
   return { db, engine: 'postgres', schema: config.schema, close: () => db.destroy() };
 }
 
@@ -145,7 +202,7 @@ function isRetryable(error: unknown): boolean {
 export async function inTransaction<T>(db: Db, work: (trx: Tx) => Promise<T>, attempts = 8): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await db.transaction().execute(work);
+      return await executeMarked(db, work);
     } catch (error) {
       if (attempt >= attempts || !isRetryable(error)) throw error;
       await new Promise((r) => setTimeout(r, Math.random() * 10 * attempt));
@@ -162,7 +219,7 @@ const ROLLED_BACK = Symbol('rolled back');
 export async function dryRun<T>(db: Db, work: (trx: Tx) => Promise<T>): Promise<T> {
   let result: { value: T } | null = null;
   try {
-    await db.transaction().execute(async (trx) => {
+    await executeMarked(db, async (trx) => {
       result = { value: await work(trx) };
       throw ROLLED_BACK;
     });

@@ -5,7 +5,7 @@ import { financialYearOf, getFinancialYear } from '../fund/fund.ts';
 import { MAX_AMOUNT } from '../ledger/types.ts';
 import { forbidden, notFound, unprocessable } from '../lib/errors.ts';
 import { formatPence, type Pence } from '../lib/money.ts';
-import { type Act, operation } from '../lib/operation.ts';
+import { type Act, type Look, operation } from '../lib/operation.ts';
 import { actorOf } from '../users/users.ts';
 
 /*
@@ -259,3 +259,9 @@ export async function disposalsByPlace(db: Db | Tx, fy: string): Promise<PlaceDi
   for (const place of places) out.push(await placeDisposals(db, place, fy));
   return out;
 }
+
+/** Who reads places' pooled disposals: everyone but councils, as `GET /places/{code}/disposals`. */
+export const DISPOSAL_READERS = ['treasury', 'auditor', 'panel', 'department'] as const;
+
+/** Every place's pooled progress for year `fy` (see `disposalsByPlace`), for the disposal readers. */
+export const readDisposalsByPlace = operation({ roles: DISPOSAL_READERS }, ({ db }: Look, fy: string) => disposalsByPlace(db, fy));

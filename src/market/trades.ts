@@ -155,3 +155,57 @@ export const readTrades = operation(
   { ...MARKET_READERS, refuses: [] },
   ({ db, principal }: Look, fy: string): Promise<TradeList> => listTrades(db, fy, ownDepartmentScope(principal)),
 );
+
+/*
+ * The year's price history: for each day with trades, the number of trades, the credits traded,
+ * the lowest and highest price and the volume-weighted average price (half-up to the penny, as
+ * `vwap`). Market-wide, as the book's price levels and the year's average already are: prices
+ * and volumes only, never who bought or sold, which stays each department's own (its trades).
+ */
+export interface PriceDay {
+  day: string;
+  trades: number;
+  volume: bigint;
+  lowPence: Pence;
+  highPence: Pence;
+  vwapPence: Pence;
+}
+
+/** Year `fy`'s trades by day, oldest first (rule above). Domain read. */
+export async function priceHistory(db: Db | Tx, fy: string): Promise<PriceDay[]> {
+  const rows = await db
+    .selectFrom('credit_trades')
+    .select(['executed_at', 'quantity', 'price_pence'])
+    .where('financial_year', '=', fy)
+    .orderBy('seq')
+    .execute();
+  const days = new Map<string, { trades: number; volume: bigint; value: bigint; low: bigint; high: bigint }>();
+  for (const r of rows) {
+    const day = r.executed_at.slice(0, 10);
+    const q = BigInt(r.quantity);
+    const p = BigInt(r.price_pence);
+    const d = days.get(day) ?? { trades: 0, volume: 0n, value: 0n, low: p, high: p };
+    d.trades++;
+    d.volume += q;
+    d.value += q * p;
+    if (p < d.low) d.low = p;
+    if (p > d.high) d.high = p;
+    days.set(day, d);
+  }
+  return [...days.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([day, d]) => ({
+      day,
+      trades: d.trades,
+      volume: d.volume,
+      lowPence: d.low,
+      highPence: d.high,
+      vwapPence: vwap(d.value, d.volume) as Pence,
+    }));
+}
+
+/** Year `fy`'s prices by day, market-wide without the parties (rule above). */
+export const readPriceHistory = operation(
+  { ...MARKET_READERS, refuses: [] },
+  ({ db }: Look, fy: string): Promise<PriceDay[]> => priceHistory(db, fy),
+);

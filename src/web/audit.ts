@@ -1,14 +1,11 @@
 import { z } from 'zod';
-import type { Deps } from '../http/context.ts';
 import { zodFieldErrors } from '../http/problem.ts';
 import { readableAccounts, readableTransfers } from '../ledger/access.ts';
 import { type Account, LEDGERS, postedBalance } from '../ledger/types.ts';
 import { formatCredits, formatPence } from '../lib/money.ts';
-import { assertRole, type Look } from '../lib/operation.ts';
-import type { Principal } from '../users/users.ts';
 import { checkBooks, readAuditLog } from '../verify/report.ts';
 import type { PageSection } from './app.ts';
-import { type FormErrors, formErrors, NO_ERRORS, render, signedIn, toSignIn, type WebContext } from './pages.ts';
+import { type FormErrors, formErrors, lookAs, NO_ERRORS, render, requireRole, type WebContext } from './pages.ts';
 
 /*
  * The auditor's pages (Treasury reads them too): the ledger's accounts with their four counters
@@ -19,15 +16,6 @@ import { type FormErrors, formErrors, NO_ERRORS, render, signedIn, toSignIn, typ
  */
 
 const PAGE = 50;
-
-const look = (deps: Deps, p: Principal): Look => ({ db: deps.database.db, principal: p });
-
-function requireRole(c: WebContext, roles: readonly Principal['role'][]): Principal | Response {
-  const p = signedIn(c);
-  if (!p) return toSignIn(c);
-  assertRole(p, roles);
-  return p;
-}
 
 const Cursor = z
   .string()
@@ -169,7 +157,7 @@ export const auditPages: PageSection = {
       };
       if ('failed' in f) return render(c, 'audit-accounts', { ...model, ...f.failed, accounts: [] }, 400);
       const q = f.ok;
-      const accounts = await readableAccounts(look(deps, p), {
+      const accounts = await readableAccounts(lookAs(deps, p), {
         organisationCode: q.organisation,
         financialYear: q.fy,
         ledger: q.ledger,
@@ -203,7 +191,7 @@ export const auditPages: PageSection = {
       const model = { title: 'Ledger transfers', backLink: '/ledger', values: f.raw };
       if ('failed' in f) return render(c, 'audit-transfers', { ...model, ...f.failed, transfers: [] }, 400);
       const q = f.ok;
-      const { transfers } = await readableTransfers(look(deps, p), {
+      const { transfers } = await readableTransfers(lookAs(deps, p), {
         accountId: q.account,
         code: q.code,
         afterSeq: q.after === undefined ? undefined : BigInt(q.after),
@@ -238,7 +226,7 @@ export const auditPages: PageSection = {
       const model = { title: 'Audit log', backLink: '/ledger', values: f.raw };
       if ('failed' in f) return render(c, 'audit-log', { ...model, ...f.failed, entries: [] }, 400);
       const q = f.ok;
-      const entries = await readAuditLog(look(deps, p), {
+      const entries = await readAuditLog(lookAs(deps, p), {
         subject: q.subject,
         action: q.action,
         afterPosition: q.after === undefined ? undefined : BigInt(q.after),
@@ -263,7 +251,7 @@ export const auditPages: PageSection = {
     web.get('/ledger/verification', async (c) => {
       const p = requireRole(c, READERS);
       if (p instanceof Response) return p;
-      const v = await checkBooks(look(deps, p), deps.clock(), { checkpointPath: deps.auditCheckpointPath ?? null });
+      const v = await checkBooks(lookAs(deps, p), deps.clock(), { checkpointPath: deps.auditCheckpointPath ?? null });
       return render(c, 'audit-verification', {
         title: 'Check of the books',
         backLink: '/ledger',

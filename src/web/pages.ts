@@ -1,9 +1,11 @@
 import { join } from 'node:path';
 import type { Context, Hono } from 'hono';
+import type { ZodType } from 'zod';
 import { inTransaction } from '../db/database.ts';
 import type { AppEnv, Deps } from '../http/context.ts';
-import { DomainError, type FieldError } from '../lib/errors.ts';
-import type { Act } from '../lib/operation.ts';
+import { zodFieldErrors } from '../http/problem.ts';
+import { DomainError, type FieldError, invalid } from '../lib/errors.ts';
+import { type Act, assertRole, type Look } from '../lib/operation.ts';
 import { compileDir } from '../lib/templates.ts';
 import type { Principal, Role } from '../users/users.ts';
 import type { WebSession } from './session.ts';
@@ -61,6 +63,8 @@ const ROLE_LABELS: Record<Role, string> = {
 export interface FormErrors {
   errors: Record<string, string>;
   errorList: { text: string; href: string | null }[];
+  /** The page's status for these errors: 400 for fields to correct, 409 or 422 as the refusal's kind says. */
+  status?: 400 | 409 | 422;
 }
 
 export const NO_ERRORS: FormErrors = { errors: {}, errorList: [] };
@@ -78,7 +82,8 @@ export function fieldIdOf(pointer: string): string {
  */
 export function formErrors(error: DomainError | FieldError[], fieldOf: (pointer: string) => string = fieldIdOf): FormErrors {
   const list: FieldError[] = Array.isArray(error) ? error : error.errors;
-  const out: FormErrors = { errors: {}, errorList: [] };
+  const kind = Array.isArray(error) ? 'invalid' : error.kind;
+  const out: FormErrors = { errors: {}, errorList: [], status: kind === 'conflict' ? 409 : kind === 'unprocessable' ? 422 : 400 };
   if (list.length === 0 && !Array.isArray(error)) {
     out.errorList.push({ text: error.message, href: null });
     return out;
@@ -155,22 +160,73 @@ export function actingAsUser<T>(deps: Deps, c: WebContext, run: (act: Act) => Pr
   return inTransaction(deps.database.db, (trx) => run({ trx, principal, requestId, now }));
 }
 
+/** How a form's refusals are shown: what its fields are called, and which field a pointer names. */
+export interface FormFieldNames {
+  /**
+   * The field's name to put before a message the API words as a phrase ("must not be empty"), so
+   * the message names what is wrong as GOV.UK's do: by the pointer, or by its first segment.
+   */
+  names?: Record<string, string> | ((pointer: string) => string | null);
+  /** The id of the field a pointer names (by default `fieldIdOf`). */
+  fieldOf?: (pointer: string) => string;
+}
+
+/** Field errors with the field's name in front where the message is a phrase; a page's own sentences stay as they are. */
+export function named(errors: FieldError[], names: FormFieldNames['names']): FieldError[] {
+  if (!names) return errors;
+  const nameOf = typeof names === 'function' ? names : (ptr: string) => names[ptr] ?? names[ptr.split('/')[1] ?? ''] ?? null;
+  return errors.map((e) => {
+    const name = e.pointer === undefined || !/^[a-z]/.test(e.detail) ? null : nameOf(e.pointer);
+    return name ? { ...e, detail: `${name} ${e.detail}` } : e;
+  });
+}
+
 /**
- * Runs a form's operation: its result, or its field refusals as `FormErrors` for the form to show
- * again. Any other refusal (forbidden, not found, ...) goes on to the error pages.
+ * Runs a form's operation: its result, or its refusal as `FormErrors` for the form to show again,
+ * each field's message beside it (a refusal about one field, such as a price outside the band,
+ * too). Any other refusal (forbidden, not found, ...) goes on to the error pages.
  */
-export async function tryForm<T>(
-  run: () => Promise<T>,
-  fieldOf?: (pointer: string) => string,
-): Promise<{ ok: T } | { failed: FormErrors }> {
+export async function tryForm<T>(run: () => Promise<T>, how: FormFieldNames = {}): Promise<{ ok: T } | { failed: FormErrors }> {
   try {
     return { ok: await run() };
   } catch (error) {
     if (error instanceof DomainError && (error.kind === 'invalid' || error.kind === 'conflict' || error.kind === 'unprocessable')) {
-      return { failed: formErrors(error, fieldOf) };
+      const pointer = error.extra.pointer;
+      const fields =
+        error.errors.length > 0 ? named(error.errors, how.names) : typeof pointer === 'string' ? [{ pointer, detail: error.message }] : [];
+      const refusal = new DomainError(error.kind, error.type, error.title, error.message, error.extra, fields);
+      return { failed: formErrors(refusal, how.fieldOf) };
     }
     throw error;
   }
+}
+
+/** Reads as the signed-in user: the same role and organisation rules as the API's reads. */
+export const lookAs = (deps: Deps, p: Principal): Look => ({ db: deps.database.db, principal: p });
+
+/** Signed in, or off to sign in and back. */
+export function requireUser(c: WebContext): Principal | Response {
+  return signedIn(c) ?? toSignIn(c);
+}
+
+/** Signed in with one of `roles` (refused with the 403 page otherwise), or off to sign in and back. */
+export function requireRole(c: WebContext, roles: readonly Role[]): Principal | Response {
+  const p = signedIn(c);
+  if (!p) return toSignIn(c);
+  assertRole(p, roles);
+  return p;
+}
+
+/** The success message a redirect asked for with `?done=`, from the page's own list (never text from the request). */
+export function noticeOf(c: WebContext, notices: Record<string, string>): string | undefined {
+  return notices[c.req.query('done') ?? ''] ?? undefined;
+}
+
+/** Checks a form, turned into the API's JSON body, against the API's schema: its parsed value, or field errors. */
+export function checkBody<T>(schema: ZodType<T>, body: unknown): T {
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) throw invalid(zodFieldErrors(parsed.error, 'json'));
+  return parsed.data;
 }
 
 /** A form post's fields: each a string (the last value sent); files and absent fields are ''. */

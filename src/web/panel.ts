@@ -1,11 +1,9 @@
-import type { ZodType } from 'zod';
 import { DecisionBody, ModerationBody, ReasonBody, ScoresBody } from '../api/panel.routes.ts';
 import { caseAppraisal, getReadableCase, NARRATIVE_SECTIONS } from '../cases/cases.ts';
 import type { Deps } from '../http/context.ts';
-import { zodFieldErrors } from '../http/problem.ts';
 import { DomainError, type FieldError, invalid } from '../lib/errors.ts';
 import { parsePounds, penceAsPoundsInput } from '../lib/money.ts';
-import { assertRole, type Look } from '../lib/operation.ts';
+import { assertRole } from '../lib/operation.ts';
 import { assertNotConflicted } from '../panel/conflicts.ts';
 import {
   assertChair,
@@ -29,14 +27,17 @@ import type { PageSection } from './app.ts';
 import { caseAppraisalModel } from './council/appraisal.ts';
 import {
   actingAsUser,
+  checkBody,
   type FormErrors,
   fieldIdOf,
   formErrors,
   formFields,
+  lookAs,
   NO_ERRORS,
+  named,
+  noticeOf,
   render,
-  signedIn,
-  toSignIn,
+  requireUser,
   tryForm,
   type WebApp,
   type WebContext,
@@ -53,28 +54,6 @@ import {
 
 type Fields = Record<string, string>;
 
-/** Reads as the signed-in user: the same role rules as the API's reads. */
-const look = (deps: Deps, p: Principal): Look => ({ db: deps.database.db, principal: p });
-
-/** Checks a form, turned into the API's JSON body, against the API's schema: its parsed value, or field errors. */
-function checkBody<T>(schema: ZodType<T>, body: unknown): T {
-  const parsed = schema.safeParse(body);
-  if (!parsed.success) throw invalid(zodFieldErrors(parsed.error, 'json'));
-  return parsed.data;
-}
-
-/**
- * Field errors with the field's name in front, as GOV.UK error messages name what is wrong. The
- * API's messages are phrases (“must not be empty”); a page's own are whole sentences and stay as
- * they are.
- */
-function named(errors: FieldError[], nameOf: (pointer: string) => string | null): FieldError[] {
-  return errors.map((e) => {
-    const name = e.pointer === undefined || !/^[a-z]/.test(e.detail) ? null : nameOf(e.pointer);
-    return name ? { ...e, detail: `${name} ${e.detail}` } : e;
-  });
-}
-
 /** Field errors in the order their fields appear on the form. */
 function inFormOrder(errors: FieldError[], order: (pointer: string) => number): FieldError[] {
   return [...errors].sort((a, b) => order(a.pointer ?? '') - order(b.pointer ?? ''));
@@ -88,24 +67,6 @@ function decisionOrder(ptr: string): number {
   return m ? 10 + Number(m[1]) * 3 + ['amountPence', 'earliestOn', 'condition'].indexOf(m[2] as string) : 4;
 }
 
-/** A refusal for the form as FormErrors, with field names; other refusals go on to the error pages. */
-async function attempt<T>(
-  run: () => Promise<T>,
-  nameOf: (pointer: string) => string | null,
-  fieldOf: (pointer: string) => string = fieldIdOf,
-): Promise<{ ok: T } | { failed: FormErrors }> {
-  return tryForm(async () => {
-    try {
-      return await run();
-    } catch (error) {
-      if (error instanceof DomainError && error.errors.length > 0) {
-        throw new DomainError(error.kind, error.type, error.title, error.message, error.extra, named(error.errors, nameOf));
-      }
-      throw error;
-    }
-  }, fieldOf);
-}
-
 /** Success messages a redirect may ask for (never text from the request). */
 const NOTICES: Record<string, string> = {
   scored: 'Your scores have been saved',
@@ -116,7 +77,6 @@ const NOTICES: Record<string, string> = {
   approved: 'Your approval has been recorded',
   released: 'Your approval has been recorded and the tranche has been released',
 };
-const noticeOf = (c: WebContext) => NOTICES[c.req.query('done') ?? ''] ?? undefined;
 
 const SCORING_TAGS = {
   conflict: { text: 'Conflict declared', colour: 'orange' },
@@ -153,11 +113,6 @@ const NARRATIVE_HEADINGS: Record<(typeof NARRATIVE_SECTIONS)[number], string> = 
 
 const SCORE_LABELS = ['0 – no evidence', '1 – poor', '2 – weak', '3 – adequate', '4 – good', '5 – excellent'];
 
-/** Signed in, or off to sign in and back. */
-function requireUser(c: WebContext): Principal | Response {
-  return signedIn(c) ?? toSignIn(c);
-}
-
 /** Names of users by id, for showing who scored, decided and approved. */
 async function userNames(deps: Deps, ids: string[]): Promise<Map<string, string>> {
   const wanted = [...new Set(ids)];
@@ -182,7 +137,7 @@ function mountRounds(web: WebApp, deps: Deps) {
     const p = requireUser(c);
     if (p instanceof Response) return p;
     const sort = c.req.query('sort') === 'bcr' ? 'bcr' : 'score';
-    const { round, cases } = await roundSubmissions(look(deps, p), c.req.param('id'));
+    const { round, cases } = await roundSubmissions(lookAs(deps, p), c.req.param('id'));
     const sorted =
       sort === 'bcr'
         ? [...cases].sort(
@@ -207,7 +162,7 @@ function mountRounds(web: WebApp, deps: Deps) {
   web.get('/rounds/:id/ranking', async (c) => {
     const p = requireUser(c);
     if (p instanceof Response) return p;
-    const { round, cases } = await roundRanking(look(deps, p), c.req.param('id'));
+    const { round, cases } = await roundRanking(lookAs(deps, p), c.req.param('id'));
     return render(c, 'panel-ranking', {
       title: `Ranking: ${round.name}`,
       backLink: `/rounds/${encodeURIComponent(round.id)}`,
@@ -229,7 +184,7 @@ function mountRounds(web: WebApp, deps: Deps) {
 /** Everything the panel's case page shows, read as the signed-in user. */
 async function caseView(deps: Deps, p: Principal, id: string) {
   const db = deps.database.db;
-  const board = await caseScoreboard(look(deps, p), id);
+  const board = await caseScoreboard(lookAs(deps, p), id);
   const c = await getReadableCase(db, p, id);
   const [round, appraisal, decisions, tranches, override] = await Promise.all([
     getRound(db, c.roundId),
@@ -269,7 +224,7 @@ function mountCase(web: WebApp, deps: Deps) {
     return render(c, 'panel-case', {
       title: `${v.c.reference}: ${v.c.title}`,
       backLink: `/rounds/${encodeURIComponent(v.c.roundId)}`,
-      notice: noticeOf(c),
+      notice: noticeOf(c, NOTICES),
       c: v.c,
       round: v.round,
       statusTag: STATUS_TAGS[v.c.status],
@@ -322,13 +277,13 @@ function mountScoring(web: WebApp, deps: Deps) {
     if (p instanceof Response) return p;
     const fields = await formFields(c);
     const id = c.req.param('id');
-    const r = await attempt(
+    const r = await tryForm(
       () =>
         actingAsUser(deps, c, (act) => {
           const body = checkBody(ReasonBody, { reason: fields.reason ?? '' });
           return declareConflict(act, id, body.reason);
         }),
-      (ptr) => (ptr === '/reason' ? 'Reason' : null),
+      { names: { '/reason': 'Reason' } },
     );
     if ('failed' in r)
       return conflictPage(c, p, fields, r.failed, r.failed.errorList.length && !Object.keys(r.failed.errors).length ? 409 : 400);
@@ -376,7 +331,7 @@ function mountScoring(web: WebApp, deps: Deps) {
     if (p instanceof Response) return p;
     const fields = await formFields(c);
     const id = c.req.param('id');
-    const board = await caseScoreboard(look(deps, p), id);
+    const board = await caseScoreboard(lookAs(deps, p), id);
     const criteria = board.criteria;
     const nameOf = (ptr: string) => {
       const m = /^\/scores\/(\d+)\/(score|justification)$/.exec(ptr);
@@ -384,27 +339,25 @@ function mountScoring(web: WebApp, deps: Deps) {
       if (!m || !k) return null;
       return m[2] === 'score' ? `The score for ${k.name}` : `The justification for ${k.name}`;
     };
-    const r = await attempt(
-      () =>
-        actingAsUser(deps, c, (act) => {
-          const missing: FieldError[] = [];
-          const scores = criteria.map((k, i) => {
-            const raw = fields[`score-${k.key}`] ?? '';
-            if (!/^[0-5]$/.test(raw)) missing.push({ pointer: `/scores/${i}/score`, detail: `Select a score for ${k.name}` });
-            return { criterion: k.key, score: Number(raw), justification: fields[`justification-${k.key}`] ?? '' };
-          });
-          let body: { scores: typeof scores } | null = null;
-          try {
-            body = checkBody(ScoresBody, { scores });
-          } catch (error) {
-            if (!(error instanceof DomainError)) throw error;
-            const all = [...missing, ...error.errors.filter((e) => !missing.some((m) => m.pointer === e.pointer))];
-            throw invalid(named(all, (ptr) => (missing.some((m) => m.pointer === ptr) ? null : nameOf(ptr))).sort(byPointer));
-          }
-          if (missing.length > 0) throw invalid(missing);
-          return recordScores(act, id, body.scores);
-        }),
-      () => null,
+    const r = await tryForm(() =>
+      actingAsUser(deps, c, (act) => {
+        const missing: FieldError[] = [];
+        const scores = criteria.map((k, i) => {
+          const raw = fields[`score-${k.key}`] ?? '';
+          if (!/^[0-5]$/.test(raw)) missing.push({ pointer: `/scores/${i}/score`, detail: `Select a score for ${k.name}` });
+          return { criterion: k.key, score: Number(raw), justification: fields[`justification-${k.key}`] ?? '' };
+        });
+        let body: { scores: typeof scores } | null = null;
+        try {
+          body = checkBody(ScoresBody, { scores });
+        } catch (error) {
+          if (!(error instanceof DomainError)) throw error;
+          const all = [...missing, ...error.errors.filter((e) => !missing.some((m) => m.pointer === e.pointer))];
+          throw invalid(named(all, (ptr) => (missing.some((m) => m.pointer === ptr) ? null : nameOf(ptr))).sort(byPointer));
+        }
+        if (missing.length > 0) throw invalid(missing);
+        return recordScores(act, id, body.scores);
+      }),
     );
     if ('failed' in r) return scoresPage(c, p, fields, r.failed, Object.keys(r.failed.errors).length ? 400 : 409);
     return c.redirect(`/panel/cases/${encodeURIComponent(id)}?done=scored`, 303);
@@ -462,7 +415,7 @@ function mountChair(web: WebApp, deps: Deps) {
     if (p instanceof Response) return p;
     const fields = await formFields(c);
     const id = c.req.param('id');
-    const r = await attempt(
+    const r = await tryForm(
       () =>
         actingAsUser(deps, c, (act) => {
           const text = (fields.score ?? '').trim();
@@ -471,7 +424,7 @@ function mountChair(web: WebApp, deps: Deps) {
           const body = checkBody(ModerationBody, { score: Number(text), reason: fields.reason ?? '' });
           return moderate(act, id, body.score, body.reason);
         }),
-      (ptr) => (ptr === '/reason' ? 'The reason' : null),
+      { names: { '/reason': 'The reason' } },
     );
     if ('failed' in r) return moderationPage(c, p, fields, r.failed, Object.keys(r.failed.errors).length ? 400 : 409);
     return c.redirect(`/panel/cases/${encodeURIComponent(id)}?done=moderated`, 303);
@@ -542,7 +495,7 @@ function mountChair(web: WebApp, deps: Deps) {
     if (p instanceof Response) return p;
     const fields = await formFields(c);
     const id = c.req.param('id');
-    const r = await attempt(
+    const r = await tryForm(
       () =>
         actingAsUser(deps, c, (act) => {
           const { body, errors } = decisionBody(fields);
@@ -573,8 +526,7 @@ function mountChair(web: WebApp, deps: Deps) {
             throw error;
           });
         }),
-      decisionFieldName,
-      decisionFieldOf,
+      { names: decisionFieldName, fieldOf: decisionFieldOf },
     );
     if ('failed' in r) {
       const failed = r.failed;
@@ -610,13 +562,13 @@ function mountChair(web: WebApp, deps: Deps) {
     if (p instanceof Response) return p;
     const fields = await formFields(c);
     const id = c.req.param('id');
-    const r = await attempt(
+    const r = await tryForm(
       () =>
         actingAsUser(deps, c, (act) => {
           const body = checkBody(ReasonBody, { reason: fields.reason ?? '' });
           return grantVfmOverride(act, id, body.reason);
         }),
-      (ptr) => (ptr === '/reason' ? 'The reason' : null),
+      { names: { '/reason': 'The reason' } },
     );
     if ('failed' in r) return overridePage(c, p, fields, r.failed, Object.keys(r.failed.errors).length ? 400 : 409);
     return c.redirect(`/panel/cases/${encodeURIComponent(id)}?done=override`, 303);
@@ -708,13 +660,13 @@ function decisionFieldOf(ptr: string): string {
 
 function mountApprovals(web: WebApp, deps: Deps) {
   const approvalsPage = async (c: WebContext, p: Principal, errors: FormErrors, status: 200 | 409 | 422 = 200) => {
-    const waiting = await awaitingApproval(look(deps, p));
+    const waiting = await awaitingApproval(lookAs(deps, p));
     return render(
       c,
       'panel-approvals',
       {
         title: 'Tranches waiting for approval',
-        notice: noticeOf(c),
+        notice: noticeOf(c, NOTICES),
         waiting: waiting.map((w) => ({
           ...w,
           needsTwo: w.tranche.approvalsNeeded === 2,
@@ -736,10 +688,7 @@ function mountApprovals(web: WebApp, deps: Deps) {
     if (p instanceof Response) return p;
     const n = Number(c.req.param('n'));
     if (!Number.isSafeInteger(n) || n < 1) return approvalsPage(c, p, formErrors([{ detail: 'There is no such tranche' }]), 422);
-    const r = await attempt(
-      () => actingAsUser(deps, c, (act) => approveTranche(act, c.req.param('caseId'), n)),
-      () => null,
-    );
+    const r = await tryForm(() => actingAsUser(deps, c, (act) => approveTranche(act, c.req.param('caseId'), n)));
     if ('failed' in r) return approvalsPage(c, p, r.failed, 409);
     return c.redirect(`/approvals?done=${r.ok.status === 'released' ? 'released' : 'approved'}`, 303);
   });

@@ -1,4 +1,3 @@
-import type { ZodType } from 'zod';
 import { NewRoundSchema } from '../api/rounds.routes.ts';
 import { previewCompliance, readCompliance, runYearCompliance } from '../compliance/compliance.ts';
 import { closeFinancialYear, previewYearClose, readYearClose } from '../credits/close.ts';
@@ -14,24 +13,25 @@ import {
   setUpFinancialYear,
 } from '../fund/fund.ts';
 import type { Deps } from '../http/context.ts';
-import { zodFieldErrors } from '../http/problem.ts';
 import { DomainError, type FieldError, invalid, notFound } from '../lib/errors.ts';
 import { basisPointsAsPercentInput, parsePercent, parsePounds, penceAsPoundsInput } from '../lib/money.ts';
-import { assertRole, type Look } from '../lib/operation.ts';
+import { readMarket, setMarketPrices } from '../market/prices.ts';
 import { listOrganisations, listThemes } from '../reference/reference.ts';
 import { createRound, DEFAULT_CRITERIA, DEFAULT_TWO_APPROVER_THRESHOLD_PENCE } from '../rounds/rounds.ts';
 import type { Principal } from '../users/users.ts';
 import type { PageSection } from './app.ts';
 import {
   actingAsUser,
+  checkBody,
   type FormErrors,
   formErrors,
   formFields,
   formValues,
+  lookAs,
   NO_ERRORS,
+  noticeOf,
   render,
-  signedIn,
-  toSignIn,
+  requireRole,
   tryForm,
   type WebApp,
   type WebContext,
@@ -52,16 +52,6 @@ type Fields = Record<string, string>;
 /** The fund pages are Treasury's; auditors read them. The same roles as the dashboard read. */
 const FUND_PAGE_ROLES = readFundDashboard.roles;
 
-const look = (deps: Deps, p: Principal): Look => ({ db: deps.database.db, principal: p });
-
-/** Signed in with one of `roles` (refused with the 403 page otherwise), or off to sign in. */
-function requireRole(c: WebContext, roles: readonly Principal['role'][]): Principal | Response {
-  const p = signedIn(c);
-  if (!p) return toSignIn(c);
-  assertRole(p, roles);
-  return p;
-}
-
 const FY = /^\d{4}-\d{2}$/;
 /** The year in the path, or the 404 page for anything that cannot be one. */
 function fyParam(c: WebContext): string {
@@ -77,37 +67,8 @@ const NOTICES: Record<string, string> = {
   contributions: 'The contributions have been posted into the fund',
   closed: 'The year has been closed and its credits issued',
   compliance: 'Compliance has run for the year',
+  market: 'The market’s prices have been set',
 };
-const noticeOf = (c: WebContext) => NOTICES[c.req.query('done') ?? ''] ?? undefined;
-
-/** Checks a form, turned into the API's JSON body, against the API's schema. */
-function checkBody<T>(schema: ZodType<T>, body: unknown): T {
-  const parsed = schema.safeParse(body);
-  if (!parsed.success) throw invalid(zodFieldErrors(parsed.error, 'json'));
-  return parsed.data;
-}
-
-/** Field errors with the field's name in front when the message is a phrase ("must not be empty"). */
-function named(errors: FieldError[], names: Record<string, string>): FieldError[] {
-  return errors.map((e) => {
-    const top = e.pointer?.split('/')[1] ?? '';
-    const name = names[e.pointer ?? ''] ?? names[top];
-    return name && /^[a-z]/.test(e.detail) ? { ...e, detail: `${name} ${e.detail}` } : e;
-  });
-}
-
-async function attempt<T>(run: () => Promise<T>, names: Record<string, string>): Promise<{ ok: T } | { failed: FormErrors }> {
-  return tryForm(async () => {
-    try {
-      return await run();
-    } catch (error) {
-      if (error instanceof DomainError && error.errors.length > 0) {
-        throw new DomainError(error.kind, error.type, error.title, error.message, error.extra, named(error.errors, names));
-      }
-      throw error;
-    }
-  });
-}
 
 /** Money typed as pounds: pence, or a field error in the users' words. */
 function pounds(fields: Fields, id: string, what: string, errors: FieldError[]): bigint {
@@ -163,7 +124,7 @@ function mountDashboard(web: WebApp, deps: Deps) {
     if (p instanceof Response) return p;
     const fy = fyParam(c);
     const db = deps.database.db;
-    const dashboard = await readFundDashboard(look(deps, p), fy);
+    const dashboard = await readFundDashboard(lookAs(deps, p), fy);
     const [years, names] = await Promise.all([listFinancialYears(db), departmentNames(deps)]);
     const year = years.find((y) => y.name === fy);
     const contributions = dashboard.position.contributions.map((k) => ({
@@ -185,11 +146,11 @@ function mountDashboard(web: WebApp, deps: Deps) {
       ],
       `Commitments and releases from the ${fy} fund at the end of each month; the table beside it gives the figures.`,
     );
-    const close = await readYearClose(look(deps, p), fy).catch(notFoundAsNull);
-    const compliance = close ? await readCompliance(look(deps, p), fy).catch(notFoundAsNull) : null;
+    const close = await readYearClose(lookAs(deps, p), fy).catch(notFoundAsNull);
+    const compliance = close ? await readCompliance(lookAs(deps, p), fy).catch(notFoundAsNull) : null;
     return render(c, 'treasury-fund', {
       title: `The prevention fund ${fy}`,
-      notice: noticeOf(c),
+      notice: noticeOf(c, NOTICES),
       fyName: fy,
       year,
       years: years.map((y) => ({ name: y.name, current: y.name === fy })),
@@ -231,13 +192,13 @@ function mountYearSetUp(web: WebApp, deps: Deps) {
     const p = requireRole(c, setUpFinancialYear.roles);
     if (p instanceof Response) return p;
     const name = ((await formFields(c)).name ?? '').trim();
-    const r = await attempt(
+    const r = await tryForm(
       async () => {
         if (!FY.test(name))
           throw invalid([{ pointer: '/name', detail: 'Enter the year as its first year and the next two digits, like 2027-28' }]);
         return actingAsUser(deps, c, (act) => setUpFinancialYear(act, name));
       },
-      { name: 'The year' },
+      { names: { name: 'The year' } },
     );
     if ('failed' in r) return newYearPage(c, name, r.failed, r.failed.errors.name ? 400 : 409);
     return c.redirect(`/fund/${r.ok.name}/departments?done=year`, 303);
@@ -247,7 +208,7 @@ function mountYearSetUp(web: WebApp, deps: Deps) {
     const p = requireRole(c, FUND_PAGE_ROLES);
     if (p instanceof Response) return p;
     const fy = fyParam(c);
-    const terms = await readDepartmentTerms(look(deps, p), fy);
+    const terms = await readDepartmentTerms(lookAs(deps, p), fy);
     const byCode = new Map(terms.map((t) => [t.departmentCode, t]));
     const departments = (await listOrganisations(deps.database.db, { kind: 'department' })).map((o) => ({
       code: o.code,
@@ -258,7 +219,7 @@ function mountYearSetUp(web: WebApp, deps: Deps) {
     return render(c, 'treasury-departments', {
       title: `Departments’ terms for ${fy}`,
       backLink: `/fund/${fy}`,
-      notice: noticeOf(c),
+      notice: noticeOf(c, NOTICES),
       fyName: fy,
       departments,
       open: year?.status === 'open',
@@ -314,14 +275,19 @@ function mountYearSetUp(web: WebApp, deps: Deps) {
     const fy = fyParam(c);
     const code = c.req.param('code');
     const fields = await formFields(c);
-    const r = await attempt(async () => {
-      const errors: FieldError[] = [];
-      const baselinePence = pounds(fields, 'baselinePence', 'the baseline budget', errors);
-      const topSliceBasisPoints = percent(fields, 'topSliceBasisPoints', 'the top-slice rate', errors);
-      const savingsTargetPence = pounds(fields, 'savingsTargetPence', 'the savings target', errors);
-      if (errors.length > 0) throw invalid(errors);
-      return actingAsUser(deps, c, (act) => setDepartmentTerms(act, fy, code, { baselinePence, topSliceBasisPoints, savingsTargetPence }));
-    }, TERMS_NAMES);
+    const r = await tryForm(
+      async () => {
+        const errors: FieldError[] = [];
+        const baselinePence = pounds(fields, 'baselinePence', 'the baseline budget', errors);
+        const topSliceBasisPoints = percent(fields, 'topSliceBasisPoints', 'the top-slice rate', errors);
+        const savingsTargetPence = pounds(fields, 'savingsTargetPence', 'the savings target', errors);
+        if (errors.length > 0) throw invalid(errors);
+        return actingAsUser(deps, c, (act) =>
+          setDepartmentTerms(act, fy, code, { baselinePence, topSliceBasisPoints, savingsTargetPence }),
+        );
+      },
+      { names: TERMS_NAMES },
+    );
     if ('failed' in r) {
       const fieldErrors = Object.keys(r.failed.errors).length > 0;
       return termsPage(c, fy, code, fields, r.failed, fieldErrors ? 400 : 409);
@@ -334,9 +300,9 @@ function mountYearSetUp(web: WebApp, deps: Deps) {
     if (p instanceof Response) return p;
     const fy = fyParam(c);
     const [terms, names, dashboard] = await Promise.all([
-      readDepartmentTerms(look(deps, p), fy),
+      readDepartmentTerms(lookAs(deps, p), fy),
       departmentNames(deps),
-      readFundDashboard(look(deps, p), fy),
+      readFundDashboard(lookAs(deps, p), fy),
     ]);
     const posted = new Set(dashboard.position.contributions.map((k) => k.departmentCode));
     const rows = terms.map((t) => ({ ...t, name: names.get(t.departmentCode) ?? t.departmentCode, posted: posted.has(t.departmentCode) }));
@@ -355,7 +321,7 @@ function mountYearSetUp(web: WebApp, deps: Deps) {
     const p = requireRole(c, postContributions.roles);
     if (p instanceof Response) return p;
     const fy = fyParam(c);
-    const r = await attempt(() => actingAsUser(deps, c, (act) => postContributions(act, fy)), {});
+    const r = await tryForm(() => actingAsUser(deps, c, (act) => postContributions(act, fy)));
     if ('failed' in r)
       return render(
         c,
@@ -435,42 +401,48 @@ function mountRounds(web: WebApp, deps: Deps) {
     if (p instanceof Response) return p;
     const fields = await formFields(c);
     const themes = await formValues(c, 'themes');
-    const r = await attempt(async () => {
-      const errors: FieldError[] = [];
-      const envelope = pounds(fields, 'envelopePence', 'the envelope', errors);
-      const threshold = pounds(fields, 'twoApproverThresholdPence', 'the two-approver threshold', errors);
-      const match = percent(fields, 'minMatchFundingBasisPoints', 'the match funding', errors);
-      const whole = (id: string, what: string) => {
-        const text = (fields[id] ?? '').trim();
-        if (!/^\d{1,9}$/.test(text)) {
-          errors.push({ pointer: `/${id.replace(/-/g, '/')}`, detail: `${what} must be a whole number, like 3` });
-          return 0;
-        }
-        return Number(text);
-      };
-      const quorum = whole('quorum', 'The quorum');
-      const criteria = DEFAULT_CRITERIA.map((k, i) => ({ key: k.key, weight: whole(`criteria-${i}-weight`, `The weight for ${k.name}`) }));
-      if (errors.length > 0) throw invalid(errors);
-      const body = checkBody(NewRoundSchema, {
-        financialYear: fields.financialYear ?? '',
-        name: fields.name ?? '',
-        envelopePence: Number(envelope),
-        opensOn: (fields.opensOn ?? '').trim(),
-        closesOn: (fields.closesOn ?? '').trim(),
-        minMatchFundingBasisPoints: match,
-        themes,
-        quorum,
-        criteria,
-        twoApproverThresholdPence: Number(threshold),
-      });
-      return actingAsUser(deps, c, (act) =>
-        createRound(act, {
-          ...body,
-          envelopePence: envelope,
-          twoApproverThresholdPence: threshold,
-        }),
-      );
-    }, ROUND_NAMES);
+    const r = await tryForm(
+      async () => {
+        const errors: FieldError[] = [];
+        const envelope = pounds(fields, 'envelopePence', 'the envelope', errors);
+        const threshold = pounds(fields, 'twoApproverThresholdPence', 'the two-approver threshold', errors);
+        const match = percent(fields, 'minMatchFundingBasisPoints', 'the match funding', errors);
+        const whole = (id: string, what: string) => {
+          const text = (fields[id] ?? '').trim();
+          if (!/^\d{1,9}$/.test(text)) {
+            errors.push({ pointer: `/${id.replace(/-/g, '/')}`, detail: `${what} must be a whole number, like 3` });
+            return 0;
+          }
+          return Number(text);
+        };
+        const quorum = whole('quorum', 'The quorum');
+        const criteria = DEFAULT_CRITERIA.map((k, i) => ({
+          key: k.key,
+          weight: whole(`criteria-${i}-weight`, `The weight for ${k.name}`),
+        }));
+        if (errors.length > 0) throw invalid(errors);
+        const body = checkBody(NewRoundSchema, {
+          financialYear: fields.financialYear ?? '',
+          name: fields.name ?? '',
+          envelopePence: Number(envelope),
+          opensOn: (fields.opensOn ?? '').trim(),
+          closesOn: (fields.closesOn ?? '').trim(),
+          minMatchFundingBasisPoints: match,
+          themes,
+          quorum,
+          criteria,
+          twoApproverThresholdPence: Number(threshold),
+        });
+        return actingAsUser(deps, c, (act) =>
+          createRound(act, {
+            ...body,
+            envelopePence: envelope,
+            twoApproverThresholdPence: threshold,
+          }),
+        );
+      },
+      { names: ROUND_NAMES },
+    );
     if ('failed' in r) {
       const failed = { ...r.failed, errors: { ...r.failed.errors } };
       // Any theme's error shows on the themes' fieldset; a criteria-wide one on the first weight.
@@ -570,13 +542,13 @@ function mountYearEnd(web: WebApp, deps: Deps) {
     const p = requireRole(c, FUND_PAGE_ROLES);
     if (p instanceof Response) return p;
     const fy = fyParam(c);
-    const close = await readYearClose(look(deps, p), fy);
-    const compliance = await readCompliance(look(deps, p), fy).catch(notFoundAsNull);
+    const close = await readYearClose(lookAs(deps, p), fy);
+    const compliance = await readCompliance(lookAs(deps, p), fy).catch(notFoundAsNull);
     const names = await departmentNames(deps);
     return render(c, 'treasury-outcome', {
       title: `Credits and compliance for ${fy}`,
       backLink: `/fund/${fy}`,
-      notice: noticeOf(c),
+      notice: noticeOf(c, NOTICES),
       fyName: fy,
       close,
       departments: close.departments.map((d) => ({ ...d, name: names.get(d.departmentCode) ?? d.departmentCode })),
@@ -590,6 +562,59 @@ function mountYearEnd(web: WebApp, deps: Deps) {
       },
       canRunCompliance: p.role === 'treasury' && !compliance,
     });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The market's floor and ceiling prices
+
+const PRICE_NAMES = { floorPence: 'The floor price', ceilingPence: 'The ceiling price' };
+
+function mountMarketPrices(web: WebApp, deps: Deps) {
+  const pricesPage = async (
+    c: WebContext,
+    p: Principal,
+    fy: string,
+    fields: Fields | null,
+    errors: FormErrors,
+    status: 200 | 400 | 409 | 422 = 200,
+  ) => {
+    const market = await readMarket(lookAs(deps, p), fy);
+    const values = fields ?? {
+      floorPence: market.prices ? penceAsPoundsInput(market.prices.floorPence) : '',
+      ceilingPence: market.prices ? penceAsPoundsInput(market.prices.ceilingPence) : '',
+    };
+    return render(
+      c,
+      'treasury-market',
+      { title: `Set the market’s prices for ${fy}`, backLink: `/fund/${fy}`, fyName: fy, market, values, ...errors },
+      status,
+    );
+  };
+
+  web.get('/fund/:fy{\\d{4}-\\d{2}}/market', async (c) => {
+    const p = requireRole(c, setMarketPrices.roles);
+    if (p instanceof Response) return p;
+    return pricesPage(c, p, fyParam(c), null, NO_ERRORS);
+  });
+
+  web.post('/fund/:fy{\\d{4}-\\d{2}}/market', async (c) => {
+    const p = requireRole(c, setMarketPrices.roles);
+    if (p instanceof Response) return p;
+    const fy = fyParam(c);
+    const fields = await formFields(c);
+    const r = await tryForm(
+      async () => {
+        const errors: FieldError[] = [];
+        const floorPence = pounds(fields, 'floorPence', 'the floor price', errors);
+        const ceilingPence = pounds(fields, 'ceilingPence', 'the ceiling price', errors);
+        if (errors.length > 0) throw invalid(errors);
+        return actingAsUser(deps, c, (act) => setMarketPrices(act, fy, { floorPence, ceilingPence }));
+      },
+      { names: PRICE_NAMES },
+    );
+    if ('failed' in r) return pricesPage(c, p, fy, fields, r.failed, r.failed.status);
+    return c.redirect(`/fund/${fy}?done=market`, 303);
   });
 }
 
@@ -620,6 +645,7 @@ export const treasuryPages: PageSection = {
     mountDashboard(web, deps);
     mountRounds(web, deps);
     mountYearEnd(web, deps);
+    mountMarketPrices(web, deps);
     mountTreasuryDocuments(web, deps);
   },
 };

@@ -111,6 +111,7 @@ const POLICY: Record<string, readonly Role[]> = {
   'GET /api/v1/open-data/{fy}/grants.json': ALL,
   'GET /api/v1/open-data/{fy}/grants.csv': ALL,
   'GET /api/v1/open-data/benefits.csv': ALL,
+  'GET /api/v1/open-data/trades.csv': ['treasury', 'auditor', 'department'],
 };
 
 const PARAMS: Record<string, string> = { fy: '2026-27', code: 'DHSC', id: '00000000-0000-4000-8000-000000000000', n: '1' };

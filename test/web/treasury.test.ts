@@ -235,8 +235,27 @@ describe.each(engines())('Treasury, auditor and place pages (%s)', (engine) => {
     const unpriced = await treasury.get(`/fund/${fy}/compliance`);
     expect(unpriced.status).toBe(422);
     expect(unpriced.errorSummary.join(' ')).toMatch(/price/i);
-    const set = await w.t.request('PUT', `/api/v1/financial-years/${fy}/credit-market`, { body: { floorPence: 50, ceilingPence: 200 } });
-    expect(set.status, set.text).toBe(201);
+    // The market's prices, set on their page: each field's error beside it, then the band the API reads.
+    const form = await treasury.get(`/fund/${fy}/market`);
+    expect(form.status).toBe(200);
+    expect(form.title).toBe(`Set the market’s prices for ${fy} – topslice`);
+    const empty = await treasury.post(`/fund/${fy}/market`, { floorPence: '', ceilingPence: 'two pounds' });
+    expect(empty.status).toBe(400);
+    expect(empty.errorSummary).toEqual([
+      'Enter the floor price',
+      'The ceiling price must be an amount in pounds, like £1,250,000 or 1250000.50',
+    ]);
+    expect(empty.$('#ceilingPence').val()).toBe('two pounds');
+    const crossed = await treasury.post(`/fund/${fy}/market`, { floorPence: '3', ceilingPence: '2' });
+    expect(crossed.status).toBe(400);
+    expect(crossed.errorSummary).toEqual(['The floor price must not be above the ceiling']);
+    expect((await w.t.request('GET', `/api/v1/financial-years/${fy}/credit-market`)).body).toMatchObject({ prices: null });
+    const set = await treasury.post(`/fund/${fy}/market`, { floorPence: '0.50', ceilingPence: '£2' });
+    expect(set.status).toBe(303);
+    expect(set.location).toBe(`/fund/${fy}?done=market`);
+    const market = await api(`/financial-years/${fy}/credit-market`);
+    expect(market.prices).toMatchObject({ floorPence: 50, ceilingPence: 200 });
+    expect((await treasury.get(`/fund/${fy}/market`)).$('#ceilingPence').val()).toBe('2.00');
 
     const confirm = await treasury.get(`/fund/${fy}/compliance`);
     expect(confirm.status).toBe(200);
@@ -261,6 +280,10 @@ describe.each(engines())('Treasury, auditor and place pages (%s)', (engine) => {
     expect(text(page, '#bought-out')).toBe(formatPence(BigInt(paid)));
     expect(fund.otherReceiptsPence).toBe(paid);
     expect(text(page, '#balance')).toBe(formatPence(BigInt(fund.balancePence)));
+    // Compliance ran at the ceiling, which is now fixed.
+    const late = await treasury.post(`/fund/${fy}/market`, { floorPence: '0.50', ceilingPence: '3' });
+    expect(late.status).toBe(409);
+    expect(late.errorSummary.join(' ')).toMatch(/ceiling price, which is now fixed/);
   });
 
   it('lets an auditor read the ledger, the audit log and the check of the books, with no form that changes anything', async () => {
@@ -294,6 +317,7 @@ describe.each(engines())('Treasury, auditor and place pages (%s)', (engine) => {
       expect((await auditor.get(path)).status, path).toBe(403);
     }
     expect((await auditor.post('/fund/years/new', { name: '2028-29' })).status).toBe(403);
+    expect((await auditor.post(`/fund/${fy}/market`, { floorPence: '1', ceilingPence: '2' })).status).toBe(403);
     expect((await auditor.post(`/fund/${fy}/compliance`)).status).toBe(403);
 
     const accounts = await auditor.get(`/ledger/accounts?fy=${fy}&ledger=GBP`);
