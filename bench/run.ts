@@ -13,6 +13,7 @@ import { benchCredits } from './credits.ts';
 import { benchDocuments } from './documents.ts';
 import { benchFundPage } from './fund-page.ts';
 import { drive, type Slice, startServer } from './loopback.ts';
+import { benchMarketPage } from './market-page.ts';
 import { describe, fmt, fmtRange, interleave, measure, rate, ratios, rawCommits, roundsFrom, spread, writeResults } from './measure.ts';
 import { benchPages } from './pages.ts';
 import { benchReappraisal } from './reappraisal.ts';
@@ -199,6 +200,7 @@ const PARTS: [string, () => Promise<void>][] = [
   ['credits', () => benchCredits(SCALE, ROUNDS)],
   ['pages', () => benchPages(SCALE, ROUNDS)],
   ['fund-page', () => benchFundPage(SCALE, ROUNDS)],
+  ['market-page', () => benchMarketPage(SCALE, ROUNDS)],
 ];
 const { values: args } = parseArgs({ options: { only: { type: 'string' } } });
 const onlyText = args.only ?? process.env.BENCH_ONLY;
