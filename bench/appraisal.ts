@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { appraise, parseDeflatorTable, parseParameterSet } from '../src/appraisal/engine.ts';
 import type { AppraisalInput, BenefitLine, BenefitType, ConfidenceGrade, CostLine } from '../src/appraisal/types.ts';
+import { describe, fmtRange, interleave, measure, ratios, roundsFrom, spread } from './measure.ts';
 
 /*
  * Appraisal engine throughput: a ten-year case with 20 lines (6 cost lines, 14 benefit lines of mixed
@@ -51,16 +52,15 @@ export function benchCase(): AppraisalInput {
   return { baseYear: '2026-27', costs, benefits };
 }
 
-export async function benchAppraisal(): Promise<void> {
+export async function benchAppraisal(rounds: number): Promise<void> {
   const params = parseParameterSet(JSON.parse(readFileSync(join(fixtures, 'parameter-sets.json'), 'utf8'))[0]);
   const deflators = parseDeflatorTable(JSON.parse(readFileSync(join(fixtures, 'gdp-deflators.json'), 'utf8')));
   const input = benchCase();
   // Baseline in the same run: the same case with neither lag nor drop-off (the inputs lines had before).
   const flat: AppraisalInput = { ...input, benefits: input.benefits.map(({ lagYears: _l, dropOffBasisPoints: _d, ...b }) => b) };
   let sink = 0n;
-  // Each round runs for `ms` of wall time; the rate is per second of this process's CPU time (user + system, from
-  // process.cpuUsage: time the kernel charged to this process, not the wall clock), so other processes sharing the
-  // machine do not count against it; it still moves with contention for caches and cores, hence the spread.
+  // Each run lasts `ms` of wall time; the rate is per second of this process's CPU time (user +
+  // system), which is what one core delivers even when other processes share the machine.
   const run = (subject: AppraisalInput, ms: number) => {
     let n = 0;
     const cpu = process.cpuUsage();
@@ -73,31 +73,49 @@ export async function benchAppraisal(): Promise<void> {
     const used = process.cpuUsage(cpu);
     return { cpu: (n / ((used.user + used.system) / 1000)) * 1000, wall: (n / wall) * 1000 };
   };
-  run(input, 500); // warm up
-  run(flat, 500);
-  const ROUNDS = 5;
-  const rounds: ReturnType<typeof run>[] = [];
-  const flatRounds: ReturnType<typeof run>[] = [];
-  for (let r = 0; r < ROUNDS; r++) {
-    rounds.push(run(input, 1500));
-    flatRounds.push(run(flat, 1500));
-  }
-  const cpu = rounds.map((r) => r.cpu).sort((a, b) => a - b);
-  const flatCpu = flatRounds.map((r) => r.cpu).sort((a, b) => a - b);
-  const wall = rounds.map((r) => r.wall).sort((a, b) => a - b);
-  const mid = Math.floor(ROUNDS / 2);
-  const fmt = (n: number) => Math.round(n).toLocaleString('en-GB');
-  console.log(
-    `appraisal: ten-year case, 20 lines (6 costs, 14 benefits; lag and drop-off in use), one thread, ${ROUNDS} interleaved rounds of 1.5 s`,
+  const ms = 400;
+  const withLag: ReturnType<typeof run>[] = [];
+  const flatRuns: ReturnType<typeof run>[] = [];
+  await interleave(
+    [
+      () => {
+        withLag.push(run(input, ms));
+        return 0;
+      },
+      () => {
+        flatRuns.push(run(flat, ms));
+        return 0;
+      },
+    ],
+    rounds,
+  );
+  // The warm-up round is dropped.
+  withLag.shift();
+  flatRuns.shift();
+  const cpu = measure(
+    'appraisal: appraise() per CPU-second, lag and drop-off in use',
+    'appraisals/s',
+    withLag.map((r) => r.cpu),
+    { op: '>=', value: 20_000 },
+  );
+  const wall = spread(withLag.map((r) => r.wall));
+  const flatCpu = spread(flatRuns.map((r) => r.cpu));
+  const ratio = measure(
+    'appraisal: with lag and drop-off / without',
+    'ratio',
+    ratios(
+      withLag.map((r) => r.cpu),
+      flatRuns.map((r) => r.cpu),
+    ),
   );
   console.log(
-    `  appraise(): ${fmt(cpu[mid]!)}/s per CPU-second (median; rounds ${fmt(cpu[0]!)}–${fmt(cpu[ROUNDS - 1]!)}), wall clock ${fmt(wall[mid]!)}/s`,
+    `appraisal: ten-year case, 20 lines (6 costs, 14 benefits; lag and drop-off in use), one thread, ${rounds} interleaved rounds of ${ms} ms`,
   );
   console.log(
-    `  same case without lag and drop-off: ${fmt(flatCpu[mid]!)}/s per CPU-second (median; rounds ${fmt(flatCpu[0]!)}–${fmt(flatCpu[ROUNDS - 1]!)}); ratio ${(cpu[mid]! / flatCpu[mid]!).toFixed(2)}`,
+    `  appraise(): ${fmtRange(cpu)}/s per CPU-second, wall clock ${fmtRange(wall)}/s; aim ≥ 20,000/s: ${cpu.met ? 'met' : 'NOT MET'}`,
   );
-  console.log('  aim ≥ 20,000/s per CPU-second with lag and drop-off in use');
+  console.log(`  same case without lag and drop-off: ${fmtRange(flatCpu)}/s per CPU-second; ratio with/without ${describe(ratio)}`);
   if (sink === -1n) console.log(sink);
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await benchAppraisal();
+if (import.meta.url === `file://${process.argv[1]}`) await benchAppraisal(roundsFrom());

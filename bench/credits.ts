@@ -11,7 +11,7 @@ import { createTransfers } from '../src/ledger/ledger.ts';
 import { placeOrder } from '../src/market/orders.ts';
 import { setMarketPrices } from '../src/market/prices.ts';
 import type { Principal } from '../src/users/users.ts';
-import { fmt, median, rate, rawCommits } from './measure.ts';
+import { describe, fmt, fmtRange, interleave, measure, rate, ratios, rawCommits, spread } from './measure.ts';
 
 /*
  * Credits benchmarks (npm run bench):
@@ -23,9 +23,9 @@ import { fmt, median, rate, rawCommits } from './measure.ts';
  *  - year close for 50 departments over 100,000 verified benefit reports: time.
  */
 
-const FY = '2026-27';
+export const FY = '2026-27';
 const NOW = new Date('2026-06-01T09:00:00Z');
-const dept = (code: string): Principal => ({
+export const dept = (code: string): Principal => ({
   userId: `bench-${code}`,
   name: code,
   role: 'department',
@@ -33,9 +33,9 @@ const dept = (code: string): Principal => ({
   isChair: false,
 });
 
-/** A market with `depth` resting sell orders from DHSC and a buyer, DWP, with cash to spare. */
-async function bookOfDepth(dir: string, depth: number): Promise<Database> {
-  const database = await prepareDatabase({ engine: 'sqlite', path: join(dir, `book-${depth}.db`) });
+/** A market (SQLite at `path`) with `depth` resting sell orders from DHSC, one price level each, and a buyer, DWP, with cash to spare. */
+export async function bookOfDepth(path: string, depth: number): Promise<Database> {
+  const database = await prepareDatabase({ engine: 'sqlite', path });
   const db = database.db;
   await inTransaction(db, async (trx) => {
     await createFinancialYear(trx, FY, SYSTEM, null, NOW);
@@ -85,17 +85,17 @@ async function bookOfDepth(dir: string, depth: number): Promise<Database> {
   return database;
 }
 
-export async function benchCredits(scale: number): Promise<void> {
+export async function benchCredits(scale: number, rounds: number): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'topslice-bench-credits-'));
   try {
-    const n = Math.max(50, Math.round(300 * scale));
+    const n = Math.max(50, Math.round(200 * scale));
     const raw = await rawCommits(join(dir, 'credits-raw.db'), n);
     console.log(
-      `credits: order submission with matching, durable (SQLite, WAL, synchronous=FULL), ${fmt(n)} orders per round, median of 3 interleaved rounds`,
+      `credits: order submission with matching, durable (SQLite, WAL, synchronous=FULL), ${fmt(n)} orders per round, ${rounds} interleaved rounds`,
     );
-    const ratios: number[] = [];
+    const medians: number[] = [];
     for (const depth of [100, 1_000, 10_000]) {
-      const database = await bookOfDepth(dir, depth);
+      const database = await bookOfDepth(join(dir, `book-${depth}.db`), depth);
       const orders = async () => {
         const started = performance.now();
         for (let i = 0; i < n; i++) {
@@ -109,25 +109,30 @@ export async function benchCredits(scale: number): Promise<void> {
         }
         return performance.now() - started;
       };
-      raw.round();
-      await orders();
-      const rawTimes: number[] = [];
-      const orderTimes: number[] = [];
-      for (let i = 0; i < 3; i++) {
-        rawTimes.push(raw.round());
-        orderTimes.push(await orders());
-      }
-      const rawRate = rate(n, median(rawTimes));
-      const orderRate = rate(n, median(orderTimes));
+      const [rawTimes, orderTimes] = await interleave([raw.round, orders], rounds);
       const open = await database.db.selectFrom('credit_orders').select('id').where('status', '=', 'open').execute();
-      ratios.push(orderRate / rawRate);
-      console.log(
-        `  depth ${fmt(open.length).padStart(6)}: ${fmt(orderRate).padStart(6)} orders/s, raw better-sqlite3 commits ${fmt(rawRate).padStart(6)}/s, ratio ${(orderRate / rawRate).toFixed(2)}   (aim ≥ 0.5)`,
+      const ratio = measure(
+        `credits: order submission / raw commits, depth ${depth}`,
+        'ratio',
+        ratios(rawTimes as number[], orderTimes as number[]),
+        {
+          op: '>=',
+          value: 0.5,
+        },
       );
-      raw.close();
+      medians.push(ratio.median);
+      const orderRate = spread((orderTimes as number[]).map((ms) => rate(n, ms)));
+      const rawRate = spread((rawTimes as number[]).map((ms) => rate(n, ms)));
+      console.log(
+        `  depth ${fmt(open.length).padStart(6)}: ${fmtRange(orderRate)} orders/s, raw better-sqlite3 commits ${fmtRange(rawRate)}/s, ratio ${describe(ratio)}`,
+      );
       await database.close();
     }
-    console.log(`  flatness: slowest depth / fastest depth = ${(Math.min(...ratios) / Math.max(...ratios)).toFixed(2)}   (1.00 is flat)`);
+    raw.close();
+    const flat = measure('credits: order submission, slowest depth / fastest depth', 'ratio', [
+      Math.min(...medians) / Math.max(...medians),
+    ]);
+    console.log(`  flatness: slowest depth / fastest depth (median ratios) = ${flat.median.toFixed(2)}   (1.00 is flat)`);
     console.log();
     await benchClose(dir, scale);
   } finally {
@@ -232,6 +237,7 @@ async function benchClose(dir: string, scale: number): Promise<void> {
   const started = performance.now();
   const { close } = await inTransaction(db, (trx) => closeYear(trx, FY, SYSTEM, null, NOW));
   const ms = performance.now() - started;
+  measure(`credits: year close, 50 departments, ${cases * codes.length} verified reports`, 's', [ms / 1000]);
   const withCredits = close.departments.filter((d) => d.creditsIssued > 0n).length;
   const owing = close.departments.filter((d) => d.obligationCredits > 0n).length;
   const provenance = close.departments.reduce((s, d) => s + d.provenanceReports, 0);

@@ -6,12 +6,13 @@ import { buildBusinessCase } from '../src/documents/documents.ts';
 import { pdfOptions } from '../src/documents/renderer.ts';
 import { createDocumentService } from '../src/documents/service.ts';
 import { demoWorld } from '../test/support/demo.ts';
+import { describe, fmtRange, interleave, measure, ratios, spread } from './measure.ts';
 
 /*
  * Business-case PDFs: the service's renderer (a fresh context per document, JavaScript off,
  * requests blocked, queue and time limit), warm, against bare page.setContent + page.pdf of the
- * same HTML with the same PDF options on one reused page of the same browser, alternating so
- * both see the same machine load.
+ * same HTML with the same PDF options on one reused page of the same browser, in interleaved
+ * rounds so both see the same machine load.
  *   Latency: one document at a time, each timed from a quiet browser (the renderer's work
  *   between documents — closing the last context, making the next — finished first, as it is
  *   when readers' requests are not back to back), so neither run is slowed by the other's.
@@ -22,9 +23,8 @@ import { demoWorld } from '../test/support/demo.ts';
  */
 
 const withoutDatabaseUrl = (env: NodeJS.ProcessEnv) => Object.fromEntries(Object.entries(env).filter(([k]) => k !== 'DATABASE_URL'));
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
-export async function benchDocuments(scale: number): Promise<void> {
+export async function benchDocuments(rounds: number): Promise<void> {
   const documents = createDocumentService({ concurrency: 1 });
   const w = await demoWorld('sqlite', documents);
   try {
@@ -39,46 +39,47 @@ export async function benchDocuments(scale: number): Promise<void> {
       return page.pdf(pdfOptions(built.page));
     };
     const service = () => documents.renderer.render(html, built.page);
-    for (let i = 0; i < 3; i++) {
-      await bare();
-      await service();
-    }
-    const n = Math.max(5, Math.round(20 * scale));
-    const times = { service: [] as number[], bare: [] as number[] };
-    for (let i = 0; i < n; i++) {
-      for (const [name, run] of [
-        ['service', service],
-        ['bare', bare],
-      ] as const) {
-        await documents.renderer.settled();
-        const started = performance.now();
-        await run();
-        times[name].push(performance.now() - started);
-      }
-    }
-    // Back to back: k documents in a row through each, alternating blocks of k.
+    // Latency: one document each per round, each from a quiet browser; three times as many
+    // rounds as elsewhere, as a round is one document.
+    const settledThen = (run: () => Promise<unknown>) => async () => {
+      await documents.renderer.settled();
+      const started = performance.now();
+      await run();
+      return performance.now() - started;
+    };
+    const latencyRounds = 3 * rounds;
+    const [serviceMs, bareMs] = await interleave([settledThen(service), settledThen(bare)], latencyRounds, 3);
+    // Back to back: k documents in a row through each per round.
     const k = 5;
-    const rounds = Math.max(2, Math.round(4 * scale));
-    const inRow = { service: 0, bare: 0 };
-    for (let r = 0; r < rounds; r++) {
-      for (const [name, run] of [
-        ['service', service],
-        ['bare', bare],
-      ] as const) {
-        await documents.renderer.settled();
-        const started = performance.now();
-        for (let i = 0; i < k; i++) await run();
-        if (name === 'service') await documents.renderer.settled();
-        inRow[name] += performance.now() - started;
-      }
-    }
+    const inRow = (run: () => Promise<unknown>, settle: boolean) => async () => {
+      await documents.renderer.settled();
+      const started = performance.now();
+      for (let i = 0; i < k; i++) await run();
+      if (settle) await documents.renderer.settled();
+      return (k / (performance.now() - started)) * 1000;
+    };
+    const [serviceRate, bareRate] = await interleave([inRow(service, true), inRow(bare, false)], rounds);
     await page.close();
-    const m = { service: median(times.service), bare: median(times.bare) };
-    const rate = { service: ((rounds * k) / inRow.service) * 1000, bare: ((rounds * k) / inRow.bare) * 1000 };
-    console.log(`documents: business-case PDF (${first.reference}), warm, alternating with bare in the same browser`);
+    const latency = measure(
+      'documents: business-case PDF latency, renderer/bare',
+      'ratio',
+      ratios(serviceMs as number[], bareMs as number[]),
+      {
+        op: '<=',
+        value: 1.3,
+      },
+    );
+    const throughput = measure(
+      'documents: business-case PDFs back to back, bare/renderer',
+      'ratio',
+      ratios(bareRate as number[], serviceRate as number[]),
+    );
+    const m = { service: spread(serviceMs as number[]), bare: spread(bareMs as number[]) };
+    const r = { service: spread(serviceRate as number[]), bare: spread(bareRate as number[]) };
+    console.log(`documents: business-case PDF (${first.reference}), warm, interleaved with bare in the same browser`);
     console.log(
-      `  latency (${n} each)  renderer median ${m.service.toFixed(0)} ms, bare median ${m.bare.toFixed(0)} ms: renderer / bare = ${(m.service / m.bare).toFixed(2)}× (aim ≤ 1.3×)\n` +
-        `  back to back (${rounds * k} each, every context made and closed inside the time)  renderer ${rate.service.toFixed(2)} docs/s, bare ${rate.bare.toFixed(2)} docs/s: bare / renderer = ${(rate.bare / rate.service).toFixed(2)}×`,
+      `  latency (${latencyRounds} rounds)  renderer ${fmtRange(m.service)} ms, bare ${fmtRange(m.bare)} ms: renderer / bare = ${describe(latency)}\n` +
+        `  back to back (${rounds} rounds of ${k}, every context made and closed inside the time)  renderer ${r.service.median.toFixed(2)} docs/s, bare ${r.bare.median.toFixed(2)} docs/s: bare / renderer = ${describe(throughput)}`,
     );
 
     const config = w.t.databaseConfig;
@@ -93,6 +94,7 @@ export async function benchDocuments(scale: number): Promise<void> {
       });
       const ms = performance.now() - started;
       if (cli.status !== 0) throw new Error(`render round failed: ${cli.stdout}${cli.stderr}`);
+      measure('documents: npm run cli -- render round, end to end', 's', [ms / 1000]);
       console.log(
         `  npm run cli -- render round ${roundId}: ${readdirSync(out).length} business cases in ${(ms / 1000).toFixed(1)} s end to end`,
       );

@@ -3,14 +3,14 @@ import { join } from 'node:path';
 import { appraise } from '../src/appraisal/engine.ts';
 import { getDeflatorTable, getParameterSet } from '../src/appraisal/library.ts';
 import { SYSTEM } from '../src/audit/audit.ts';
-import { appraisalInputOf } from '../src/cases/appraisal.ts';
-import { getCase } from '../src/cases/records.ts';
+import { appraisalInputOf, getCase } from '../src/cases/cases.ts';
 import { inTransaction } from '../src/db/database.ts';
 import { prepareDatabase } from '../src/db/prepare.ts';
 import { createApp } from '../src/http/app.ts';
 import { createLogger } from '../src/lib/log.ts';
 import { FIXTURES_DIR } from '../src/reference/reference.ts';
 import { bootstrapTreasury, createUser } from '../src/users/users.ts';
+import { describe, fmtRange, interleave, measure, ratios, spread } from './measure.ts';
 
 /*
  * Round re-appraisal: GET /api/v1/rounds/{id}/reappraisal over a round of 500 submitted cases (the Bradford
@@ -21,7 +21,7 @@ import { bootstrapTreasury, createUser } from '../src/users/users.ts';
 
 const CASES = 500;
 
-export async function benchReappraisal(dir: string, scale: number): Promise<void> {
+export async function benchReappraisal(dir: string, scale: number, rounds: number): Promise<void> {
   const n = Math.max(10, Math.round(CASES * scale));
   const database = await prepareDatabase({ engine: 'sqlite', path: join(dir, 'reappraisal.db') });
   const { token } = await bootstrapTreasury(database.db);
@@ -87,46 +87,26 @@ export async function benchReappraisal(dir: string, scale: number): Promise<void
   const params = await getParameterSet(database.db, 'local-partnerships-cba', '2014.1');
   const deflators = await getDeflatorTable(database.db, (round.deflatorEdition as string | null) ?? null);
   const input = appraisalInputOf(c);
-  // Each timing is wall-clock milliseconds and this process's CPU milliseconds (process.cpuUsage, user + system).
-  const cpuMs = (since: NodeJS.CpuUsage) => {
-    const used = process.cpuUsage(since);
-    return (used.user + used.system) / 1000;
-  };
   const engineOnly = () => {
-    const cpu = process.cpuUsage();
     const started = performance.now();
     for (let i = 0; i < n; i++) appraise(input, params, deflators);
-    return { wall: performance.now() - started, cpu: cpuMs(cpu) };
+    return performance.now() - started;
   };
   const url = `/api/v1/rounds/${round.id}/reappraisal?parameterSet=local-partnerships-cba@2014.1`;
   const whole = async () => {
-    const cpu = process.cpuUsage();
     const started = performance.now();
     const res = (await call('GET', url)) as { cases: unknown[] };
     if (res.cases.length !== n) throw new Error(`re-appraisal listed ${res.cases.length} cases, not ${n}`);
-    return { wall: performance.now() - started, cpu: cpuMs(cpu) };
+    return performance.now() - started;
   };
-  engineOnly();
-  await whole();
-  const engineTimes: { wall: number; cpu: number }[] = [];
-  const roundTimes: { wall: number; cpu: number }[] = [];
-  for (let r = 0; r < 5; r++) {
-    engineTimes.push(engineOnly());
-    roundTimes.push(await whole());
-  }
-  const summary = (xs: { wall: number; cpu: number }[]) => {
-    const wall = xs.map((x) => x.wall).sort((a, b) => a - b);
-    const cpu = xs.map((x) => x.cpu).sort((a, b) => a - b);
-    const ms = (v: number) => v.toFixed(0);
-    return {
-      cpu: cpu[2]!,
-      text: `${ms(wall[2]!)} ms wall (rounds ${ms(wall[0]!)}–${ms(wall[4]!)}), ${ms(cpu[2]!)} ms CPU (rounds ${ms(cpu[0]!)}–${ms(cpu[4]!)}), medians of 5`,
-    };
-  };
-  const e = summary(engineTimes);
-  const w = summary(roundTimes);
-  console.log(`round re-appraisal: GET /rounds/{id}/reappraisal over ${n} submitted cases (lag and drop-off in use), SQLite, in-process`);
-  console.log(`  engine alone, ${n} appraisals: ${e.text}`);
-  console.log(`  whole request:                ${w.text}; CPU ratio ${(w.cpu / e.cpu).toFixed(2)}`);
+  const [engineTimes, roundTimes] = await interleave([engineOnly, whole], rounds);
+  const e = spread(engineTimes as number[]);
+  const w = spread(roundTimes as number[]);
+  const ratio = measure('reappraisal: whole request / engine alone', 'ratio', ratios(roundTimes as number[], engineTimes as number[]));
+  console.log(
+    `round re-appraisal: GET /rounds/{id}/reappraisal over ${n} submitted cases (lag and drop-off in use), SQLite, in-process, ${rounds} interleaved rounds`,
+  );
+  console.log(`  engine alone, ${n} appraisals: ${fmtRange(e)} ms`);
+  console.log(`  whole request:                ${fmtRange(w)} ms; ratio whole/engine ${describe(ratio)}`);
   await database.close();
 }

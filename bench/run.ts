@@ -1,8 +1,7 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
 import { inTransaction } from '../src/db/database.ts';
 import { prepareDatabase } from '../src/db/prepare.ts';
 import { createApp } from '../src/http/app.ts';
@@ -12,20 +11,26 @@ import { bootstrapTreasury } from '../src/users/users.ts';
 import { benchAppraisal } from './appraisal.ts';
 import { benchCredits } from './credits.ts';
 import { benchDocuments } from './documents.ts';
-import { fmt, median, rate, rawCommits } from './measure.ts';
+import { benchFundPage } from './fund-page.ts';
+import { drive, type Slice, startServer } from './loopback.ts';
+import { benchMarketPage } from './market-page.ts';
+import { describe, fmt, fmtRange, interleave, measure, rate, ratios, rawCommits, roundsFrom, spread, writeResults } from './measure.ts';
 import { benchPages } from './pages.ts';
 import { benchReappraisal } from './reappraisal.ts';
 
 /*
- * npm run bench: each figure beside a baseline measured in the same run on the same machine.
- * Sizes scale with BENCH_SCALE (default 1).
+ * npm run bench: each figure beside a baseline measured in the same run on the same machine, in
+ * interleaved rounds (bench/measure.ts). Sizes scale with BENCH_SCALE (default 1), the number of
+ * rounds is BENCH_ROUNDS (default 7); `--only ledger,http` (or BENCH_ONLY) runs only the parts
+ * named. The measures are also written to bench/results.json.
  */
 
 const SCALE = Number(process.env.BENCH_SCALE ?? '1');
+const ROUNDS = roundsFrom();
 const dir = mkdtempSync(join(tmpdir(), 'topslice-bench-'));
 
 async function ledgerCommits(): Promise<void> {
-  const n = Math.round(2000 * SCALE);
+  const n = Math.round(500 * SCALE);
 
   // Baseline: raw better-sqlite3 on the same schema (a migrated database), the same pragmas,
   // writing the same transfer row and counter updates, with nothing read or checked.
@@ -54,53 +59,19 @@ async function ledgerCommits(): Promise<void> {
     return performance.now() - started;
   };
 
-  // Warm up both, then interleave rounds (so disk and WAL drift hit both alike) and take medians.
-  raw.round();
-  await ledgerRun();
-  const rawTimes: number[] = [];
-  const ledgerTimes: number[] = [];
-  for (let i = 0; i < 5; i++) {
-    rawTimes.push(raw.round());
-    ledgerTimes.push(await ledgerRun());
-  }
-  const rawRate = rate(n, median(rawTimes));
-  const ledgerRate = rate(n, median(ledgerTimes));
-  console.log(
-    `ledger: single-transfer durable commits (SQLite, WAL, synchronous=FULL), ${fmt(n)} per round, median of 5 interleaved rounds`,
-  );
-  console.log(`  raw better-sqlite3, same schema (BEGIN IMMEDIATE, insert + 2 counter updates): ${fmt(rawRate)}/s`);
-  console.log(`  ledger service (createTransfers in inTransaction, all checks):                 ${fmt(ledgerRate)}/s`);
-  console.log(`  ratio ledger/raw: ${(ledgerRate / rawRate).toFixed(2)}   (aim ≥ 0.6)`);
+  const [rawTimes, ledgerTimes] = await interleave([raw.round, ledgerRun], ROUNDS);
+  const ratio = measure('ledger: ledger/raw single-transfer commits', 'ratio', ratios(rawTimes as number[], ledgerTimes as number[]), {
+    op: '>=',
+    value: 0.6,
+  });
+  const rawRate = spread((rawTimes as number[]).map((ms) => rate(n, ms)));
+  const ledgerRate = spread((ledgerTimes as number[]).map((ms) => rate(n, ms)));
+  console.log(`ledger: single-transfer durable commits (SQLite, WAL, synchronous=FULL), ${fmt(n)} per round, ${ROUNDS} interleaved rounds`);
+  console.log(`  raw better-sqlite3, same schema (BEGIN IMMEDIATE, insert + 2 counter updates): ${fmtRange(rawRate)}/s`);
+  console.log(`  ledger service (createTransfers in inTransaction, all checks):                 ${fmtRange(ledgerRate)}/s`);
+  console.log(`  ratio ledger/raw: ${describe(ratio)}`);
   raw.close();
   await database.close();
-}
-
-async function startServer(args: string[]): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'http-server.ts'), ...args], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const line = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout as NodeJS.ReadableStream }).once('line', resolve);
-    child.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
-  });
-  return { child, port: Number(line) };
-}
-
-async function load(url: string, token: string | null, seconds: number, concurrency: number): Promise<number> {
-  const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
-  const until = performance.now() + seconds * 1000;
-  let done = 0;
-  const worker = async () => {
-    while (performance.now() < until) {
-      const res = await fetch(url, { headers });
-      if (res.status !== 200) throw new Error(`${url}: ${res.status}`);
-      await res.arrayBuffer();
-      done++;
-    }
-  };
-  const started = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  return rate(done, performance.now() - started);
 }
 
 async function httpFund(): Promise<void> {
@@ -125,25 +96,49 @@ async function httpFund(): Promise<void> {
   await post('/api/v1/financial-years/2026-27/contributions');
   await database.close();
 
-  const seconds = 4 * SCALE;
+  const sliceMs = Math.round(500 * SCALE);
   const concurrency = 16;
   const bare = await startServer(['bare']);
   const real = await startServer(['topslice', path]);
   try {
-    const bareUrl = `http://127.0.0.1:${bare.port}/api/v1/fund`;
-    const realUrl = `http://127.0.0.1:${real.port}/api/v1/fund?fy=2026-27`;
-    await load(bareUrl, null, 1, concurrency);
-    await load(realUrl, token, 1, concurrency);
-    const bareRate = await load(bareUrl, null, seconds, concurrency);
-    const realRate = await load(realUrl, token, seconds, concurrency);
-    console.log(`http: GET /api/v1/fund over loopback, ${concurrency} concurrent keep-alive clients, ${seconds} s each`);
-    console.log(`  bare Hono JSON route:                     ${fmt(bareRate)} req/s`);
-    console.log(`  topslice (bearer auth, SQLite, ledger):   ${fmt(realRate)} req/s`);
-    console.log(`  ratio topslice/bare: ${(realRate / bareRate).toFixed(2)}   (aim ≥ 0.5)`);
+    const bareView = { label: 'bare', view: () => get(`${bare.base}/api/v1/fund`, {}) };
+    const auth = { authorization: `Bearer ${token}` };
+    const realView = { label: 'topslice', view: () => get(`${real.base}/api/v1/fund?fy=2026-27`, auth) };
+    const [bareSlices, realSlices] = await interleave<Slice>(
+      [() => drive(bareView, concurrency, sliceMs, bare), () => drive(realView, concurrency, sliceMs, real)],
+      ROUNDS,
+    );
+    const rates = (s: Slice[] | undefined) => (s ?? []).map((x) => x.rate);
+    const perCpu = (s: Slice[] | undefined) => (s ?? []).map((x) => x.perCpu as number);
+    const b = measure('http: bare Hono GET /api/v1/fund', 'req/s', rates(bareSlices));
+    const r = measure('http: topslice GET /api/v1/fund', 'req/s', rates(realSlices));
+    const ratio = measure('http: GET /api/v1/fund topslice/bare Hono', 'ratio', ratios(rates(realSlices), rates(bareSlices)), {
+      op: '>=',
+      value: 0.5,
+    });
+    const cpuRatio = measure(
+      'http: GET /api/v1/fund topslice/bare Hono, per CPU-second of server and client',
+      'ratio',
+      ratios(perCpu(realSlices), perCpu(bareSlices)),
+    );
+    console.log(
+      `http: GET /api/v1/fund over loopback, ${concurrency} concurrent keep-alive clients, ${ROUNDS} interleaved rounds of ${sliceMs} ms slices`,
+    );
+    console.log(`  bare Hono JSON route:                     ${fmtRange(b)} req/s, ${fmtRange(spread(perCpu(bareSlices)))} per CPU-second`);
+    console.log(`  topslice (bearer auth, SQLite, ledger):   ${fmtRange(r)} req/s, ${fmtRange(spread(perCpu(realSlices)))} per CPU-second`);
+    console.log(`  ratio topslice/bare: ${describe(ratio)}`);
+    console.log(`  ratio topslice/bare per CPU-second (server and load generator): ${describe(cpuRatio)}`);
   } finally {
     bare.child.kill('SIGTERM');
     real.child.kill('SIGTERM');
   }
+}
+
+/** GETs `url`, reads it all; throws unless 200. */
+async function get(url: string, headers: Record<string, string>): Promise<void> {
+  const res = await fetch(url, { headers });
+  if (res.status !== 200) throw new Error(`${url}: ${res.status}`);
+  await res.arrayBuffer();
 }
 
 async function contributions50(): Promise<void> {
@@ -188,33 +183,38 @@ async function contributions50(): Promise<void> {
     const body = (await res.json()) as { posted: unknown[] };
     if (res.status !== 201 || body.posted.length !== 50) throw new Error(`contributions: ${res.status}`);
   }
-  timings.sort((a, b) => a - b);
-  const median = timings[Math.floor(timings.length / 2)] as number;
+  const m = measure('contributions: POST contributions for 50 departments', 'ms', timings);
   console.log('contributions: POST /financial-years/{fy}/contributions for 50 departments in one call (SQLite, in-process)');
-  console.log(`  median ${median.toFixed(1)} ms, best ${timings[0]?.toFixed(1)} ms over ${timings.length} years`);
+  console.log(`  median ${m.median.toFixed(1)} ms (${m.min.toFixed(1)}–${m.max.toFixed(1)} over ${m.rounds} years)`);
   await database.close();
 }
 
-// BENCH_ONLY=ledger,credits runs just those parts, in this order.
+// `--only ledger,credits` (or BENCH_ONLY=ledger,credits) runs just those parts, in this order.
 const PARTS: [string, () => Promise<void>][] = [
   ['ledger', ledgerCommits],
   ['http', httpFund],
   ['contributions', contributions50],
-  ['appraisal', benchAppraisal],
-  ['reappraisal', () => benchReappraisal(dir, SCALE)],
-  ['documents', () => benchDocuments(SCALE)],
-  ['credits', () => benchCredits(SCALE)],
-  ['pages', () => benchPages(SCALE)],
+  ['appraisal', () => benchAppraisal(ROUNDS)],
+  ['reappraisal', () => benchReappraisal(dir, SCALE, ROUNDS)],
+  ['documents', () => benchDocuments(ROUNDS)],
+  ['credits', () => benchCredits(SCALE, ROUNDS)],
+  ['pages', () => benchPages(SCALE, ROUNDS)],
+  ['fund-page', () => benchFundPage(SCALE, ROUNDS)],
+  ['market-page', () => benchMarketPage(SCALE, ROUNDS)],
 ];
-const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
+const { values: args } = parseArgs({ options: { only: { type: 'string' } } });
+const onlyText = args.only ?? process.env.BENCH_ONLY;
+const only = onlyText?.split(',').map((s) => s.trim());
 const unknown = only?.filter((name) => !PARTS.some(([part]) => part === name)) ?? [];
 if (unknown.length > 0) {
-  console.error(`BENCH_ONLY names unknown parts: ${unknown.join(', ')} (parts: ${PARTS.map(([p]) => p).join(', ')})`);
+  console.error(`--only names unknown parts: ${unknown.join(', ')} (parts: ${PARTS.map(([p]) => p).join(', ')})`);
   process.exit(2);
 }
 
+const RESULTS = join(import.meta.dirname, 'results.json');
+const startedAt = new Date().toISOString();
 try {
-  console.log(`topslice bench — node ${process.version}, scale ${SCALE}\n`);
+  console.log(`topslice bench — node ${process.version}, scale ${SCALE}, ${ROUNDS} rounds\n`);
   for (const [name, run] of PARTS) {
     if (only && !only.includes(name)) continue;
     await run();
@@ -222,4 +222,6 @@ try {
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });
+  writeResults(RESULTS, { startedAt, node: process.version, scale: SCALE, rounds: ROUNDS, parts: only ?? PARTS.map(([p]) => p) });
+  console.log(`measures written to ${RESULTS}`);
 }
