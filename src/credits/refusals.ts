@@ -34,7 +34,7 @@ export const CREDITS_REFUSALS = {
     status: 422,
     title: 'No floor and ceiling price',
     meaning: 'Treasury has not set the floor and ceiling price for this year’s market, so nothing can trade in it.',
-    action: 'Ask treasury to set them (PUT /api/v1/financial-years/{fy}/credit-market).',
+    action: 'Ask treasury to set them: on the page /fund/{fy}/market, or with PUT /api/v1/financial-years/{fy}/credit-market.',
   },
   'price-outside-band': {
     status: 422,

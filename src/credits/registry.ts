@@ -149,7 +149,7 @@ export async function mustHaveBand(db: Db | Tx, fy: string): Promise<Band> {
     throw refuse(
       CREDITS_REFUSALS,
       'market-prices-not-set',
-      `Treasury has not set the floor and ceiling price for ${fy} (PUT /api/v1/financial-years/${fy}/credit-market).`,
+      `Treasury has not set the floor and ceiling price for ${fy} yet.`,
     );
   }
   return band;

@@ -328,6 +328,10 @@ describe.each(engines())('Treasury, auditor and place pages (%s)', (engine) => {
     ]) {
       expect((await auditor.get(path)).status, path).toBe(403);
     }
+    // Each department with terms links to its position, which the auditor may read.
+    const link = pages[1]?.$('tr[data-department="DHSC"] th a').attr('href');
+    expect(link).toBe(`/departments/DHSC?fy=${fy}`);
+    expect((await auditor.get(link as string)).status).toBe(200);
     expect((await auditor.post('/fund/years/new', { name: '2028-29' })).status).toBe(403);
     expect((await auditor.post(`/fund/${fy}/market`, { floorPence: '1', ceilingPence: '2' })).status).toBe(403);
     expect((await auditor.post(`/fund/${fy}/compliance`)).status).toBe(403);
