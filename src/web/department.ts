@@ -5,7 +5,6 @@ import { readDisposalsByPlace } from '../disposals/disposals.ts';
 import type { Deps } from '../http/context.ts';
 import { type FieldError, invalid } from '../lib/errors.ts';
 import { parsePounds, penceAsPoundsInput } from '../lib/money.ts';
-import { assertRole } from '../lib/operation.ts';
 import { refuse } from '../lib/refusals.ts';
 import { REFERENCE_REFUSALS } from '../reference/refusals.ts';
 import type { Principal } from '../users/users.ts';
@@ -19,6 +18,7 @@ import {
   NO_ERRORS,
   noticeOf,
   render,
+  requireRole,
   requireUser,
   tryForm,
   type WebApp,
@@ -127,9 +127,8 @@ const verifyFieldOf = (ptr: string) => (ptr === '/verifiedPence' ? 'verifiedAmou
 
 function mountReports(web: WebApp, deps: Deps) {
   web.get('/benefit-reports', async (c) => {
-    const p = requireUser(c);
+    const p = requireRole(c, reviewBenefitReport.roles);
     if (p instanceof Response) return p;
-    assertRole(p, reviewBenefitReport.roles);
     const today = deps.clock().toISOString().slice(0, 10);
     const { rows } = await realisedBenefits(deps.database.db, p, {}, today);
     const reported = rows.filter((r) => r.reportStatus !== null);

@@ -4,7 +4,6 @@ import { listDepartmentYears } from '../fund/fund.ts';
 import type { Deps } from '../http/context.ts';
 import { type FieldError, invalid } from '../lib/errors.ts';
 import { formatPence, type Pence, parsePounds } from '../lib/money.ts';
-import { assertRole } from '../lib/operation.ts';
 import {
   acceptBilateral,
   type Bilateral,
@@ -28,6 +27,7 @@ import {
   NO_ERRORS,
   noticeOf,
   render,
+  requireRole,
   requireUser,
   tryForm,
   type WebApp,
@@ -225,9 +225,8 @@ function mountMarket(web: WebApp, deps: Deps) {
   };
 
   web.get('/market/orders/new', async (c) => {
-    const p = requireUser(c);
+    const p = requireRole(c, placeOrder.roles);
     if (p instanceof Response) return p;
-    assertRole(p, placeOrder.roles);
     return orderForm(c, yearOf(c, deps), {}, NO_ERRORS);
   });
 
@@ -426,9 +425,8 @@ function mountProposals(web: WebApp, deps: Deps) {
   };
 
   web.get('/market/proposals/new', async (c) => {
-    const p = requireUser(c);
+    const p = requireRole(c, proposeBilateral.roles);
     if (p instanceof Response) return p;
-    assertRole(p, proposeBilateral.roles);
     return proposalForm(c, yearOf(c, deps), { expiresInDays: '7' }, NO_ERRORS);
   });
 

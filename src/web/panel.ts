@@ -5,7 +5,6 @@ import { getReadableCase } from '../cases/visibility.ts';
 import type { Deps } from '../http/context.ts';
 import { DomainError, type FieldError, invalid } from '../lib/errors.ts';
 import { parsePounds, penceAsPoundsInput } from '../lib/money.ts';
-import { assertRole } from '../lib/operation.ts';
 import { assertNotConflicted } from '../panel/conflicts.ts';
 import {
   assertChair,
@@ -39,6 +38,7 @@ import {
   named,
   noticeOf,
   render,
+  requireRole,
   requireUser,
   tryForm,
   type WebApp,
@@ -269,9 +269,8 @@ function mountScoring(web: WebApp, deps: Deps) {
     );
   };
   web.get('/panel/cases/:id/conflict', async (c) => {
-    const p = requireUser(c);
+    const p = requireRole(c, declareConflict.roles);
     if (p instanceof Response) return p;
-    assertRole(p, declareConflict.roles);
     return conflictPage(c, p, {}, NO_ERRORS);
   });
   web.post('/panel/cases/:id/conflict', async (c) => {
@@ -320,9 +319,8 @@ function mountScoring(web: WebApp, deps: Deps) {
     );
   };
   web.get('/panel/cases/:id/scores', async (c) => {
-    const p = requireUser(c);
+    const p = requireRole(c, recordScores.roles);
     if (p instanceof Response) return p;
-    assertRole(p, recordScores.roles);
     const v = await caseView(deps, p, c.req.param('id'));
     // A member with a declared conflict is refused the form as the operation would refuse the scores.
     await assertNotConflicted(deps.database.db, v.c, p);
@@ -487,9 +485,8 @@ function mountChair(web: WebApp, deps: Deps) {
     );
   };
   web.get('/panel/cases/:id/decision', async (c) => {
-    const p = requireUser(c);
+    const p = requireRole(c, decide.roles);
     if (p instanceof Response) return p;
-    assertRole(p, decide.roles);
     return decisionPage(c, p, null, NO_ERRORS);
   });
   web.post('/panel/cases/:id/decision', async (c) => {
@@ -554,9 +551,8 @@ function mountChair(web: WebApp, deps: Deps) {
     );
   };
   web.get('/panel/cases/:id/vfm-override', async (c) => {
-    const p = requireUser(c);
+    const p = requireRole(c, grantVfmOverride.roles);
     if (p instanceof Response) return p;
-    assertRole(p, grantVfmOverride.roles);
     return overridePage(c, p, {}, NO_ERRORS);
   });
   web.post('/panel/cases/:id/vfm-override', async (c) => {
