@@ -146,11 +146,7 @@ export async function marketBand(db: Db | Tx, fy: string): Promise<Band | null> 
 export async function mustHaveBand(db: Db | Tx, fy: string): Promise<Band> {
   const band = await marketBand(db, fy);
   if (!band) {
-    throw refuse(
-      CREDITS_REFUSALS,
-      'market-prices-not-set',
-      `Treasury has not set the floor and ceiling price for ${fy} yet.`,
-    );
+    throw refuse(CREDITS_REFUSALS, 'market-prices-not-set', `Treasury has not set the floor and ceiling price for ${fy} yet.`);
   }
   return band;
 }
