@@ -1,6 +1,6 @@
 import { type Actor, appendAudit } from '../audit/audit.ts';
 import { type Db, dryRun, type Tx } from '../db/database.ts';
-import { listDepartmentYears } from '../fund/fund.ts';
+import { listDepartmentYears, parseFinancialYear } from '../fund/fund.ts';
 import { FUND_REFUSALS } from '../fund/refusals.ts';
 import { CREDIT_READERS, ownDepartmentScope } from '../fund/visibility.ts';
 import type { TransferInput } from '../ledger/types.ts';
@@ -144,7 +144,7 @@ export const issuanceTransferId = (fy: string, code: string) => `${CREDIT_CODES.
  * Treasury closes a year: credits and obligations for every department set up in it (rules
  * above), the year marked closed (no more budget changes, contributions or verifications for it),
  * its market opened. Closing again changes nothing and returns the same result (`created` false).
- * Refusals: financial-year-not-found (404), no-departments-set (422).
+ * Refusals: financial-year-not-found (404), financial-year-not-started (409: before the year's first day), no-departments-set (422).
  */
 export async function closeYear(
   trx: Tx,
@@ -155,6 +155,10 @@ export async function closeYear(
 ): Promise<{ close: YearClose; created: boolean }> {
   const state = await lockYearState(trx, fy);
   if (state.closed) return { close: await getYearClose(trx, fy), created: false };
+  const startsOn = parseFinancialYear(fy)?.startsOn;
+  if (startsOn && now.toISOString().slice(0, 10) < startsOn) {
+    throw refuse(CREDITS_REFUSALS, 'financial-year-not-started', `${fy} starts on ${startsOn}; it cannot be closed before then.`);
+  }
   const departments = await listDepartmentYears(trx, fy);
   if (departments.length === 0) {
     throw refuse(FUND_REFUSALS, 'no-departments-set', `No department has a savings target for ${fy}.`);
@@ -339,11 +343,11 @@ export async function issuancesOfYear(db: Db | Tx, fy: string): Promise<Issuance
 
 /**
  * Treasury closes year `fy` as a signed-in user (the CLI runs `closeYear` as the system): see
- * `closeYear` for what changes. Refusals: `forbidden`; financial-year-not-found (404);
+ * `closeYear` for what changes. Refusals: `forbidden`; financial-year-not-found (404); financial-year-not-started (409);
  * no-departments-set, ledger-refused (422).
  */
 export const closeFinancialYear = operation(
-  { roles: ['treasury'], refuses: ['financial-year-not-found', 'no-departments-set', 'ledger-refused'] },
+  { roles: ['treasury'], refuses: ['financial-year-not-found', 'financial-year-not-started', 'no-departments-set', 'ledger-refused'] },
   ({ trx, principal, requestId, now }: Act, fy: string): Promise<{ close: YearClose; created: boolean }> =>
     closeYear(trx, fy, actorOf(principal), requestId, now),
 );
@@ -374,7 +378,7 @@ export const readIssuance = operation(
  * Who: treasury (who may close it). Refusals: as `closeFinancialYear`.
  */
 export const previewYearClose = operation(
-  { roles: ['treasury'], refuses: ['financial-year-not-found', 'no-departments-set', 'ledger-refused'] },
+  { roles: ['treasury'], refuses: ['financial-year-not-found', 'financial-year-not-started', 'no-departments-set', 'ledger-refused'] },
   ({ db, principal }: { db: Db; principal: Principal }, fy: string, now: Date): Promise<{ close: YearClose; created: boolean }> =>
     dryRun(db, (trx) => closeYear(trx, fy, actorOf(principal), null, now)),
 );

@@ -18,6 +18,13 @@ export const CREDITS_REFUSALS = {
     meaning: 'The department was not set up in this year, so the year’s close gave it nothing.',
     action: 'Check the department code and the year.',
   },
+  'financial-year-not-started': {
+    status: 409,
+    title: 'The year has not started',
+    meaning:
+      'A year closes on the savings verified for it, and none can be reported before it starts; closing it now would fix every department’s obligation at its whole target for good.',
+    action: 'Close the year once it has started and its benefits have been reported and verified.',
+  },
   'trading-year-not-closed': {
     status: 409,
     title: 'The year is not closed yet',

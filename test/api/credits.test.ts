@@ -44,6 +44,20 @@ describe.each(engines())('savings credits on %s', (engine) => {
     });
   });
 
+  it('refuses to close a year before its first day, changing nothing', async () => {
+    const before = await auditCount();
+    w.t.setNow(new Date('2026-03-31T23:30:00Z'));
+    try {
+      const early = await req('POST', `/financial-years/${fy}/close`);
+      expectProblem(early, 409, 'financial-year-not-started');
+      expect(early.body.detail).toBe('2026-27 starts on 2026-04-01; it cannot be closed before then.');
+    } finally {
+      w.t.setNow(new Date('2026-06-01T09:00:00Z'));
+    }
+    expect((await get(w, `/financial-years/${fy}`)).status).toBe('open');
+    expect(await auditCount()).toBe(before);
+  });
+
   it('closes the year: credits rounded down, obligations rounded up, with provenance; closing again changes nothing', async () => {
     const r = await req('POST', `/financial-years/${fy}/close`);
     expect(r.status, r.text).toBe(201);
