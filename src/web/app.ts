@@ -2,6 +2,7 @@ import type { Context, MiddlewareHandler, Next } from 'hono';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { Deps } from '../http/context.ts';
+import { textProblem } from '../http/request-contract.ts';
 import { DomainError } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
 import type { TokenRefusal } from '../users/tokens.ts';
@@ -70,6 +71,28 @@ function webSession(deps: Deps): MiddlewareHandler<WebEnv> {
             ],
           },
           403,
+        );
+      }
+      // The API's rule for text (src/http/request-contract.ts): no control characters, no unpaired surrogates.
+      const why = Object.values(fields)
+        .flat()
+        .map((v) => (typeof v === 'string' ? textProblem(v) : null))
+        .find((w) => w !== null);
+      if (why) {
+        c.set('session', session);
+        c.set('csrfToken', csrfToken(session));
+        return render(
+          c,
+          'error',
+          {
+            title: 'The form sent text this service cannot take',
+            heading: 'The form sent text this service cannot take',
+            paragraphs: [
+              `A field’s text ${why}: characters a keyboard does not type.`,
+              'Nothing has been changed. Go back, correct the text and try again.',
+            ],
+          },
+          400,
         );
       }
     }

@@ -437,6 +437,16 @@ describe.each(engines())('Treasury, auditor and place pages (%s)', (engine) => {
     expect((await w.t.request('GET', '/api/v1/financial-years/2029-30')).status).toBe(404);
   });
 
+  it('refuses a form whose text has control characters, as the API does, changing nothing', async () => {
+    const treasury = await as(w.t.treasury);
+    const before = (await api('/audit-log?limit=500')).entries.length;
+    const page = await treasury.post('/fund/rounds/new', { name: 'Round a\u0000b', envelopePence: '1000' });
+    expect(page.status).toBe(400);
+    expect(page.title).toBe('The form sent text this service cannot take – topslice');
+    expect(page.$('main').text()).toContain('must not contain control characters (it has U+0000)');
+    expect((await api('/audit-log?limit=500')).entries.length).toBe(before);
+  });
+
   it('reviews realised benefits with filters and RAG tags, with the same rows as the CSV', async () => {
     const treasury = await as(w.t.treasury);
     const page = await treasury.get(`/benefits/review?fy=${fy}&department=DWP`);
