@@ -123,8 +123,22 @@ export async function listTrades(db: Db | Tx, fy: string, department?: string): 
   const value = trades.reduce((s, t) => s + t.valuePence, 0n);
   return {
     financialYear: fy,
-    trades: department ? trades.filter((t) => t.buyerCode === department || t.sellerCode === department) : trades,
+    trades: department
+      ? trades.filter((t) => t.buyerCode === department || t.sellerCode === department).map((t) => ownSide(t, department))
+      : trades,
     market: { trades: trades.length, volume, valuePence: value, vwapPence: vwap(value, volume) },
+  };
+}
+
+/**
+ * A trade as one of its parties reads it: its own order's id, never the counterparty's (another
+ * department's order is not found, so its id is not theirs to learn either).
+ */
+function ownSide(t: Trade, department: string): Trade {
+  return {
+    ...t,
+    buyOrderId: t.buyerCode === department ? t.buyOrderId : null,
+    sellOrderId: t.sellerCode === department ? t.sellOrderId : null,
   };
 }
 

@@ -169,6 +169,10 @@ describe('the year end in a real browser, from the demo’s database (sqlite)', 
     expect(trades.trades.length).toBe(1);
     const [trade] = trades.trades;
     expect([trade.sellerCode, trade.buyerCode, trade.quantity, trade.pricePence]).toEqual([seller, buyer, lot, 100]);
+    // Each party learns its own order's id, never the other's.
+    expect([typeof trade.buyOrderId, trade.sellOrderId]).toEqual(['string', null]);
+    const sellerView: Json = await api(tokens.seller, `/credits/trades?fy=${fy}`);
+    expect([typeof sellerView.trades[0].sellOrderId, sellerView.trades[0].buyOrderId]).toEqual(['string', null]);
     for (const tab of [sell, buy]) {
       expect(await tab.go(`/market/trades?fy=${fy}`)).toBe(200);
       await checked(tab);
