@@ -6,7 +6,7 @@ import { closeYear } from '../../src/credits/close.ts';
 import { CREDIT_CODES, creditAccounts } from '../../src/credits/registry.ts';
 import { verifyCredits } from '../../src/credits/verify.ts';
 import { type Db, inTransaction } from '../../src/db/database.ts';
-import { createFinancialYear, setDepartmentYear } from '../../src/fund/fund.ts';
+import { createFinancialYear, parseFinancialYear, setDepartmentYear } from '../../src/fund/fund.ts';
 import { createTransfers } from '../../src/ledger/ledger.ts';
 import { verifyLedger } from '../../src/ledger/verify.ts';
 import { DomainError } from '../../src/lib/errors.ts';
@@ -39,6 +39,8 @@ const CASH_OF: Record<string, bigint> = { A: 400n, B: 600n, C: 1000n, D: 150n };
 const TARGET_OF: Record<string, bigint> = { A: 0n, B: 3000n, C: 500n, D: 0n };
 const CEILING = 20n;
 const NOW = new Date('2026-06-01T09:00:00Z');
+/** A year is closed on or after its first day; these runs use years of their own, ahead of NOW. */
+const onFirstDay = (fy: string) => new Date(`${parseFinancialYear(fy)?.startsOn}T09:00:00Z`);
 
 type Command =
   | { kind: 'issue'; dept: number; q: number }
@@ -144,7 +146,7 @@ describe.each(engines())('credits market properties on %s', (engine) => {
         );
         await setDepartmentYear(trx, later, d, { baselinePence: 1n, topSliceBasisPoints: 0, savingsTargetPence: 0n }, SYSTEM, null, NOW);
       }
-      await closeYear(trx, fy, SYSTEM, null, NOW);
+      await closeYear(trx, fy, SYSTEM, null, onFirstDay(fy));
       await setMarketPrices(
         { trx: trx, principal: { ...principal('X'), role: 'treasury', organisationCode: null }, requestId: null, now: NOW },
         fy,
@@ -311,7 +313,7 @@ describe.each(engines())('credits market properties on %s', (engine) => {
         }
 
         // A later vintage is held by everyone before compliance: it must not be surrendered.
-        await inTransaction(db, (trx) => closeYear(trx, later, SYSTEM, null, NOW));
+        await inTransaction(db, (trx) => closeYear(trx, later, SYSTEM, null, onFirstDay(later)));
         for (const d of DEPTS) await issue(later, d, 50n, `test-issue/${later}/${d}`);
         const { run } = await inTransaction(db, (trx) => runCompliance(trx, fy, SYSTEM, null, NOW));
         for (const d of DEPTS) {
