@@ -10,6 +10,7 @@ import {
   buildRealisedBenefits,
   CREDITS_REPORT_READERS,
   FUND_STATEMENT_READERS,
+  pdfHeaders,
   renderBuilt,
 } from '../documents/documents.ts';
 import { RendererError } from '../documents/renderer.ts';
@@ -42,11 +43,7 @@ async function respondWithPdf(c: Context<AppEnv>, documents: DocumentService, bu
   const built = await build();
   try {
     const bytes = await renderBuilt(documents.renderer, documents.templates, built);
-    return c.body(bytes as Uint8Array<ArrayBuffer>, 200, {
-      'content-type': 'application/pdf',
-      'content-disposition': `inline; filename="${built.filename}"`,
-      'cache-control': 'private, no-store',
-    });
+    return c.body(bytes as Uint8Array<ArrayBuffer>, 200, pdfHeaders(built));
   } catch (error) {
     if (!(error instanceof RendererError)) throw error;
     return problemResponse(

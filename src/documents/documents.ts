@@ -1079,6 +1079,15 @@ export async function buildCreditsReport(db: Db, p: Principal, fy: string, now: 
 
 // ---------------------------------------------------------------------------------------------
 
+/** How a rendered PDF is answered, to the API and the pages alike: shown in the browser, never cached. */
+export function pdfHeaders(built: BuiltDocument): Record<string, string> {
+  return {
+    'content-type': 'application/pdf',
+    'content-disposition': `inline; filename="${built.filename}"`,
+    'cache-control': 'private, no-store',
+  };
+}
+
 /** Renders a built document to PDF bytes. */
 export async function renderBuilt(renderer: Renderer, templates: TemplateSet, built: BuiltDocument): Promise<Uint8Array> {
   const html = templates.render(built.template, built.model, built.page);

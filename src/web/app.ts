@@ -17,6 +17,7 @@ import {
   signIn,
   signOut,
   startSession,
+  type WebSession,
 } from './session.ts';
 
 /*
@@ -55,21 +56,20 @@ function webSession(deps: Deps): MiddlewareHandler<WebEnv> {
     if (c.req.method === 'POST') {
       const fields = session ? await c.req.parseBody({ all: true }) : {};
       const sent = fields[CSRF_FIELD];
+      // A refused form: the error page, in the session (new if none), with nothing changed.
+      const refuseForm = (s: WebSession, heading: string, paragraphs: string[], status: 400 | 403) => {
+        c.set('session', s);
+        c.set('csrfToken', csrfToken(s));
+        return render(c, 'error', { title: heading, heading, paragraphs }, status);
+      };
       if (!session || !csrfValid(session, Array.isArray(sent) ? sent[0] : sent)) {
-        if (!session) session = await startSession(db, c, now);
-        c.set('session', session);
-        c.set('csrfToken', csrfToken(session));
-        return render(
-          c,
-          'error',
-          {
-            title: 'This form has expired',
-            heading: 'This form has expired',
-            paragraphs: [
-              'For your security, forms stop working when you have been away for a while, or when they did not come from this service.',
-              'Nothing has been changed. Go back, reload the page and try again.',
-            ],
-          },
+        return refuseForm(
+          session ?? (await startSession(db, c, now)),
+          'This form has expired',
+          [
+            'For your security, forms stop working when you have been away for a while, or when they did not come from this service.',
+            'Nothing has been changed. Go back, reload the page and try again.',
+          ],
           403,
         );
       }
@@ -79,19 +79,13 @@ function webSession(deps: Deps): MiddlewareHandler<WebEnv> {
         .map((v) => (typeof v === 'string' ? textProblem(v) : null))
         .find((w) => w !== null);
       if (why) {
-        c.set('session', session);
-        c.set('csrfToken', csrfToken(session));
-        return render(
-          c,
-          'error',
-          {
-            title: 'The form sent text this service cannot take',
-            heading: 'The form sent text this service cannot take',
-            paragraphs: [
-              `A field’s text ${why}: characters a keyboard does not type.`,
-              'Nothing has been changed. Go back, correct the text and try again.',
-            ],
-          },
+        return refuseForm(
+          session,
+          'The form sent text this service cannot take',
+          [
+            `A field’s text ${why}: characters a keyboard does not type.`,
+            'Nothing has been changed. Go back, correct the text and try again.',
+          ],
           400,
         );
       }

@@ -7,6 +7,7 @@ import {
   buildDecisionLetter,
   buildFundStatement,
   buildRealisedBenefits,
+  pdfHeaders,
   renderBuilt,
 } from '../documents/documents.ts';
 import { RendererError } from '../documents/renderer.ts';
@@ -40,11 +41,7 @@ export async function pdfResponse(c: WebContext, documents: DocumentService, bui
   const built = await build();
   try {
     const bytes = await renderBuilt(documents.renderer, documents.templates, built);
-    return c.body(bytes as Uint8Array<ArrayBuffer>, 200, {
-      'content-type': 'application/pdf',
-      'content-disposition': `inline; filename="${built.filename}"`,
-      'cache-control': 'private, no-store',
-    });
+    return c.body(bytes as Uint8Array<ArrayBuffer>, 200, pdfHeaders(built));
   } catch (error) {
     if (!(error instanceof RendererError)) throw error;
     return render(
