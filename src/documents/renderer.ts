@@ -95,6 +95,8 @@ export class Renderer {
   private readonly rendersPerBrowser: number;
   private readonly warmUp: boolean;
   private current: Generation | null = null;
+  /** Every browser not yet closed: the current one and retired ones still finishing a render. */
+  private readonly open = new Set<Generation>();
   private running = 0;
   private readonly waiting: (() => void)[] = [];
   private closed = false;
@@ -152,17 +154,25 @@ export class Renderer {
     while (this.background.size > 0) await Promise.allSettled([...this.background]);
   }
 
-  /** Stops taking renders, waits for none, and closes the browser. */
+  /**
+   * Stops taking renders, waits for none, and closes every browser, retired ones still
+   * finishing a render included: none may outlive the service.
+   */
   async close(): Promise<void> {
     this.closed = true;
     for (const wake of this.waiting.splice(0)) wake();
-    const g = this.current;
     this.current = null;
-    if (g) {
-      g.retired = true;
-      g.spare = null;
-      await closeBrowser(g.browser);
-    }
+    await Promise.all(
+      [...this.open].map((g) => {
+        g.retired = true;
+        g.spare = null;
+        return this.closeGeneration(g);
+      }),
+    );
+  }
+
+  private closeGeneration(g: Generation): Promise<void> {
+    return closeBrowser(g.browser).finally(() => this.open.delete(g));
   }
 
   private async slot(): Promise<void> {
@@ -225,6 +235,7 @@ export class Renderer {
         );
       });
     this.current = g;
+    this.open.add(g);
     this.restock(g);
     return g;
   }
@@ -236,7 +247,7 @@ export class Renderer {
     g.spare = null;
     void spare?.then((t) => t.context.close()).catch(() => undefined);
     if (this.current === g) this.current = null;
-    if (g.active === 0) void closeBrowser(g.browser);
+    if (g.active === 0) void this.closeGeneration(g);
   }
 
   /** The context made ready for this document, or a new one if none is ready; no context ever serves two documents. */
@@ -346,7 +357,7 @@ export class Renderer {
             .then(() => context?.close().catch(() => undefined));
       const after = closing.then(() => {
         g.active--;
-        if (g.retired && g.active === 0) void closeBrowser(g.browser);
+        if (g.retired && g.active === 0) void this.closeGeneration(g);
         else this.restock(g);
       });
       this.track(after);
@@ -387,9 +398,17 @@ async function closeBrowser(browser: Promise<Browser>): Promise<void> {
   } finally {
     clearTimeout(timer);
   }
-  // However the close went, the browser's process must not outlive the service.
-  const proc = b.process();
-  if (proc && proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+  // However the close went, no process of the browser may outlive the service. Chromium is
+  // launched as the leader of its own process group (puppeteer's `detached`) with its zygote and
+  // renderers in it: the whole group is killed, so none that hangs is left behind the leader
+  // (puppeteer's own exit hook skips the group once the leader is gone).
+  const pid = b.process()?.pid;
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // ESRCH: the whole group has already exited.
+  }
 }
 
 const escapeHtml = (s: string) =>

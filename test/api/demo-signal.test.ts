@@ -30,12 +30,22 @@ function descendants(root: number): number[] {
   return out;
 }
 
+/**
+ * Whether `pid` still runs. A zombie does not: it has exited and waits for its parent, or for
+ * init once orphaned, to collect its status, which on a busy machine can take seconds.
+ */
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
+  }
+  try {
+    return !execFileSync('ps', ['-o', 'stat=', '-p', String(pid)], { encoding: 'utf8' })
+      .trim()
+      .startsWith('Z');
+  } catch {
+    return false; // Gone between the two looks.
   }
 }
 

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Renderer, RendererError } from '../../src/documents/renderer.ts';
 import { createDocumentService } from '../../src/documents/service.ts';
@@ -8,6 +9,23 @@ import { readPdf } from '../support/pdf.ts';
 const BROWSER = process.env.BROWSER_PATH ?? '/usr/bin/chromium';
 const PAGE = { title: 'A test document', reference: 'T-1', dateLabel: '1 June 2026' };
 const html = (body: string) => `<!DOCTYPE html><html lang="en-GB"><head><title>t</title></head><body><h1>Heading</h1>${body}</body></html>`;
+
+/** Process groups led by a Chromium this test process launched (puppeteer makes each browser a group leader). */
+function browserGroups(): number[] {
+  return execFileSync('ps', ['-e', '-o', 'pid=,ppid=,pgid=,comm='], { encoding: 'utf8' })
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/))
+    .filter(([pid, ppid, pgid, comm]) => ppid === String(process.pid) && pid === pgid && /chrom/i.test(comm ?? ''))
+    .map(([pid]) => Number(pid));
+}
+
+/** How many processes of the group `pgid` still run (zombies have exited). */
+function runningInGroup(pgid: number): number {
+  return execFileSync('ps', ['-e', '-o', 'pgid=,stat='], { encoding: 'utf8' })
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/))
+    .filter(([group, stat]) => group === String(pgid) && !stat?.startsWith('Z')).length;
+}
 
 const refusal = async (p: Promise<unknown>) => {
   const error = await p.then(
@@ -88,6 +106,23 @@ describe('the PDF renderer', () => {
     } finally {
       await small.close();
     }
+  });
+
+  it('leaves no process of any of its browsers running once closed, a retired one still rendering included', async () => {
+    // One render per browser: the long document retires the first browser as it starts, and
+    // the second document launches another. close() comes while the long one still renders.
+    const small = new Renderer({ browserPath: BROWSER, concurrency: 2, rendersPerBrowser: 1, timeoutMs: 120_000 });
+    const long = small
+      .render(html(`<table>${'<tr><td>row</td><td>of a very long table</td></tr>'.repeat(20_000)}</table>`), PAGE)
+      .catch((error: unknown) => error);
+    await small.render(html('<p>short</p>'), PAGE);
+    expect(small.launches).toBe(2);
+    const leaders = browserGroups();
+    expect(leaders.length).toBeGreaterThanOrEqual(2);
+    await small.close();
+    await long;
+    // SIGKILL takes effect at once; only the reaping of zombies may lag, and zombies do not run.
+    expect(leaders.filter((leader) => runningInGroup(leader) > 0)).toEqual([]);
   });
 
   it('names what to install when there is no browser', async () => {
