@@ -1,8 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
-import { inTransaction } from '../db/database.ts';
 import { authenticateToken, REVOKED_BY_REISSUE, REVOKED_BY_ROTATION, type TokenRefusal } from '../users/tokens.ts';
 import type { AppEnv, Deps } from './context.ts';
+import { claimKey, keepAnswer, releaseKey } from './idempotency.ts';
 import { problemResponse } from './problem.ts';
 import { canonicalJson } from './request-contract.ts';
 
@@ -84,12 +84,11 @@ function tokenRefusalProblem(r: TokenRefusal): { type: string; title: string; de
 /** An Idempotency-Key: 1 to 255 visible ASCII characters, no comma (a key sent twice arrives comma-joined). */
 export const IDEMPOTENCY_KEY = /^[\x21-\x2B\x2D-\x7E]{1,255}$/;
 
-const IN_FLIGHT_EXPIRY_MS = 60_000;
-
 /**
- * `Idempotency-Key` on state-changing requests. The key is claimed before the handler runs (a
- * concurrent request with the same key gets 409), a success is stored and replayed for the same
- * key and body, and a refusal releases the key so it can be retried. Keys are per user.
+ * `Idempotency-Key` on state-changing requests, by the rule in ./idempotency.ts: the key is
+ * claimed before the handler runs (a concurrent request with the same key gets 409), a success is
+ * stored and replayed for the same key and body, and a refusal releases the key so it can be
+ * retried. Keys are per user.
  */
 export function idempotency(deps: Deps): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
@@ -112,82 +111,40 @@ export function idempotency(deps: Deps): MiddlewareHandler<AppEnv> {
     const body = canonicalJson(c.get('body') ?? {});
     const fingerprint = createHash('sha256').update(`${c.req.method} ${c.req.path}\n${body}`).digest('hex');
     const db = deps.database.db;
-    const now = deps.clock();
 
-    const claim = await inTransaction(db, async (trx) => {
-      const row = await trx
-        .selectFrom('idempotency_keys')
-        .selectAll()
-        .where('user_id', '=', userId)
-        .where('key', '=', key)
-        .executeTakeFirst();
-      if (row) {
-        const stale = row.state === 'in-flight' && now.getTime() - Date.parse(row.created_at) > IN_FLIGHT_EXPIRY_MS;
-        if (!stale) return { existing: row } as const;
-        await trx.deleteFrom('idempotency_keys').where('user_id', '=', userId).where('key', '=', key).execute();
-      }
-      await trx
-        .insertInto('idempotency_keys')
-        .values({
-          user_id: userId,
-          key,
-          fingerprint,
-          state: 'in-flight',
-          status_code: null,
-          response_body: null,
-          content_type: null,
-          created_at: now.toISOString(),
-        })
-        .execute();
-      return { existing: null } as const;
-    });
-
-    if (claim.existing) {
-      const row = claim.existing;
-      if (row.fingerprint !== fingerprint) {
+    const claim = await claimKey(db, userId, key, fingerprint, deps.clock());
+    switch (claim.state) {
+      case 'reused':
         return problemResponse(c, {
           type: 'idempotency-key-reused',
           title: 'Idempotency key already used for another request',
           status: 422,
           detail: 'This Idempotency-Key was first used with a different method, path or body. Use a new key for a new request.',
         });
-      }
-      if (row.state === 'in-flight') {
+      case 'in-flight':
         return problemResponse(c, {
           type: 'idempotency-key-in-use',
           title: 'The first request with this key is still running',
           status: 409,
           detail: 'Retry shortly: the first request with this Idempotency-Key has not finished.',
         });
-      }
-      return new Response(row.response_body, {
-        status: Number(row.status_code),
-        headers: { 'content-type': row.content_type ?? 'application/json', 'idempotent-replayed': 'true' },
-      });
+      case 'done':
+        return new Response(claim.body, {
+          status: claim.statusCode,
+          headers: { 'content-type': claim.contentType ?? 'application/json', 'idempotent-replayed': 'true' },
+        });
     }
 
     let stored = false;
     try {
       await next();
       if (c.res.status >= 200 && c.res.status < 300) {
-        const responseBody = c.get('replayBody') ?? (await c.res.clone().text());
-        await db
-          .updateTable('idempotency_keys')
-          .set({
-            state: 'done',
-            status_code: c.res.status,
-            response_body: responseBody,
-            content_type: c.res.headers.get('content-type'),
-          })
-          .where('user_id', '=', userId)
-          .where('key', '=', key)
-          .execute();
+        const answer = c.get('replayBody') ?? (await c.res.clone().text());
+        await keepAnswer(db, userId, key, { statusCode: c.res.status, body: answer, contentType: c.res.headers.get('content-type') });
         stored = true;
       }
     } finally {
-      if (!stored) {
-        await db.deleteFrom('idempotency_keys').where('user_id', '=', userId).where('key', '=', key).execute();
-      }
+      if (!stored) await releaseKey(db, userId, key);
     }
   };
 }

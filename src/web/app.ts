@@ -1,8 +1,10 @@
+import { createHash, randomUUID } from 'node:crypto';
 import type { Context, MiddlewareHandler, Next } from 'hono';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { Deps } from '../http/context.ts';
-import { textProblem } from '../http/request-contract.ts';
+import { claimKey, keepAnswer, releaseKey } from '../http/idempotency.ts';
+import { canonicalJson, textProblem } from '../http/request-contract.ts';
 import { DomainError } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
 import type { TokenRefusal } from '../users/tokens.ts';
@@ -53,8 +55,9 @@ function webSession(deps: Deps): MiddlewareHandler<WebEnv> {
     const db = deps.database.db;
     const now = deps.clock();
     let session = await findSession(db, c, now, idle);
+    let fields: Record<string, unknown> = {};
     if (c.req.method === 'POST') {
-      const fields = session ? await c.req.parseBody({ all: true }) : {};
+      fields = session ? await c.req.parseBody({ all: true }) : {};
       const sent = fields[CSRF_FIELD];
       // A refused form: the error page, in the session (new if none), with nothing changed.
       const refuseForm = (s: WebSession, heading: string, paragraphs: string[], status: 400 | 403) => {
@@ -93,12 +96,78 @@ function webSession(deps: Deps): MiddlewareHandler<WebEnv> {
     if (!session) session = await startSession(db, c, now);
     c.set('session', session);
     c.set('csrfToken', csrfToken(session));
+    c.set('formId', randomUUID());
     const user = await sessionUser(db, session, now);
     if (user && 'principal' in user) c.set('principal', user.principal);
     else if (user) c.set('sessionEnded', endedBecause(user));
+    const formId = fields[FORM_ID_FIELD];
+    if (c.req.method === 'POST' && user && 'principal' in user && typeof formId === 'string' && FORM_ID.test(formId)) {
+      return sendOnce(c, deps, user.principal.userId, formId, fields, next);
+    }
     await next();
   };
 }
+
+/** The id each rendered page gives its forms (the `csrf` partial writes it beside the CSRF token). */
+const FORM_ID_FIELD = '_form';
+const FORM_ID = /^[0-9a-f-]{36}$/;
+
+/**
+ * A form sent twice (a double click, a resend after a slow answer, the back button) changes things
+ * once, by the same rule as the API's Idempotency-Key (src/http/idempotency.ts). The key is the
+ * page's form id with what the form sent: the same form sent again is the same request, while
+ * another form of the same page, or the same form with other values, is a new one. A second send
+ * gets the first's answer (its redirect, or its page) again; while the first still runs, it is
+ * told so. A refused send (4xx, 5xx) releases the key: the corrected form can be sent.
+ */
+async function sendOnce(c: WebContext, deps: Deps, userId: string, formId: string, fields: Record<string, unknown>, next: Next) {
+  const db = deps.database.db;
+  const { [CSRF_FIELD]: _csrf, ...sent } = fields;
+  const fingerprint = createHash('sha256')
+    .update(`${c.req.method} ${c.req.path}\n${canonicalJson(sent)}`)
+    .digest('hex');
+  const key = `form:${formId}:${fingerprint}`;
+  const claim = await claimKey(db, userId, key, fingerprint, deps.clock());
+  if (claim.state === 'done') {
+    return claim.contentType === REDIRECT
+      ? c.redirect(claim.body, 303)
+      : c.body(claim.body, claim.statusCode as 200, { 'content-type': claim.contentType ?? 'text/html; charset=utf-8' });
+  }
+  if (claim.state !== 'claimed') {
+    const heading = 'This form is already being sent';
+    return render(
+      c,
+      'error',
+      {
+        title: heading,
+        heading,
+        paragraphs: [
+          'You sent this form again before the service had finished with it the first time. It will be acted on once.',
+          'Wait a moment, then go back and reload the page to see the result.',
+        ],
+      },
+      409,
+    );
+  }
+  let kept = false;
+  try {
+    await next();
+    const status = c.res.status;
+    if (status >= 300 && status < 400 && c.res.headers.get('location')) {
+      await keepAnswer(db, userId, key, { statusCode: 303, body: c.res.headers.get('location') as string, contentType: REDIRECT });
+      kept = true;
+    } else if (status >= 200 && status < 300) {
+      const body = await c.res.clone().text();
+      await keepAnswer(db, userId, key, { statusCode: status, body, contentType: c.res.headers.get('content-type') });
+      kept = true;
+    }
+  } finally {
+    if (!kept) await releaseKey(db, userId, key);
+  }
+}
+
+/** How a kept answer that was a redirect is marked: its body is the location (RFC 2483's list of URIs). */
+const REDIRECT = 'text/uri-list';
 
 /** Why a signed-in session ended, in the words of the token rule. */
 function endedBecause(r: TokenRefusal): string {

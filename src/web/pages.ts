@@ -22,6 +22,8 @@ export interface WebEnv {
   Variables: AppEnv['Variables'] & {
     session: WebSession;
     csrfToken: string;
+    /** This page's form id, sent back by every form so a second send changes nothing (see src/web/app.ts). */
+    formId: string;
     /** Why the session's sign-in ended (its token was revoked, expired, ...), shown on the sign-in page. */
     sessionEnded?: string;
   };
@@ -132,7 +134,14 @@ export function render(
   if (!template) throw new Error(`no page template ${name}`);
   const principal = c.get('principal') as Principal | undefined;
   const user = principal ? { ...principal, roleLabel: ROLE_LABELS[principal.role] } : null;
-  const context = { ...model, user, csrfToken: c.get('csrfToken'), nav: navigationFor(principal, c.req.path), errors: model.errors ?? {} };
+  const context = {
+    ...model,
+    user,
+    csrfToken: c.get('csrfToken'),
+    formId: c.get('formId'),
+    nav: navigationFor(principal, c.req.path),
+    errors: model.errors ?? {},
+  };
   const body = template(context);
   c.header('cache-control', 'no-store');
   return c.html(layout({ ...context, body: new views.hb.SafeString(body) }), status);

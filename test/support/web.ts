@@ -3,7 +3,7 @@ import type { TestApp } from './app.ts';
 
 /*
  * A browser without a browser, for page tests over HTTP: it keeps the session cookie, reads the
- * CSRF token from the last page it loaded and posts forms as a browser would
+ * CSRF token and form id from the last page it loaded and posts forms as a browser would
  * (application/x-www-form-urlencoded). The real-browser tests are in test/web/browser.test.ts.
  */
 
@@ -21,6 +21,7 @@ export interface Page {
 export function webClient(t: Pick<TestApp, 'app'>) {
   let cookie = '';
   let csrf = '';
+  let formId = '';
 
   function keep(res: Response) {
     const set = res.headers.get('set-cookie');
@@ -36,6 +37,8 @@ export function webClient(t: Pick<TestApp, 'app'>) {
     const $ = load(html);
     const token = $('input[name="_csrf"]').first().attr('value');
     if (token) csrf = token;
+    const form = $('input[name="_form"]').first().attr('value');
+    if (form) formId = form;
     return {
       status: res.status,
       location: res.headers.get('location'),
@@ -52,10 +55,13 @@ export function webClient(t: Pick<TestApp, 'app'>) {
     return read(await t.app.request(path, { headers: cookie ? { cookie } : {} }));
   }
 
-  /** Posts a form; `_csrf` is the last page's unless given (pass `_csrf: null` to send none). */
+  /**
+   * Posts a form; `_csrf` and the form id `_form` are the last page's unless given (pass null to
+   * send none). As in a browser, the same form sent twice from one page carries the same id.
+   */
   async function post(path: string, fields: Record<string, string | string[] | null> = {}): Promise<Page> {
     const body = new URLSearchParams();
-    const all: Record<string, string | string[] | null> = { _csrf: csrf, ...fields };
+    const all: Record<string, string | string[] | null> = { _csrf: csrf, _form: formId || null, ...fields };
     for (const [k, v] of Object.entries(all)) {
       if (v === null) continue;
       for (const one of Array.isArray(v) ? v : [v]) body.append(k, one);

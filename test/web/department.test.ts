@@ -235,7 +235,11 @@ describe.each(engines())('the department’s pages (%s)', (engine) => {
     expect(cancelled.status).toBe(303);
     expect(text(await dhsc.follow(cancelled), '#order-status')).toBe('Cancelled');
     expect((await api(`/credits/orders/${orderId}`, w.tokens.dhsc)).status).toBe('cancelled');
-    expect((await dhsc.post(`/market/orders/${orderId}/cancel`, {})).status).toBe(409);
+    // The same form sent again (the back button, a double click) gets the first answer and changes nothing.
+    const resent = await dhsc.post(`/market/orders/${orderId}/cancel`, {});
+    expect([resent.status, resent.location]).toEqual([303, cancelled.location]);
+    // A new request to cancel it is refused: it is cancelled already.
+    expect((await dhsc.post(`/market/orders/${orderId}/cancel`, { _form: null })).status).toBe(409);
 
     // A crossing pair trades at the resting price; both see the trade and their positions move.
     const before: Json = await api(`/departments/DWP/position?fy=${fy}`, w.tokens.dwp);
@@ -389,6 +393,30 @@ describe.each(engines())('the department’s pages (%s)', (engine) => {
     expect(text(page, '#places tr[data-place="BRADFORD"]')).toContain('Not met');
     const dwp = await as(w.tokens.dwp);
     expect(text(await dwp.get(`/disposals?fy=${fy}`), '#recorded-none')).toContain('has recorded no disposals');
+  });
+
+  it('places one order when its form is sent twice, at once or one after the other, and a new form places another', async () => {
+    const dwp = await as(w.tokens.dwp);
+    const count = async () => (await api(`/credits/orders?fy=${fy}`, w.tokens.dwp)).orders.length;
+    const before = await count();
+    await dwp.get(`/market/orders/new?fy=${fy}`);
+    const order = { financialYear: fy, side: 'buy', quantity: '2', limitPrice: '1.05' };
+    const both = await Promise.all([dwp.post('/market/orders', order), dwp.post('/market/orders', order)]);
+    const placed = both.filter((p) => p.status === 303);
+    expect(placed.length).toBeGreaterThanOrEqual(1);
+    for (const p of both.filter((q) => q.status !== 303)) {
+      expect(p.status).toBe(409);
+      expect(p.$('h1').text()).toBe('This form is already being sent');
+    }
+    expect(await count()).toBe(before + 1);
+    const resent = await dwp.post('/market/orders', order);
+    expect([resent.status, resent.location]).toEqual([303, placed[0]?.location]);
+    expect(await count()).toBe(before + 1);
+    // The same form with other values is another order; so is the same order from a new form.
+    expect((await dwp.post('/market/orders', { ...order, quantity: '3' })).status).toBe(303);
+    await dwp.get(`/market/orders/new?fy=${fy}`);
+    expect((await dwp.post('/market/orders', order)).status).toBe(303);
+    expect(await count()).toBe(before + 3);
   });
 
   it('refuses a form without its CSRF token, and an auditor any change', async () => {

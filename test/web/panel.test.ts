@@ -305,7 +305,10 @@ describe.each(engines())('the panel’s pages (%s)', (engine) => {
     expect(text(after, '.govuk-notification-banner')).toContain('Your approval has been recorded');
     expect(text(after, `${card} .app-approvers`)).toContain('Alice');
     expect(text(after, card)).toContain('you have already approved it');
-    const again = await alice.post(`/approvals/${strong}/1`);
+    // Her form sent again gets its first answer; a new approval from her is refused.
+    const resent = await alice.post(`/approvals/${strong}/1`);
+    expect([resent.status, resent.location]).toEqual([303, first.location]);
+    const again = await alice.post(`/approvals/${strong}/1`, { _form: null });
     expect(again.status).toBe(409);
     expect(again.errorSummary[0]).toContain('needs a second, different approver');
 
