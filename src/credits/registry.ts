@@ -115,16 +115,26 @@ export async function yearState(db: Db | Tx, fy: string): Promise<YearState> {
   return { name: fy, closed: !!closed, complied: !!complied };
 }
 
-/** Trading in a year's market: only between its close and its compliance run. */
+/**
+ * Whether a year's market trades: not yet open until treasury closes the year (its credits are
+ * issued then), open until compliance runs, closed after (the ceiling is then fixed as the
+ * buy-out price, and banked credits trade in a later year's market).
+ */
+export function tradingStatus(state: Pick<YearState, 'closed' | 'complied'>): 'not-open' | 'open' | 'closed' {
+  return state.complied ? 'closed' : state.closed ? 'open' : 'not-open';
+}
+
+/** Trading in a year's market, by `tradingStatus`: only between its close and its compliance run. */
 export function assertTradingOpen(state: YearState): void {
-  if (!state.closed) {
+  const status = tradingStatus(state);
+  if (status === 'not-open') {
     throw refuse(
       CREDITS_REFUSALS,
       'trading-year-not-closed',
       `Credits for ${state.name} are traded once treasury has closed the year; it is still open.`,
     );
   }
-  if (state.complied) {
+  if (status === 'closed') {
     throw refuse(
       CREDITS_REFUSALS,
       'trading-closed',

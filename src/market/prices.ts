@@ -1,6 +1,6 @@
 import { appendAudit } from '../audit/audit.ts';
 import { COMPLIANCE_REFUSALS } from '../compliance/refusals.ts';
-import { lockYearState, marketBand } from '../credits/registry.ts';
+import { lockYearState, marketBand, tradingStatus } from '../credits/registry.ts';
 import type { Db, Tx } from '../db/database.ts';
 import { getFinancialYear } from '../fund/fund.ts';
 import { CREDIT_READERS } from '../fund/visibility.ts';
@@ -122,7 +122,7 @@ export async function marketState(db: Db | Tx, fy: string): Promise<MarketState>
   );
   return {
     financialYear: fy,
-    status: run ? 'closed' : close ? 'open' : 'not-open',
+    status: tradingStatus({ closed: !!close, complied: !!run }),
     prices: row
       ? {
           financialYear: fy,

@@ -7,6 +7,7 @@ import { barChart, lineChart } from '../documents/charts.ts';
 import { readFundDashboard } from '../fund/dashboard.ts';
 import {
   financialYearOf,
+  getFinancialYear,
   listDepartmentYears,
   listFinancialYears,
   postContributions,
@@ -249,9 +250,12 @@ function mountYearSetUp(web: WebApp, deps: Deps) {
   ) {
     const name = (await departmentNames(deps)).get(code);
     if (!name) throw refuse(REFERENCE_REFUSALS, 'department-not-found', `There is no department ${code}.`);
+    const [t, year] = await Promise.all([
+      listDepartmentYears(deps.database.db, fy, code).then((rows) => rows[0]),
+      getFinancialYear(deps.database.db, fy),
+    ]);
     let v = values;
     if (!v) {
-      const t = (await listDepartmentYears(deps.database.db, fy, code))[0];
       v = t
         ? {
             baselinePence: penceAsPoundsInput(t.baselinePence),
@@ -263,7 +267,18 @@ function mountYearSetUp(web: WebApp, deps: Deps) {
     return render(
       c,
       'treasury-terms',
-      { title: `${name}: terms for ${fy}`, backLink: `/fund/${fy}/departments`, fyName: fy, code, name, values: v, ...errors },
+      {
+        title: `${name}: terms for ${fy}`,
+        backLink: `/fund/${fy}/departments`,
+        fyName: fy,
+        code,
+        name,
+        values: v,
+        // A closed year's terms are fixed (setDepartmentTerms refuses them): shown, not offered as a form.
+        open: year.status === 'open',
+        terms: t ?? null,
+        ...errors,
+      },
       status,
     );
   }

@@ -232,6 +232,13 @@ describe.each(engines())('Treasury, auditor and place pages (%s)', (engine) => {
     expect(text(fund, '#credits-issued')).toBe('123');
     // Closing is done: the confirmation page sends you to the outcome.
     expect((await treasury.get(`/fund/${fy}/close`)).location).toBe(`/fund/${fy}/outcome`);
+    // A closed year's terms are fixed: shown as they stand, with no form the service would refuse.
+    const terms = await treasury.get(`/fund/${fy}/departments/DHSC`);
+    const dhsc = await api(`/financial-years/${fy}/departments/DHSC`);
+    expect(terms.$('#terms-fixed').text()).toContain('is closed');
+    expect(terms.$('main form[method="post"]').length).toBe(0);
+    expect(text(terms, '#terms')).toContain(formatPence(BigInt(dhsc.baselinePence)));
+    expect(text(terms, '#terms')).toContain(formatPence(BigInt(dhsc.savingsTargetPence)));
   });
 
   it('runs compliance behind a confirmation page showing the buy-outs, and the fund then shows what was bought out', async () => {
@@ -300,6 +307,21 @@ describe.each(engines())('Treasury, auditor and place pages (%s)', (engine) => {
     const late = await treasury.post(`/fund/${fy}/market`, { floorPence: '0.50', ceilingPence: '3' });
     expect(late.status).toBe(409);
     expect(late.errorSummary.join(' ')).toMatch(/ceiling price, which is now fixed/);
+    const fixed = await treasury.get(`/fund/${fy}/market`);
+    expect(fixed.$('#prices-fixed').text()).toContain('now fixed');
+    expect(fixed.$('main form[method="post"]').length).toBe(0);
+    // Its market is closed: a department is told so instead of being given order and proposal forms.
+    const dhscWeb = await as(w.tokens.dhsc);
+    for (const path of [`/market/orders/new?fy=${fy}`, `/market/proposals/new?fy=${fy}`]) {
+      const page = await dhscWeb.get(path);
+      expect(page.status).toBe(200);
+      expect(page.$('#market-closed').text()).toContain('market is closed');
+      expect(page.$('main form[method="post"]').length).toBe(0);
+    }
+    // 2027-28, set up above, is still open: its market has not opened.
+    const early = await dhscWeb.get('/market/orders/new?fy=2027-28');
+    expect(early.$('#market-not-open').text()).toContain('opens when Treasury closes the year');
+    expect(early.$('main form[method="post"]').length).toBe(0);
   });
 
   it('lets an auditor read the ledger, the audit log and the check of the books, with no form that changes anything', async () => {
