@@ -134,6 +134,17 @@ export async function listUsers(db: Db): Promise<User[]> {
   return rows.map(userFromRow);
 }
 
+/** The names of the users `ids` (those that exist), for showing who did what. Reads only. */
+export async function userNames(db: Db | Tx, ids: readonly string[]): Promise<Map<string, string>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('users')
+    .select(['id', 'name'])
+    .where('id', 'in', [...new Set(ids)])
+    .execute();
+  return new Map(rows.map((r) => [r.id, r.name]));
+}
+
 export function userFromRow(r: {
   id: string;
   name: string;

@@ -3,6 +3,7 @@ import { zodFieldErrors } from '../http/problem.ts';
 import { readableAccounts, readableTransfers } from '../ledger/access.ts';
 import { type Account, LEDGERS, postedBalance } from '../ledger/types.ts';
 import { formatCredits, formatPence } from '../lib/money.ts';
+import { userNames } from '../users/users.ts';
 import { checkBooks, readAuditLog } from '../verify/report.ts';
 import type { PageSection } from './app.ts';
 import { type FormErrors, formErrors, lookAs, NO_ERRORS, render, requireRole, type WebContext } from './pages.ts';
@@ -233,12 +234,17 @@ export const auditPages: PageSection = {
         limit: q.limit,
       });
       const last = entries.at(-1);
+      const names = await userNames(
+        deps.database.db,
+        entries.flatMap((e) => (e.actorUserId ? [e.actorUserId] : [])),
+      );
       const { after: _after, ...rest } = f.raw;
       return render(c, 'audit-log', {
         ...model,
         ...NO_ERRORS,
         entries: entries.map((e) => ({
           ...e,
+          actorName: e.actorUserId ? (names.get(e.actorUserId) ?? null) : null,
           position: e.position.toString(),
           detail: JSON.stringify(e.detail, null, 2),
           transfers: e.transfers.map((t) => ({ ...t, amount: t.amount.toString() })),

@@ -395,6 +395,11 @@ describe.each(engines())('Treasury, auditor and place pages (%s)', (engine) => {
     const log = await auditor.get('/audit-log?action=financial-year.closed');
     expect(log.$('#audit-entries tbody tr').length).toBe(1);
     expect(log.$('.app-action').text()).toBe('financial-year.closed');
+    // Who closed it, by name and role, and when to the millisecond as the chain holds it.
+    const [closing] = (await api('/audit-log?action=financial-year.closed', w.tokens.auditor)).entries;
+    const closer = (await api('/users')).find((u: Json) => u.id === closing.actorUserId);
+    expect(text(log, '.app-actor')).toBe(`${closer.name}, treasury`);
+    expect(log.$('#audit-entries time').attr('datetime')).toBe(closing.at);
 
     const verification = await auditor.get('/ledger/verification');
     const v = await api('/ledger/verify', w.tokens.auditor);
