@@ -527,6 +527,10 @@ export const marketPages: PageSection = {
       href: '/market',
       text: 'Credits market',
       description: 'The order book, your orders, bilateral proposals, trades and prices.',
+      descriptionFor: {
+        treasury: 'The order book, every order, trades and prices.',
+        auditor: 'The order book, every order, trades and prices.',
+      },
       roles: ['department', 'treasury', 'auditor'],
     },
   ],

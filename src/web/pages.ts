@@ -39,6 +39,8 @@ export interface NavItem {
   href: string;
   text: string;
   description?: string;
+  /** What the entry offers a role that may only read some of it (an auditor reads; only Treasury closes a year). */
+  descriptionFor?: Partial<Record<Role, string>>;
   roles: readonly Role[];
 }
 
@@ -47,8 +49,9 @@ export const NAVIGATION: NavItem[] = [];
 
 export function navigationFor(principal: Principal | undefined, path: string) {
   if (!principal) return [];
-  return NAVIGATION.filter((n) => n.roles.includes(principal.role)).map((n) => ({
+  return NAVIGATION.filter((n) => n.roles.includes(principal.role)).map(({ descriptionFor, ...n }) => ({
     ...n,
+    description: descriptionFor?.[principal.role] ?? n.description,
     current: path === n.href || path.startsWith(`${n.href}/`),
   }));
 }

@@ -698,6 +698,7 @@ export const panelPages: PageSection = {
       href: '/rounds',
       text: 'Funding rounds',
       description: "Review a round's submitted cases, score them and see the ranking",
+      descriptionFor: { auditor: "A round's submitted cases, their scores and the ranking" },
       roles: ['panel', 'treasury', 'auditor'],
     },
     {

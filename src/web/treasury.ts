@@ -659,6 +659,7 @@ export const treasuryPages: PageSection = {
       href: '/fund',
       text: 'The fund',
       description: 'The fund for a year at a glance; set up a year, its contributions and rounds; close the year and run compliance',
+      descriptionFor: { auditor: 'The fund for a year at a glance: departments’ terms, rounds, the year’s close and compliance' },
       roles: ['treasury', 'auditor'],
     },
     {

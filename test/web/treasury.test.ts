@@ -326,6 +326,10 @@ describe.each(engines())('Treasury, auditor and place pages (%s)', (engine) => {
 
   it('lets an auditor read the ledger, the audit log and the check of the books, with no form that changes anything', async () => {
     const auditor = await as(w.tokens.auditor);
+    // The start page offers an auditor what an auditor can do: read.
+    const home = text(await auditor.get('/'), 'main');
+    expect(home).toContain('The fund for a year at a glance');
+    expect(home).not.toMatch(/close the year and run compliance|score them|your orders|Approve tranches/);
     const pages: Page[] = [];
     for (const path of [
       `/fund/${fy}`,
