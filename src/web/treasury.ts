@@ -1,7 +1,7 @@
 import { MarketPricesInput } from '../api/credits.routes.ts';
 import { DepartmentTermsInput } from '../api/fund.routes.ts';
 import { NewRoundSchema } from '../api/rounds.routes.ts';
-import { previewCompliance, readCompliance, runYearCompliance } from '../compliance/compliance.ts';
+import { type ComplianceResult, previewCompliance, readCompliance, runYearCompliance } from '../compliance/compliance.ts';
 import { closeFinancialYear, previewYearClose, readYearClose } from '../credits/close.ts';
 import { barChart, lineChart } from '../documents/charts.ts';
 import { readFundDashboard } from '../fund/dashboard.ts';
@@ -539,7 +539,7 @@ function mountYearEnd(web: WebApp, deps: Deps) {
         backLink: `/fund/${fy}`,
         fyName: fy,
         run,
-        results: run.results.map((r) => ({ ...r, name: names.get(r.departmentCode) ?? r.departmentCode, tag: COMPLIANCE_TAGS[r.status] })),
+        ...complianceTable(run.results, names),
       });
     } catch (error) {
       if (error instanceof DomainError && error.kind !== 'forbidden' && error.kind !== 'not-found')
@@ -576,17 +576,25 @@ function mountYearEnd(web: WebApp, deps: Deps) {
       fyName: fy,
       close,
       departments: close.departments.map((d) => ({ ...d, name: names.get(d.departmentCode) ?? d.departmentCode })),
-      compliance: compliance && {
-        ...compliance,
-        results: compliance.results.map((r) => ({
-          ...r,
-          name: names.get(r.departmentCode) ?? r.departmentCode,
-          tag: COMPLIANCE_TAGS[r.status],
-        })),
-      },
+      compliance: compliance && { ...compliance, ...complianceTable(compliance.results, names) },
       canRunCompliance: p.role === 'treasury' && !compliance,
     });
   });
+}
+
+/** The compliance table: each department's row, named and tagged, and each column's total. */
+function complianceTable(results: ComplianceResult[], names: Map<string, string>) {
+  const sum = (pick: (r: ComplianceResult) => bigint) => results.reduce((s, r) => s + pick(r), 0n);
+  return {
+    results: results.map((r) => ({ ...r, name: names.get(r.departmentCode) ?? r.departmentCode, tag: COMPLIANCE_TAGS[r.status] })),
+    totals: {
+      obligationCredits: sum((r) => r.obligationCredits),
+      surrenderedCredits: sum((r) => r.surrenderedCredits),
+      buyOutDuePence: sum((r) => r.buyOutDuePence),
+      buyOutPaidPence: sum((r) => r.buyOutPaidPence),
+      buyOutOutstandingPence: sum((r) => r.buyOutOutstandingPence),
+    },
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

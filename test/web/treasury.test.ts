@@ -296,6 +296,14 @@ describe.each(engines())('Treasury, auditor and place pages (%s)', (engine) => {
       expect(tr.find('.app-buy-out-paid').text()).toBe(formatPence(BigInt(r.buyOutPaidPence)));
       expect(tr.find('.app-buy-out-outstanding').text()).toBe(formatPence(BigInt(r.buyOutOutstandingPence)));
     }
+    // The totals row: the API's totals, and the sum of the column it does not total.
+    const totals = outcome.$('#compliance-results tfoot');
+    expect(totals.find('.app-buy-out-paid').text()).toBe(formatPence(BigInt(run.totals.buyOutPaidPence)));
+    expect(totals.find('.app-buy-out-outstanding').text()).toBe(formatPence(BigInt(run.totals.buyOutOutstandingPence)));
+    expect(totals.find('.app-surrendered').text()).toBe(wholeNumber(run.totals.surrenderedCredits));
+    expect(totals.find('.app-buy-out-due').text()).toBe(
+      formatPence(BigInt(run.results.reduce((s: number, r: Json) => s + r.buyOutDuePence, 0))),
+    );
     const fund = await api(`/fund?fy=${fy}`);
     const page = await treasury.get(`/fund/${fy}`);
     const paid = run.results.reduce((s: number, r: Json) => s + r.buyOutPaidPence, 0);
