@@ -7,10 +7,12 @@ import { type Db, inTransaction } from '../db/database.ts';
  * - a second send while the first still runs is told so, and changes nothing;
  * - once the first has succeeded, a second send gets the first's answer again and changes nothing;
  * - a refused first send releases the key, so the corrected request can be sent.
- * A claim left in flight by a process that stopped lapses after a minute.
+ * A claim left in flight by a process that stopped lapses after a minute, and a kept answer
+ * after a day (as Stripe's keys do): after that the same key is a new request.
  */
 
 const IN_FLIGHT_EXPIRY_MS = 60_000;
+export const KEPT_FOR_MS = 24 * 60 * 60 * 1000;
 
 /** What claiming a key found. */
 export type Claim =
@@ -26,6 +28,17 @@ export type Claim =
  */
 export async function claimKey(db: Db, userId: string, key: string, fingerprint: string, now: Date): Promise<Claim> {
   return inTransaction(db, async (trx) => {
+    // The user's lapsed keys go first, so nothing is kept past its time.
+    await trx
+      .deleteFrom('idempotency_keys')
+      .where('user_id', '=', userId)
+      .where((eb) =>
+        eb.or([
+          eb('created_at', '<', new Date(now.getTime() - KEPT_FOR_MS).toISOString()),
+          eb.and([eb('state', '=', 'in-flight'), eb('created_at', '<', new Date(now.getTime() - IN_FLIGHT_EXPIRY_MS).toISOString())]),
+        ]),
+      )
+      .execute();
     const row = await trx
       .selectFrom('idempotency_keys')
       .selectAll()
@@ -33,18 +46,14 @@ export async function claimKey(db: Db, userId: string, key: string, fingerprint:
       .where('key', '=', key)
       .executeTakeFirst();
     if (row) {
-      const stale = row.state === 'in-flight' && now.getTime() - Date.parse(row.created_at) > IN_FLIGHT_EXPIRY_MS;
-      if (!stale) {
-        if (row.fingerprint !== fingerprint) return { state: 'reused' } as const;
-        if (row.state === 'in-flight') return { state: 'in-flight' } as const;
-        return {
-          state: 'done',
-          statusCode: Number(row.status_code),
-          body: row.response_body ?? '',
-          contentType: row.content_type,
-        } as const;
-      }
-      await trx.deleteFrom('idempotency_keys').where('user_id', '=', userId).where('key', '=', key).execute();
+      if (row.fingerprint !== fingerprint) return { state: 'reused' } as const;
+      if (row.state === 'in-flight') return { state: 'in-flight' } as const;
+      return {
+        state: 'done',
+        statusCode: Number(row.status_code),
+        body: row.response_body ?? '',
+        contentType: row.content_type,
+      } as const;
     }
     await trx
       .insertInto('idempotency_keys')

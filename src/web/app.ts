@@ -113,12 +113,14 @@ const FORM_ID_FIELD = '_form';
 const FORM_ID = /^[0-9a-f-]{36}$/;
 
 /**
- * A form sent twice (a double click, a resend after a slow answer, the back button) changes things
- * once, by the same rule as the API's Idempotency-Key (src/http/idempotency.ts). The key is the
- * page's form id with what the form sent: the same form sent again is the same request, while
- * another form of the same page, or the same form with other values, is a new one. A second send
- * gets the first's answer (its redirect, or its page) again; while the first still runs, it is
- * told so. A refused send (4xx, 5xx) releases the key: the corrected form can be sent.
+ * A form sent twice (a double click, the browser sending it again after a slow answer) changes
+ * things once, by the same rule as the API's Idempotency-Key (src/http/idempotency.ts). The key
+ * is the page's form id with what the form sent: the same form sent again is the same request,
+ * while another form of the same page, or the same form with other values, is a new one. A second
+ * send waits a few seconds for the first and gets its answer, the redirect to the result; a
+ * refused send (4xx, 5xx) releases the key, so the second runs itself and shows the refusal. Only
+ * redirects are kept: a page is never stored. (Pages are `no-store`, so the back button fetches
+ * the form again with a new id: that is a new request.)
  */
 async function sendOnce(c: WebContext, deps: Deps, userId: string, formId: string, fields: Record<string, unknown>, next: Next) {
   const db = deps.database.db;
@@ -127,14 +129,14 @@ async function sendOnce(c: WebContext, deps: Deps, userId: string, formId: strin
     .update(`${c.req.method} ${c.req.path}\n${canonicalJson(sent)}`)
     .digest('hex');
   const key = `form:${formId}:${fingerprint}`;
-  const claim = await claimKey(db, userId, key, fingerprint, deps.clock());
-  if (claim.state === 'done') {
-    return claim.contentType === REDIRECT
-      ? c.redirect(claim.body, 303)
-      : c.body(claim.body, claim.statusCode as 200, { 'content-type': claim.contentType ?? 'text/html; charset=utf-8' });
+  let claim = await claimKey(db, userId, key, fingerprint, deps.clock());
+  for (let waited = 0; claim.state === 'in-flight' && waited < SECOND_SEND_WAITS_MS; waited += 100) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    claim = await claimKey(db, userId, key, fingerprint, deps.clock());
   }
+  if (claim.state === 'done') return c.redirect(claim.body, 303);
   if (claim.state !== 'claimed') {
-    const heading = 'This form is already being sent';
+    const heading = 'This form is still being sent';
     return render(
       c,
       'error',
@@ -142,8 +144,8 @@ async function sendOnce(c: WebContext, deps: Deps, userId: string, formId: strin
         title: heading,
         heading,
         paragraphs: [
-          'You sent this form again before the service had finished with it the first time. It will be acted on once.',
-          'Wait a moment, then go back and reload the page to see the result.',
+          'You sent this form again while the service was still acting on it the first time, and that has not finished yet.',
+          'Do not send it again. In a minute, check the page the form was for to see whether the change was made.',
         ],
       },
       409,
@@ -152,19 +154,18 @@ async function sendOnce(c: WebContext, deps: Deps, userId: string, formId: strin
   let kept = false;
   try {
     await next();
-    const status = c.res.status;
-    if (status >= 300 && status < 400 && c.res.headers.get('location')) {
-      await keepAnswer(db, userId, key, { statusCode: 303, body: c.res.headers.get('location') as string, contentType: REDIRECT });
-      kept = true;
-    } else if (status >= 200 && status < 300) {
-      const body = await c.res.clone().text();
-      await keepAnswer(db, userId, key, { statusCode: status, body, contentType: c.res.headers.get('content-type') });
+    const location = c.res.headers.get('location');
+    if (c.res.status >= 300 && c.res.status < 400 && location) {
+      await keepAnswer(db, userId, key, { statusCode: 303, body: location, contentType: REDIRECT });
       kept = true;
     }
   } finally {
     if (!kept) await releaseKey(db, userId, key);
   }
 }
+
+/** How long a second send of a form waits for the first to finish. */
+const SECOND_SEND_WAITS_MS = 5_000;
 
 /** How a kept answer that was a redirect is marked: its body is the location (RFC 2483's list of URIs). */
 const REDIRECT = 'text/uri-list';

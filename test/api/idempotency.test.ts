@@ -116,4 +116,25 @@ describe.each(engines())('Idempotency-Key on %s', (engine) => {
     expect(retried.status).toBe(201);
     t.setNow(new Date('2026-06-01T09:00:00Z'));
   });
+
+  it('keeps an answer for a day: after that the key is a new request, and the user’s lapsed keys are gone', async () => {
+    const headers = { 'idempotency-key': 'kept-a-day' };
+    const principal = (await t.request('GET', '/api/v1/me')).body;
+    const first = await t.request('POST', '/api/v1/financial-years', { body: { name: '2029-30' }, headers });
+    expect(first.status).toBe(201);
+    t.setNow(new Date('2026-06-02T08:59:59Z'));
+    expect(
+      (await t.request('POST', '/api/v1/financial-years', { body: { name: '2029-30' }, headers })).headers.get('idempotent-replayed'),
+    ).toBe('true');
+    t.setNow(new Date('2026-06-02T09:00:01Z'));
+    const later = await t.request('POST', '/api/v1/financial-years', { body: { name: '2029-30' }, headers });
+    expect(later.status).toBe(409); // run again: the year exists
+    const kept = await t.database.db
+      .selectFrom('idempotency_keys')
+      .select(['key', 'created_at'])
+      .where('user_id', '=', principal.id)
+      .execute();
+    expect(kept.every((k) => k.created_at >= '2026-06-01T09:00:01.000Z')).toBe(true);
+    t.setNow(new Date('2026-06-01T09:00:00Z'));
+  });
 });

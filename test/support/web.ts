@@ -37,8 +37,8 @@ export function webClient(t: Pick<TestApp, 'app'>) {
     const $ = load(html);
     const token = $('input[name="_csrf"]').first().attr('value');
     if (token) csrf = token;
-    const form = $('input[name="_form"]').first().attr('value');
-    if (form) formId = form;
+    // A redirect shows no page; any other answer is the page now shown, and its form (if any) is the one sent next.
+    if (res.status < 300 || res.status >= 400) formId = $('input[name="_form"]').first().attr('value') ?? '';
     return {
       status: res.status,
       location: res.headers.get('location'),
@@ -57,7 +57,8 @@ export function webClient(t: Pick<TestApp, 'app'>) {
 
   /**
    * Posts a form; `_csrf` and the form id `_form` are the last page's unless given (pass null to
-   * send none). As in a browser, the same form sent twice from one page carries the same id.
+   * send none). As in a browser, the same form sent twice from one page (posts with no page read
+   * between them) carries the same id; a page with no form of its own gives none.
    */
   async function post(path: string, fields: Record<string, string | string[] | null> = {}): Promise<Page> {
     const body = new URLSearchParams();
