@@ -2,9 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { benefitSchedule } from '../appraisal/engine.ts';
 import { getDeflatorTable, getParameterSet } from '../appraisal/library.ts';
+import type { DeflatorTable, ParameterSet } from '../appraisal/types.ts';
 import { appendAudit } from '../audit/audit.ts';
 import { appraisalInputOf } from '../cases/appraisal.ts';
-import { type Case, caseFromRow, lockCase } from '../cases/records.ts';
+import { type Case, caseFromRow, casePlace, lockCase } from '../cases/records.ts';
 import { getReadableCase, lockOwnCase } from '../cases/visibility.ts';
 import { type Db, isPostgres, type Tx } from '../db/database.ts';
 import { financialYearOf, parseFinancialYear } from '../fund/fund.ts';
@@ -134,16 +135,87 @@ function reportFromRow(r: {
 
 /** The register for one case: every line × year that has an appraised value, a forecast or a report. */
 export async function caseRegister(db: Db | Tx, c: Case, today: string): Promise<RegisterRow[]> {
-  const round = await getRound(db, c.roundId);
-  const [params, deflators, forecasts, reports, departmentOf] = await Promise.all([
-    getParameterSet(db, round.parameterSet.name, round.parameterSet.version),
-    getDeflatorTable(db, round.deflatorEdition),
-    db.selectFrom('benefit_forecasts').selectAll().where('case_id', '=', c.id).execute(),
-    db.selectFrom('benefit_reports').selectAll().where('case_id', '=', c.id).orderBy('reported_at').orderBy('id').execute(),
-    departmentOfEach(db),
-  ]);
+  return (await caseRegisters(db, [c], today))[0] as RegisterRow[];
+}
+
+/** Case ids per query when loading many cases' forecasts and reports (well under either engine's bound-parameter limit). */
+const CASES_PER_QUERY = 500;
+
+/**
+ * The registers of `cases`, in the same order: each round's parameters and deflators, the
+ * forecasts, the reports and the departments are read once for all of them (a handful of
+ * queries however many cases), not once per case.
+ */
+export async function caseRegisters(db: Db | Tx, cases: Case[], today: string): Promise<RegisterRow[][]> {
+  if (cases.length === 0) return [];
+  const libraries = new Map<string, Promise<[ParameterSet, DeflatorTable | null]>>();
+  const libraryOf = (roundId: string) => {
+    let found = libraries.get(roundId);
+    if (!found) {
+      found = getRound(db, roundId).then((round) =>
+        Promise.all([
+          getParameterSet(db, round.parameterSet.name, round.parameterSet.version),
+          getDeflatorTable(db, round.deflatorEdition),
+        ]),
+      );
+      libraries.set(roundId, found);
+    }
+    return found;
+  };
+  const ids = cases.map((c) => c.id);
+  const forecasts: Awaited<ReturnType<typeof loadForecasts>> = [];
+  const reports: Awaited<ReturnType<typeof loadReports>> = [];
+  const loadForecasts = (chunk: string[]) => db.selectFrom('benefit_forecasts').selectAll().where('case_id', 'in', chunk).execute();
+  const loadReports = (chunk: string[]) =>
+    db.selectFrom('benefit_reports').selectAll().where('case_id', 'in', chunk).orderBy('reported_at').orderBy('id').execute();
+  for (let i = 0; i < ids.length; i += CASES_PER_QUERY) {
+    const chunk = ids.slice(i, i + CASES_PER_QUERY);
+    const [f, r] = await Promise.all([loadForecasts(chunk), loadReports(chunk)]);
+    forecasts.push(...f);
+    reports.push(...r);
+  }
+  const departmentOf = await departmentOfEach(db);
+  const forecastsOf = groupBy(forecasts, (f) => f.case_id);
+  const reportsOf = groupBy(reports, (r) => r.case_id);
+  const out: RegisterRow[][] = [];
+  for (const c of cases) {
+    const [params, deflators] = await libraryOf(c.roundId);
+    out.push(
+      registerRows(
+        c,
+        benefitSchedule(appraisalInputOf(c), params, deflators),
+        forecastsOf.get(c.id) ?? [],
+        reportsOf.get(c.id) ?? [],
+        departmentOf,
+        today,
+      ),
+    );
+  }
+  return out;
+}
+
+function groupBy<T>(rows: T[], key: (r: T) => string): Map<string, T[]> {
+  const m = new Map<string, T[]>();
+  for (const r of rows) {
+    const k = key(r);
+    const list = m.get(k);
+    if (list) list.push(r);
+    else m.set(k, [r]);
+  }
+  return m;
+}
+
+/** One case's register rows from its appraised schedule, its forecasts and its reports (oldest first). */
+function registerRows(
+  c: Case,
+  schedule: ReturnType<typeof benefitSchedule>,
+  forecasts: { line_index: bigint | number; year: string; forecast_pence: bigint | number; reason: string }[],
+  reports: Parameters<typeof reportFromRow>[0][],
+  departmentOf: Map<string, string | null>,
+  today: string,
+): RegisterRow[] {
   const appraised = new Map<string, Pence>();
-  for (const v of benefitSchedule(appraisalInputOf(c), params, deflators)) appraised.set(`${v.line}|${v.year}`, v.valuePence);
+  for (const v of schedule) appraised.set(`${v.line}|${v.year}`, v.valuePence);
   const forecastOf = new Map(forecasts.map((f) => [`${Number(f.line_index)}|${f.year}`, f]));
   // A line and year has at most one open (pending or verified) report, and it decides the
   // state; failing that, the latest rejected one does.
@@ -505,10 +577,13 @@ async function candidateCases(db: Db | Tx, p: Principal, filter: BenefitsFilter,
   let q = db.selectFrom('cases').selectAll().where('status', 'in', REPORTABLE);
   if (filter.caseId) q = q.where('id', '=', filter.caseId);
   if (p.role === 'council') q = q.where('lead_council_code', '=', p.organisationCode ?? '');
-  const field = (name: 'placeCode' | 'theme') =>
-    isPostgres(db) ? sql<string>`(document::jsonb ->> ${name})` : sql<string>`json_extract(document, ${`$.${name}`})`;
-  if (filter.place) q = q.where(field('placeCode'), '=', filter.place);
-  if (filter.theme) q = q.where(field('theme'), '=', filter.theme);
+  if (filter.place) q = q.where(casePlace(db), '=', filter.place);
+  if (filter.theme)
+    q = q.where(
+      isPostgres(db) ? sql<string>`(document::jsonb ->> 'theme')` : sql<string>`json_extract(document, '$.theme')`,
+      '=',
+      filter.theme,
+    );
   if (department) {
     // case_beneficiaries names each beneficiary and the department it answers to.
     q = q.where('id', 'in', db.selectFrom('case_beneficiaries').select('case_id').where('organisation_code', '=', department));
@@ -532,8 +607,8 @@ export async function realisedBenefits(db: Db | Tx, p: Principal, filter: Benefi
   const department = p.role === 'department' ? (p.organisationCode ?? '') : filter.department;
   const rows: RegisterRow[] = [];
   if (!(p.role === 'department' && filter.department && filter.department !== p.organisationCode)) {
-    for (const c of await candidateCases(db, p, filter, department)) {
-      for (const r of await caseRegister(db, c, today)) {
+    for (const register of await caseRegisters(db, await candidateCases(db, p, filter, department), today)) {
+      for (const r of register) {
         if (filter.fy && r.year !== filter.fy) continue;
         if (department && r.departmentCode !== department) continue;
         rows.push(r);

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
 import { isWhollyCashable, lineChoiceErrors, MAX_YEAR_INDEX } from '../appraisal/engine.ts';
 import type { AppraisalResult } from '../appraisal/types.ts';
 import { appendAudit } from '../audit/audit.ts';
@@ -29,6 +30,30 @@ import { lockOwnCase } from './visibility.ts';
 // ---------------------------------------------------------------------------------------------
 // Drafting
 
+/*
+ * A case's reference: TP-<financial year>-<number>, numbered from 001 in each financial year in
+ * the order cases are drafted, at least three digits (TP-2026-27-001 … TP-2026-27-999, then
+ * TP-2026-27-1000). The year's last number is kept (case_reference_counters), so drafting a case
+ * reads one row however many cases the year holds; the row's update also orders two councils
+ * drafting at once, so two cases never take one number.
+ */
+
+/** The reference of the `number`th case of financial year `fy`. */
+export function caseReference(fy: string, number: number): string {
+  return `TP-${fy}-${String(number).padStart(3, '0')}`;
+}
+
+/** Takes the next case number of financial year `fy` (1 for its first case), inside `trx`. */
+export async function nextCaseNumber(trx: Tx, fy: string): Promise<number> {
+  const row = await trx
+    .insertInto('case_reference_counters')
+    .values({ financial_year: fy, last_number: 1 })
+    .onConflict((oc) => oc.column('financial_year').doUpdateSet({ last_number: sql`case_reference_counters.last_number + 1` }))
+    .returning('last_number')
+    .executeTakeFirstOrThrow();
+  return Number(row.last_number);
+}
+
 /**
  * A council drafts a business case for itself in an open round (the five-case narrative, cost
  * and benefit lines in pence). Changes: the draft case (revision 1), an audit entry.
@@ -42,17 +67,12 @@ export const createCase = operation(
       throw e instanceof DomainError ? invalid([{ pointer: '/roundId', detail: `there is no funding round ${input.roundId}` }]) : e;
     });
     const benefits = await checkCase(trx, input, lead);
-    // References run from 001 in each financial year.
-    const count = await trx
-      .selectFrom('cases')
-      .select((eb) => eb.fn.countAll<string>().as('n'))
-      .where('reference', 'like', `TP-${round.financialYear}-%`)
-      .executeTakeFirstOrThrow();
+    const number = await nextCaseNumber(trx, round.financialYear);
     const at = now.toISOString();
     const c: Case = {
       ...documentOf(input, benefits),
       id: randomUUID(),
-      reference: `TP-${round.financialYear}-${String(Number(count.n) + 1).padStart(3, '0')}`,
+      reference: caseReference(round.financialYear, number),
       roundId: round.id,
       leadCouncilCode: lead,
       status: 'draft',

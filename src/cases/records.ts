@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { BenefitType, ConfidenceGrade, DiscountScheduleName } from '../appraisal/types.ts';
 import { type Db, isPostgres, type Tx } from '../db/database.ts';
 import type { Pence } from '../lib/money.ts';
@@ -139,6 +140,14 @@ export function storedDocument(c: Case): string {
     },
     (_k, v) => (typeof v === 'bigint' ? v.toString() : v),
   );
+}
+
+/**
+ * A case's place, read from its stored document, written exactly as the index cases_by_place
+ * (migrations/0012_scale.ts) is, so a filter on it uses the index rather than reading every case.
+ */
+export function casePlace(db: Db | Tx) {
+  return isPostgres(db) ? sql<string>`(document::jsonb ->> 'placeCode')` : sql<string>`json_extract(document, '$.placeCode')`;
 }
 
 export function caseFromRow(r: {

@@ -54,6 +54,7 @@ export interface DB {
   user_requests: UserRequestTable;
   organisation_versions: OrganisationVersionTable;
   web_sessions: WebSessionTable;
+  case_reference_counters: CaseReferenceCounterTable;
 }
 
 export interface OrganisationTable {
@@ -574,4 +575,10 @@ export interface WebSessionTable {
   csrf_secret: string;
   created_at: string;
   last_seen_at: string;
+}
+
+/** Each financial year's last case reference number (TP-<year>-<number>). */
+export interface CaseReferenceCounterTable {
+  financial_year: string;
+  last_number: bigint | number;
 }

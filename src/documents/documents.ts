@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { verifyAuditChain } from '../audit/audit.ts';
-import { caseRegister, type RegisterRow, realisedBenefits } from '../benefits/benefits.ts';
+import { caseRegisters, type RegisterRow, realisedBenefits } from '../benefits/benefits.ts';
 import { caseAppraisal } from '../cases/appraisal.ts';
-import { type Case, getCase, NARRATIVE_SECTIONS } from '../cases/records.ts';
+import { type Case, casePlace, getCase, NARRATIVE_SECTIONS } from '../cases/records.ts';
 import { getReadableCase, SUBMITTED_STATUSES } from '../cases/visibility.ts';
 import { type ComplianceRun, type ComplianceStatus, getCompliance } from '../compliance/compliance.ts';
 import { getYearClose, type Issuance, issuancesOfYear, issuanceWithProvenance } from '../credits/close.ts';
@@ -470,16 +470,12 @@ export const FundStatementModel = z.object({
 });
 
 /** Cases of a year's rounds that have left draft, by reference. */
-async function casesOfYear(db: Db, fy: string): Promise<Case[]> {
+async function casesOfYear(db: Db, fy: string, placeCode?: string): Promise<Case[]> {
   const rounds = (await listRounds(db, fy)).map((r) => r.id);
   if (rounds.length === 0) return [];
-  const rows = await db
-    .selectFrom('cases')
-    .select('id')
-    .where('round_id', 'in', rounds)
-    .where('status', 'in', SUBMITTED_STATUSES)
-    .orderBy('reference')
-    .execute();
+  let q = db.selectFrom('cases').select('id').where('round_id', 'in', rounds).where('status', 'in', SUBMITTED_STATUSES);
+  if (placeCode !== undefined) q = q.where(casePlace(db), '=', placeCode);
+  const rows = await q.orderBy('reference').execute();
   return Promise.all(rows.map((r) => getCase(db, r.id)));
 }
 
@@ -773,10 +769,9 @@ export async function buildPlaceReport(db: Db, p: Principal, placeCode: string, 
   const place = (await listPlaces(db)).find((pl) => pl.code === placeCode);
   if (!place) throw refuse(REFERENCE_REFUSALS, 'place-not-found', `There is no place ${placeCode}.`);
   const disposals = DISPOSAL_READERS.includes(p.role) ? await placeDisposals(db, placeCode, fy) : null;
-  const cases = (await casesOfYear(db, fy)).filter((c) => c.placeCode === placeCode);
+  const cases = await casesOfYear(db, fy, placeCode);
   const rows = [];
   const releases = [];
-  const register: RegisterRow[] = [];
   for (const c of cases) {
     const award = await awardPosition(db, c.id);
     rows.push({ c, award });
@@ -785,9 +780,9 @@ export async function buildPlaceReport(db: Db, p: Principal, placeCode: string, 
         releases.push({ reference: c.reference, tranche: t.number, amountPence: t.releasedPence, releasedAt: t.releasedAt });
       }
     }
-    if (c.status === 'approved' || c.status === 'terminated')
-      register.push(...(await caseRegister(db, c, ctx.today)).filter((r) => r.year === fy));
   }
+  const awarded = cases.filter((c) => c.status === 'approved' || c.status === 'terminated');
+  const register: RegisterRow[] = (await caseRegisters(db, awarded, ctx.today)).flat().filter((r) => r.year === fy);
   const byDept = new Map<
     string,
     { department: string; forecastPence: Pence; claimedPence: Pence; verifiedPence: Pence; variancePence: Pence }
