@@ -54,6 +54,7 @@ export interface DB {
   user_requests: UserRequestTable;
   organisation_versions: OrganisationVersionTable;
   web_sessions: WebSessionTable;
+  ledger_verifications: LedgerVerificationTable;
 }
 
 export interface OrganisationTable {
@@ -574,4 +575,22 @@ export interface WebSessionTable {
   csrf_secret: string;
   created_at: string;
   last_seen_at: string;
+}
+
+export interface LedgerVerificationTable {
+  id: string;
+  /** Order of starting, for paging. */
+  seq: bigint;
+  /** running, passed, failed or error. */
+  status: string;
+  requested_by: string;
+  requested_role: string;
+  checkpoints: string; // JSON array of kept checkpoints
+  started_at: string;
+  /** While running: the time by which its runner must renew it, or it counts as interrupted. */
+  lease_expires_at: string | null;
+  finished_at: string | null;
+  progress: string | null; // JSON
+  report: string | null; // JSON: the report GET /ledger/verify gives
+  error: string | null;
 }
