@@ -202,7 +202,8 @@ describe.each(engines())('verifications of the books on %s', (engine) => {
     // ...and each of those writes finished while the verification was still running.
     const during = (await main.send('GET', `/ledger/verifications/${id}`)).body;
     expect(during.status).toBe('running');
-    expect(during.progress).toBeNull();
+    // Held after its snapshot, it has checked nothing yet (a heartbeat may have recorded the snapshot).
+    expect(during.progress?.auditEntriesChecked ?? 0).toBe(0);
     hold = null;
     h.release();
     await main.runner.idle();
@@ -230,8 +231,7 @@ describe.each(engines())('verifications of the books on %s', (engine) => {
     })();
     const reports: Json[] = [];
     try {
-      for (let i = 0; i < 4; i++) reports.push(await verifyNow());
-      reports.push((await verifyInBackground()).report);
+      for (let i = 0; i < 3; i++) reports.push(await verifyNow());
       reports.push((await verifyInBackground()).report);
     } finally {
       writing = false;
