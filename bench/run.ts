@@ -17,6 +17,7 @@ import { benchMarketPage } from './market-page.ts';
 import { describe, fmt, fmtRange, interleave, measure, rate, ratios, rawCommits, roundsFrom, spread, writeResults } from './measure.ts';
 import { benchPages } from './pages.ts';
 import { benchReappraisal } from './reappraisal.ts';
+import { benchVerification } from './verification.ts';
 
 /*
  * npm run bench: each figure beside a baseline measured in the same run on the same machine, in
@@ -201,6 +202,7 @@ const PARTS: [string, () => Promise<void>][] = [
   ['pages', () => benchPages(SCALE, ROUNDS)],
   ['fund-page', () => benchFundPage(SCALE, ROUNDS)],
   ['market-page', () => benchMarketPage(SCALE, ROUNDS)],
+  ['verification', () => benchVerification(dir, ROUNDS)],
 ];
 const { values: args } = parseArgs({ options: { only: { type: 'string' } } });
 const onlyText = args.only ?? process.env.BENCH_ONLY;

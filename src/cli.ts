@@ -14,7 +14,7 @@ import { formatCredits, formatPence } from './lib/money.ts';
 import { loadReferenceData } from './reference/reference.ts';
 import { deactivateUser, listTokens, reissueToken, revokeUserTokens } from './users/tokens.ts';
 import { bootstrapTreasury, createUser, ROLES, type Role } from './users/users.ts';
-import { verificationReport } from './verify/report.ts';
+import { verifyBooks } from './verify/report.ts';
 
 const HELP = `topslice operator commands (npm run cli -- <command>)
 
@@ -136,7 +136,7 @@ async function main(argv: string[]): Promise<number> {
     case 'verify': {
       const database = await prepareDatabase(config.database);
       try {
-        const report = await verificationReport(database.db, new Date(), { checkpointPath: config.auditCheckpointPath });
+        const report = await verifyBooks(database, new Date(), { checkpointPath: config.auditCheckpointPath });
         console.log(JSON.stringify(report, null, 2));
         return report.ok ? 0 : 1;
       } finally {

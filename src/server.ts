@@ -2,11 +2,14 @@ import type { Socket } from 'node:net';
 import { type ServerType, serve } from '@hono/node-server';
 import { configureAuditKey } from './audit/audit.ts';
 import { type Config, loadConfig } from './config.ts';
+import { inTransaction } from './db/database.ts';
 import { prepareDatabase } from './db/prepare.ts';
 import { createDocumentService } from './documents/service.ts';
 import { createApp } from './http/app.ts';
 import { malformedRequestResponse } from './http/problem.ts';
 import { createLogger } from './lib/log.ts';
+import { createVerificationRunner } from './verify/runner.ts';
+import { endInterrupted } from './verify/verifications.ts';
 
 export interface RunningServer {
   url: string;
@@ -20,6 +23,10 @@ export async function startServer(config = loadConfig()): Promise<RunningServer>
   if (config.auditKeyIsDevelopment) log.warn('AUDIT_KEY is not set: the audit chain is keyed with the public development key');
   const database = await prepareDatabase(config.database);
   const documents = createDocumentService({ browserPath: config.browserPath, log });
+  // A verification left running by a service that stopped is over: recorded as interrupted.
+  const interrupted = await inTransaction(database.db, (trx) => endInterrupted(trx, new Date()));
+  if (interrupted > 0) log.warn('verifications interrupted when the service last stopped', { count: interrupted });
+  const verifications = createVerificationRunner({ database, clock: () => new Date(), log, checkpointPath: config.auditCheckpointPath });
   const app = createApp({
     database,
     log,
@@ -28,6 +35,7 @@ export async function startServer(config = loadConfig()): Promise<RunningServer>
     tokenLifetimeDays: config.tokenLifetimeDays,
     sessionIdleMinutes: config.sessionIdleMinutes,
     auditCheckpointPath: config.auditCheckpointPath,
+    verifications,
   });
   let server: ServerType;
   try {
@@ -64,8 +72,10 @@ export async function startServer(config = loadConfig()): Promise<RunningServer>
         // The browser goes first: a render still running would hold the server open past the
         // shutdown deadline, and the browser would outlive the service. Its request gets 503.
         const rendererClosed = documents.renderer.close();
+        // Verifications still running stop and are recorded as errors before the database closes.
+        const verificationsStopped = verifications.close();
         server.close(() => {
-          Promise.allSettled([rendererClosed, database.close()]).then(() => resolve());
+          Promise.allSettled([rendererClosed, verificationsStopped.then(() => database.close())]).then(() => resolve());
         });
         // Idle keep-alive connections would hold close() open.
         (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();

@@ -77,10 +77,16 @@ const CreditsVerificationSchema = z
  */
 const Total = z.string().openapi({ description: "A whole number in the ledger's unit, as a decimal string.", example: '1250000000' });
 const TotalsSchema = z.object({ debitsPending: Total, debitsPosted: Total, creditsPending: Total, creditsPosted: Total });
-const VerificationSchema = z
+export const VerificationSchema = z
   .object({
     ok: z.boolean(),
     checkedAt: z.string(),
+    asOf: z
+      .object({
+        auditPosition: z.string().openapi({ description: 'The last audit entry the chain was checked to.' }),
+        lastTransferSeq: z.string().openapi({ description: 'The last ledger transfer (its `seq`) there was to check.' }),
+      })
+      .openapi({ description: 'What was checked: the books as they stood at one moment (one snapshot of the database).' }),
     ledgers: z.array(TotalsSchema.extend({ ledger: z.enum(LEDGERS), unit: Unit, balanced: z.boolean() })),
     accounts: z.object({
       checked: z.int(),
@@ -107,7 +113,7 @@ const VerificationSchema = z
   })
   .openapi('LedgerVerification');
 
-const CheckpointSchema = z
+export const CheckpointSchema = z
   .strictObject({
     position: z.string().regex(/^\d{1,18}$/),
     hash: z.string().regex(/^[0-9a-f]{64}$/),
@@ -248,14 +254,16 @@ export function ledgerRoutes(deps: Deps) {
         tags: ['Ledger'],
         summary: 'Check the ledger and the audit chain from scratch',
         description:
-          'Per-ledger totals (Σ debits = Σ credits, posted and pending), every account’s counters against the fold of its transfers, limits, pending transfers resolved at most once, and the hash-chained audit log.',
+          'Per-ledger totals (Σ debits = Σ credits, posted and pending), every account’s counters against the fold of its transfers, limits, pending transfers resolved at most once, and the hash-chained audit log, all read from one snapshot of the database (`asOf`), so writes made meanwhile neither wait nor show as mismatches. It runs within this request: for a large fund (millions of transfers), start a verification in the background instead (POST /ledger/verifications) and follow it.',
         roles: checkBooks.roles,
         problems: checkBooks.refuses,
         responses: { 200: jsonContent(VerificationSchema, '`ok` is true only if every check passed') },
       }),
       async (c) =>
         c.json(
-          await checkBooks({ db, principal: c.get('principal') }, deps.clock(), { checkpointPath: deps.auditCheckpointPath ?? null }),
+          await checkBooks({ database: deps.database, principal: c.get('principal') }, deps.clock(), {
+            checkpointPath: deps.auditCheckpointPath ?? null,
+          }),
           200,
         ),
     )
@@ -266,7 +274,7 @@ export function ledgerRoutes(deps: Deps) {
         tags: ['Ledger'],
         summary: 'Check the ledger and the audit chain against checkpoints you kept',
         description:
-          'The same checks as GET, and also against the checkpoints in the body (ones an auditor took with POST /audit-log/checkpoints and kept): each must carry this service’s signature and still be in the chain. Changes nothing.',
+          'The same checks as GET, and also against the checkpoints in the body (ones an auditor took with POST /audit-log/checkpoints and kept): each must carry this service’s signature and still be in the chain. Changes nothing. For a large fund, POST /ledger/verifications runs the same in the background.',
         roles: checkBooks.roles,
         problems: checkBooks.refuses,
         request: { body: jsonBody(z.strictObject({ checkpoints: z.array(CheckpointSchema).max(1000) })) },
@@ -275,7 +283,7 @@ export function ledgerRoutes(deps: Deps) {
       async (c) => {
         const { checkpoints } = c.req.valid('json');
         const options = { checkpointPath: deps.auditCheckpointPath ?? null, checkpoints };
-        return c.json(await checkBooks({ db, principal: c.get('principal') }, deps.clock(), options), 200);
+        return c.json(await checkBooks({ database: deps.database, principal: c.get('principal') }, deps.clock(), options), 200);
       },
     )
     .openapi(

@@ -174,7 +174,12 @@ export interface KeptCheckpoint {
  */
 export async function verifyAuditChain(
   db: Db | Tx,
-  options: { checkpoints?: KeptCheckpoint[]; signatureValid?: (c: KeptCheckpoint) => boolean } = {},
+  options: {
+    checkpoints?: KeptCheckpoint[];
+    signatureValid?: (c: KeptCheckpoint) => boolean;
+    /** Told how many entries have been checked so far, after each batch. */
+    onProgress?: (entriesChecked: number) => void;
+  } = {},
 ): Promise<AuditVerification> {
   const head = await db.selectFrom('audit_head').selectAll().where('id', '=', 1).executeTakeFirstOrThrow();
   const key = auditKey();
@@ -227,6 +232,7 @@ export async function verifyAuditChain(
       expected = position + 1n;
       after = position;
     }
+    options.onProgress?.(entries);
   }
   for (const [position, kept] of checkpoints) {
     if (position === '0') continue;

@@ -48,7 +48,7 @@ export interface IntegrityVerification {
 }
 
 /** Checks the ledger's transfers and the audit entries' recorded transfers against each other, both ways. */
-export async function verifyBinding(db: Db | Tx): Promise<BindingVerification> {
+export async function verifyBinding(db: Db | Tx, onProgress?: (transfersChecked: number) => void): Promise<BindingVerification> {
   const audited = new Map<string, { t: CausedTransfer; positions: string[] }>();
   let auditedTransfers = 0;
   let after = 0n;
@@ -132,6 +132,7 @@ export async function verifyBinding(db: Db | Tx): Promise<BindingVerification> {
         });
       }
     }
+    onProgress?.(checked);
   }
   for (const [id, a] of audited) {
     note({
@@ -144,24 +145,41 @@ export async function verifyBinding(db: Db | Tx): Promise<BindingVerification> {
   return { ok: problems.length === 0, transfersChecked: checked, auditedTransfers, problems };
 }
 
+/** How far a verification has got: audit entries re-hashed, transfers matched to their entries. */
+export interface IntegrityProgress {
+  auditEntriesChecked: number;
+  transfersChecked: number;
+}
+
 /**
  * The whole verification: ledger invariants, the audit chain against the checkpoints in
- * `checkpointPath` and any the caller kept, and the binding of the two.
+ * `checkpointPath` and any the caller kept, and the binding of the two. One part after another:
+ * in a snapshot they share one connection, so running them together would gain nothing.
  */
 export async function verifyIntegrity(
   db: Db | Tx,
-  options: { checkpointPath?: string | null; checkpoints?: KeptCheckpoint[] } = {},
+  options: {
+    checkpointPath?: string | null;
+    checkpoints?: KeptCheckpoint[];
+    onProgress?: (progress: IntegrityProgress) => void;
+  } = {},
 ): Promise<IntegrityVerification> {
   const kept = readCheckpoints(options.checkpointPath ?? null);
   const publicKey = checkpointPublicKey();
-  const [ledger, audit, binding] = await Promise.all([
-    verifyLedger(db),
-    verifyAuditChain(db, {
-      checkpoints: [...kept.checkpoints, ...(options.checkpoints ?? [])],
-      signatureValid: (c) => checkpointSignatureValid(c, publicKey),
-    }),
-    verifyBinding(db),
-  ]);
+  const progress: IntegrityProgress = { auditEntriesChecked: 0, transfersChecked: 0 };
+  const ledger = await verifyLedger(db);
+  const audit = await verifyAuditChain(db, {
+    checkpoints: [...kept.checkpoints, ...(options.checkpoints ?? [])],
+    signatureValid: (c) => checkpointSignatureValid(c, publicKey),
+    onProgress: (n) => {
+      progress.auditEntriesChecked = n;
+      options.onProgress?.({ ...progress });
+    },
+  });
+  const binding = await verifyBinding(db, (n) => {
+    progress.transfersChecked = n;
+    options.onProgress?.({ ...progress });
+  });
   for (const line of kept.unreadable) {
     audit.problems.push({
       position: '0',

@@ -28,6 +28,8 @@ export type Tx = Transaction<DB>;
 export interface Database {
   readonly db: Db;
   readonly engine: Engine;
+  /** Where it was opened from: another connection to the same database opens from it. */
+  readonly config: DatabaseConfig;
   /** PostgreSQL only: the schema every connection works in, when not the default. */
   readonly schema?: string;
   close(): Promise<void>;
@@ -157,7 +159,7 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
     const dialect = new TopsliceSqliteDialect({ database: withStatementCache(sqlite) });
     const db = new Kysely<DB>({ dialect });
     if (dialect.driver) drivers.set(db, dialect.driver);
-    return { db, engine: 'sqlite', close: () => db.destroy() };
+    return { db, engine: 'sqlite', config, close: () => db.destroy() };
   }
   const pool = new pg.Pool({
     connectionString: config.url,
@@ -174,7 +176,17 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
   const dialect = new TopslicePostgresDialect({ pool });
   const db = new Kysely<DB>({ dialect });
   if (dialect.driver) drivers.set(db, dialect.driver);
-  return { db, engine: 'postgres', schema: config.schema, close: () => db.destroy() };
+  return { db, engine: 'postgres', config, schema: config.schema, close: () => db.destroy() };
+}
+
+/**
+ * Runs `work` (which reads through a transaction of its own, on another connection) marked as
+ * inside a transaction of `db`: a query sent to `db` itself from inside it is refused, as in
+ * `inTransaction`, instead of reading beside the snapshot `work` reads.
+ */
+export function refusingRootQueries<T>(db: Db, work: () => Promise<T>): Promise<T> {
+  const driver = drivers.get(db);
+  return driver ? transactionOpen.run(driver, work) : work();
 }
 
 export function isPostgres(db: Db | Tx): boolean {

@@ -55,6 +55,7 @@ export interface DB {
   organisation_versions: OrganisationVersionTable;
   web_sessions: WebSessionTable;
   case_reference_counters: CaseReferenceCounterTable;
+  ledger_verifications: LedgerVerificationTable;
 }
 
 export interface OrganisationTable {
@@ -581,4 +582,22 @@ export interface WebSessionTable {
 export interface CaseReferenceCounterTable {
   financial_year: string;
   last_number: bigint | number;
+}
+
+export interface LedgerVerificationTable {
+  id: string;
+  /** Order of starting, for paging. */
+  seq: bigint;
+  /** running, passed, failed or error. */
+  status: string;
+  requested_by: string;
+  requested_role: string;
+  checkpoints: string; // JSON array of kept checkpoints
+  started_at: string;
+  /** While running: the time by which its runner must renew it, or it counts as interrupted. */
+  lease_expires_at: string | null;
+  finished_at: string | null;
+  progress: string | null; // JSON
+  report: string | null; // JSON: the report GET /ledger/verify gives
+  error: string | null;
 }

@@ -15,6 +15,7 @@ import { releaseRoutes } from '../api/releases.routes.ts';
 import { roundRoutes } from '../api/rounds.routes.ts';
 import { tokenRoutes } from '../api/tokens.routes.ts';
 import { userRoutes } from '../api/users.routes.ts';
+import { verificationRoutes } from '../api/verifications.routes.ts';
 import { createDocumentService } from '../documents/service.ts';
 import { isPagePath, mountPages, pageError, pageNotFound } from '../web/app.ts';
 import { mountAssets } from '../web/assets.ts';
@@ -51,6 +52,7 @@ export function createApp(deps: Deps): OpenAPIHono<AppEnv> {
   api.route('/', referenceRoutes(deps));
   api.route('/', fundRoutes(deps));
   api.route('/', ledgerRoutes(deps));
+  api.route('/', verificationRoutes(deps));
   api.route('/', roundRoutes(deps));
   api.route('/', caseRoutes(deps));
   api.route('/', panelRoutes(deps));

@@ -2,6 +2,7 @@ import type { Database } from '../db/database.ts';
 import type { DocumentService } from '../documents/service.ts';
 import type { Logger } from '../lib/log.ts';
 import type { Principal } from '../users/users.ts';
+import type { VerificationRunner } from '../verify/runner.ts';
 
 /** What every handler may use: the database, the logger and the clock (tests move the clock). */
 export interface Deps {
@@ -16,6 +17,8 @@ export interface Deps {
   sessionIdleMinutes?: number;
   /** The append-only file signed checkpoints of the audit chain are written to (AUDIT_CHECKPOINT_PATH). */
   auditCheckpointPath?: string | null;
+  /** Runs verifications of the books in the background; one of its own (src/verify/runner.ts) when absent. */
+  verifications?: VerificationRunner;
 }
 
 export interface AppEnv {

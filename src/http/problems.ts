@@ -14,6 +14,7 @@ import { REFERENCE_REFUSALS } from '../reference/refusals.ts';
 import { RELEASES_REFUSALS } from '../releases/refusals.ts';
 import { ROUNDS_REFUSALS } from '../rounds/refusals.ts';
 import { USERS_REFUSALS } from '../users/refusals.ts';
+import { VERIFY_REFUSALS } from '../verify/refusals.ts';
 
 /*
  * Every problem type the API can answer with: the `type` of an RFC 9457 problem is
@@ -129,6 +130,7 @@ export const PROBLEM_TYPES = {
   ...ROUNDS_REFUSALS,
   ...REFERENCE_REFUSALS,
   ...USERS_REFUSALS,
+  ...VERIFY_REFUSALS,
 } as const satisfies Record<string, ProblemType>;
 
 export type ProblemName = keyof typeof PROBLEM_TYPES;

@@ -1,11 +1,33 @@
 import { type Checkpoint, issueCheckpoint } from '../audit/anchor.ts';
 import { type KeptCheckpoint, listAudit } from '../audit/audit.ts';
-import { verifyIntegrity } from '../audit/integrity.ts';
+import { type IntegrityProgress, verifyIntegrity } from '../audit/integrity.ts';
 import { verifyCredits } from '../credits/verify.ts';
-import type { Db } from '../db/database.ts';
+import type { Database, Db, Tx } from '../db/database.ts';
+import { inReadSnapshot } from '../db/snapshot.ts';
 import { UNIT_OF } from '../ledger/report.ts';
 import { toJson } from '../lib/money.ts';
 import { type Look, operation } from '../lib/operation.ts';
+import type { Principal } from '../users/users.ts';
+
+/** What a verification is asked to check the audit chain against, beside its own invariants. */
+export interface VerificationOptions {
+  /** The checkpoint file (AUDIT_CHECKPOINT_PATH); null: none. */
+  checkpointPath?: string | null;
+  /** Checkpoints an auditor took and kept. */
+  checkpoints?: KeptCheckpoint[];
+  /** Told how far the check has got, after each batch of rows. */
+  onProgress?: (progress: IntegrityProgress) => void;
+}
+
+/** What a verification covered: the audit chain up to `auditPosition`, the ledger up to transfer `lastTransferSeq`. */
+export async function snapshotExtent(db: Db | Tx): Promise<{ auditPosition: string; lastTransferSeq: string }> {
+  const head = await db.selectFrom('audit_head').select('position').where('id', '=', 1).executeTakeFirstOrThrow();
+  const last = await db
+    .selectFrom('transfers')
+    .select((eb) => eb.fn.max('seq').as('seq'))
+    .executeTakeFirst();
+  return { auditPosition: BigInt(head.position).toString(), lastTransferSeq: BigInt(last?.seq ?? 0).toString() };
+}
 
 /**
  * The whole verification as one report: the ledger's invariants, the credits registry
@@ -16,15 +38,15 @@ import { type Look, operation } from '../lib/operation.ts';
  * Sums over a whole ledger can pass 2^53 even when every counter is below it, so totals and
  * mismatch figures are decimal strings; `ok` is true only if every part is.
  */
-export async function verificationReport(
-  db: Db,
-  now: Date,
-  options: { checkpointPath?: string | null; checkpoints?: KeptCheckpoint[] } = {},
-) {
-  const [v, credits] = await Promise.all([verifyIntegrity(db, options), verifyCredits(db)]);
+export async function verificationReport(db: Db | Tx, now: Date, options: VerificationOptions = {}) {
+  // Read first: in a snapshot, the first read fixes what every later one sees.
+  const asOf = await snapshotExtent(db);
+  const v = await verifyIntegrity(db, options);
+  const credits = await verifyCredits(db);
   return {
     ok: v.ok && credits.ok,
     checkedAt: now.toISOString(),
+    asOf,
     ledgers: v.ledger.ledgers.map((l) => ({
       ledger: l.ledger,
       unit: UNIT_OF[l.ledger],
@@ -53,14 +75,28 @@ export async function verificationReport(
 /** Who checks the service's books and its audit trail. */
 const CHECKERS = { roles: ['treasury', 'auditor'], refuses: [] } as const;
 
+export type VerificationReport = Awaited<ReturnType<typeof verificationReport>>;
+
+/**
+ * The whole verification read from one consistent snapshot of `database` (src/db/snapshot.ts):
+ * counters, transfers and audit entries as they all stood at one moment, so a write committed
+ * while it reads can never show as a mismatch, and no writer waits for it. In the calling
+ * thread: for a large fund, a verification in the background (./verifications.ts) is the way.
+ */
+export function verifyBooks(database: Database, now: Date, options: VerificationOptions = {}): Promise<VerificationReport> {
+  return inReadSnapshot(database, (trx) => verificationReport(trx, now, options));
+}
+
 /**
  * Treasury or an auditor checks the ledger, the credits and the audit chain from scratch, and
- * against the checkpoints named in `options` (a checkpoint file, checkpoints an auditor kept).
- * Changes nothing. Refusals: `forbidden` only; what is wrong is reported, not refused.
+ * against the checkpoints named in `options` (a checkpoint file, checkpoints an auditor kept),
+ * on one snapshot of the database, in the calling request. Changes nothing.
+ * Refusals: `forbidden` only; what is wrong is reported, not refused.
  */
-export const checkBooks = operation(CHECKERS, ({ db }: Look, now: Date, options: Parameters<typeof verificationReport>[2] = {}) =>
-  // A check reads outside any transaction: it must see committed data only.
-  verificationReport(db as Db, now, options),
+export const checkBooks = operation(
+  CHECKERS,
+  ({ database }: { database: Database; principal: Principal }, now: Date, options: VerificationOptions = {}) =>
+    verifyBooks(database, now, options),
 );
 
 /**

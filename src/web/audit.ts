@@ -257,7 +257,9 @@ export const auditPages: PageSection = {
     web.get('/ledger/verification', async (c) => {
       const p = requireRole(c, READERS);
       if (p instanceof Response) return p;
-      const v = await checkBooks(lookAs(deps, p), deps.clock(), { checkpointPath: deps.auditCheckpointPath ?? null });
+      const v = await checkBooks({ database: deps.database, principal: p }, deps.clock(), {
+        checkpointPath: deps.auditCheckpointPath ?? null,
+      });
       return render(c, 'audit-verification', {
         title: 'Check of the books',
         backLink: '/ledger',

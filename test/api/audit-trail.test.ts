@@ -43,6 +43,7 @@ const AUDITED: Record<string, string[]> = {
   'PUT /api/v1/financial-years/{fy}/departments/{code}': ['department-year.set'],
   'POST /api/v1/financial-years/{fy}/contributions': ['contributions.posted'],
   'POST /api/v1/ledger/verify': [],
+  'POST /api/v1/ledger/verifications': ['ledger.verification-started'],
   'POST /api/v1/audit-log/checkpoints': [],
   'POST /api/v1/rounds': ['round.created'],
   'POST /api/v1/cases': ['case.drafted'],
@@ -380,6 +381,10 @@ describe.each(engines())('the audit entry of every state-changing operation on %
         [],
       );
       await expectAppended('POST /api/v1/audit-log/checkpoints', await w.t.request('POST', '/api/v1/audit-log/checkpoints'), []);
+      const started = await w.t.request('POST', '/api/v1/ledger/verifications');
+      await expectAppended('POST /api/v1/ledger/verifications', started, [
+        { action: 'ledger.verification-started', subject: `ledger-verification/${started.body.id}`, ...treasury() },
+      ]);
     });
   });
 

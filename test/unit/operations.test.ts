@@ -43,6 +43,7 @@ import { addUser, approveUserRequest } from '../../src/users/requests.ts';
 import { deactivateAccount, issueTokenFor, revokeTokensOf, rotateOwnToken } from '../../src/users/tokens.ts';
 import { ROLES, type Role } from '../../src/users/users.ts';
 import { checkBooks, readAuditLog, signCheckpoint } from '../../src/verify/report.ts';
+import { listVerifications, readVerification, startVerification } from '../../src/verify/verifications.ts';
 import { freshDatabase, type TestDatabase } from '../support/db.ts';
 
 /*
@@ -109,6 +110,9 @@ const OPERATIONS: Record<string, Operation<any, any[], unknown>> = {
   readBilateral,
   readTrades,
   checkBooks,
+  startVerification,
+  readVerification,
+  listVerifications,
   signCheckpoint,
   readAuditLog,
   readGrantsPackage,
@@ -173,6 +177,9 @@ const EXPECTED: Record<string, Role[]> = {
   readBilateral: ['treasury', 'auditor', 'department'],
   readTrades: ['treasury', 'auditor', 'department'],
   checkBooks: ['treasury', 'auditor'],
+  startVerification: ['treasury', 'auditor'],
+  readVerification: ['treasury', 'auditor'],
+  listVerifications: ['treasury', 'auditor'],
   signCheckpoint: ['treasury', 'auditor'],
   readAuditLog: ['treasury', 'auditor'],
   readGrantsPackage: [...ROLES],
