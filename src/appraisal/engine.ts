@@ -51,9 +51,9 @@
  */
 import { DomainError, type FieldError } from '../lib/errors.ts';
 import { AppraisalDataError, deflatorTableSchema, financialYearName, financialYearStart, parameterSetSchema } from './parameters.ts';
-import type { Floored } from './rational.ts';
 import {
-  addFloored,
+  decidedFloor,
+  decidedRound,
   floorDiv,
   gcd,
   numberToDecimal,
@@ -131,6 +131,8 @@ interface Discounting {
   oneRate: [bigint, bigint] | null;
   /** Common denominators of cases discounted over this horizon (see commonDenominator). */
   common: Map<string, CommonDenominator>;
+  /** N[t] / D as floats (discountFloats), or null when D is beyond a float's range; undefined until asked for. */
+  floats?: number[] | null;
 }
 
 /**
@@ -245,6 +247,8 @@ interface CompiledParameters {
     max: [bigint, bigint] | null;
     /** The upper edge × 10^4 when that is whole (at most 4 decimals), so the band follows from the BCR's 4-dp floor. */
     max4: bigint | null;
+    /** max4 as a JavaScript number (exact up to 2^53; any larger edge is above every quotient a float decides). */
+    max4N: number;
     minInclusive: boolean;
     maxInclusive: boolean;
   }[];
@@ -292,11 +296,13 @@ function compileParameters(params: ParameterSet): CompiledParameters {
     benefitKeep,
     vfm: params.vfmBands.map((b) => {
       const max = b.maxBcr === null ? null : fractionOf(b.maxBcr);
+      const max4 = max !== null && (max[0] * 10_000n) % max[1] === 0n ? (max[0] * 10_000n) / max[1] : null;
       return {
         band: b.band,
         min: b.minBcr === null ? null : fractionOf(b.minBcr),
         max,
-        max4: max !== null && (max[0] * 10_000n) % max[1] === 0n ? (max[0] * 10_000n) / max[1] : null,
+        max4,
+        max4N: max4 === null ? Number.POSITIVE_INFINITY : Number(max4),
         minInclusive: b.minInclusive,
         maxInclusive: b.maxInclusive,
       };
@@ -898,6 +904,163 @@ function fiscalYields(b: PreparedBenefit, K: bigint, fiscalDirect: bigint[], yie
   }
 }
 
+/** A fiscal benefit line in the appraisal: its PV numerator over G, and K, the value of one unit over 10^16 × L. */
+interface FiscalLine {
+  b: PreparedBenefit;
+  num: bigint;
+  K: bigint;
+}
+
+/** The fiscal columns of the yearly rows, rounded, and the payback year's index (−1 for none). */
+interface FiscalRows {
+  pv: bigint[];
+  cumulative: bigint[];
+  payback: number;
+}
+
+/**
+ * The fiscal benefits' PV in each year s, N[s] × Σ_lines K × yield(s) over G, and its running total, each rounded
+ * half-even from its exact value; the payback year is the first whose running total of fiscal benefits reaches the
+ * running total of costs (cumCosts[s] over costDen = G / costScale), once there are some costs. Yields: lines without
+ * drop-off as differences (a cohort's yield starts in year t + lag and stops p years later), one-year lines in their
+ * year, lines with drop-off year by year (fiscalYields).
+ */
+function fiscalRowsExact(
+  lines: FiscalLine[],
+  disc: Discounting,
+  T: number,
+  G: bigint,
+  GN: number,
+  cumCosts: bigint[],
+  costScale: bigint,
+): FiscalRows {
+  const fiscalDiff: bigint[] = new Array(T + 2).fill(0n);
+  const fiscalDirect: bigint[] = new Array(T + 1).fill(0n);
+  const yields: bigint[] = new Array(T + 1).fill(0n);
+  for (const { b, K } of lines) {
+    const p = b.persistence;
+    if (p === 1) {
+      for (let c = 0; c < b.cohortT.length; c++) {
+        const v = b.cohortV[c]!;
+        if (v === 0n) continue;
+        const t = b.cohortT[c]! + b.lag;
+        fiscalDirect[t] = fiscalDirect[t]! + v * K;
+      }
+    } else if (b.dropKeep === 10_000) {
+      for (let c = 0; c < b.cohortT.length; c++) {
+        const v = b.cohortV[c]!;
+        if (v === 0n) continue;
+        const t = b.cohortT[c]! + b.lag;
+        const x = v * K;
+        fiscalDiff[t] = fiscalDiff[t]! + x;
+        fiscalDiff[t + p] = fiscalDiff[t + p]! - x;
+      }
+    } else {
+      fiscalYields(b, K, fiscalDirect, yields);
+    }
+  }
+  const pv: bigint[] = new Array(T + 1);
+  const cumulative: bigint[] = new Array(T + 1);
+  let running = 0n;
+  let cum = 0n;
+  let cumRounded = 0n;
+  let payback = -1;
+  for (let t = 0; t <= T; t++) {
+    running += fiscalDiff[t]!;
+    const yearFiscal = running + fiscalDirect[t]!;
+    let row = 0n;
+    if (yearFiscal !== 0n) {
+      const x = disc.N[t]! * yearFiscal;
+      cum += x;
+      row = roundHalfEven(x, G, GN);
+      cumRounded = roundHalfEven(cum, G, GN);
+    }
+    pv[t] = row;
+    cumulative[t] = cumRounded;
+    if (payback < 0 && cumCosts[t]! > 0n && cum >= cumCosts[t]! * costScale) payback = t;
+  }
+  return { pv, cumulative, payback };
+}
+
+/** DF_t = N[t] / D as floats, for fiscalRowsDecided; null when D is beyond a float's range. */
+function discountFloats(disc: Discounting): number[] | null {
+  if (disc.floats === undefined) {
+    const DN = Number(disc.D);
+    disc.floats = DN < 2 ** 1000 ? disc.N.map((n) => Number(n) / DN) : null;
+  }
+  return disc.floats;
+}
+
+/**
+ * The same rows as fiscalRowsExact, decided from floats when their error bound allows (null when it does not, and
+ * then fiscalRowsExact gives them). Every term K / (10^16 × L) × volume × drop-off coefficient × DF_s is
+ * non-negative, and each of its factors is a float within a few roundings of the exact value; so a row, a sum of
+ * such terms, and a running total of rows are within a relative γ_k = k·u / (1 − k·u) of their exact values
+ * (u = 2^−53; Higham, Accuracy and Stability of Numerical Algorithms, §3.1 and §4.2), k at most the number of terms
+ * summed plus the years plus 16, and err = 2^−51 × k × value bounds the distance with room to spare. A row or
+ * running total is then rounded by decidedRound; the payback comparison is decided when the two running totals lie
+ * further apart than their error bounds. A float of exactly 0 is an exact 0: every factor is 0 or at least 2^−1002
+ * (volumes and coefficients are whole, K / (10^16 × L) ≥ 2^−900 is required, DF ≥ 2^−101 as no rate exceeds 100 %),
+ * so no term underflows. Needs whole volumes (cohortN) and drop-off coefficients below 2^53.
+ */
+function fiscalRowsDecided(
+  lines: FiscalLine[],
+  disc: Discounting,
+  T: number,
+  unitN: number,
+  cumCosts: bigint[],
+  costDenN: number,
+): FiscalRows | null {
+  const df = discountFloats(disc);
+  if (df === null || !(unitN < 2 ** 900) || !(costDenN < 2 ** 1000)) return null;
+  const rows = new Float64Array(T + 1);
+  let terms = 0;
+  for (const { b, K } of lines) {
+    const v = b.cohortN;
+    if (v === null) return null;
+    const coef = b.dropCoef === null ? null : dropCoefficientNumbers(b.persistence, b.dropKeep);
+    if (b.dropCoef !== null && coef === null) return null;
+    const kf = Number(K) / unitN;
+    if (!(kf < 2 ** 1000)) return null;
+    const p = b.persistence;
+    for (let c = 0; c < v.length; c++) {
+      const kv = kf * v[c]!;
+      if (kv === 0) continue;
+      const t = b.cohortT[c]! + b.lag;
+      if (coef === null) for (let k = 0; k < p; k++) rows[t + k] = rows[t + k]! + kv;
+      else for (let k = 0; k < p; k++) rows[t + k] = rows[t + k]! + kv * coef[k]!;
+      terms += p;
+    }
+  }
+  const rel = (terms + T + 16) * 2 ** -51;
+  const pv: bigint[] = new Array(T + 1);
+  const cumulative: bigint[] = new Array(T + 1);
+  let cum = 0;
+  let cumRounded = 0n;
+  let payback = -1;
+  for (let t = 0; t <= T; t++) {
+    const x = rows[t]! * df[t]!;
+    let row = 0n;
+    if (x !== 0) {
+      const r = decidedRound(x, x * rel);
+      cum += x;
+      const c = decidedRound(cum, cum * rel);
+      if (r === null || c === null) return null;
+      row = r;
+      cumRounded = c;
+    }
+    pv[t] = row;
+    cumulative[t] = cumRounded;
+    if (payback < 0 && cumCosts[t]! > 0n) {
+      const costs = Number(cumCosts[t]!) / costDenN;
+      const slack = rel + 2 ** -48;
+      if (cum * (1 - slack) > costs * (1 + slack)) payback = t;
+      else if (!(cum * (1 + slack) < costs * (1 - slack))) return null;
+    }
+  }
+  return { pv, cumulative, payback };
+}
+
 /** Organisation codes in ordinal order, null (wider society) last. */
 function byOrganisationCode(a: string | null, b: string | null): number {
   return a === b ? 0 : a === null ? 1 : b === null ? -1 : a < b ? -1 : 1;
@@ -912,6 +1075,23 @@ function byOrganisationCode(a: string | null, b: string | null): number {
  */
 function bcrOf(cp: CompiledParameters, numAll: bigint, numCosts: bigint): { bcr: number | null; vfmBand: VfmBand | null } {
   if (numCosts <= 0n) return { bcr: null, vfmBand: null };
+  // Usually a float decides q and that r > 0 (see decidedFloor); then BCR > edge and BCR ≥ edge both mean q ≥ E.
+  const decided = decidedFloor(numAll, Number(numCosts), 10_000);
+  if (decided !== null && decided.half !== 0) {
+    const q = decided.floor;
+    const bcr = (decided.half < 0 ? q : q + 1) / 10_000;
+    for (const band of cp.vfm) {
+      if (band.max4 !== null) {
+        if (q >= band.max4N) continue;
+      } else if (band.max) {
+        const l = numAll * band.max[1];
+        const rr = band.max[0] * numCosts;
+        if (band.maxInclusive ? l > rr : l >= rr) continue;
+      }
+      return { bcr, vfmBand: band.band };
+    }
+    return { bcr, vfmBand: null };
+  }
   const { q, r } = floorDiv(numAll * 10_000n, numCosts);
   const bcr = Number(roundFloored(q, r, numCosts)) / 10_000;
   for (const band of cp.vfm) {
@@ -1017,23 +1197,16 @@ export function appraise(input: AppraisalInput, params: ParameterSet, deflators:
   // Sensitivity: W × Kpre summed by grade, fiscal and all; the scenarios multiply the sums by the grades' factors.
   const byGradeF: bigint[] = [0n, 0n, 0n, 0n, 0n, 0n, 0n];
   const byGradeA: bigint[] = [0n, 0n, 0n, 0n, 0n, 0n, 0n];
-  // Lag one year longer, over G: PV × q / p when one rate 1 + r = p / q runs to the horizon (disc.oneRate); else a
-  // fiscal line's from the fiscal benefits by year (Σ_s fiscal_s × N[s+1]) below, the other lines' here (K × W one
-  // year later).
+  // Lag one year longer, over G: PV × q / p when one rate 1 + r = p / q runs to the horizon (disc.oneRate); else
+  // K × W one year later, fiscal lines and the others apart.
   const oneRate = disc.oneRate;
+  let lagF = 0n;
   let lagOther = 0n;
-  // Fiscal benefits by year, undiscounted, over 10^16 × L: lines without drop-off as differences (a cohort's
-  // yield starts in year t + lag and stops p years later), lines with drop-off year by year.
-  const fiscalDiff: bigint[] = new Array(T + 2).fill(0n);
-  const fiscalDirect: bigint[] = new Array(T + 1).fill(0n);
-  const yields: bigint[] = new Array(T + 1).fill(0n);
   const byOrg = new Map<string | null, { pv: bigint; whole: bigint; part: bigint }>();
-  const fiscalLines: { b: PreparedBenefit; num: bigint }[] = [];
+  const fiscalLines: FiscalLine[] = [];
   for (let j = 0; j < prepared.length; j++) {
     const b = prepared[j]!;
     const line = b.line;
-    const p = b.persistence;
-    const lag = b.lag;
     const g = b.grade;
     const Kpre = b.pre * line.unitValuePence * lineFactor[j]!;
     const keep = cp.benefitKeep[g]!;
@@ -1044,27 +1217,8 @@ export function appraise(input: AppraisalInput, params: ParameterSet, deflators:
     if (line.type === 'fiscal') {
       numFiscal += num;
       byGradeF[g] = byGradeF[g]! + WK;
-      fiscalLines.push({ b, num });
-      if (p === 1) {
-        // One year of benefit: the cohort's yield falls in year t + lag only.
-        for (let c = 0; c < b.cohortT.length; c++) {
-          const v = b.cohortV[c]!;
-          if (v === 0n) continue;
-          const t = b.cohortT[c]! + lag;
-          fiscalDirect[t] = fiscalDirect[t]! + v * K;
-        }
-      } else if (b.dropKeep === 10_000) {
-        for (let c = 0; c < b.cohortT.length; c++) {
-          const v = b.cohortV[c]!;
-          if (v === 0n) continue;
-          const t = b.cohortT[c]! + lag;
-          const x = v * K;
-          fiscalDiff[t] = fiscalDiff[t]! + x;
-          fiscalDiff[t + p] = fiscalDiff[t + p]! - x;
-        }
-      } else {
-        fiscalYields(b, K, fiscalDirect, yields);
-      }
+      fiscalLines.push({ b, num, K });
+      if (!oneRate) lagF += weightedYield(b, disc, 1) * K;
     } else {
       if (line.type === 'economic') numEconomic += num;
       else numSocial += num;
@@ -1093,67 +1247,46 @@ export function appraise(input: AppraisalInput, params: ParameterSet, deflators:
   }
   obF *= 10_000n;
   obA *= 10_000n;
-  let lagF = 0n;
 
-  // Per-year rows and payback (exact cumulative comparison). Costs stay over 10^4 × D (smaller numbers)
-  // and are brought over G only to compare with the fiscal benefits; zero rows and unchanged running
-  // totals reuse the previous rounding.
+  // Per-year rows. Costs stay over 10^4 × D (smaller numbers); each row and each running total is rounded on its
+  // own from its exact numerator (roundHalfEven); zero rows and unchanged running totals reuse the previous rounding.
   const costDen = 10_000n * D;
-  const years: AppraisalResult['years'] = [];
+  const costDenN = Number(costDen);
+  const GN = Number(G);
+  const pvCostsByYear: bigint[] = new Array(T + 1);
+  const cumCostsByYear: bigint[] = new Array(T + 1);
+  const cumCostsRoundedByYear: bigint[] = new Array(T + 1);
   let cumCosts = 0n;
-  const cumCostsF: Floored = { q: 0n, r: 0n };
-  const cumFiscalF: Floored = { q: 0n, r: 0n };
   let cumCostsRounded = 0n;
-  let cumFiscalRounded = 0n;
-  let running = 0n;
-  let paybackYear: string | null = null;
   for (let t = 0; t <= T; t++) {
-    running += fiscalDiff[t]!;
     const cost = costByYear[t]!;
     let pvCosts = 0n;
     if (cost !== 0n) {
       const c = N[t]! * cost;
       cumCosts += c;
-      const f = floorDiv(c, costDen);
-      pvCosts = roundFloored(f.q, f.r, costDen);
-      addFloored(cumCostsF, f, costDen);
-      cumCostsRounded = roundFloored(cumCostsF.q, cumCostsF.r, costDen);
+      pvCosts = roundHalfEven(c, costDen, costDenN);
+      cumCostsRounded = roundHalfEven(cumCosts, costDen, costDenN);
     }
-    let pvFiscal = 0n;
-    const yearFiscal = running + fiscalDirect[t]!;
-    if (yearFiscal !== 0n) {
-      if (!oneRate) lagF += yearFiscal * N[t + 1]!;
-      const b = N[t]! * yearFiscal;
-      const f = floorDiv(b, G);
-      pvFiscal = roundFloored(f.q, f.r, G);
-      addFloored(cumFiscalF, f, G);
-      cumFiscalRounded = roundFloored(cumFiscalF.q, cumFiscalF.r, G);
-    }
-    const year = financialYearName(baseStart + t);
-    // Cumulative fiscal benefits qF + rF / G against costs qC + rC / costDen (G = costDen × costScale).
-    if (
-      paybackYear === null &&
-      cumCosts > 0n &&
-      (cumFiscalF.q > cumCostsF.q || (cumFiscalF.q === cumCostsF.q && cumFiscalF.r >= cumCostsF.r * costScale))
-    )
-      paybackYear = year;
+    pvCostsByYear[t] = pvCosts;
+    cumCostsByYear[t] = cumCosts;
+    cumCostsRoundedByYear[t] = cumCostsRounded;
+  }
+  const fiscalRows =
+    fiscalRowsDecided(fiscalLines, disc, T, Number(pow10(16) * L), cumCostsByYear, costDenN) ??
+    fiscalRowsExact(fiscalLines, disc, T, G, GN, cumCostsByYear, costScale);
+  const years: AppraisalResult['years'] = [];
+  for (let t = 0; t <= T; t++) {
     years.push({
-      year,
+      year: financialYearName(baseStart + t),
       index: t,
       discountFactor: schedule.dfStrings[t]!,
-      pvCostsPence: pvCosts,
-      pvFiscalBenefitsPence: pvFiscal,
-      cumulativePvCostsPence: cumCostsRounded,
-      cumulativePvFiscalBenefitsPence: cumFiscalRounded,
+      pvCostsPence: pvCostsByYear[t]!,
+      pvFiscalBenefitsPence: fiscalRows.pv[t]!,
+      cumulativePvCostsPence: cumCostsRoundedByYear[t]!,
+      cumulativePvFiscalBenefitsPence: fiscalRows.cumulative[t]!,
     });
   }
-  // Fiscal NPV from the two running totals: (qF − qC) + (rF − rC × costScale) / G.
-  let npvQ = cumFiscalF.q - cumCostsF.q;
-  let npvR = cumFiscalF.r - cumCostsF.r * costScale;
-  if (npvR < 0n) {
-    npvR += G;
-    npvQ -= 1n;
-  }
+  const paybackYear = fiscalRows.payback < 0 ? null : financialYearName(baseStart + fiscalRows.payback);
   const numCosts = cumCosts * costScale;
   const numAll = numFiscal + numEconomic + numSocial;
   const { bcr, vfmBand } = bcrOf(cp, numAll, numCosts);
@@ -1163,14 +1296,14 @@ export function appraise(input: AppraisalInput, params: ParameterSet, deflators:
   const orgs = [...byOrg.keys()].sort(byOrganisationCode);
   const whoBenefits = orgs.map((organisationCode) => {
     const v = byOrg.get(organisationCode)!;
-    const pvPence = roundHalfEven(v.pv, G);
+    const pvPence = roundHalfEven(v.pv, G, GN);
     const cashablePvPence =
       v.part === 0n
         ? v.whole === v.pv
           ? pvPence
           : v.whole === 0n
             ? 0n
-            : roundHalfEven(v.whole, G)
+            : roundHalfEven(v.whole, G, GN)
         : roundHalfEven(v.whole * 10_000n + v.part, G4);
     return { organisationCode, pvPence, cashablePvPence };
   });
@@ -1267,12 +1400,12 @@ export function appraise(input: AppraisalInput, params: ParameterSet, deflators:
   return {
     pvCostsPence: cumCostsRounded,
     pvBenefitsPence: {
-      fiscal: cumFiscalRounded,
-      economic: roundHalfEven(numEconomic, G),
-      social: roundHalfEven(numSocial, G),
+      fiscal: fiscalRows.cumulative[T]!,
+      economic: roundHalfEven(numEconomic, G, GN),
+      social: roundHalfEven(numSocial, G, GN),
     },
-    fiscalNpvPence: roundFloored(npvQ, npvR, G),
-    publicValueNpvPence: roundHalfEven(numAll - numCosts, G),
+    fiscalNpvPence: roundHalfEven(numFiscal - numCosts, G, GN),
+    publicValueNpvPence: roundHalfEven(numAll - numCosts, G, GN),
     fiscalRoi: numCosts > 0n ? toNumber4dp(numFiscal, numCosts) : null,
     bcr,
     paybackYear,
