@@ -133,6 +133,8 @@ interface Discounting {
   common: Map<string, CommonDenominator>;
   /** N[t] / D as floats (discountFloats), or null when D is beyond a float's range; undefined until asked for. */
   floats?: number[] | null;
+  /** What runYield needs (runsOf), or null without one rate; undefined until asked for. */
+  runs?: Runs | null;
 }
 
 /**
@@ -843,17 +845,117 @@ function lineDenominator(b: PreparedBenefit, rebaseDen: bigint): bigint {
 
 /**
  * Σ over cohorts of volume × the window value at (engagement year + lag + shift): a line's discounted yield over
- * its denominator × D (shift 1 is the lag sensitivity's extra year).
+ * its denominator × D (shift 1 is the lag sensitivity's extra year). Whole volumes under one rate are summed in runs
+ * of years (runYield); otherwise one bigint product per cohort.
  */
 function weightedYield(b: PreparedBenefit, disc: Discounting, shift: number): bigint {
   const win = b.dropKeep === 10_000 ? window(disc, b.persistence) : dropWindow(disc, b.persistence, b.dropKeep);
-  let W = 0n;
   const lag = b.lag + shift;
+  const runs = disc.oneRate !== null && b.cohortN !== null ? runYield(b, b.cohortN, disc, win, lag) : null;
+  if (runs !== null) return runs;
+  let W = 0n;
   for (let c = 0; c < b.cohortT.length; c++) {
     const v = b.cohortV[c]!;
     if (v !== 0n) W += v * win[b.cohortT[c]! + lag]!;
   }
   return W;
+}
+
+/** Run sums for runYield (all zero between calls). */
+const runSums: number[] = [];
+
+/**
+ * weightedYield for whole volumes under one rate 1 + r = p / q in every year (Discounting.oneRate), exact. Then
+ * N[s] = q^s × p^(T−s), so a window's values are in ratio q / p from one year to the next: win[t0 + i] =
+ * C × q^i × p^(h−i) with C = win[t0] / p^h, a whole number for every index used. So the cohorts engaged in a run of
+ * years t0 … t0 + h contribute C × Σ v × q^i × p^(h−i): one bigint product per run instead of one per cohort. The
+ * run is as long as keeps Σ volumes × p^h ≤ 2^53 − 1, so every product and partial sum of the inner sum is a whole
+ * number below 2^53, which JavaScript numbers hold exactly (each q^i × p^(h−i) ≤ p^h, as q ≤ p for a rate ≥ 0).
+ * Null when runs would be single years (then the plain sum is as quick).
+ */
+function runYield(b: PreparedBenefit, v: number[], disc: Discounting, win: bigint[], lag: number): bigint | null {
+  const runs = runsOf(disc);
+  if (runs === null) return null;
+  let first = Number.POSITIVE_INFINITY;
+  let last = -1;
+  for (let c = 0; c < v.length; c++) {
+    const t = b.cohortT[c]!;
+    if (t < first) first = t;
+    if (t > last) last = t;
+  }
+  let h = Math.min(last - first, runs.powers.length - 1);
+  while (h > 0 && b.volumeSum * runs.powers[h]! > Number.MAX_SAFE_INTEGER) h--;
+  if (h === 0) return null;
+  const span = h + 1;
+  const lastRun = Math.floor((last - first) / span);
+  const lastH = last - first - lastRun * span;
+  for (let c = 0; c < v.length; c++) {
+    const i = b.cohortT[c]! - first;
+    const j = Math.floor(i / span);
+    runSums[j] = (runSums[j] ?? 0) + v[c]! * runs.coefficients(j === lastRun ? lastH : h)[i - j * span]!;
+  }
+  let W = 0n;
+  for (let j = 0; j <= lastRun; j++) {
+    const sum = runSums[j] ?? 0;
+    if (sum === 0) continue;
+    runSums[j] = 0;
+    W += runs.factor(win, first + j * span + lag, j === lastRun ? lastH : h) * (sum < SMALL.length ? SMALL[sum]! : BigInt(sum));
+  }
+  return W;
+}
+
+/** What runYield needs of a discounting with one rate p / q, built once per discounting. */
+interface Runs {
+  /** p^h as JavaScript numbers while below 2^53 (at most 63 of them). */
+  powers: number[];
+  /** q^i × p^(h−i) for i = 0 … h. */
+  coefficients(h: number): number[];
+  /** win[t] / p^h, exact (cached per window). */
+  factor(win: bigint[], t: number, h: number): bigint;
+}
+
+function runsOf(disc: Discounting): Runs | null {
+  if (disc.runs !== undefined) return disc.runs;
+  const one = disc.oneRate;
+  let runs: Runs | null = null;
+  if (one !== null && one[0] < 1n << 26n) {
+    const [p, q] = one;
+    const pN = Number(p);
+    const qN = Number(q);
+    const powers = [1];
+    while (powers.length < 64 && powers[powers.length - 1]! * pN <= Number.MAX_SAFE_INTEGER) powers.push(powers[powers.length - 1]! * pN);
+    // By repeated products of whole numbers, each at most p^h < 2^53, so exact.
+    const coefficients = powers.map((_, h) => {
+      const c: number[] = [];
+      let qi = 1;
+      for (let i = 0; i <= h; i++) {
+        c.push(qi * powers[h - i]!);
+        qi *= qN;
+      }
+      return c;
+    });
+    const factors = new WeakMap<bigint[], Map<number, bigint>>();
+    runs = {
+      powers,
+      coefficients: (h) => coefficients[h]!,
+      factor(win, t, h) {
+        let byStart = factors.get(win);
+        if (!byStart) {
+          byStart = new Map();
+          factors.set(win, byStart);
+        }
+        const key = t * 64 + h;
+        let f = byStart.get(key);
+        if (f === undefined) {
+          f = win[t]! / p ** BigInt(h);
+          byStart.set(key, f);
+        }
+        return f;
+      },
+    };
+  }
+  disc.runs = runs;
+  return runs;
 }
 
 /** Scratch yields by year for fiscalYields' fast path (all zero between calls). */
