@@ -357,6 +357,8 @@ interface CompiledDeflators {
   id: number;
   edition: string;
   values: Map<string, { value: bigint; forecast: boolean }>;
+  /** forecastWarning's texts, by base year, then by the year whose forecast was used. */
+  forecastWarnings: Map<string, Map<string, string>>;
 }
 
 const compiledDeflators = new WeakMap<DeflatorTable, CompiledDeflators>();
@@ -377,7 +379,7 @@ function compileDeflators(table: DeflatorTable): CompiledDeflators {
   const scale = Math.max(0, ...entries.map(([, d]) => d.scale));
   const values = new Map<string, { value: bigint; forecast: boolean }>();
   for (const [year, d, forecast] of entries) values.set(year, { value: d.num * pow10(scale - d.scale), forecast });
-  const compiled = { id: ++deflatorTables, edition: table.edition, values };
+  const compiled = { id: ++deflatorTables, edition: table.edition, values, forecastWarnings: new Map() };
   compiledDeflators.set(table, compiled);
   return compiled;
 }
@@ -495,10 +497,18 @@ function lineKey(b: PreparedBenefit): string {
 function decimalsFor(sNum: bigint, sDen: bigint): number {
   const x = 500n * sNum;
   if (x <= sDen) return 2;
-  // 10^e × sDen ≥ x exactly when 10^e ≥ c = ⌈x / sDen⌉ (≥ 2), so e is the number of digits of c − 1.
-  const q = x / sDen;
-  const c = q * sDen === x ? q : q + 1n;
-  return Math.max(2, (c - 1n).toString().length + 1);
+  // The smallest e with 10^e × sDen ≥ x: estimated from floats, then settled by exact comparisons (two, usually).
+  const guess = Math.ceil(Math.log10(Number(x) / Number(sDen)));
+  if (!(guess >= 0 && guess <= 400)) {
+    // Beyond a float's range: 10^e × sDen ≥ x exactly when 10^e ≥ c = ⌈x / sDen⌉ (≥ 2), e the digits of c − 1.
+    const q = x / sDen;
+    const c = q * sDen === x ? q : q + 1n;
+    return Math.max(2, (c - 1n).toString().length + 1);
+  }
+  let e = guess;
+  while (e > 0 && pow10(e - 1) * sDen >= x) e--;
+  while (pow10(e) * sDen < x) e++;
+  return Math.max(2, e + 1);
 }
 
 /**
@@ -799,9 +809,7 @@ function prepareCase(input: AppraisalInput, params: ParameterSet, deflators: Def
     rebaseClass.push(cls);
   }
 
-  for (const year of forecastsUsed) {
-    warnings.add(`The GDP deflator for ${year} is a forecast, not outturn (${table!.edition}); rebasing to ${baseYear} prices used it.`);
-  }
+  for (const year of forecastsUsed) warnings.add(forecastWarning(table!, year, baseYear));
 
   return {
     cp,
@@ -822,6 +830,21 @@ function prepareCase(input: AppraisalInput, params: ParameterSet, deflators: Def
     deflatorId: table === null ? 0 : table.id,
     warnings,
   };
+}
+
+/** The warning that rebasing used a forecast deflator (kept per table, base year and year: the same every time). */
+function forecastWarning(table: CompiledDeflators, year: string, baseYear: string): string {
+  let byYear = table.forecastWarnings.get(baseYear);
+  if (!byYear) {
+    byYear = new Map();
+    table.forecastWarnings.set(baseYear, byYear);
+  }
+  let text = byYear.get(year);
+  if (text === undefined) {
+    text = `The GDP deflator for ${year} is a forecast, not outturn (${table.edition}); rebasing to ${baseYear} prices used it.`;
+    byYear.set(year, text);
+  }
+  return text;
 }
 
 /** keep / 10,000 = a / b in lowest terms; b = 2^x × 5^y (a divisor of 10^4) as [x, y], cached per keep. */
@@ -1084,6 +1107,9 @@ function fiscalRowsExact(
   return { pv, cumulative, payback };
 }
 
+/** Scratch rows for fiscalRowsDecided (zeroed there before use). */
+const rowScratch: number[] = [];
+
 /** DF_t = N[t] / D as floats, for fiscalRowsDecided; null when D is beyond a float's range. */
 function discountFloats(disc: Discounting): number[] | null {
   if (disc.floats === undefined) {
@@ -1115,7 +1141,8 @@ function fiscalRowsDecided(
 ): FiscalRows | null {
   const df = discountFloats(disc);
   if (df === null || !(unitN < 2 ** 900) || !(costDenN < 2 ** 1000)) return null;
-  const rows = new Float64Array(T + 1);
+  const rows = rowScratch;
+  for (let t = 0; t <= T; t++) rows[t] = 0;
   let terms = 0;
   for (const { b, K } of lines) {
     const v = b.cohortN;
