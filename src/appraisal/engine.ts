@@ -726,9 +726,11 @@ function prepareCase(input: AppraisalInput, params: ParameterSet, deflators: Def
       }
     }
     if (errors.length !== before) continue;
-    // Whole volumes also as JavaScript numbers, for the fast path in fiscalYields (volumeSum is Infinity without).
-    let cohortN: number[] | null = volumeScale === 0 ? cohortWhole : null;
-    let volumeSum = volumeScale === 0 ? wholeSum : Number.POSITIVE_INFINITY;
+    // Whole volumes also as JavaScript numbers, for the shortcuts that sum them as numbers (volumeSum is Infinity
+    // without): only when every volume is a safe integer (a whole volume of 2^53 or more has none of its own).
+    const allSafe = cohortWhole.length === cohortNum.length;
+    let cohortN: number[] | null = allSafe ? cohortWhole : null;
+    let volumeSum = allSafe ? wholeSum : Number.POSITIVE_INFINITY;
     let cohortV = volumeScale === 0 ? cohortNum : cohortNum.map((n, c) => n * pow10(volumeScale - cohortScale[c]!));
     if (hasNeed) {
       const e = BigInt(engagement);
