@@ -959,21 +959,21 @@ function runsOf(disc: Discounting): Runs | null {
       }
       return c;
     });
-    const factors = new WeakMap<bigint[], Map<number, bigint>>();
+    // Per window, by t × 64 + h (h ≤ 63).
+    const factors = new WeakMap<bigint[], (bigint | undefined)[]>();
     runs = {
       powers,
       coefficients: (h) => coefficients[h]!,
       factor(win, t, h) {
         let byStart = factors.get(win);
         if (!byStart) {
-          byStart = new Map();
+          byStart = new Array<bigint | undefined>(win.length * 64);
           factors.set(win, byStart);
         }
-        const key = t * 64 + h;
-        let f = byStart.get(key);
+        let f = byStart[t * 64 + h];
         if (f === undefined) {
           f = win[t]! / p ** BigInt(h);
-          byStart.set(key, f);
+          byStart[t * 64 + h] = f;
         }
         return f;
       },
