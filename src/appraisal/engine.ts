@@ -30,12 +30,15 @@
  * penny (e.g. who-benefits rows vs PV totals); every figure is the correctly rounded exact value. The VfM band
  * compares the EXACT BCR with the band edges (a BCR of 0.99999 is "poor" even though it prints as 1.0000).
  *
- * Shortcuts, each exact and each checked against the plain method in test/appraisal/fast-paths.test.ts: a drop-off
- * line's yields are summed as JavaScript integers only when they provably stay below 2^53 (fiscalYields); one more
- * year of lag is PV × 1/(1 + r) when one rate runs to the horizon (Discounting.oneRate); the band follows from the
- * BCR's 4-dp floor when its edges have at most 4 decimals (bcrOf). Every rounding divides through floorDiv
- * (rational.ts), which guesses a quotient below 2^50 from floating-point approximations and corrects it exactly;
- * checked in test/appraisal/division.test.ts.
+ * Shortcuts, each exact and each checked against the plain method in test/appraisal/fast-paths.test.ts and
+ * decided.test.ts: a drop-off line's yields are summed as JavaScript integers only when they provably stay below 2^53
+ * (fiscalYields); under one rate a line's discounted yield is summed in runs of years as whole numbers below 2^53,
+ * one bigint product per run (runYield); one more year of lag is PV × 1/(1 + r) when one rate runs to the horizon
+ * (Discounting.oneRate); the band follows from the BCR's 4-dp floor when its edges have at most 4 decimals (bcrOf).
+ * A float may DECIDE a rounding, never be one: roundHalfEven, the BCR (decidedFloor) and the fiscal year rows
+ * (fiscalRowsDecided) take a float with a proven error bound and use it only when the bound puts the exact value
+ * strictly between the same integer and half-integer (decidedRound); otherwise they take the exact bigint path.
+ * The exact divisions guess their quotient from floats and correct it (floorDiv, test/appraisal/division.test.ts).
  *
  * Switching values: fiscal NPV is linear in each input varied, so each is exact: for "costs" (every cost line
  * scaled together; value = the undiscounted total of the amounts as entered) C* = C0 × PVfiscal / PVcosts; for the
