@@ -30,12 +30,15 @@
  * penny (e.g. who-benefits rows vs PV totals); every figure is the correctly rounded exact value. The VfM band
  * compares the EXACT BCR with the band edges (a BCR of 0.99999 is "poor" even though it prints as 1.0000).
  *
- * Shortcuts, each exact and each checked against the plain method in test/appraisal/fast-paths.test.ts: a drop-off
- * line's yields are summed as JavaScript integers only when they provably stay below 2^53 (fiscalYields); one more
- * year of lag is PV × 1/(1 + r) when one rate runs to the horizon (Discounting.oneRate); the band follows from the
- * BCR's 4-dp floor when its edges have at most 4 decimals (bcrOf). Every rounding divides through floorDiv
- * (rational.ts), which guesses a quotient below 2^50 from floating-point approximations and corrects it exactly;
- * checked in test/appraisal/division.test.ts.
+ * Shortcuts, each exact and each checked against the plain method in test/appraisal/fast-paths.test.ts and
+ * decided.test.ts: a drop-off line's yields are summed as JavaScript integers only when they provably stay below 2^53
+ * (fiscalYields); under one rate a line's discounted yield is summed in runs of years as whole numbers below 2^53,
+ * one bigint product per run (runYield); one more year of lag is PV × 1/(1 + r) when one rate runs to the horizon
+ * (Discounting.oneRate); the band follows from the BCR's 4-dp floor when its edges have at most 4 decimals (bcrOf).
+ * A float may DECIDE a rounding, never be one: roundHalfEven, the BCR (decidedFloor) and the fiscal year rows
+ * (fiscalRowsDecided) take a float with a proven error bound and use it only when the bound puts the exact value
+ * strictly between the same integer and half-integer (decidedRound); otherwise they take the exact bigint path.
+ * The exact divisions guess their quotient from floats and correct it (floorDiv, test/appraisal/division.test.ts).
  *
  * Switching values: fiscal NPV is linear in each input varied, so each is exact: for "costs" (every cost line
  * scaled together; value = the undiscounted total of the amounts as entered) C* = C0 × PVfiscal / PVcosts; for the
@@ -51,9 +54,9 @@
  */
 import { DomainError, type FieldError } from '../lib/errors.ts';
 import { AppraisalDataError, deflatorTableSchema, financialYearName, financialYearStart, parameterSetSchema } from './parameters.ts';
-import type { Floored } from './rational.ts';
 import {
-  addFloored,
+  decidedFloor,
+  decidedRound,
   floorDiv,
   gcd,
   numberToDecimal,
@@ -131,6 +134,10 @@ interface Discounting {
   oneRate: [bigint, bigint] | null;
   /** Common denominators of cases discounted over this horizon (see commonDenominator). */
   common: Map<string, CommonDenominator>;
+  /** N[t] / D as floats (discountFloats), or null when D is beyond a float's range; undefined until asked for. */
+  floats?: number[] | null;
+  /** What runYield needs (runsOf), or null without one rate; undefined until asked for. */
+  runs?: Runs | null;
 }
 
 /**
@@ -245,6 +252,8 @@ interface CompiledParameters {
     max: [bigint, bigint] | null;
     /** The upper edge × 10^4 when that is whole (at most 4 decimals), so the band follows from the BCR's 4-dp floor. */
     max4: bigint | null;
+    /** max4 as a JavaScript number (exact up to 2^53; any larger edge is above every quotient a float decides). */
+    max4N: number;
     minInclusive: boolean;
     maxInclusive: boolean;
   }[];
@@ -292,11 +301,13 @@ function compileParameters(params: ParameterSet): CompiledParameters {
     benefitKeep,
     vfm: params.vfmBands.map((b) => {
       const max = b.maxBcr === null ? null : fractionOf(b.maxBcr);
+      const max4 = max !== null && (max[0] * 10_000n) % max[1] === 0n ? (max[0] * 10_000n) / max[1] : null;
       return {
         band: b.band,
         min: b.minBcr === null ? null : fractionOf(b.minBcr),
         max,
-        max4: max !== null && (max[0] * 10_000n) % max[1] === 0n ? (max[0] * 10_000n) / max[1] : null,
+        max4,
+        max4N: max4 === null ? Number.POSITIVE_INFINITY : Number(max4),
         minInclusive: b.minInclusive,
         maxInclusive: b.maxInclusive,
       };
@@ -349,6 +360,8 @@ interface CompiledDeflators {
   id: number;
   edition: string;
   values: Map<string, { value: bigint; forecast: boolean }>;
+  /** forecastWarning's texts, by base year, then by the year whose forecast was used. */
+  forecastWarnings: Map<string, Map<string, string>>;
 }
 
 const compiledDeflators = new WeakMap<DeflatorTable, CompiledDeflators>();
@@ -369,7 +382,7 @@ function compileDeflators(table: DeflatorTable): CompiledDeflators {
   const scale = Math.max(0, ...entries.map(([, d]) => d.scale));
   const values = new Map<string, { value: bigint; forecast: boolean }>();
   for (const [year, d, forecast] of entries) values.set(year, { value: d.num * pow10(scale - d.scale), forecast });
-  const compiled = { id: ++deflatorTables, edition: table.edition, values };
+  const compiled = { id: ++deflatorTables, edition: table.edition, values, forecastWarnings: new Map() };
   compiledDeflators.set(table, compiled);
   return compiled;
 }
@@ -487,10 +500,18 @@ function lineKey(b: PreparedBenefit): string {
 function decimalsFor(sNum: bigint, sDen: bigint): number {
   const x = 500n * sNum;
   if (x <= sDen) return 2;
-  // 10^e × sDen ≥ x exactly when 10^e ≥ c = ⌈x / sDen⌉ (≥ 2), so e is the number of digits of c − 1.
-  const q = x / sDen;
-  const c = q * sDen === x ? q : q + 1n;
-  return Math.max(2, (c - 1n).toString().length + 1);
+  // The smallest e with 10^e × sDen ≥ x: estimated from floats, then settled by exact comparisons (two, usually).
+  const guess = Math.ceil(Math.log10(Number(x) / Number(sDen)));
+  if (!(guess >= 0 && guess <= 400)) {
+    // Beyond a float's range: 10^e × sDen ≥ x exactly when 10^e ≥ c = ⌈x / sDen⌉ (≥ 2), e the digits of c − 1.
+    const q = x / sDen;
+    const c = q * sDen === x ? q : q + 1n;
+    return Math.max(2, (c - 1n).toString().length + 1);
+  }
+  let e = guess;
+  while (e > 0 && pow10(e - 1) * sDen >= x) e--;
+  while (pow10(e) * sDen < x) e++;
+  return Math.max(2, e + 1);
 }
 
 /**
@@ -708,9 +729,11 @@ function prepareCase(input: AppraisalInput, params: ParameterSet, deflators: Def
       }
     }
     if (errors.length !== before) continue;
-    // Whole volumes also as JavaScript numbers, for the fast path in fiscalYields (volumeSum is Infinity without).
-    let cohortN: number[] | null = volumeScale === 0 ? cohortWhole : null;
-    let volumeSum = volumeScale === 0 ? wholeSum : Number.POSITIVE_INFINITY;
+    // Whole volumes also as JavaScript numbers, for the shortcuts that sum them as numbers (volumeSum is Infinity
+    // without): only when every volume is a safe integer (a whole volume of 2^53 or more has none of its own).
+    const allSafe = cohortWhole.length === cohortNum.length;
+    let cohortN: number[] | null = allSafe ? cohortWhole : null;
+    let volumeSum = allSafe ? wholeSum : Number.POSITIVE_INFINITY;
     let cohortV = volumeScale === 0 ? cohortNum : cohortNum.map((n, c) => n * pow10(volumeScale - cohortScale[c]!));
     if (hasNeed) {
       const e = BigInt(engagement);
@@ -791,9 +814,7 @@ function prepareCase(input: AppraisalInput, params: ParameterSet, deflators: Def
     rebaseClass.push(cls);
   }
 
-  for (const year of forecastsUsed) {
-    warnings.add(`The GDP deflator for ${year} is a forecast, not outturn (${table!.edition}); rebasing to ${baseYear} prices used it.`);
-  }
+  for (const year of forecastsUsed) warnings.add(forecastWarning(table!, year, baseYear));
 
   return {
     cp,
@@ -814,6 +835,21 @@ function prepareCase(input: AppraisalInput, params: ParameterSet, deflators: Def
     deflatorId: table === null ? 0 : table.id,
     warnings,
   };
+}
+
+/** The warning that rebasing used a forecast deflator (kept per table, base year and year: the same every time). */
+function forecastWarning(table: CompiledDeflators, year: string, baseYear: string): string {
+  let byYear = table.forecastWarnings.get(baseYear);
+  if (!byYear) {
+    byYear = new Map();
+    table.forecastWarnings.set(baseYear, byYear);
+  }
+  let text = byYear.get(year);
+  if (text === undefined) {
+    text = `The GDP deflator for ${year} is a forecast, not outturn (${table.edition}); rebasing to ${baseYear} prices used it.`;
+    byYear.set(year, text);
+  }
+  return text;
 }
 
 /** keep / 10,000 = a / b in lowest terms; b = 2^x × 5^y (a divisor of 10^4) as [x, y], cached per keep. */
@@ -837,17 +873,117 @@ function lineDenominator(b: PreparedBenefit, rebaseDen: bigint): bigint {
 
 /**
  * Σ over cohorts of volume × the window value at (engagement year + lag + shift): a line's discounted yield over
- * its denominator × D (shift 1 is the lag sensitivity's extra year).
+ * its denominator × D (shift 1 is the lag sensitivity's extra year). Whole volumes under one rate are summed in runs
+ * of years (runYield); otherwise one bigint product per cohort.
  */
 function weightedYield(b: PreparedBenefit, disc: Discounting, shift: number): bigint {
   const win = b.dropKeep === 10_000 ? window(disc, b.persistence) : dropWindow(disc, b.persistence, b.dropKeep);
-  let W = 0n;
   const lag = b.lag + shift;
+  const runs = disc.oneRate !== null && b.cohortN !== null ? runYield(b, b.cohortN, disc, win, lag) : null;
+  if (runs !== null) return runs;
+  let W = 0n;
   for (let c = 0; c < b.cohortT.length; c++) {
     const v = b.cohortV[c]!;
     if (v !== 0n) W += v * win[b.cohortT[c]! + lag]!;
   }
   return W;
+}
+
+/** Run sums for runYield (all zero between calls). */
+const runSums: number[] = [];
+
+/**
+ * weightedYield for whole volumes under one rate 1 + r = p / q in every year (Discounting.oneRate), exact. Then
+ * N[s] = q^s × p^(T−s), so a window's values are in ratio q / p from one year to the next: win[t0 + i] =
+ * C × q^i × p^(h−i) with C = win[t0] / p^h, a whole number for every index used. So the cohorts engaged in a run of
+ * years t0 … t0 + h contribute C × Σ v × q^i × p^(h−i): one bigint product per run instead of one per cohort. The
+ * run is as long as keeps Σ volumes × p^h ≤ 2^53 − 1, so every product and partial sum of the inner sum is a whole
+ * number below 2^53, which JavaScript numbers hold exactly (each q^i × p^(h−i) ≤ p^h, as q ≤ p for a rate ≥ 0).
+ * Null when runs would be single years (then the plain sum is as quick).
+ */
+function runYield(b: PreparedBenefit, v: number[], disc: Discounting, win: bigint[], lag: number): bigint | null {
+  const runs = runsOf(disc);
+  if (runs === null) return null;
+  let first = Number.POSITIVE_INFINITY;
+  let last = -1;
+  for (let c = 0; c < v.length; c++) {
+    const t = b.cohortT[c]!;
+    if (t < first) first = t;
+    if (t > last) last = t;
+  }
+  let h = Math.min(last - first, runs.powers.length - 1);
+  while (h > 0 && b.volumeSum * runs.powers[h]! > Number.MAX_SAFE_INTEGER) h--;
+  if (h === 0) return null;
+  const span = h + 1;
+  const lastRun = Math.floor((last - first) / span);
+  const lastH = last - first - lastRun * span;
+  for (let c = 0; c < v.length; c++) {
+    const i = b.cohortT[c]! - first;
+    const j = Math.floor(i / span);
+    runSums[j] = (runSums[j] ?? 0) + v[c]! * runs.coefficients(j === lastRun ? lastH : h)[i - j * span]!;
+  }
+  let W = 0n;
+  for (let j = 0; j <= lastRun; j++) {
+    const sum = runSums[j] ?? 0;
+    if (sum === 0) continue;
+    runSums[j] = 0;
+    W += runs.factor(win, first + j * span + lag, j === lastRun ? lastH : h) * (sum < SMALL.length ? SMALL[sum]! : BigInt(sum));
+  }
+  return W;
+}
+
+/** What runYield needs of a discounting with one rate p / q, built once per discounting. */
+interface Runs {
+  /** p^h as JavaScript numbers while below 2^53 (at most 63 of them). */
+  powers: number[];
+  /** q^i × p^(h−i) for i = 0 … h. */
+  coefficients(h: number): number[];
+  /** win[t] / p^h, exact (cached per window). */
+  factor(win: bigint[], t: number, h: number): bigint;
+}
+
+function runsOf(disc: Discounting): Runs | null {
+  if (disc.runs !== undefined) return disc.runs;
+  const one = disc.oneRate;
+  let runs: Runs | null = null;
+  if (one !== null && one[0] < 1n << 26n) {
+    const [p, q] = one;
+    const pN = Number(p);
+    const qN = Number(q);
+    const powers = [1];
+    while (powers.length < 64 && powers[powers.length - 1]! * pN <= Number.MAX_SAFE_INTEGER) powers.push(powers[powers.length - 1]! * pN);
+    // By repeated products of whole numbers, each at most p^h < 2^53, so exact.
+    const coefficients = powers.map((_, h) => {
+      const c: number[] = [];
+      let qi = 1;
+      for (let i = 0; i <= h; i++) {
+        c.push(qi * powers[h - i]!);
+        qi *= qN;
+      }
+      return c;
+    });
+    // Per window, by t × 64 + h (h ≤ 63).
+    const factors = new WeakMap<bigint[], (bigint | undefined)[]>();
+    runs = {
+      powers,
+      coefficients: (h) => coefficients[h]!,
+      factor(win, t, h) {
+        let byStart = factors.get(win);
+        if (!byStart) {
+          byStart = new Array<bigint | undefined>(win.length * 64);
+          factors.set(win, byStart);
+        }
+        let f = byStart[t * 64 + h];
+        if (f === undefined) {
+          f = win[t]! / p ** BigInt(h);
+          byStart[t * 64 + h] = f;
+        }
+        return f;
+      },
+    };
+  }
+  disc.runs = runs;
+  return runs;
 }
 
 /** Scratch yields by year for fiscalYields' fast path (all zero between calls). */
@@ -898,6 +1034,167 @@ function fiscalYields(b: PreparedBenefit, K: bigint, fiscalDirect: bigint[], yie
   }
 }
 
+/** A fiscal benefit line in the appraisal: its PV numerator over G, and K, the value of one unit over 10^16 × L. */
+interface FiscalLine {
+  b: PreparedBenefit;
+  num: bigint;
+  K: bigint;
+}
+
+/** The fiscal columns of the yearly rows, rounded, and the payback year's index (−1 for none). */
+interface FiscalRows {
+  pv: bigint[];
+  cumulative: bigint[];
+  payback: number;
+}
+
+/**
+ * The fiscal benefits' PV in each year s, N[s] × Σ_lines K × yield(s) over G, and its running total, each rounded
+ * half-even from its exact value; the payback year is the first whose running total of fiscal benefits reaches the
+ * running total of costs (cumCosts[s] over costDen = G / costScale), once there are some costs. Yields: lines without
+ * drop-off as differences (a cohort's yield starts in year t + lag and stops p years later), one-year lines in their
+ * year, lines with drop-off year by year (fiscalYields).
+ */
+function fiscalRowsExact(
+  lines: FiscalLine[],
+  disc: Discounting,
+  T: number,
+  G: bigint,
+  GN: number,
+  cumCosts: bigint[],
+  costScale: bigint,
+): FiscalRows {
+  const fiscalDiff: bigint[] = new Array(T + 2).fill(0n);
+  const fiscalDirect: bigint[] = new Array(T + 1).fill(0n);
+  const yields: bigint[] = new Array(T + 1).fill(0n);
+  for (const { b, K } of lines) {
+    const p = b.persistence;
+    if (p === 1) {
+      for (let c = 0; c < b.cohortT.length; c++) {
+        const v = b.cohortV[c]!;
+        if (v === 0n) continue;
+        const t = b.cohortT[c]! + b.lag;
+        fiscalDirect[t] = fiscalDirect[t]! + v * K;
+      }
+    } else if (b.dropKeep === 10_000) {
+      for (let c = 0; c < b.cohortT.length; c++) {
+        const v = b.cohortV[c]!;
+        if (v === 0n) continue;
+        const t = b.cohortT[c]! + b.lag;
+        const x = v * K;
+        fiscalDiff[t] = fiscalDiff[t]! + x;
+        fiscalDiff[t + p] = fiscalDiff[t + p]! - x;
+      }
+    } else {
+      fiscalYields(b, K, fiscalDirect, yields);
+    }
+  }
+  const pv: bigint[] = new Array(T + 1);
+  const cumulative: bigint[] = new Array(T + 1);
+  let running = 0n;
+  let cum = 0n;
+  let cumRounded = 0n;
+  let payback = -1;
+  for (let t = 0; t <= T; t++) {
+    running += fiscalDiff[t]!;
+    const yearFiscal = running + fiscalDirect[t]!;
+    let row = 0n;
+    if (yearFiscal !== 0n) {
+      const x = disc.N[t]! * yearFiscal;
+      cum += x;
+      row = roundHalfEven(x, G, GN);
+      cumRounded = roundHalfEven(cum, G, GN);
+    }
+    pv[t] = row;
+    cumulative[t] = cumRounded;
+    if (payback < 0 && cumCosts[t]! > 0n && cum >= cumCosts[t]! * costScale) payback = t;
+  }
+  return { pv, cumulative, payback };
+}
+
+/** Scratch rows for fiscalRowsDecided (zeroed there before use). */
+const rowScratch: number[] = [];
+
+/** DF_t = N[t] / D as floats, for fiscalRowsDecided; null when D is beyond a float's range. */
+function discountFloats(disc: Discounting): number[] | null {
+  if (disc.floats === undefined) {
+    const DN = Number(disc.D);
+    disc.floats = DN < 2 ** 1000 ? disc.N.map((n) => Number(n) / DN) : null;
+  }
+  return disc.floats;
+}
+
+/**
+ * The same rows as fiscalRowsExact, decided from floats when their error bound allows (null when it does not, and
+ * then fiscalRowsExact gives them). Every term K / (10^16 × L) × volume × drop-off coefficient × DF_s is
+ * non-negative, and each of its factors is a float within a few roundings of the exact value; so a row, a sum of
+ * such terms, and a running total of rows are within a relative γ_k = k·u / (1 − k·u) of their exact values
+ * (u = 2^−53; Higham, Accuracy and Stability of Numerical Algorithms, §3.1 and §4.2), k at most the number of terms
+ * summed plus the years plus 16, and err = 2^−51 × k × value bounds the distance with room to spare. A row or
+ * running total is then rounded by decidedRound; the payback comparison is decided when the two running totals lie
+ * further apart than their error bounds. A float of exactly 0 is an exact 0: every factor is 0 or at least 2^−1002
+ * (volumes and coefficients are whole, K / (10^16 × L) ≥ 2^−900 is required, DF ≥ 2^−101 as no rate exceeds 100 %),
+ * so no term underflows. Needs whole volumes (cohortN) and drop-off coefficients below 2^53.
+ */
+function fiscalRowsDecided(
+  lines: FiscalLine[],
+  disc: Discounting,
+  T: number,
+  unitN: number,
+  cumCosts: bigint[],
+  costDenN: number,
+): FiscalRows | null {
+  const df = discountFloats(disc);
+  if (df === null || !(unitN < 2 ** 900) || !(costDenN < 2 ** 1000)) return null;
+  const rows = rowScratch;
+  for (let t = 0; t <= T; t++) rows[t] = 0;
+  let terms = 0;
+  for (const { b, K } of lines) {
+    const v = b.cohortN;
+    if (v === null) return null;
+    const coef = b.dropCoef === null ? null : dropCoefficientNumbers(b.persistence, b.dropKeep);
+    if (b.dropCoef !== null && coef === null) return null;
+    const kf = Number(K) / unitN;
+    if (!(kf < 2 ** 1000)) return null;
+    const p = b.persistence;
+    for (let c = 0; c < v.length; c++) {
+      const kv = kf * v[c]!;
+      if (kv === 0) continue;
+      const t = b.cohortT[c]! + b.lag;
+      if (coef === null) for (let k = 0; k < p; k++) rows[t + k] = rows[t + k]! + kv;
+      else for (let k = 0; k < p; k++) rows[t + k] = rows[t + k]! + kv * coef[k]!;
+      terms += p;
+    }
+  }
+  const rel = (terms + T + 16) * 2 ** -51;
+  const pv: bigint[] = new Array(T + 1);
+  const cumulative: bigint[] = new Array(T + 1);
+  let cum = 0;
+  let cumRounded = 0n;
+  let payback = -1;
+  for (let t = 0; t <= T; t++) {
+    const x = rows[t]! * df[t]!;
+    let row = 0n;
+    if (x !== 0) {
+      const r = decidedRound(x, x * rel);
+      cum += x;
+      const c = decidedRound(cum, cum * rel);
+      if (r === null || c === null) return null;
+      row = r;
+      cumRounded = c;
+    }
+    pv[t] = row;
+    cumulative[t] = cumRounded;
+    if (payback < 0 && cumCosts[t]! > 0n) {
+      const costs = Number(cumCosts[t]!) / costDenN;
+      const slack = rel + 2 ** -48;
+      if (cum * (1 - slack) > costs * (1 + slack)) payback = t;
+      else if (!(cum * (1 + slack) < costs * (1 - slack))) return null;
+    }
+  }
+  return { pv, cumulative, payback };
+}
+
 /** Organisation codes in ordinal order, null (wider society) last. */
 function byOrganisationCode(a: string | null, b: string | null): number {
   return a === b ? 0 : a === null ? 1 : b === null ? -1 : a < b ? -1 : 1;
@@ -912,6 +1209,23 @@ function byOrganisationCode(a: string | null, b: string | null): number {
  */
 function bcrOf(cp: CompiledParameters, numAll: bigint, numCosts: bigint): { bcr: number | null; vfmBand: VfmBand | null } {
   if (numCosts <= 0n) return { bcr: null, vfmBand: null };
+  // Usually a float decides q and that r > 0 (see decidedFloor); then BCR > edge and BCR ≥ edge both mean q ≥ E.
+  const decided = decidedFloor(numAll, Number(numCosts), 10_000);
+  if (decided !== null && decided.half !== 0) {
+    const q = decided.floor;
+    const bcr = (decided.half < 0 ? q : q + 1) / 10_000;
+    for (const band of cp.vfm) {
+      if (band.max4 !== null) {
+        if (q >= band.max4N) continue;
+      } else if (band.max) {
+        const l = numAll * band.max[1];
+        const rr = band.max[0] * numCosts;
+        if (band.maxInclusive ? l > rr : l >= rr) continue;
+      }
+      return { bcr, vfmBand: band.band };
+    }
+    return { bcr, vfmBand: null };
+  }
   const { q, r } = floorDiv(numAll * 10_000n, numCosts);
   const bcr = Number(roundFloored(q, r, numCosts)) / 10_000;
   for (const band of cp.vfm) {
@@ -1017,23 +1331,16 @@ export function appraise(input: AppraisalInput, params: ParameterSet, deflators:
   // Sensitivity: W × Kpre summed by grade, fiscal and all; the scenarios multiply the sums by the grades' factors.
   const byGradeF: bigint[] = [0n, 0n, 0n, 0n, 0n, 0n, 0n];
   const byGradeA: bigint[] = [0n, 0n, 0n, 0n, 0n, 0n, 0n];
-  // Lag one year longer, over G: PV × q / p when one rate 1 + r = p / q runs to the horizon (disc.oneRate); else a
-  // fiscal line's from the fiscal benefits by year (Σ_s fiscal_s × N[s+1]) below, the other lines' here (K × W one
-  // year later).
+  // Lag one year longer, over G: PV × q / p when one rate 1 + r = p / q runs to the horizon (disc.oneRate); else
+  // K × W one year later, fiscal lines and the others apart.
   const oneRate = disc.oneRate;
+  let lagF = 0n;
   let lagOther = 0n;
-  // Fiscal benefits by year, undiscounted, over 10^16 × L: lines without drop-off as differences (a cohort's
-  // yield starts in year t + lag and stops p years later), lines with drop-off year by year.
-  const fiscalDiff: bigint[] = new Array(T + 2).fill(0n);
-  const fiscalDirect: bigint[] = new Array(T + 1).fill(0n);
-  const yields: bigint[] = new Array(T + 1).fill(0n);
   const byOrg = new Map<string | null, { pv: bigint; whole: bigint; part: bigint }>();
-  const fiscalLines: { b: PreparedBenefit; num: bigint }[] = [];
+  const fiscalLines: FiscalLine[] = [];
   for (let j = 0; j < prepared.length; j++) {
     const b = prepared[j]!;
     const line = b.line;
-    const p = b.persistence;
-    const lag = b.lag;
     const g = b.grade;
     const Kpre = b.pre * line.unitValuePence * lineFactor[j]!;
     const keep = cp.benefitKeep[g]!;
@@ -1044,27 +1351,8 @@ export function appraise(input: AppraisalInput, params: ParameterSet, deflators:
     if (line.type === 'fiscal') {
       numFiscal += num;
       byGradeF[g] = byGradeF[g]! + WK;
-      fiscalLines.push({ b, num });
-      if (p === 1) {
-        // One year of benefit: the cohort's yield falls in year t + lag only.
-        for (let c = 0; c < b.cohortT.length; c++) {
-          const v = b.cohortV[c]!;
-          if (v === 0n) continue;
-          const t = b.cohortT[c]! + lag;
-          fiscalDirect[t] = fiscalDirect[t]! + v * K;
-        }
-      } else if (b.dropKeep === 10_000) {
-        for (let c = 0; c < b.cohortT.length; c++) {
-          const v = b.cohortV[c]!;
-          if (v === 0n) continue;
-          const t = b.cohortT[c]! + lag;
-          const x = v * K;
-          fiscalDiff[t] = fiscalDiff[t]! + x;
-          fiscalDiff[t + p] = fiscalDiff[t + p]! - x;
-        }
-      } else {
-        fiscalYields(b, K, fiscalDirect, yields);
-      }
+      fiscalLines.push({ b, num, K });
+      if (!oneRate) lagF += weightedYield(b, disc, 1) * K;
     } else {
       if (line.type === 'economic') numEconomic += num;
       else numSocial += num;
@@ -1093,67 +1381,46 @@ export function appraise(input: AppraisalInput, params: ParameterSet, deflators:
   }
   obF *= 10_000n;
   obA *= 10_000n;
-  let lagF = 0n;
 
-  // Per-year rows and payback (exact cumulative comparison). Costs stay over 10^4 × D (smaller numbers)
-  // and are brought over G only to compare with the fiscal benefits; zero rows and unchanged running
-  // totals reuse the previous rounding.
+  // Per-year rows. Costs stay over 10^4 × D (smaller numbers); each row and each running total is rounded on its
+  // own from its exact numerator (roundHalfEven); zero rows and unchanged running totals reuse the previous rounding.
   const costDen = 10_000n * D;
-  const years: AppraisalResult['years'] = [];
+  const costDenN = Number(costDen);
+  const GN = Number(G);
+  const pvCostsByYear: bigint[] = new Array(T + 1);
+  const cumCostsByYear: bigint[] = new Array(T + 1);
+  const cumCostsRoundedByYear: bigint[] = new Array(T + 1);
   let cumCosts = 0n;
-  const cumCostsF: Floored = { q: 0n, r: 0n };
-  const cumFiscalF: Floored = { q: 0n, r: 0n };
   let cumCostsRounded = 0n;
-  let cumFiscalRounded = 0n;
-  let running = 0n;
-  let paybackYear: string | null = null;
   for (let t = 0; t <= T; t++) {
-    running += fiscalDiff[t]!;
     const cost = costByYear[t]!;
     let pvCosts = 0n;
     if (cost !== 0n) {
       const c = N[t]! * cost;
       cumCosts += c;
-      const f = floorDiv(c, costDen);
-      pvCosts = roundFloored(f.q, f.r, costDen);
-      addFloored(cumCostsF, f, costDen);
-      cumCostsRounded = roundFloored(cumCostsF.q, cumCostsF.r, costDen);
+      pvCosts = roundHalfEven(c, costDen, costDenN);
+      cumCostsRounded = roundHalfEven(cumCosts, costDen, costDenN);
     }
-    let pvFiscal = 0n;
-    const yearFiscal = running + fiscalDirect[t]!;
-    if (yearFiscal !== 0n) {
-      if (!oneRate) lagF += yearFiscal * N[t + 1]!;
-      const b = N[t]! * yearFiscal;
-      const f = floorDiv(b, G);
-      pvFiscal = roundFloored(f.q, f.r, G);
-      addFloored(cumFiscalF, f, G);
-      cumFiscalRounded = roundFloored(cumFiscalF.q, cumFiscalF.r, G);
-    }
-    const year = financialYearName(baseStart + t);
-    // Cumulative fiscal benefits qF + rF / G against costs qC + rC / costDen (G = costDen × costScale).
-    if (
-      paybackYear === null &&
-      cumCosts > 0n &&
-      (cumFiscalF.q > cumCostsF.q || (cumFiscalF.q === cumCostsF.q && cumFiscalF.r >= cumCostsF.r * costScale))
-    )
-      paybackYear = year;
+    pvCostsByYear[t] = pvCosts;
+    cumCostsByYear[t] = cumCosts;
+    cumCostsRoundedByYear[t] = cumCostsRounded;
+  }
+  const fiscalRows =
+    fiscalRowsDecided(fiscalLines, disc, T, Number(pow10(16) * L), cumCostsByYear, costDenN) ??
+    fiscalRowsExact(fiscalLines, disc, T, G, GN, cumCostsByYear, costScale);
+  const years: AppraisalResult['years'] = [];
+  for (let t = 0; t <= T; t++) {
     years.push({
-      year,
+      year: financialYearName(baseStart + t),
       index: t,
       discountFactor: schedule.dfStrings[t]!,
-      pvCostsPence: pvCosts,
-      pvFiscalBenefitsPence: pvFiscal,
-      cumulativePvCostsPence: cumCostsRounded,
-      cumulativePvFiscalBenefitsPence: cumFiscalRounded,
+      pvCostsPence: pvCostsByYear[t]!,
+      pvFiscalBenefitsPence: fiscalRows.pv[t]!,
+      cumulativePvCostsPence: cumCostsRoundedByYear[t]!,
+      cumulativePvFiscalBenefitsPence: fiscalRows.cumulative[t]!,
     });
   }
-  // Fiscal NPV from the two running totals: (qF − qC) + (rF − rC × costScale) / G.
-  let npvQ = cumFiscalF.q - cumCostsF.q;
-  let npvR = cumFiscalF.r - cumCostsF.r * costScale;
-  if (npvR < 0n) {
-    npvR += G;
-    npvQ -= 1n;
-  }
+  const paybackYear = fiscalRows.payback < 0 ? null : financialYearName(baseStart + fiscalRows.payback);
   const numCosts = cumCosts * costScale;
   const numAll = numFiscal + numEconomic + numSocial;
   const { bcr, vfmBand } = bcrOf(cp, numAll, numCosts);
@@ -1163,14 +1430,14 @@ export function appraise(input: AppraisalInput, params: ParameterSet, deflators:
   const orgs = [...byOrg.keys()].sort(byOrganisationCode);
   const whoBenefits = orgs.map((organisationCode) => {
     const v = byOrg.get(organisationCode)!;
-    const pvPence = roundHalfEven(v.pv, G);
+    const pvPence = roundHalfEven(v.pv, G, GN);
     const cashablePvPence =
       v.part === 0n
         ? v.whole === v.pv
           ? pvPence
           : v.whole === 0n
             ? 0n
-            : roundHalfEven(v.whole, G)
+            : roundHalfEven(v.whole, G, GN)
         : roundHalfEven(v.whole * 10_000n + v.part, G4);
     return { organisationCode, pvPence, cashablePvPence };
   });
@@ -1267,12 +1534,12 @@ export function appraise(input: AppraisalInput, params: ParameterSet, deflators:
   return {
     pvCostsPence: cumCostsRounded,
     pvBenefitsPence: {
-      fiscal: cumFiscalRounded,
-      economic: roundHalfEven(numEconomic, G),
-      social: roundHalfEven(numSocial, G),
+      fiscal: fiscalRows.cumulative[T]!,
+      economic: roundHalfEven(numEconomic, G, GN),
+      social: roundHalfEven(numSocial, G, GN),
     },
-    fiscalNpvPence: roundFloored(npvQ, npvR, G),
-    publicValueNpvPence: roundHalfEven(numAll - numCosts, G),
+    fiscalNpvPence: roundHalfEven(numFiscal - numCosts, G, GN),
+    publicValueNpvPence: roundHalfEven(numAll - numCosts, G, GN),
     fiscalRoi: numCosts > 0n ? toNumber4dp(numFiscal, numCosts) : null,
     bcr,
     paybackYear,

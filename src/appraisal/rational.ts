@@ -13,10 +13,57 @@ export function pow10(n: number): bigint {
   return POW10[n] as bigint;
 }
 
-/** n / d rounded half-even (banker's rounding) to an integer; d must be positive. */
-export function roundHalfEven(n: bigint, d: bigint): bigint {
+/** Quotients below this in size are rounded from a float when its error bound decides them (see roundHalfEven). */
+const DECIDED = 2 ** 40;
+/** How far from a deciding point (an integer, or an integer and a half) the float must lie: 2^−8. */
+const MARGIN = 2 ** -8;
+
+/**
+ * n / d rounded half-even (banker's rounding) to an integer; d must be positive. `dN` is Number(d), passed in by
+ * callers that divide by the same d many times (it must be exactly that, or omitted).
+ * Fast path, exact: x = Number(n) / Number(d) is within a relative 3 × 2^−53 of n / d (each conversion and the
+ * division round to nearest), so when |x| < 2^40 it is within 2^−10 of the exact quotient. If x's fractional part
+ * then lies more than 2^−8 away from 0, ½ and 1, the exact quotient lies strictly between the same integer and
+ * half-integer as x, which decides the rounding: ⌊x⌋ below a half, ⌊x⌋ + 1 above it (never a tie). Otherwise (near a
+ * tie or a whole number, about one quotient in 80, or too large, or beyond a float's range) it takes the exact
+ * division. The float only decides between two integers; the figure is always the exact value's rounding.
+ */
+export function roundHalfEven(n: bigint, d: bigint, dN: number = Number(d)): bigint {
+  const decided = decidedRound(Number(n) / dN, MARGIN);
+  if (decided !== null) return decided;
   const { q, r } = floorDiv(n, d);
   return roundFloored(q, r, d);
+}
+
+/**
+ * The half-even rounding of an exact value z known only to lie within `err` of the float x (|x| < 2^40), or null
+ * when that does not decide it: if x's fractional part f lies more than err away from 0, ½ and 1, then z lies
+ * strictly between the same integer and half-integer as x, so z rounds to ⌊x⌋ (f below ½) or ⌊x⌋ + 1 (above);
+ * never a tie. f = x − ⌊x⌋ is exact for |x| < 2^40 at the margins used (at least 2^−40 from the edges). NaN and
+ * infinities are never decided.
+ */
+export function decidedRound(x: number, err: number): bigint | null {
+  if (!(x > -DECIDED && x < DECIDED)) return null;
+  const whole = Math.floor(x);
+  const f = x - whole;
+  if (f > err && f < 0.5 - err) return BigInt(whole);
+  if (f > 0.5 + err && f < 1 - err) return BigInt(whole + 1);
+  return null;
+}
+
+/**
+ * ⌊n / d⌋ when a float decides it (d positive, dN = Number(d)), else null: as in roundHalfEven, x = Number(n) / dN is
+ * within 2^−10 of n / d when |x| < 2^40, so a fractional part more than 2^−8 away from 0 and 1 puts n / d strictly
+ * between ⌊x⌋ and ⌊x⌋ + 1: the floor is ⌊x⌋ and n / d is not whole. `half` reports which side of ⌊x⌋ + ½ it lies,
+ * or 0 when the float cannot tell.
+ */
+export function decidedFloor(n: bigint, dN: number, scale = 1): { floor: number; half: -1 | 0 | 1 } | null {
+  const x = (Number(n) * scale) / dN;
+  if (!(x > -DECIDED && x < DECIDED)) return null;
+  const whole = Math.floor(x);
+  const f = x - whole;
+  if (!(f > MARGIN && f < 1 - MARGIN)) return null;
+  return { floor: whole, half: f < 0.5 - MARGIN ? -1 : f > 0.5 + MARGIN ? 1 : 0 };
 }
 
 /** n / d as a decimal string with exactly `dp` places, rounded half-even; d must be positive. */
