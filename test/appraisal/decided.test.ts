@@ -4,7 +4,7 @@ import { appraise } from '../../src/appraisal/engine.ts';
 import { decidedFloor, decidedRound, roundHalfEven } from '../../src/appraisal/rational.ts';
 import type { AppraisalInput, BenefitLine, ConfidenceGrade } from '../../src/appraisal/types.ts';
 import { cost, deflators, fy, params } from './helpers.ts';
-import { minus, q, referenceAppraisal, roundHalfEven as refRound, sum } from './reference.ts';
+import { minus, referenceAppraisal, referenceYearRows, roundHalfEven as refRound } from './reference.ts';
 
 /*
  * The roundings a float decides (src/appraisal/rational.ts decidedRound, decidedFloor, roundHalfEven) and the
@@ -159,34 +159,15 @@ const caseArb: fc.Arbitrary<AppraisalInput> = fc
     benefits: [...halves, ...runs].map((b, i) => ({ ...b, outcome: `${b.outcome}-${i}` })),
   }));
 
-type Q = ReturnType<typeof q>;
-const cmp = (a: Q, b: Q) => {
-  const l = a.n * b.d;
-  const r = b.n * a.d;
-  return l < r ? -1 : l > r ? 1 : 0;
-};
-
 /** Every yearly figure, the payback year and the totals, against the plain method. */
 function checkRows(input: AppraisalInput): void {
   const r = appraise(input, params, deflators);
   const base = referenceAppraisal(input, params, deflators);
-  let cumCosts = q(0n);
-  let cumFiscal = q(0n);
-  let payback: string | null = null;
-  for (const y of r.years) {
-    const c = base.costsByYear.get(y.index) ?? q(0n);
-    const f = base.fiscalByYear.get(y.index) ?? q(0n);
-    cumCosts = sum(cumCosts, c);
-    cumFiscal = sum(cumFiscal, f);
-    if (payback === null && cumCosts.n > 0n && cmp(cumFiscal, cumCosts) >= 0) payback = y.year;
-    expect([y.pvCostsPence, y.pvFiscalBenefitsPence, y.cumulativePvCostsPence, y.cumulativePvFiscalBenefitsPence]).toEqual([
-      refRound(c),
-      refRound(f),
-      refRound(cumCosts),
-      refRound(cumFiscal),
-    ]);
-  }
-  expect(r.paybackYear).toBe(payback);
+  const expected = referenceYearRows(base, r.years);
+  expect(
+    r.years.map((y) => [y.pvCostsPence, y.pvFiscalBenefitsPence, y.cumulativePvCostsPence, y.cumulativePvFiscalBenefitsPence]),
+  ).toEqual(expected.rows);
+  expect(r.paybackYear).toBe(expected.payback);
   expect(r.pvBenefitsPence).toEqual({ fiscal: refRound(base.fiscal), economic: refRound(base.economic), social: refRound(base.social) });
   expect(r.fiscalNpvPence).toBe(refRound(minus(base.fiscal, base.pvCosts)));
   for (const w of r.whoBenefits) {

@@ -131,5 +131,32 @@ export function referenceAppraisal(
 }
 
 export const sum = (...xs: Q[]) => xs.reduce(add, q(0n));
+
+/**
+ * The year rows the reference gives for the engine's `years` (PV costs, PV fiscal benefits and
+ * their running totals, each rounded once) and the payback year: the first whose running fiscal
+ * benefits reach the running costs.
+ */
+export function referenceYearRows(base: ReferenceResult, years: readonly { index: number; year: string }[]) {
+  let cumCosts = q(0n);
+  let cumFiscal = q(0n);
+  let payback: string | null = null;
+  const rows = years.map((y) => {
+    const c = base.costsByYear.get(y.index) ?? q(0n);
+    const f = base.fiscalByYear.get(y.index) ?? q(0n);
+    cumCosts = sum(cumCosts, c);
+    cumFiscal = sum(cumFiscal, f);
+    if (payback === null && cumCosts.n > 0n && cmp(cumFiscal, cumCosts) >= 0) payback = y.year;
+    return [roundHalfEven(c), roundHalfEven(f), roundHalfEven(cumCosts), roundHalfEven(cumFiscal)];
+  });
+  return { rows, payback };
+}
+
+/** -1, 0 or 1 as `a` is below, equal to or above `b` (denominators positive). */
+export const cmp = (a: Q, b: Q) => {
+  const l = a.n * b.d;
+  const r = b.n * a.d;
+  return l < r ? -1 : l > r ? 1 : 0;
+};
 export const minus = (a: Q, b: Q) => add(a, q(-b.n, b.d));
 export { q };
