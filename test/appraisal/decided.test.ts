@@ -2,8 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { appraise } from '../../src/appraisal/engine.ts';
 import { decidedFloor, decidedRound, roundHalfEven } from '../../src/appraisal/rational.ts';
-import type { AppraisalInput, BenefitLine, ConfidenceGrade } from '../../src/appraisal/types.ts';
-import { cost, deflators, fy, params } from './helpers.ts';
+import type { AppraisalInput } from '../../src/appraisal/types.ts';
+import { cost, deflators, fiscalLine, fy, grade, params } from './helpers.ts';
 import { minus, referenceAppraisal, referenceYearRows, roundHalfEven as refRound } from './reference.ts';
 
 /*
@@ -93,27 +93,12 @@ describe('roundings decided from a float', () => {
   });
 });
 
-const grade = fc.integer({ min: 1, max: 6 }) as fc.Arbitrary<ConfidenceGrade>;
-const fiscal = (over: Partial<BenefitLine>): BenefitLine => ({
-  outcome: 'line',
-  beneficiaryCode: 'DHSC',
-  type: 'fiscal',
-  cashable: true,
-  unitValuePence: 1n,
-  priceYear: '2026-27',
-  impactBasisPoints: 10_000,
-  deadweightBasisPoints: 0,
-  persistenceYears: 1,
-  confidenceGrade: 1,
-  ...over,
-});
-
 // Half a person engaged in year 0 (need 1 × 50 % engagement) at an odd unit value: a fiscal row of exactly n + ½
 // pence, which the float sees as n + ½ give or take a rounding, so only the exact sum may round it.
 const halfPennyLine = fc
   .record({ unit: fc.bigInt({ min: 0n, max: 2_000_000n }), t: fc.integer({ min: 0, max: 3 }), extra: fc.integer({ min: 0, max: 3 }) })
   .map(({ unit, t, extra }) =>
-    fiscal({
+    fiscalLine({
       outcome: 'half',
       unitValuePence: 2n * unit + 1n,
       need: { [fy(t)]: 1 + 2 * extra },
@@ -140,7 +125,7 @@ const runLine = fc
     confidenceGrade: grade,
     priceYear: fc.constantFrom('2026-27', '2013-14'),
   })
-  .map(({ type, ...r }) => fiscal({ ...r, outcome: 'run', type, beneficiaryCode: type === 'fiscal' ? 'DWP' : null }));
+  .map(({ type, ...r }) => fiscalLine({ ...r, outcome: 'run', type, beneficiaryCode: type === 'fiscal' ? 'DWP' : null }));
 
 const caseArb: fc.Arbitrary<AppraisalInput> = fc
   .record({
@@ -182,14 +167,14 @@ describe('fiscal rows from float sums, and yields summed in runs of years', () =
   });
 
   it('a row of exactly half a penny rounds to even, and a payback on an exact tie is that year', () => {
-    const half = (unit: bigint) => fiscal({ unitValuePence: unit, need: { '2026-27': 1 }, engagementBasisPoints: 5_000 });
+    const half = (unit: bigint) => fiscalLine({ unitValuePence: unit, need: { '2026-27': 1 }, engagementBasisPoints: 5_000 });
     const rows = (unit: bigint) => appraise({ baseYear: '2026-27', costs: [], benefits: [half(unit)] }, params, deflators).years[0]!;
     expect([1n, 3n, 5n, 7n].map((u) => rows(u).pvFiscalBenefitsPence)).toEqual([0n, 2n, 2n, 4n]);
     // Costs of 150p in year 0 against benefits of exactly 150p (300 half-units at 1p): payback in year 0.
     const tie: AppraisalInput = {
       baseYear: '2026-27',
       costs: [cost(150n)],
-      benefits: [fiscal({ unitValuePence: 1n, need: { '2026-27': 300 }, engagementBasisPoints: 5_000 })],
+      benefits: [fiscalLine({ unitValuePence: 1n, need: { '2026-27': 300 }, engagementBasisPoints: 5_000 })],
     };
     expect(appraise(tie, params, deflators).paybackYear).toBe('2026-27');
     checkRows(tie);
@@ -206,7 +191,7 @@ describe('fiscal rows from float sums, and yields summed in runs of years', () =
         checkRows({
           baseYear: '2026-27',
           costs: [cost(C, { year: fy(1) })],
-          benefits: [fiscal({ need: { '2026-27': Number(need) }, engagementBasisPoints: 1 })],
+          benefits: [fiscalLine({ need: { '2026-27': Number(need) }, engagementBasisPoints: 1 })],
         });
       }
     }
@@ -225,7 +210,7 @@ describe('fiscal rows from float sums, and yields summed in runs of years', () =
         checkRows({
           baseYear: '2026-27',
           costs: [cost(1_000_000n)],
-          benefits: [fiscal({ volumes, persistenceYears: p, dropOffBasisPoints: drop, lagYears: lag, unitValuePence: 12_345n })],
+          benefits: [fiscalLine({ volumes, persistenceYears: p, dropOffBasisPoints: drop, lagYears: lag, unitValuePence: 12_345n })],
         });
       }
     }

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { appraise, parseParameterSet } from '../../src/appraisal/engine.ts';
-import type { AppraisalInput, BenefitLine, ConfidenceGrade, CostLine, ParameterSet, VfmBand } from '../../src/appraisal/types.ts';
-import { deflators, fy, params, rawParameterSets } from './helpers.ts';
+import type { AppraisalInput, CostLine, ParameterSet, VfmBand } from '../../src/appraisal/types.ts';
+import { deflators, fiscalLine, fy, grade, params, rawParameterSets } from './helpers.ts';
 import { cmp, minus, q, referenceAppraisal, referenceYearRows, roundHalfEven, sum } from './reference.ts';
 
 /*
@@ -45,21 +45,6 @@ const fineParams = (() => {
   return parseParameterSet(raw);
 })();
 
-const grade = fc.integer({ min: 1, max: 6 }) as fc.Arbitrary<ConfidenceGrade>;
-const line = (over: Partial<BenefitLine>): BenefitLine => ({
-  outcome: 'line',
-  beneficiaryCode: 'DHSC',
-  type: 'fiscal',
-  cashable: true,
-  unitValuePence: 1n,
-  priceYear: '2026-27',
-  impactBasisPoints: 10_000,
-  deadweightBasisPoints: 0,
-  persistenceYears: 1,
-  confidenceGrade: 1,
-  ...over,
-});
-
 // Small whole volumes with a short drop-off: yields as numbers.
 const smallDropLine = fc
   .record({
@@ -76,7 +61,7 @@ const smallDropLine = fc
     impactBasisPoints: fc.integer({ min: 0, max: 10_000 }),
     confidenceGrade: grade,
   })
-  .map((r) => line({ ...r, outcome: 'small' }));
+  .map((r) => fiscalLine({ ...r, outcome: 'small' }));
 
 // Volumes near 10^9, or fractional, with a kept share coprime to 10 (so 1 − drop-off is a / 10^4): yields as bigints.
 const largeDropLine = (maxYear: number, maxPersistence: number) =>
@@ -98,7 +83,14 @@ const largeDropLine = (maxYear: number, maxPersistence: number) =>
       confidenceGrade: grade,
     })
     .map(({ keep, cashableBasisPoints, ...r }) =>
-      line({ ...r, outcome: 'large', beneficiaryCode: 'DWP', cashable: undefined, cashableBasisPoints, dropOffBasisPoints: 10_000 - keep }),
+      fiscalLine({
+        ...r,
+        outcome: 'large',
+        beneficiaryCode: 'DWP',
+        cashable: undefined,
+        cashableBasisPoints,
+        dropOffBasisPoints: 10_000 - keep,
+      }),
     );
 
 const otherLine = fc
@@ -117,7 +109,9 @@ const otherLine = fc
     deadweightBasisPoints: fc.integer({ min: 0, max: 10_000 }),
     confidenceGrade: grade,
   })
-  .map(({ type, ...r }) => line({ ...r, outcome: 'other', type, beneficiaryCode: type === 'fiscal' ? 'MOJ' : null, cashable: false }));
+  .map(({ type, ...r }) =>
+    fiscalLine({ ...r, outcome: 'other', type, beneficiaryCode: type === 'fiscal' ? 'MOJ' : null, cashable: false }),
+  );
 
 const costLine = (maxYear: number): fc.Arbitrary<CostLine> =>
   fc.record({
@@ -199,7 +193,7 @@ describe('appraisal fast paths', () => {
         {
           baseYear: '2026-27',
           costs: [{ year: '2026-27', kind: 'revenue', payerCode: 'MHCLG', amountPence: 100_000n, confidenceGrade: 1 }],
-          benefits: [line({ unitValuePence: valuePence, volumes: { '2026-27': 1 } })],
+          benefits: [fiscalLine({ unitValuePence: valuePence, volumes: { '2026-27': 1 } })],
         },
         ps,
         deflators,

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { parseDeflatorTable, parseParameterSet } from '../../src/appraisal/engine.ts';
-import type { BenefitLine, CostLine } from '../../src/appraisal/types.ts';
+import type { BenefitLine, ConfidenceGrade, CostLine } from '../../src/appraisal/types.ts';
 
 const fixtures = join(import.meta.dirname, '..', '..', 'fixtures', 'appraisal');
 
@@ -36,3 +37,23 @@ export function benefit(unitValuePence: bigint, over: Partial<BenefitLine> = {})
     ...over,
   };
 }
+
+/** A fiscal, cashable line of 1p a unit, with no volumes or need: the caller gives how many. */
+export function fiscalLine(over: Partial<BenefitLine>): BenefitLine {
+  return {
+    outcome: 'line',
+    beneficiaryCode: 'DHSC',
+    type: 'fiscal',
+    cashable: true,
+    unitValuePence: 1n,
+    priceYear: '2026-27',
+    impactBasisPoints: 10_000,
+    deadweightBasisPoints: 0,
+    persistenceYears: 1,
+    confidenceGrade: 1,
+    ...over,
+  };
+}
+
+/** Any confidence grade, 1 to 6. */
+export const grade = fc.integer({ min: 1, max: 6 }) as fc.Arbitrary<ConfidenceGrade>;
