@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { type Db, inTransaction } from '../db/database.ts';
+import { canonicalJson } from './request-contract.ts';
 
 /*
  * A request sent twice changes things once. This is the one rule behind the API's
@@ -13,6 +15,16 @@ import { type Db, inTransaction } from '../db/database.ts';
 
 const IN_FLIGHT_EXPIRY_MS = 60_000;
 export const KEPT_FOR_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * What makes two sends the same request: the method, the path and the body, whatever the order
+ * of the body's keys or its whitespace.
+ */
+export function requestFingerprint(method: string, path: string, body: unknown): string {
+  return createHash('sha256')
+    .update(`${method} ${path}\n${canonicalJson(body)}`)
+    .digest('hex');
+}
 
 /** What claiming a key found. */
 export type Claim =

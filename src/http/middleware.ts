@@ -1,10 +1,9 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import { authenticateToken, REVOKED_BY_REISSUE, REVOKED_BY_ROTATION, type TokenRefusal } from '../users/tokens.ts';
 import type { AppEnv, Deps } from './context.ts';
-import { claimKey, keepAnswer, releaseKey } from './idempotency.ts';
+import { claimKey, keepAnswer, releaseKey, requestFingerprint } from './idempotency.ts';
 import { problemResponse } from './problem.ts';
-import { canonicalJson } from './request-contract.ts';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,100}$/;
 
@@ -107,9 +106,7 @@ export function idempotency(deps: Deps): MiddlewareHandler<AppEnv> {
       });
     }
     const userId = c.get('principal').userId;
-    // The same request whatever the order of its body's keys or its whitespace.
-    const body = canonicalJson(c.get('body') ?? {});
-    const fingerprint = createHash('sha256').update(`${c.req.method} ${c.req.path}\n${body}`).digest('hex');
+    const fingerprint = requestFingerprint(c.req.method, c.req.path, c.get('body') ?? {});
     const db = deps.database.db;
 
     const claim = await claimKey(db, userId, key, fingerprint, deps.clock());

@@ -1,10 +1,10 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Context, MiddlewareHandler, Next } from 'hono';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { Deps } from '../http/context.ts';
-import { claimKey, keepAnswer, releaseKey } from '../http/idempotency.ts';
-import { canonicalJson, textProblem } from '../http/request-contract.ts';
+import { claimKey, keepAnswer, releaseKey, requestFingerprint } from '../http/idempotency.ts';
+import { textProblem } from '../http/request-contract.ts';
 import { DomainError } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
 import type { TokenRefusal } from '../users/tokens.ts';
@@ -125,9 +125,7 @@ const FORM_ID = /^[0-9a-f-]{36}$/;
 async function sendOnce(c: WebContext, deps: Deps, userId: string, formId: string, fields: Record<string, unknown>, next: Next) {
   const db = deps.database.db;
   const { [CSRF_FIELD]: _csrf, ...sent } = fields;
-  const fingerprint = createHash('sha256')
-    .update(`${c.req.method} ${c.req.path}\n${canonicalJson(sent)}`)
-    .digest('hex');
+  const fingerprint = requestFingerprint(c.req.method, c.req.path, sent);
   const key = `form:${formId}:${fingerprint}`;
   let claim = await claimKey(db, userId, key, fingerprint, deps.clock());
   for (let waited = 0; claim.state === 'in-flight' && waited < SECOND_SEND_WAITS_MS; waited += 100) {
