@@ -1,7 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import type { Deps } from '../http/context.ts';
 import { acting, apiRoute, createRouter, jsonContent } from '../http/router.ts';
-import { createVerificationRunner, type VerificationRunner } from '../verify/runner.ts';
+import type { VerificationRunner } from '../verify/runner.ts';
 import { listVerifications, readVerification, startVerification, type Verification } from '../verify/verifications.ts';
 import { CheckpointSchema, VerificationSchema } from './ledger.routes.ts';
 import { IdParam, Limit } from './schemas.ts';
@@ -40,16 +40,8 @@ const verificationJson = (v: Verification) => ({ ...v, seq: v.seq.toString() });
 const locationOf = (id: string) => `/api/v1/ledger/verifications/${id}`;
 
 /** Verifications of the books in the background: start one, follow it, read what it found. */
-export function verificationRoutes(deps: Deps) {
+export function verificationRoutes(deps: Deps, runner: VerificationRunner) {
   const db = deps.database.db;
-  const runner: VerificationRunner =
-    deps.verifications ??
-    createVerificationRunner({
-      database: deps.database,
-      clock: deps.clock,
-      log: deps.log,
-      checkpointPath: deps.auditCheckpointPath ?? null,
-    });
   return createRouter()
     .openapi(
       apiRoute({

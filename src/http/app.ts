@@ -17,6 +17,7 @@ import { tokenRoutes } from '../api/tokens.routes.ts';
 import { userRoutes } from '../api/users.routes.ts';
 import { verificationRoutes } from '../api/verifications.routes.ts';
 import { createDocumentService } from '../documents/service.ts';
+import { createVerificationRunner } from '../verify/runner.ts';
 import { isPagePath, mountPages, pageError, pageNotFound } from '../web/app.ts';
 import { mountAssets } from '../web/assets.ts';
 import { SECTIONS } from '../web/sections.ts';
@@ -46,13 +47,22 @@ export function createApp(deps: Deps): OpenAPIHono<AppEnv> {
 
   // Compiled here, at start-up: a broken template stops the service before it serves anything.
   const documents = deps.documents ?? createDocumentService({ log: deps.log });
+  // One runner for the API and the pages, so a check started on either is the one both follow.
+  const verifications =
+    deps.verifications ??
+    createVerificationRunner({
+      database: deps.database,
+      clock: deps.clock,
+      log: deps.log,
+      checkpointPath: deps.auditCheckpointPath ?? null,
+    });
 
   const api = new OpenAPIHono<AppEnv>();
   api.route('/', userRoutes(deps));
   api.route('/', referenceRoutes(deps));
   api.route('/', fundRoutes(deps));
   api.route('/', ledgerRoutes(deps));
-  api.route('/', verificationRoutes(deps));
+  api.route('/', verificationRoutes(deps, verifications));
   api.route('/', roundRoutes(deps));
   api.route('/', caseRoutes(deps));
   api.route('/', panelRoutes(deps));
@@ -84,7 +94,7 @@ export function createApp(deps: Deps): OpenAPIHono<AppEnv> {
   mountProblemPages(app);
   mountDocs(app, () => app.getOpenAPI31Document(document) as never);
   mountAssets(app as never);
-  mountPages(app as never, { ...deps, documents }, SECTIONS);
+  mountPages(app as never, { ...deps, documents, verifications }, SECTIONS);
 
   app.notFound((c) => (isPagePath(c.req.path) ? pageNotFound(c) : notFoundOrWrongMethod(app, c)));
   app.onError((error, c) => (isPagePath(c.req.path) ? pageError(error, c, deps.log) : handleError(error, c, deps.log)));

@@ -17,7 +17,7 @@ export interface Deps {
   sessionIdleMinutes?: number;
   /** The append-only file signed checkpoints of the audit chain are written to (AUDIT_CHECKPOINT_PATH). */
   auditCheckpointPath?: string | null;
-  /** Runs verifications of the books in the background; one of its own (src/verify/runner.ts) when absent. */
+  /** Runs verifications of the books in the background for the API and the pages; createApp makes one (src/verify/runner.ts) when absent. */
   verifications?: VerificationRunner;
 }
 

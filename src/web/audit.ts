@@ -1,19 +1,29 @@
 import { z } from 'zod';
+import type { Deps } from '../http/context.ts';
 import { zodFieldErrors } from '../http/problem.ts';
 import { readableAccounts, readableTransfers } from '../ledger/access.ts';
 import { type Account, LEDGERS, postedBalance } from '../ledger/types.ts';
 import { formatCredits, formatPence } from '../lib/money.ts';
+import { londonDate } from '../lib/templates.ts';
 import { userNames } from '../users/users.ts';
-import { checkBooks, readAuditLog } from '../verify/report.ts';
+import { checkBooks, readAuditLog, type VerificationReport } from '../verify/report.ts';
+import type { VerificationRunner } from '../verify/runner.ts';
+import {
+  listVerifications,
+  readVerification,
+  startVerification,
+  type Verification,
+  type VerificationStatus,
+} from '../verify/verifications.ts';
 import type { PageSection } from './app.ts';
-import { type FormErrors, formErrors, lookAs, NO_ERRORS, render, requireRole, type WebContext } from './pages.ts';
+import { actingAsUser, type FormErrors, formErrors, lookAs, NO_ERRORS, render, requireRole, type WebContext } from './pages.ts';
 
 /*
  * The auditor's pages (Treasury reads them too): the ledger's accounts with their four counters
  * and the transfers between them, filtered and a page at a time; the audit log a page at a time;
  * and the verification of the ledger, the credits and the audit chain with anything wrong said
- * in words. Reading only: there is no form here that changes anything, and the reads are the
- * operations the API's ledger routes call, with their role rules.
+ * in words. Reading only, but for one form, which starts a check of the books (it changes nothing
+ * in them); the reads are the operations the API's ledger routes call, with their role rules.
  */
 
 const PAGE = 50;
@@ -98,7 +108,7 @@ const withQuery = (path: string, q: Record<string, string>) => {
 };
 
 /** What a verification found wrong, one sentence each; empty when every check passed. */
-export function verificationProblems(v: Awaited<ReturnType<typeof checkBooks>>): string[] {
+export function verificationProblems(v: VerificationReport): string[] {
   const out: string[] = [];
   for (const l of v.ledgers) {
     if (!l.balanced)
@@ -126,6 +136,52 @@ export function verificationProblems(v: Awaited<ReturnType<typeof checkBooks>>):
 }
 
 const READERS = checkBooks.roles;
+const RECENT_CHECKS = 10;
+
+const CHECK_STATUS: Record<VerificationStatus, { text: string; colour: string }> = {
+  running: { text: 'Running', colour: 'blue' },
+  passed: { text: 'Passed', colour: 'green' },
+  failed: { text: 'Found problems', colour: 'red' },
+  error: { text: 'Did not finish', colour: 'orange' },
+};
+
+function runner(deps: Deps): VerificationRunner {
+  if (!deps.verifications) throw new Error('the pages need the verification runner createApp makes');
+  return deps.verifications;
+}
+
+/** What the check page shows of one verification: how far it has got, or what it found. */
+function checkModel(v: Verification | null) {
+  if (v === null) return { check: null };
+  const report = v.report;
+  return {
+    check: {
+      ...v,
+      statusTag: CHECK_STATUS[v.status],
+      requester: v.requestedBy.name ?? v.requestedBy.userId,
+      running: v.status === 'running',
+      // The snapshot's extent comes as decimal strings (positions may pass 2^53); the page counts them.
+      progress: v.progress && {
+        ...v.progress,
+        asOf: v.progress.asOf && {
+          auditPosition: BigInt(v.progress.asOf.auditPosition),
+          lastTransferSeq: BigInt(v.progress.asOf.lastTransferSeq),
+        },
+      },
+      href: `/ledger/verification/${v.id}`,
+    },
+    v: report,
+    ledgers:
+      report?.ledgers.map((l) => ({
+        ...l,
+        debitsPosted: amountIn(l.ledger, BigInt(l.debitsPosted)),
+        creditsPosted: amountIn(l.ledger, BigInt(l.creditsPosted)),
+        debitsPending: amountIn(l.ledger, BigInt(l.debitsPending)),
+        creditsPending: amountIn(l.ledger, BigInt(l.creditsPending)),
+      })) ?? [],
+    problems: report ? verificationProblems(report) : [],
+  };
+}
 
 export const auditPages: PageSection = {
   navigation: [
@@ -254,25 +310,40 @@ export const auditPages: PageSection = {
       });
     });
 
+    // The check of the books runs in the background (src/verify/runner.ts), as POST /ledger/verifications
+    // does: the pages start one and follow it, so a large fund's check holds no page open.
     web.get('/ledger/verification', async (c) => {
       const p = requireRole(c, READERS);
       if (p instanceof Response) return p;
-      const v = await checkBooks({ database: deps.database, principal: p }, deps.clock(), {
-        checkpointPath: deps.auditCheckpointPath ?? null,
-      });
+      const now = deps.clock();
+      const recent = await listVerifications(lookAs(deps, p), { limit: RECENT_CHECKS }, now);
       return render(c, 'audit-verification', {
         title: 'Check of the books',
         backLink: '/ledger',
-        v,
-        ledgers: v.ledgers.map((l) => ({
-          ...l,
-          debitsPosted: amountIn(l.ledger, BigInt(l.debitsPosted)),
-          creditsPosted: amountIn(l.ledger, BigInt(l.creditsPosted)),
-          debitsPending: amountIn(l.ledger, BigInt(l.debitsPending)),
-          creditsPending: amountIn(l.ledger, BigInt(l.creditsPending)),
-        })),
-        problems: verificationProblems(v),
+        ...checkModel(recent[0] ?? null),
+        recent: recent.map((v) => ({ ...v, href: `/ledger/verification/${v.id}`, statusTag: CHECK_STATUS[v.status] })),
       });
+    });
+
+    web.get('/ledger/verification/:id{[0-9a-f-]{36}}', async (c) => {
+      const p = requireRole(c, READERS);
+      if (p instanceof Response) return p;
+      const v = await readVerification(lookAs(deps, p), c.req.param('id'), deps.clock());
+      return render(c, 'audit-verification', {
+        title: `Check of the books started ${londonDate(v.startedAt, true)}`,
+        backLink: '/ledger/verification',
+        ...checkModel(v),
+        one: true,
+      });
+    });
+
+    web.post('/ledger/verification', async (c) => {
+      const p = requireRole(c, startVerification.roles);
+      if (p instanceof Response) return p;
+      const { verification, started } = await actingAsUser(deps, c, (act) => startVerification(act, []));
+      // Once its record has committed: the thread reads its own snapshot, after it.
+      if (started) runner(deps).start(verification.id, []);
+      return c.redirect(`/ledger/verification/${verification.id}`, 303);
     });
   },
 };

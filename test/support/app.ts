@@ -8,6 +8,7 @@ import { createApp } from '../../src/http/app.ts';
 import { problemType } from '../../src/http/problems.ts';
 import { createLogger } from '../../src/lib/log.ts';
 import { bootstrapTreasury, createUser, type NewUser } from '../../src/users/users.ts';
+import { createVerificationRunner } from '../../src/verify/runner.ts';
 import { type EngineName, freshDatabase, type TestDatabase } from './db.ts';
 
 export interface Reply {
@@ -35,12 +36,16 @@ export async function testApp(engine: EngineName, documents?: DocumentService) {
   let now = new Date('2026-06-01T09:00:00Z');
   const checkpointDir = mkdtempSync(join(tmpdir(), 'topslice-checkpoints-'));
   const auditCheckpointPath = join(checkpointDir, 'audit-checkpoints.jsonl');
+  const log = createLogger('silent');
+  // The app's background checks of the books, so a test can wait for them (`verifications.idle()`).
+  const verifications = createVerificationRunner({ database: db.database, clock: () => now, log, checkpointPath: auditCheckpointPath });
   // Tests move the clock years ahead of the day their tokens were issued: tokens here last long.
   const app = createApp({
     database: db.database,
-    log: createLogger('silent'),
+    log,
     clock: () => now,
     documents,
+    verifications,
     tokenLifetimeDays: TEST_TOKEN_DAYS,
     auditCheckpointPath,
   });
@@ -122,8 +127,11 @@ export async function testApp(engine: EngineName, documents?: DocumentService) {
     setNow: (d: Date) => {
       now = d;
     },
+    now: () => now,
     auditCheckpointPath,
+    verifications,
     destroy: async () => {
+      await verifications.close();
       rmSync(checkpointDir, { recursive: true, force: true });
       await db.destroy();
     },

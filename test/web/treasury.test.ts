@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inTransaction } from '../../src/db/database.ts';
 import { formatPence } from '../../src/lib/money.ts';
 import { wholeNumber } from '../../src/lib/templates.ts';
+import { authenticateToken } from '../../src/users/tokens.ts';
+import { LEASE_SECONDS, renewLease, startVerification } from '../../src/verify/verifications.ts';
 import { type CreditsWorld, creditsWorld } from '../support/credits.ts';
 import { engines } from '../support/db.ts';
 import { type Page, webClient } from '../support/web.ts';
@@ -354,7 +357,11 @@ describe.each(engines())('Treasury, auditor and place pages (%s)', (engine) => {
       const page = await auditor.get(path);
       expect(page.status, path).toBe(200);
       expect(page.$('h1').length, path).toBe(1);
-      expect(page.$('form[method="post"]').not('.app-sign-out, form[action="/sign-out"]').length, path).toBe(0);
+      // Nothing here changes the books; the one form starts a check of them.
+      expect(
+        page.$('form[method="post"]').not('.app-sign-out, form[action="/sign-out"], form[action="/ledger/verification"]').length,
+        path,
+      ).toBe(0);
       pages.push(page);
     }
     for (const path of [
@@ -413,11 +420,27 @@ describe.each(engines())('Treasury, auditor and place pages (%s)', (engine) => {
     expect(text(log, '.app-actor')).toBe(`${closer.name}, treasury`);
     expect(log.$('#audit-entries time').attr('datetime')).toBe(closing.at);
 
-    const verification = await auditor.get('/ledger/verification');
+    // The check of the books runs in the background: the page starts one and follows it.
+    const before = await auditor.get('/ledger/verification');
+    expect(before.$('#start-check').text().trim()).toBe('Check the books now');
+    const started = await auditor.post('/ledger/verification');
+    expect(started.status).toBe(303);
+    expect(started.location).toMatch(/^\/ledger\/verification\/[0-9a-f-]{36}$/);
+    await w.t.verifications.idle();
+    const verification = await auditor.get(started.location as string);
     const v = await api('/ledger/verify', w.tokens.auditor);
     expect(v.ok).toBe(true);
+    expect(text(verification, '#check-status')).toBe('Passed');
     expect(text(verification, '#verification-result')).toBe('Every check passed');
     expect(text(verification, '#audit-entries-count')).toBe(wholeNumber(v.audit.entries));
+    const job = (await api('/ledger/verifications?limit=1', w.tokens.auditor)).verifications[0];
+    expect(started.location).toBe(`/ledger/verification/${job.id}`);
+    expect(job.report.audit.entries).toBe(v.audit.entries);
+    // The latest check leads the page, and the recent ones are listed with who asked.
+    const latest = await auditor.get('/ledger/verification');
+    expect(text(latest, '#verification-result')).toBe('Every check passed');
+    expect(latest.$(`#recent-checks tr[data-check="${job.id}"] a`).attr('href')).toBe(started.location);
+    expect(text(latest, `#recent-checks tr[data-check="${job.id}"]`)).toContain(', auditor');
   });
 
   it('spells out what is wrong when the books do not check', async () => {
@@ -431,19 +454,58 @@ describe.each(engines())('Treasury, auditor and place pages (%s)', (engine) => {
       .execute();
     try {
       const auditor = await as(w.tokens.auditor);
-      const page = await auditor.get('/ledger/verification');
+      const started = await auditor.post('/ledger/verification');
+      await w.t.verifications.idle();
+      const page = await auditor.get(started.location as string);
       const problems = page
         .$('#verification-problems li')
         .map((_, li) => page.$(li).text())
         .get();
       expect(problems.some((p) => p.startsWith(`Account ${account}:`))).toBe(true);
       expect(text(page, '#verification-result')).toMatch(/wrong/);
+      expect(text(page, '#check-status')).toBe('Found problems');
     } finally {
       await db
         .updateTable('accounts')
         .set({ credits_posted: BigInt(row.credits_posted) })
         .where('id', '=', account)
         .execute();
+    }
+  });
+
+  it('follows a check still running, and says so when one was cut off before it finished', async () => {
+    const db = w.t.database.db;
+    const at = w.t.now();
+    const signedIn = await authenticateToken(db, w.tokens.auditor, at);
+    if (!('principal' in signedIn)) throw new Error('the auditor cannot sign in');
+    // Another instance of the service has started a check and not finished it.
+    const { verification } = await inTransaction(db, (trx) =>
+      startVerification({ trx, principal: signedIn.principal, requestId: null, now: at }, []),
+    );
+    try {
+      const treasury = await as(w.t.treasury);
+      // One check at a time: asking for another while it runs leads to the one running.
+      const again = await treasury.post('/ledger/verification');
+      expect(again.location).toBe(`/ledger/verification/${verification.id}`);
+      const running = await treasury.get(again.location as string);
+      expect(text(running, '#check-status')).toBe('Running');
+      expect(text(running, '#check-running')).toContain('This check is still running.');
+      expect(running.$('#check-refresh').attr('href')).toBe(again.location);
+      expect(running.$('#verification-result').length).toBe(0);
+      // Its runner reports how far it has got with each heartbeat; the page counts it out.
+      const progress = { asOf: { auditPosition: '1200', lastTransferSeq: '400' }, auditEntriesChecked: 600, transfersChecked: 0 };
+      await inTransaction(db, (trx) => renewLease(trx, verification.id, at, progress));
+      expect(text(await treasury.get(again.location as string), '#check-running')).toContain(
+        'So far it has checked 600 of 1,200 audit entries and 0 of 400 transfers.',
+      );
+      // Its lease lapses with nobody renewing it: it was cut off, and the page says it did not finish.
+      w.t.setNow(new Date(at.getTime() + (LEASE_SECONDS + 1) * 1000));
+      const lapsed = await treasury.get(again.location as string);
+      expect(text(lapsed, '#check-status')).toBe('Did not finish');
+      expect(text(lapsed, '#check-error')).toContain('Interrupted');
+      expect(lapsed.$('#check-running').length).toBe(0);
+    } finally {
+      w.t.setNow(at);
     }
   });
 
