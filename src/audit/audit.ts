@@ -261,15 +261,27 @@ export async function verifyAuditChain(
   };
 }
 
-export async function listAudit(
-  db: Db | Tx,
-  filter: { afterPosition?: bigint; limit: number; subject?: string; action?: string },
-): Promise<AuditEntry[]> {
+export interface AuditFilter {
+  afterPosition?: bigint;
+  limit: number;
+  subject?: string;
+  action?: string;
+}
+
+/**
+ * The query for a page of the audit log: entries after `afterPosition` in position order,
+ * filtered by subject or action through audit_log_by_subject / audit_log_by_action (0014).
+ */
+export function auditPageQuery(db: Db | Tx, filter: AuditFilter) {
   let q = db.selectFrom('audit_log').selectAll();
   if (filter.afterPosition !== undefined) q = q.where('position', '>', filter.afterPosition);
   if (filter.subject) q = q.where('subject', '=', filter.subject);
   if (filter.action) q = q.where('action', '=', filter.action);
-  const rows = await q.orderBy('position').limit(filter.limit).execute();
+  return q.orderBy('position').limit(filter.limit);
+}
+
+export async function listAudit(db: Db | Tx, filter: AuditFilter): Promise<AuditEntry[]> {
+  const rows = await auditPageQuery(db, filter).execute();
   return rows.map(entryFromRow);
 }
 

@@ -1,5 +1,6 @@
 import { type Compilable, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { auditPageQuery } from '../../src/audit/audit.ts';
 import { casePlace } from '../../src/cases/records.ts';
 import { type Db, isPostgres } from '../../src/db/database.ts';
 import { type TestApp, testApp } from '../support/app.ts';
@@ -97,5 +98,13 @@ describe.each(engines())('reads that stay flat as the fund grows, on %s', (engin
         .orderBy('id'),
     );
     expect(p).toContain('benefit_reports_by_year');
+  });
+
+  it("reads a page of one subject's or one action's audit entries through audit_log_by_subject and audit_log_by_action", async () => {
+    const db = t.database.db;
+    const bySubject = await plan(db, auditPageQuery(db, { subject: `round/${roundId}`, afterPosition: 10n, limit: 50 }));
+    expect(bySubject).toContain('audit_log_by_subject');
+    const byAction = await plan(db, auditPageQuery(db, { action: 'financial-year.closed', limit: 50 }));
+    expect(byAction).toContain('audit_log_by_action');
   });
 });
