@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Actor, appendAudit, SYSTEM } from '../audit/audit.ts';
 import { type Db, inTransaction, type Tx } from '../db/database.ts';
-import { forbidden, invalid } from '../lib/errors.ts';
+import { invalid } from '../lib/errors.ts';
 import { refuse } from '../lib/refusals.ts';
 import { USERS_REFUSALS } from './refusals.ts';
 import { hashToken, insertToken, newToken, TOKEN_LIFETIME_DAYS } from './token-store.ts';
@@ -163,10 +163,4 @@ export function userFromRow(r: {
     createdAt: r.created_at,
     createdBy: r.created_by,
   };
-}
-
-export function assertRole(p: Principal, ...roles: Role[]): void {
-  if (!roles.includes(p.role)) {
-    throw forbidden(`This needs the ${roles.join(' or ')} role; you are signed in as ${p.role}.`);
-  }
 }
