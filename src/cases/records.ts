@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { BenefitType, ConfidenceGrade, DiscountScheduleName } from '../appraisal/types.ts';
+import type { BenefitLine as AppraisalBenefitLine, CostLine as AppraisalCostLine, DiscountScheduleName } from '../appraisal/types.ts';
 import { type Db, isPostgres, type Tx } from '../db/database.ts';
 import type { Pence } from '../lib/money.ts';
 import { refuse } from '../lib/refusals.ts';
@@ -16,36 +16,19 @@ import { CASES_REFUSALS } from './refusals.ts';
 export const NARRATIVE_SECTIONS = ['strategic', 'economic', 'commercial', 'financial', 'management'] as const;
 export type NarrativeSection = (typeof NARRATIVE_SECTIONS)[number];
 
-export interface CostLine {
-  year: string;
-  kind: 'revenue' | 'capital';
-  payerCode: string;
-  amountPence: Pence;
-  confidenceGrade: ConfidenceGrade;
-}
+/** A cost line: as the appraisal takes it (src/appraisal/types.ts). */
+export type CostLine = AppraisalCostLine;
 
-export interface BenefitLineInput {
-  outcome: string;
+/**
+ * A benefit line as a council enters it: the appraisal's line (src/appraisal/types.ts), whose unit value
+ * and price year may instead come from the Unit Cost Database (`unitCostCode`), with its source.
+ */
+export interface BenefitLineInput extends Omit<AppraisalBenefitLine, 'beneficiaryCode' | 'unitValuePence' | 'priceYear'> {
   beneficiaryCode?: string | null;
-  type: BenefitType;
-  /** Wholly cashable or not; or give cashableBasisPoints (a fiscal line's cashable share). */
-  cashable?: boolean;
-  cashableBasisPoints?: number;
   unitCostCode?: string;
   unitValuePence?: Pence;
   priceYear?: string;
   source?: string;
-  /** Engaged cohort by year; or `need` by year with `engagementBasisPoints`. */
-  volumes?: Record<string, number>;
-  need?: Record<string, number>;
-  engagementBasisPoints?: number;
-  impactBasisPoints: number;
-  deadweightBasisPoints: number;
-  displacementBasisPoints?: number;
-  lagYears?: number;
-  dropOffBasisPoints?: number;
-  persistenceYears: number;
-  confidenceGrade: ConfidenceGrade;
 }
 
 /**
