@@ -5,7 +5,7 @@ import { type BenefitLine, type Case, type CaseInput, NARRATIVE_SECTIONS, type N
 import { CASES_REFUSALS } from '../cases/refusals.ts';
 import { getReadableCase, isLeadCouncil, listCases, lockOwnCase } from '../cases/visibility.ts';
 import type { Deps } from '../http/context.ts';
-import { DomainError, type FieldError } from '../lib/errors.ts';
+import type { DomainError, FieldError } from '../lib/errors.ts';
 import { parsePounds } from '../lib/money.ts';
 import type { Act } from '../lib/operation.ts';
 import { refuse } from '../lib/refusals.ts';
@@ -31,7 +31,18 @@ import {
   inputOf,
   pageErrors,
 } from './council/forms.ts';
-import { actingAsUser, type FormErrors, formFields, NO_ERRORS, render, signedIn, toSignIn, type WebApp, type WebContext } from './pages.ts';
+import {
+  actingAsUser,
+  attemptForm,
+  type FormErrors,
+  formFields,
+  NO_ERRORS,
+  render,
+  signedIn,
+  toSignIn,
+  type WebApp,
+  type WebContext,
+} from './pages.ts';
 
 /*
  * The council's journey through a business case: its list of cases; starting one; the case as a
@@ -110,18 +121,6 @@ function changeCase(deps: Deps, c: WebContext, id: string, change: (input: CaseI
     const current = await lockOwnCase(act.trx, id, act.principal);
     return updateCase(act, id, change(inputOf(current), current));
   });
-}
-
-/** A form operation's refusal as field errors (validation, conflicts, unprocessable); anything else goes to the error pages. */
-async function attempt<T>(run: () => Promise<T>): Promise<{ ok: T } | { refused: DomainError }> {
-  try {
-    return { ok: await run() };
-  } catch (error) {
-    if (error instanceof DomainError && (error.kind === 'invalid' || error.kind === 'conflict' || error.kind === 'unprocessable')) {
-      return { refused: error };
-    }
-    throw error;
-  }
 }
 
 const statusOf = (e: DomainError): 400 | 409 | 422 => (e.kind === 'invalid' ? 400 : e.kind === 'conflict' ? 409 : 422);
@@ -451,7 +450,7 @@ export const councilPages: PageSection = {
           costs: [],
           benefits: [],
         };
-        const done = await attempt(() => actingAsUser(deps, c, (act) => createCase(act, input)));
+        const done = await attemptForm(() => actingAsUser(deps, c, (act) => createCase(act, input)));
         if ('refused' in done) {
           return newPage(c, f, pageErrors(done.refused.errors, local, null, '', done.refused.message), 400);
         }
@@ -488,7 +487,7 @@ export const councilPages: PageSection = {
         const f = await formFields(c);
         const { input, errors } = aboutFromForm(f, inputOf(cs));
         if (errors.length > 0) return aboutPage(deps, c, cs, f, pageErrors(errors, aboutField, cs.id, cs.baseYear), 400);
-        const done = await attempt(() =>
+        const done = await attemptForm(() =>
           changeCase(deps, c, cs.id, (cur) => ({ ...input, narrative: cur.narrative, costs: cur.costs, benefits: cur.benefits })),
         );
         if ('refused' in done)
@@ -557,7 +556,7 @@ export const councilPages: PageSection = {
           );
           return narrativePage(c, cs, section, f.narrative ?? '', e, 400);
         }
-        const done = await attempt(() =>
+        const done = await attemptForm(() =>
           changeCase(deps, c, cs.id, (cur) => ({ ...cur, narrative: { ...cur.narrative, [section]: text } })),
         );
         if ('refused' in done) {
@@ -612,7 +611,7 @@ export const councilPages: PageSection = {
       const { line, errors } = costFromForm(f, i);
       const index = adding ? null : i;
       if (!line) return costPage(deps, c, cs, index, f, pageErrors(errors, costField(i), cs.id, cs.baseYear), 400);
-      const done = await attempt(() =>
+      const done = await attemptForm(() =>
         changeCase(deps, c, cs.id, (cur) => {
           const costs = [...cur.costs];
           if (adding) costs.push(line);
@@ -645,7 +644,7 @@ export const councilPages: PageSection = {
       signedInOnly(async (c) => {
         const cs = await read(deps, c);
         const i = lineIndex(c, cs, 'costs');
-        const done = await attempt(() => changeCase(deps, c, cs.id, (cur) => ({ ...cur, costs: cur.costs.filter((_, j) => j !== i) })));
+        const done = await attemptForm(() => changeCase(deps, c, cs.id, (cur) => ({ ...cur, costs: cur.costs.filter((_, j) => j !== i) })));
         if ('refused' in done) {
           const orgs = new Map((await listOrganisations(db)).map((o) => [o.code, o.name]));
           return render(
@@ -715,7 +714,7 @@ export const councilPages: PageSection = {
       const index = adding ? null : i;
       const local = benefitField(i, cs.baseYear);
       if (!line) return benefitPage(deps, c, cs, index, f, pageErrors(errors, local, cs.id, cs.baseYear), 400);
-      const done = await attempt(() =>
+      const done = await attemptForm(() =>
         changeCase(deps, c, cs.id, (cur) => {
           const benefits = [...cur.benefits];
           if (adding) benefits.push(line);
@@ -748,7 +747,7 @@ export const councilPages: PageSection = {
       signedInOnly(async (c) => {
         const cs = await read(deps, c);
         const i = lineIndex(c, cs, 'benefits');
-        const done = await attempt(() =>
+        const done = await attemptForm(() =>
           changeCase(deps, c, cs.id, (cur) => ({ ...cur, benefits: cur.benefits.filter((_, j) => j !== i) })),
         );
         if ('refused' in done)
@@ -771,7 +770,7 @@ export const councilPages: PageSection = {
       '/cases/:id/submit',
       signedInOnly(async (c) => {
         const cs = await read(deps, c);
-        const done = await attempt(() => actingAsUser(deps, c, (act) => submitCase(act, cs.id)));
+        const done = await attemptForm(() => actingAsUser(deps, c, (act) => submitCase(act, cs.id)));
         if ('refused' in done) {
           const e = done.refused;
           return checkPage(
@@ -835,7 +834,7 @@ export const councilPages: PageSection = {
             400,
           );
         }
-        const done = await attempt(() => actingAsUser(deps, c, (act) => claimTranche(act, cs.id, t.number, evidence)));
+        const done = await attemptForm(() => actingAsUser(deps, c, (act) => claimTranche(act, cs.id, t.number, evidence)));
         if ('refused' in done)
           return claimPage(
             c,
@@ -907,7 +906,7 @@ export const councilPages: PageSection = {
             ptr.replace(/^\/benefits\/\d+.*$/, '/benefitLineIndex')
           ] ?? 'line';
         if (errors.length > 0) return reportPage(c, cs, f, pageErrors(errors, local, cs.id, cs.baseYear), 400);
-        const done = await attempt(() =>
+        const done = await attemptForm(() =>
           actingAsUser(deps, c, (act) =>
             reportBenefit(act, cs.id, {
               benefitLineIndex: line as number,

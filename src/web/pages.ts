@@ -194,23 +194,35 @@ export function named(errors: FieldError[], names: FormFieldNames['names']): Fie
 }
 
 /**
- * Runs a form's operation: its result, or its refusal as `FormErrors` for the form to show again,
- * each field's message beside it (a refusal about one field, such as a price outside the band,
- * too). Any other refusal (forbidden, not found, ...) goes on to the error pages.
+ * Runs a form's operation: its result, or its refusal when it is one a form shows again beside its
+ * fields (invalid, conflict, unprocessable). Any other refusal (forbidden, not found, ...) goes on
+ * to the error pages.
  */
-export async function tryForm<T>(run: () => Promise<T>, how: FormFieldNames = {}): Promise<{ ok: T } | { failed: FormErrors }> {
+export async function attemptForm<T>(run: () => Promise<T>): Promise<{ ok: T } | { refused: DomainError }> {
   try {
     return { ok: await run() };
   } catch (error) {
     if (error instanceof DomainError && (error.kind === 'invalid' || error.kind === 'conflict' || error.kind === 'unprocessable')) {
-      const pointer = error.extra.pointer;
-      const fields =
-        error.errors.length > 0 ? named(error.errors, how.names) : typeof pointer === 'string' ? [{ pointer, detail: error.message }] : [];
-      const refusal = new DomainError(error.kind, error.type, error.title, error.message, error.extra, fields);
-      return { failed: formErrors(refusal, how.fieldOf) };
+      return { refused: error };
     }
     throw error;
   }
+}
+
+/**
+ * Runs a form's operation (attemptForm): its result, or its refusal as `FormErrors` for the form to
+ * show again, each field's message beside it (a refusal about one field, such as a price outside
+ * the band, too).
+ */
+export async function tryForm<T>(run: () => Promise<T>, how: FormFieldNames = {}): Promise<{ ok: T } | { failed: FormErrors }> {
+  const done = await attemptForm(run);
+  if ('ok' in done) return done;
+  const error = done.refused;
+  const pointer = error.extra.pointer;
+  const fields =
+    error.errors.length > 0 ? named(error.errors, how.names) : typeof pointer === 'string' ? [{ pointer, detail: error.message }] : [];
+  const refusal = new DomainError(error.kind, error.type, error.title, error.message, error.extra, fields);
+  return { failed: formErrors(refusal, how.fieldOf) };
 }
 
 /** Reads as the signed-in user: the same role and organisation rules as the API's reads. */
