@@ -504,6 +504,7 @@ describe.each(engines())('Treasury, auditor and place pages (%s)', (engine) => {
       expect(text(lapsed, '#check-status')).toBe('Did not finish');
       expect(text(lapsed, '#check-error')).toContain('Interrupted');
       expect(lapsed.$('#check-running').length).toBe(0);
+      expect((await treasury.get('/ledger/verification/00000000-0000-4000-8000-000000000000')).status).toBe(404);
     } finally {
       w.t.setNow(at);
     }
@@ -525,6 +526,7 @@ describe.each(engines())('Treasury, auditor and place pages (%s)', (engine) => {
         expect((await web.get(path)).status, path).toBe(403);
       }
       expect((await web.post(`/fund/${fy}/compliance`)).status).toBe(403);
+      expect((await web.post('/ledger/verification')).status).toBe(403);
       const nav = (await web.get('/')).$('a[href="/fund"]');
       expect(nav.length).toBe(0);
     }
