@@ -1,5 +1,6 @@
 import type { VfmBand } from '../appraisal/types.ts';
 import { appendAudit } from '../audit/audit.ts';
+import { keepCaseRegister } from '../benefits/benefits.ts';
 import { caseAppraisal } from '../cases/appraisal.ts';
 import { CASE_MOVES, type CaseStatus, moveCase } from '../cases/lifecycle.ts';
 import { type Case, getCase } from '../cases/records.ts';
@@ -522,6 +523,8 @@ export const decide = operation(
       })
       .execute();
     const status = await moveCase(trx, c, input.outcome, decision.decidedAt);
+    // An approved case's benefit lines are fixed: its register is kept from now on.
+    if (status === 'approved') await keepCaseRegister(trx, c, decision.decidedAt.slice(0, 10));
     await appendAudit(trx, { actor: actorOf(p), action: `case.${status}`, subject: `case/${caseId}`, detail: decision, requestId }, now);
     return decision;
   },
