@@ -657,43 +657,34 @@ const NO_TOTALS: Totals = { appraisedPence: 0n, forecastPence: 0n, claimedPence:
  * The totals of the rows selected, cashable and not: summed from the kept totals (one row per
  * year, department, place, theme, lead council and cashable), or for one case from its own rows.
  */
-async function selectedTotals(db: Db | Tx, s: Selection): Promise<Pick<RealisedBenefits, 'totals' | 'cashable' | 'nonCashable'>> {
-  let sums: { cashable: bigint | number; a: unknown; f: unknown; c: unknown; v: unknown }[];
+function totalsQuery(db: Db | Tx, s: Selection) {
+  const sums = [
+    sql<unknown>`sum(appraised_pence)`.as('a'),
+    sql<unknown>`sum(forecast_pence)`.as('f'),
+    sql<unknown>`sum(claimed_pence)`.as('c'),
+    sql<unknown>`sum(verified_pence)`.as('v'),
+  ];
   if (s.caseId) {
+    // One case: its own rows, however many cases there are.
     let q = db.selectFrom('benefit_register').where('case_id', '=', s.caseId);
     if (s.council !== undefined) q = q.where('lead_council_code', '=', s.council);
     if (s.department) q = q.where('department_code', '=', s.department);
     if (s.place) q = q.where('place_code', '=', s.place);
     if (s.theme) q = q.where('theme', '=', s.theme);
     if (s.fy) q = q.where('year', '=', s.fy);
-    sums = await q
-      .select((eb) => [
-        'cashable',
-        eb.fn.sum('appraised_pence').as('a'),
-        eb.fn.sum('forecast_pence').as('f'),
-        eb.fn.sum('claimed_pence').as('c'),
-        eb.fn.sum('verified_pence').as('v'),
-      ])
-      .groupBy('cashable')
-      .execute();
-  } else {
-    let q = db.selectFrom('benefit_register_totals');
-    if (s.council !== undefined) q = q.where('lead_council_code', '=', s.council);
-    if (s.department) q = q.where('department_code', '=', s.department);
-    if (s.place) q = q.where('place_code', '=', s.place);
-    if (s.theme) q = q.where('theme', '=', s.theme);
-    if (s.fy) q = q.where('year', '=', s.fy);
-    sums = await q
-      .select((eb) => [
-        'cashable',
-        eb.fn.sum('appraised_pence').as('a'),
-        eb.fn.sum('forecast_pence').as('f'),
-        eb.fn.sum('claimed_pence').as('c'),
-        eb.fn.sum('verified_pence').as('v'),
-      ])
-      .groupBy('cashable')
-      .execute();
+    return q.select(['cashable', ...sums]).groupBy('cashable');
   }
+  let q = db.selectFrom('benefit_register_totals');
+  if (s.council !== undefined) q = q.where('lead_council_code', '=', s.council);
+  if (s.department) q = q.where('department_code', '=', s.department);
+  if (s.place) q = q.where('place_code', '=', s.place);
+  if (s.theme) q = q.where('theme', '=', s.theme);
+  if (s.fy) q = q.where('year', '=', s.fy);
+  return q.select(['cashable', ...sums]).groupBy('cashable');
+}
+
+async function selectedTotals(db: Db | Tx, s: Selection): Promise<Pick<RealisedBenefits, 'totals' | 'cashable' | 'nonCashable'>> {
+  const sums = await totalsQuery(db, s).execute();
   const pence = (x: unknown) => BigInt(String(x ?? 0));
   const of = (cashable: boolean): Totals => {
     const r = sums.find((x) => (Number(x.cashable) === 1) === cashable);
@@ -781,11 +772,22 @@ export async function realisedBenefitsPage(
   const after = page.after === undefined ? undefined : decodeCursor(page.after);
   const s = selectionOf(p, filter);
   if (!s) return { rows: [], totals: NO_TOTALS, cashable: NO_TOTALS, nonCashable: NO_TOTALS, nextCursor: null };
-  // Keyset paging: the rows after the cursor's key, one more than the page to know if more follow.
-  let q = selectedRows(db, s);
-  if (after) q = q.where(sql<boolean>`(reference, line_index, year) > (${after[0]}, ${after[1]}, ${after[2]})`);
-  const found = (await q.limit(page.limit + 1).execute()).map((r) => registerRowOf(r, today));
+  const found = (await pageQuery(db, s, after, page.limit).execute()).map((r) => registerRowOf(r, today));
   const rows = found.slice(0, page.limit);
   const last = rows.at(-1);
   return { rows, ...(await selectedTotals(db, s)), nextCursor: found.length > page.limit && last ? encodeCursor(keyOf(last)) : null };
+}
+
+/** Keyset paging: the rows after the cursor's key, one more than the page to know whether more follow. */
+function pageQuery(db: Db | Tx, s: Selection, after: RowKey | undefined, limit: number) {
+  let q = selectedRows(db, s);
+  if (after) q = q.where(sql<boolean>`(reference, line_index, year) > (${after[0]}, ${after[1]}, ${after[2]})`);
+  return q.limit(limit + 1);
+}
+
+/** The two queries a page of realised benefits runs (its rows, its totals), for reading their plans; null when the reader may see nothing. */
+export function realisedBenefitsQueries(db: Db | Tx, p: Principal, filter: BenefitsFilter, page: { after?: string; limit: number }) {
+  const s = selectionOf(p, filter);
+  const after = page.after === undefined ? undefined : decodeCursor(page.after);
+  return s ? { rows: pageQuery(db, s, after, page.limit), totals: totalsQuery(db, s) } : null;
 }
