@@ -1,8 +1,12 @@
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { up as backfill } from '../../migrations/0013_benefit_register.ts';
 import type { RegisterRow } from '../../src/benefits/benefits.ts';
 import type { Db } from '../../src/db/database.ts';
+import { FIXTURES_DIR, loadReferenceData } from '../../src/reference/reference.ts';
 import { expectKeptAsComputed } from '../support/benefit-register.ts';
 import { simpleCase } from '../support/cases.ts';
 import { engines } from '../support/db.ts';
@@ -12,7 +16,7 @@ import { approvedCase, submitted, type World, world } from '../support/releases.
 /*
  * The benefits register kept as rows (src/benefits/register.ts): after the demo's year, after the
  * migration's backfill, and after each kind of change (a case approved, a forecast revised, a
- * benefit reported, verified, rejected), the kept rows are exactly the register the appraisal
+ * benefit reported, verified, rejected, a body moved to another department), the kept rows are exactly the register the appraisal
  * engine computes from the cases, forecasts and reports, and the kept totals of every filter and
  * reader are the sums of those rows; a filtered page through them gives every row once.
  */
@@ -133,6 +137,29 @@ describe.each(engines())('the benefits register kept as rows on %s', (engine) =>
         verificationReason: 'Part evidenced.',
         reportStatus: 'verified',
       });
+    });
+
+    it('follows a body the reference data moves to another department', async () => {
+      const db = w.t.database.db;
+      const dir = mkdtempSync(join(tmpdir(), 'topslice-fixtures-'));
+      try {
+        cpSync(FIXTURES_DIR, dir, { recursive: true });
+        const file = join(dir, 'organisations.json');
+        const orgs = JSON.parse(readFileSync(file, 'utf8')) as { code: string; departmentCode?: string }[];
+        const icb = orgs.find((o) => o.code === 'WEST-YORKSHIRE-ICB');
+        if (!icb) throw new Error('fixture changed');
+        icb.departmentCode = 'DWP';
+        writeFileSync(file, JSON.stringify(orgs));
+        await loadReferenceData(db, dir, new Date('2026-07-01T00:00:00Z'));
+        const rows = await expectKeptAsComputed(db);
+        const icbRows = rows.filter((r) => r.beneficiaryCode === 'WEST-YORKSHIRE-ICB');
+        expect(icbRows.length).toBeGreaterThan(0);
+        expect(new Set(icbRows.map((r) => r.departmentCode))).toEqual(new Set(['DWP']));
+      } finally {
+        await loadReferenceData(db);
+        rmSync(dir, { recursive: true, force: true });
+      }
+      await expectKeptAsComputed(db);
     });
   });
 });
