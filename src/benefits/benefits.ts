@@ -331,7 +331,7 @@ function checkLineYear(c: Case, line: number, year: string, today: string): void
 
 /**
  * A council revises the forecast (pence) of one benefit line of its own approved case for one year,
- * with a reason. Changes: the forecast, an audit entry.
+ * with a reason. Changes: the forecast, the case's kept register rows, an audit entry.
  * Refusals: `forbidden`; case-not-found (404), case-not-approved (409).
  */
 export const reviseForecast = operation(
@@ -380,6 +380,7 @@ export const reviseForecast = operation(
 
 /**
  * The council reports what a benefit line achieved in a year: one open report per line and year.
+ * Changes: the report (pending), the case's kept register rows, an audit entry.
  * Refusals: `benefit-already-reported`, `financial-year-closed-for-verification` (the year is
  * closed, so the report could never be verified), and those of owning an approved case.
  * It can also refuse: case-not-found (404), case-not-approved (409).
@@ -505,7 +506,8 @@ export type ReviewDecision = { verify: true; verifiedPence?: Pence; reason?: str
 
 /**
  * The beneficiary department (or treasury) verifies, in full or in part, or rejects a pending
- * benefit report. Changes the report's status, verified amount and reasons; audited.
+ * benefit report. Changes the report's status, verified amount and reasons, and the case's kept
+ * register rows; audited.
  * Refusals: `benefit-report-not-found`, `case-not-found`, `forbidden` (not the beneficiary's
  * department or treasury), `benefit-report-reviewed` (already verified or rejected),
  * `validation-error` (`/verifiedPence` above the claim or below 1p; `/reason` missing for a part),
