@@ -13,7 +13,8 @@ import type { RegisterRow } from './benefits.ts';
  *                             theme, beneficiary's department, lead council). Written in the same
  *                             transaction as whatever it depends on: the case's approval (its
  *                             lines are fixed from then on), a forecast revision, a report filed,
- *                             verified or rejected. The rows are what `caseRegisters` computes
+ *                             verified or rejected, a reference reload moving a body to another
+ *                             department. The rows are what `caseRegisters` computes
  *                             (the appraisal engine over the case, its forecasts and reports), the
  *                             one formula; nothing here computes a figure of its own.
  *   benefit_register_totals — the same figures summed per year, department, place, theme, lead
@@ -99,7 +100,8 @@ export async function storeCaseRegister(trx: Tx, c: { id: string; leadCouncilCod
   for (const s of now) add(s, 1n);
   await trx.deleteFrom('benefit_register').where('case_id', '=', c.id).execute();
   await insertRows(trx, now);
-  for (const { key, by } of change.values()) {
+  // In one order whatever the case, so two writers moving the same totals cannot deadlock.
+  for (const { key, by } of [...change.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => v)) {
     if (by.appraised === 0n && by.forecast === 0n && by.claimed === 0n && by.verified === 0n) continue;
     const [year, department, place, theme, council, cashable] = key;
     await trx
