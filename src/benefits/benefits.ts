@@ -5,7 +5,7 @@ import { getDeflatorTable, getParameterSet } from '../appraisal/library.ts';
 import type { DeflatorTable, ParameterSet } from '../appraisal/types.ts';
 import { appendAudit } from '../audit/audit.ts';
 import { appraisalInputOf } from '../cases/appraisal.ts';
-import { type Case, caseFromRow, casePlace, lockCase } from '../cases/records.ts';
+import { type Case, lockCase } from '../cases/records.ts';
 import { getReadableCase, lockOwnCase } from '../cases/visibility.ts';
 import { type Db, isPostgres, type Tx } from '../db/database.ts';
 import { financialYearOf, parseFinancialYear } from '../fund/fund.ts';
@@ -18,6 +18,7 @@ import { RELEASES_REFUSALS } from '../releases/refusals.ts';
 import { getRound } from '../rounds/rounds.ts';
 import { actorOf, type Principal } from '../users/users.ts';
 import { BENEFITS_REFUSALS } from './refusals.ts';
+import { type StoredRegisterRow, storeCaseRegister } from './register.ts';
 
 /*
  * The benefits register (DESIGN step 7). For each benefit line and year of an approved case
@@ -136,6 +137,49 @@ function reportFromRow(r: {
 /** The register for one case: every line × year that has an appraised value, a forecast or a report. */
 export async function caseRegister(db: Db | Tx, c: Case, today: string): Promise<RegisterRow[]> {
   return (await caseRegisters(db, [c], today))[0] as RegisterRow[];
+}
+
+/*
+ * The register is also kept as rows (./register.ts), rewritten from `caseRegister` in the same
+ * transaction as every change it depends on: the case's approval, a forecast revised, a report
+ * filed, verified or rejected. Realised benefits are read from those rows.
+ */
+
+/** Rewrites case `c`'s kept register rows from its register as it now stands; returns that register. */
+export async function keepCaseRegister(trx: Tx, c: Case, today: string): Promise<RegisterRow[]> {
+  const rows = await caseRegister(trx, c, today);
+  await storeCaseRegister(trx, c, rows);
+  return rows;
+}
+
+/** A kept row as the register shows it: its variance, and its RAG as of `today`. */
+function registerRowOf(s: StoredRegisterRow, today: string): RegisterRow {
+  const forecastPence = BigInt(s.forecast_pence);
+  const verifiedPence = BigInt(s.verified_pence);
+  const reportStatus = s.report_status as ReportStatus | null;
+  return {
+    caseId: s.case_id,
+    reference: s.reference,
+    placeCode: s.place_code,
+    theme: s.theme,
+    benefitLineIndex: Number(s.line_index),
+    outcome: s.outcome,
+    type: s.type,
+    cashable: Number(s.cashable) === 1,
+    beneficiaryCode: s.beneficiary_code,
+    departmentCode: s.department_code,
+    year: s.year,
+    appraisedPence: BigInt(s.appraised_pence),
+    forecastPence,
+    forecastReason: s.forecast_reason,
+    claimedPence: BigInt(s.claimed_pence),
+    verifiedPence,
+    verificationReason: s.verification_reason,
+    variancePence: verifiedPence - forecastPence,
+    rag: rag(forecastPence, verifiedPence, reportStatus, (parseFinancialYear(s.year)?.endsOn ?? '9999') < today),
+    reportId: s.report_id,
+    reportStatus,
+  };
 }
 
 /** Case ids per query when loading many cases' forecasts and reports (well under either engine's bound-parameter limit). */
@@ -287,7 +331,7 @@ function checkLineYear(c: Case, line: number, year: string, today: string): void
 
 /**
  * A council revises the forecast (pence) of one benefit line of its own approved case for one year,
- * with a reason. Changes: the forecast, an audit entry.
+ * with a reason. Changes: the forecast, the case's kept register rows, an audit entry.
  * Refusals: `forbidden`; case-not-found (404), case-not-approved (409).
  */
 export const reviseForecast = operation(
@@ -328,7 +372,7 @@ export const reviseForecast = operation(
       { actor: actorOf(p), action: 'benefit.forecast-revised', subject: `case/${caseId}`, detail: input, requestId },
       now,
     );
-    return (await caseRegister(trx, c, at.slice(0, 10))).find(
+    return (await keepCaseRegister(trx, c, at.slice(0, 10))).find(
       (r) => r.benefitLineIndex === input.benefitLineIndex && r.year === input.year,
     );
   },
@@ -336,6 +380,7 @@ export const reviseForecast = operation(
 
 /**
  * The council reports what a benefit line achieved in a year: one open report per line and year.
+ * Changes: the report (pending), the case's kept register rows, an audit entry.
  * Refusals: `benefit-already-reported`, `financial-year-closed-for-verification` (the year is
  * closed, so the report could never be verified), and those of owning an approved case.
  * It can also refuse: case-not-found (404), case-not-approved (409).
@@ -388,6 +433,7 @@ export const reportBenefit = operation(
       verification_reason: null,
     };
     await trx.insertInto('benefit_reports').values(row).execute();
+    await keepCaseRegister(trx, c, today);
     await appendAudit(
       trx,
       { actor: actorOf(p), action: 'benefit.reported', subject: `benefit-report/${row.id}`, detail: { caseId, ...input }, requestId },
@@ -460,7 +506,8 @@ export type ReviewDecision = { verify: true; verifiedPence?: Pence; reason?: str
 
 /**
  * The beneficiary department (or treasury) verifies, in full or in part, or rejects a pending
- * benefit report. Changes the report's status, verified amount and reasons; audited.
+ * benefit report. Changes the report's status, verified amount and reasons, and the case's kept
+ * register rows; audited.
  * Refusals: `benefit-report-not-found`, `case-not-found`, `forbidden` (not the beneficiary's
  * department or treasury), `benefit-report-reviewed` (already verified or rejected),
  * `validation-error` (`/verifiedPence` above the claim or below 1p; `/reason` missing for a part),
@@ -474,7 +521,7 @@ export const reviewBenefitReport = operation(
   },
   async ({ trx, principal: p, requestId, now }: Act, id: string, decision: ReviewDecision): Promise<BenefitReport> => {
     // A report's case never changes: lock the case, then read the report as it now stands.
-    await lockCase(trx, (await getBenefitReport(trx, id)).caseId);
+    const c = await lockCase(trx, (await getBenefitReport(trx, id)).caseId);
     const report = await getBenefitReport(trx, id);
     await assertCanReview(trx, report, p);
     if (report.status !== 'pending') {
@@ -501,6 +548,7 @@ export const reviewBenefitReport = operation(
       .executeTakeFirst();
     if (Number(changed.numUpdatedRows) !== 1)
       throw refuse(BENEFITS_REFUSALS, 'benefit-report-reviewed', `Benefit report ${id} was reviewed meanwhile.`);
+    await keepCaseRegister(trx, c, at.slice(0, 10));
     await appendAudit(
       trx,
       {
@@ -558,7 +606,7 @@ interface Totals {
   verifiedPence: Pence;
 }
 
-function total(rows: RegisterRow[]): Totals {
+function total(rows: Totals[]): Totals {
   return rows.reduce(
     (t, r) => ({
       appraisedPence: t.appraisedPence + r.appraisedPence,
@@ -570,31 +618,83 @@ function total(rows: RegisterRow[]): Totals {
   );
 }
 
-/** The cases whose registers can hold a row the filter and the reader allow, in reference order. */
-async function candidateCases(db: Db | Tx, p: Principal, filter: BenefitsFilter, department: string | undefined): Promise<Case[]> {
-  // Every filter that needs no register is applied here, in SQL: a case that cannot match is
-  // never read, let alone computed.
-  let q = db.selectFrom('cases').selectAll().where('status', 'in', REPORTABLE);
-  if (filter.caseId) q = q.where('id', '=', filter.caseId);
-  if (p.role === 'council') q = q.where('lead_council_code', '=', p.organisationCode ?? '');
-  if (filter.place) q = q.where(casePlace(db), '=', filter.place);
-  if (filter.theme)
-    q = q.where(
-      isPostgres(db) ? sql<string>`(document::jsonb ->> 'theme')` : sql<string>`json_extract(document, '$.theme')`,
-      '=',
-      filter.theme,
-    );
-  if (department) {
-    // case_beneficiaries names each beneficiary and the department it answers to.
-    q = q.where('id', 'in', db.selectFrom('case_beneficiaries').select('case_id').where('organisation_code', '=', department));
-  }
-  const rows = await q.execute();
-  return rows.map(caseFromRow).sort((a, b) => compareText(a.reference, b.reference));
+/** What the reader and the filter select of the kept register; null when the reader may see none of it. */
+interface Selection {
+  fy?: string;
+  department?: string;
+  council?: string;
+  place?: string;
+  theme?: string;
+  caseId?: string;
 }
 
-/** Code-point order, the same on both engines (their collations differ). */
-function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+function selectionOf(p: Principal, filter: BenefitsFilter): Selection | null {
+  // Departments see the benefits attributed to them; councils their own cases'.
+  if (p.role === 'department' && filter.department && filter.department !== p.organisationCode) return null;
+  return {
+    fy: filter.fy || undefined,
+    department: (p.role === 'department' ? (p.organisationCode ?? '') : filter.department) || undefined,
+    council: p.role === 'council' ? (p.organisationCode ?? '') : undefined,
+    place: filter.place || undefined,
+    theme: filter.theme || undefined,
+    caseId: filter.caseId || undefined,
+  };
+}
+
+/** The kept register rows selected, in the register's order; each filter has an index in that order. */
+function selectedRows(db: Db | Tx, s: Selection) {
+  let q = db.selectFrom('benefit_register').selectAll();
+  if (s.caseId) q = q.where('case_id', '=', s.caseId);
+  if (s.council !== undefined) q = q.where('lead_council_code', '=', s.council);
+  if (s.department) q = q.where('department_code', '=', s.department);
+  if (s.place) q = q.where('place_code', '=', s.place);
+  if (s.theme) q = q.where('theme', '=', s.theme);
+  if (s.fy) q = q.where('year', '=', s.fy);
+  return q.orderBy('reference').orderBy('line_index').orderBy('year');
+}
+
+const NO_TOTALS: Totals = { appraisedPence: 0n, forecastPence: 0n, claimedPence: 0n, verifiedPence: 0n };
+
+/**
+ * The totals of the rows selected, cashable and not: summed from the kept totals (one row per
+ * year, department, place, theme, lead council and cashable), or for one case from its own rows.
+ */
+function totalsQuery(db: Db | Tx, s: Selection) {
+  const sums = [
+    sql<unknown>`sum(appraised_pence)`.as('a'),
+    sql<unknown>`sum(forecast_pence)`.as('f'),
+    sql<unknown>`sum(claimed_pence)`.as('c'),
+    sql<unknown>`sum(verified_pence)`.as('v'),
+  ];
+  if (s.caseId) {
+    // One case: its own rows, however many cases there are.
+    let q = db.selectFrom('benefit_register').where('case_id', '=', s.caseId);
+    if (s.council !== undefined) q = q.where('lead_council_code', '=', s.council);
+    if (s.department) q = q.where('department_code', '=', s.department);
+    if (s.place) q = q.where('place_code', '=', s.place);
+    if (s.theme) q = q.where('theme', '=', s.theme);
+    if (s.fy) q = q.where('year', '=', s.fy);
+    return q.select(['cashable', ...sums]).groupBy('cashable');
+  }
+  let q = db.selectFrom('benefit_register_totals');
+  if (s.council !== undefined) q = q.where('lead_council_code', '=', s.council);
+  if (s.department) q = q.where('department_code', '=', s.department);
+  if (s.place) q = q.where('place_code', '=', s.place);
+  if (s.theme) q = q.where('theme', '=', s.theme);
+  if (s.fy) q = q.where('year', '=', s.fy);
+  return q.select(['cashable', ...sums]).groupBy('cashable');
+}
+
+async function selectedTotals(db: Db | Tx, s: Selection): Promise<Pick<RealisedBenefits, 'totals' | 'cashable' | 'nonCashable'>> {
+  const sums = await totalsQuery(db, s).execute();
+  const pence = (x: unknown) => BigInt(String(x ?? 0));
+  const of = (cashable: boolean): Totals => {
+    const r = sums.find((x) => (Number(x.cashable) === 1) === cashable);
+    return r ? { appraisedPence: pence(r.a), forecastPence: pence(r.f), claimedPence: pence(r.c), verifiedPence: pence(r.v) } : NO_TOTALS;
+  };
+  const cashable = of(true);
+  const nonCashable = of(false);
+  return { totals: total([cashable, nonCashable]), cashable, nonCashable };
 }
 
 /**
@@ -604,17 +704,8 @@ function compareText(a: string, b: string): number {
  * Readers: anyone. Changes nothing.
  */
 export async function realisedBenefits(db: Db | Tx, p: Principal, filter: BenefitsFilter, today: string): Promise<RealisedBenefits> {
-  const department = p.role === 'department' ? (p.organisationCode ?? '') : filter.department;
-  const rows: RegisterRow[] = [];
-  if (!(p.role === 'department' && filter.department && filter.department !== p.organisationCode)) {
-    for (const register of await caseRegisters(db, await candidateCases(db, p, filter, department), today)) {
-      for (const r of register) {
-        if (filter.fy && r.year !== filter.fy) continue;
-        if (department && r.departmentCode !== department) continue;
-        rows.push(r);
-      }
-    }
-  }
+  const s = selectionOf(p, filter);
+  const rows = s ? (await selectedRows(db, s).execute()).map((r) => registerRowOf(r, today)) : [];
   return {
     rows,
     totals: total(rows),
@@ -640,10 +731,6 @@ type RowKey = [reference: string, line: number, year: string];
 
 function keyOf(r: RegisterRow): RowKey {
   return [r.reference, r.benefitLineIndex, r.year];
-}
-
-function compareKeys(a: RowKey, b: RowKey): number {
-  return compareText(a[0], b[0]) || a[1] - b[1] || compareText(a[2], b[2]);
 }
 
 function encodeCursor(key: RowKey): string {
@@ -685,10 +772,24 @@ export async function realisedBenefitsPage(
   page: { after?: string; limit: number },
 ): Promise<RealisedBenefitsPage> {
   const after = page.after === undefined ? undefined : decodeCursor(page.after);
-  const all = await realisedBenefits(db, p, filter, today);
-  const start = after ? all.rows.findIndex((r) => compareKeys(keyOf(r), after) > 0) : 0;
-  const rows = start < 0 ? [] : all.rows.slice(start, start + page.limit);
+  const s = selectionOf(p, filter);
+  if (!s) return { rows: [], totals: NO_TOTALS, cashable: NO_TOTALS, nonCashable: NO_TOTALS, nextCursor: null };
+  const found = (await pageQuery(db, s, after, page.limit).execute()).map((r) => registerRowOf(r, today));
+  const rows = found.slice(0, page.limit);
   const last = rows.at(-1);
-  const more = start >= 0 && start + page.limit < all.rows.length;
-  return { ...all, rows, nextCursor: more && last ? encodeCursor(keyOf(last)) : null };
+  return { rows, ...(await selectedTotals(db, s)), nextCursor: found.length > page.limit && last ? encodeCursor(keyOf(last)) : null };
+}
+
+/** Keyset paging: the rows after the cursor's key, one more than the page to know whether more follow. */
+function pageQuery(db: Db | Tx, s: Selection, after: RowKey | undefined, limit: number) {
+  let q = selectedRows(db, s);
+  if (after) q = q.where(sql<boolean>`(reference, line_index, year) > (${after[0]}, ${after[1]}, ${after[2]})`);
+  return q.limit(limit + 1);
+}
+
+/** The two queries a page of realised benefits runs (its rows, its totals), for reading their plans; null when the reader may see nothing. */
+export function realisedBenefitsQueries(db: Db | Tx, p: Principal, filter: BenefitsFilter, page: { after?: string; limit: number }) {
+  const s = selectionOf(p, filter);
+  const after = page.after === undefined ? undefined : decodeCursor(page.after);
+  return s ? { rows: pageQuery(db, s, after, page.limit), totals: totalsQuery(db, s) } : null;
 }

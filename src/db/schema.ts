@@ -56,6 +56,8 @@ export interface DB {
   web_sessions: WebSessionTable;
   case_reference_counters: CaseReferenceCounterTable;
   ledger_verifications: LedgerVerificationTable;
+  benefit_register: BenefitRegisterTable;
+  benefit_register_totals: BenefitRegisterTotalsTable;
 }
 
 export interface OrganisationTable {
@@ -600,4 +602,42 @@ export interface LedgerVerificationTable {
   progress: string | null; // JSON
   report: string | null; // JSON: the report GET /ledger/verify gives
   error: string | null;
+}
+
+/** The benefits register kept as rows: one per case, benefit line and year (src/benefits/register.ts). */
+export interface BenefitRegisterTable {
+  case_id: string;
+  line_index: bigint | number;
+  year: string;
+  reference: string;
+  lead_council_code: string;
+  place_code: string;
+  theme: string;
+  outcome: string;
+  type: string;
+  cashable: bigint | number;
+  beneficiary_code: string | null;
+  department_code: string | null;
+  appraised_pence: bigint;
+  forecast_pence: bigint;
+  forecast_reason: string | null;
+  claimed_pence: bigint;
+  verified_pence: bigint;
+  verification_reason: string | null;
+  report_id: string | null;
+  report_status: string | null;
+}
+
+/** The register's figures summed per year, department ('' for none), place, theme, lead council and cashable. */
+export interface BenefitRegisterTotalsTable {
+  year: string;
+  department_code: string;
+  place_code: string;
+  theme: string;
+  lead_council_code: string;
+  cashable: bigint | number;
+  appraised_pence: bigint;
+  forecast_pence: bigint;
+  claimed_pence: bigint;
+  verified_pence: bigint;
 }

@@ -1,5 +1,6 @@
 import type { VfmBand } from '../appraisal/types.ts';
 import { appendAudit } from '../audit/audit.ts';
+import { keepCaseRegister } from '../benefits/benefits.ts';
 import { caseAppraisal } from '../cases/appraisal.ts';
 import { CASE_MOVES, type CaseStatus, moveCase } from '../cases/lifecycle.ts';
 import { type Case, getCase } from '../cases/records.ts';
@@ -427,7 +428,7 @@ export interface Decision {
  * A panel member without a conflict decides a case once quorum has scored: approve (an amount in
  * pence up to the request, conditions, a tranche schedule; the award is reserved tranche by tranche
  * in the ledger), reject or defer, with reasons. Changes: the decision, the case's status, the
- * reservations, an audit entry.
+ * reservations, on approval the kept benefits register (its rows for the case), an audit entry.
  * Refusals: `forbidden`; case-not-found (404), conflict-of-interest (403), case-decided (409),
  * quorum-not-met (422), amount-exceeds-request (422), vfm-override-required (422),
  * insufficient-funds (422), ledger-refused (422), financial-year-not-found (404).
@@ -522,6 +523,8 @@ export const decide = operation(
       })
       .execute();
     const status = await moveCase(trx, c, input.outcome, decision.decidedAt);
+    // An approved case's benefit lines are fixed: its register is kept from now on.
+    if (status === 'approved') await keepCaseRegister(trx, c, decision.decidedAt.slice(0, 10));
     await appendAudit(trx, { actor: actorOf(p), action: `case.${status}`, subject: `case/${caseId}`, detail: decision, requestId }, now);
     return decision;
   },

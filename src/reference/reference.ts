@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Selectable } from 'kysely';
 import { z } from 'zod';
 import { appendAudit, SYSTEM } from '../audit/audit.ts';
+import { followDepartments } from '../benefits/register.ts';
 import { type Db, inTransaction, type Tx } from '../db/database.ts';
 import type { OrganisationTable } from '../db/schema.ts';
 
@@ -191,6 +192,14 @@ export async function loadReferenceData(
         )
         .execute();
     }
+    // A body now answering to another department: the kept benefits register follows it.
+    const moved = changes.flatMap((c) => {
+      const to = landsIn({ code: c.code, kind: c.to.kind, department_code: c.to.departmentCode });
+      return c.from && landsIn({ code: c.code, kind: c.from.kind, department_code: c.from.departmentCode }) !== to
+        ? [{ code: c.code, departmentCode: to }]
+        : [];
+    });
+    if (moved.length > 0) await followDepartments(trx, moved);
     if (changes.length > 0) {
       await appendAudit(
         trx,

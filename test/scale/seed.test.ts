@@ -5,12 +5,14 @@ import { verifyLedger } from '../../src/ledger/verify.ts';
 import { SCALE_PLACES } from '../../src/scale/reference.ts';
 import { perYear, type ScaleSummary, seedScale } from '../../src/scale/seed.ts';
 import { type TestApp, testApp } from '../support/app.ts';
+import { expectKeptAsComputed } from '../support/benefit-register.ts';
 import { engines } from '../support/db.ts';
 
 /*
  * The national-scale generator at a tiny factor (8 cases a year, two years): what it builds
- * verifies as the demo's world does, and the list endpoints page through every row exactly once
- * while the generator, running on, adds rows under them.
+ * verifies as the demo's world does, its benefits register is kept as the engine computes it, and
+ * the list endpoints (benefits unfiltered and by department among them) page through every row
+ * exactly once while the generator, running on, adds rows under them.
  */
 
 const FACTOR = 0.08;
@@ -92,13 +94,34 @@ describe.each(engines())('the scale data set on %s', (engine) => {
     expect(books.body.ok).toBe(true);
   });
 
+  it('keeps the benefits register as rows equal to the register the appraisal engine computes', async () => {
+    await expectKeptAsComputed(t.database.db);
+  });
+
   it('pages benefits, ledger transfers and the audit log through every row exactly once while rows are inserted', async () => {
+    // A department the demo's cases benefit, paged on its own as well.
+    const department = 'DHSC';
     type Lister = { name: string; page(after: string | null): Promise<{ keys: string[]; next: string | null }> };
     const listers: Lister[] = [
       {
         name: 'GET /api/v1/benefits',
         page: async (after) => {
           const r = await t.request('GET', `/api/v1/benefits?limit=25${after ? `&after=${after}` : ''}`, { token: auditor });
+          expect(r.status).toBe(200);
+          return {
+            keys: r.body.rows.map(
+              (x: { caseId: string; benefitLineIndex: number; year: string }) => `${x.caseId}|${x.benefitLineIndex}|${x.year}`,
+            ),
+            next: r.body.nextCursor,
+          };
+        },
+      },
+      {
+        name: `GET /api/v1/benefits?department=${department}`,
+        page: async (after) => {
+          const r = await t.request('GET', `/api/v1/benefits?department=${department}&limit=10${after ? `&after=${after}` : ''}`, {
+            token: auditor,
+          });
           expect(r.status).toBe(200);
           return {
             keys: r.body.rows.map(
@@ -173,6 +196,8 @@ describe.each(engines())('the scale data set on %s', (engine) => {
     );
     const more = await writer;
     expect(more.cases).toBe(4);
+    // What the writer approved, reported and verified was kept as it went.
+    await expectKeptAsComputed(t.database.db);
 
     for (const [i, l] of listers.entries()) {
       const { keys, pagesDuring } = seen[i] as { keys: string[]; pagesDuring: number };

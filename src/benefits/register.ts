@@ -1,0 +1,175 @@
+import { sql } from 'kysely';
+import type { Db, Tx } from '../db/database.ts';
+import type { BenefitRegisterTable } from '../db/schema.ts';
+import type { RegisterRow } from './benefits.ts';
+
+/*
+ * The benefits register kept as rows, so that a page of realised benefits and its totals cost
+ * the same however many cases the fund holds.
+ *
+ *   benefit_register        — one row per case, benefit line and year: the appraised, forecast,
+ *                             claimed and verified figures (pence) and the report deciding the
+ *                             row, with the keys the filters use (year, case, reference, place,
+ *                             theme, beneficiary's department, lead council). Written in the same
+ *                             transaction as whatever it depends on: the case's approval (its
+ *                             lines are fixed from then on), a forecast revision, a report filed,
+ *                             verified or rejected, a reference reload moving a body to another
+ *                             department. The rows are what `caseRegisters` computes
+ *                             (the appraisal engine over the case, its forecasts and reports), the
+ *                             one formula; nothing here computes a figure of its own.
+ *   benefit_register_totals — the same figures summed per year, department, place, theme, lead
+ *                             council and cashable or not, kept with each write. Every filter of
+ *                             `GET /benefits` but the case is one of these keys, so the totals of a
+ *                             filter are a sum over at most (years × departments × places × themes
+ *                             × 2) kept rows, a number the reference data bounds, not the cases.
+ *
+ * Variance and RAG are not stored: RAG depends on today, so both are worked out when read.
+ * A register row has no department ('' in the totals' key) when its line names no beneficiary.
+ */
+
+export type StoredRegisterRow = BenefitRegisterTable;
+
+/** Rows per insert (20 columns each: well under either engine's bound-parameter limit). */
+const ROWS_PER_INSERT = 500;
+
+function storedRow(leadCouncilCode: string, r: RegisterRow): StoredRegisterRow {
+  return {
+    case_id: r.caseId,
+    line_index: r.benefitLineIndex,
+    year: r.year,
+    reference: r.reference,
+    lead_council_code: leadCouncilCode,
+    place_code: r.placeCode,
+    theme: r.theme,
+    outcome: r.outcome,
+    type: r.type,
+    cashable: r.cashable ? 1 : 0,
+    beneficiary_code: r.beneficiaryCode,
+    department_code: r.departmentCode,
+    appraised_pence: r.appraisedPence,
+    forecast_pence: r.forecastPence,
+    forecast_reason: r.forecastReason,
+    claimed_pence: r.claimedPence,
+    verified_pence: r.verifiedPence,
+    verification_reason: r.verificationReason,
+    report_id: r.reportId,
+    report_status: r.reportStatus,
+  };
+}
+
+type TotalsKey = [year: string, department: string, place: string, theme: string, council: string, cashable: number];
+type Figures = { appraised: bigint; forecast: bigint; claimed: bigint; verified: bigint };
+
+function totalsKeyOf(s: StoredRegisterRow): TotalsKey {
+  return [s.year, s.department_code ?? '', s.place_code, s.theme, s.lead_council_code, Number(s.cashable)];
+}
+
+/** Inserts stored rows in batches. */
+async function insertRows(db: Db | Tx, rows: StoredRegisterRow[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
+    await db
+      .insertInto('benefit_register')
+      .values(rows.slice(i, i + ROWS_PER_INSERT))
+      .execute();
+  }
+}
+
+/**
+ * Replaces one case's stored register with `rows` (its register as `caseRegisters` computes it)
+ * and moves the kept totals by the difference, in the caller's transaction. Called by every
+ * operation that changes what a case's register holds, after the change.
+ */
+export async function storeCaseRegister(trx: Tx, c: { id: string; leadCouncilCode: string }, rows: RegisterRow[]): Promise<void> {
+  const old = await trx.selectFrom('benefit_register').selectAll().where('case_id', '=', c.id).execute();
+  const now = rows.map((r) => storedRow(c.leadCouncilCode, r));
+  const change = new Map<string, { key: TotalsKey; by: Figures }>();
+  const add = (s: StoredRegisterRow, sign: bigint) => {
+    const key = totalsKeyOf(s);
+    const id = JSON.stringify(key);
+    let entry = change.get(id);
+    if (!entry) {
+      entry = { key, by: { appraised: 0n, forecast: 0n, claimed: 0n, verified: 0n } };
+      change.set(id, entry);
+    }
+    entry.by.appraised += sign * BigInt(s.appraised_pence);
+    entry.by.forecast += sign * BigInt(s.forecast_pence);
+    entry.by.claimed += sign * BigInt(s.claimed_pence);
+    entry.by.verified += sign * BigInt(s.verified_pence);
+  };
+  for (const s of old) add(s, -1n);
+  for (const s of now) add(s, 1n);
+  await trx.deleteFrom('benefit_register').where('case_id', '=', c.id).execute();
+  await insertRows(trx, now);
+  // In one order whatever the case, so two writers moving the same totals cannot deadlock.
+  for (const { key, by } of [...change.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => v)) {
+    if (by.appraised === 0n && by.forecast === 0n && by.claimed === 0n && by.verified === 0n) continue;
+    const [year, department, place, theme, council, cashable] = key;
+    await trx
+      .insertInto('benefit_register_totals')
+      .values({
+        year,
+        department_code: department,
+        place_code: place,
+        theme,
+        lead_council_code: council,
+        cashable,
+        appraised_pence: by.appraised,
+        forecast_pence: by.forecast,
+        claimed_pence: by.claimed,
+        verified_pence: by.verified,
+      })
+      .onConflict((oc) =>
+        oc.columns(['year', 'department_code', 'place_code', 'theme', 'lead_council_code', 'cashable']).doUpdateSet({
+          appraised_pence: sql`benefit_register_totals.appraised_pence + ${by.appraised}`,
+          forecast_pence: sql`benefit_register_totals.forecast_pence + ${by.forecast}`,
+          claimed_pence: sql`benefit_register_totals.claimed_pence + ${by.claimed}`,
+          verified_pence: sql`benefit_register_totals.verified_pence + ${by.verified}`,
+        }),
+      )
+      .execute();
+  }
+}
+
+/** Adds cases' registers to a register that holds none of their rows yet (the backfill), leaving the totals to `rebuildRegisterTotals`. */
+export async function insertCaseRegisters(db: Db | Tx, cases: { leadCouncilCode: string; rows: RegisterRow[] }[]): Promise<void> {
+  await insertRows(
+    db,
+    cases.flatMap((c) => c.rows.map((r) => storedRow(c.leadCouncilCode, r))),
+  );
+}
+
+/** Sets the kept totals afresh from the stored rows (after the backfill, or after a reference reload moves a body between departments). */
+export async function rebuildRegisterTotals(db: Db | Tx): Promise<void> {
+  await db.deleteFrom('benefit_register_totals').execute();
+  await sql`
+    insert into benefit_register_totals
+      (year, department_code, place_code, theme, lead_council_code, cashable,
+       appraised_pence, forecast_pence, claimed_pence, verified_pence)
+    select year, coalesce(department_code, ''), place_code, theme, lead_council_code, cashable,
+           sum(appraised_pence), sum(forecast_pence), sum(claimed_pence), sum(verified_pence)
+    from benefit_register
+    group by year, coalesce(department_code, ''), place_code, theme, lead_council_code, cashable`.execute(db);
+}
+
+/**
+ * After a reference reload, the stored rows of a body's lines follow the department it now
+ * answers to (as `caseRegisters` would compute them), and the totals with them. Changes nothing
+ * when no body moved.
+ */
+export async function followDepartments(trx: Tx, moved: { code: string; departmentCode: string | null }[]): Promise<void> {
+  let changed = 0;
+  for (const m of moved) {
+    const r = await trx
+      .updateTable('benefit_register')
+      .set({ department_code: m.departmentCode })
+      .where('beneficiary_code', '=', m.code)
+      .where((eb) =>
+        m.departmentCode === null
+          ? eb('department_code', 'is not', null)
+          : eb.or([eb('department_code', 'is', null), eb('department_code', '!=', m.departmentCode)]),
+      )
+      .executeTakeFirst();
+    changed += Number(r.numUpdatedRows);
+  }
+  if (changed > 0) await rebuildRegisterTotals(trx);
+}

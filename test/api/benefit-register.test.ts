@@ -1,0 +1,165 @@
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { up as backfill } from '../../migrations/0013_benefit_register.ts';
+import type { RegisterRow } from '../../src/benefits/benefits.ts';
+import type { Db } from '../../src/db/database.ts';
+import { FIXTURES_DIR, loadReferenceData } from '../../src/reference/reference.ts';
+import { expectKeptAsComputed } from '../support/benefit-register.ts';
+import { simpleCase } from '../support/cases.ts';
+import { engines } from '../support/db.ts';
+import { type DemoWorld, demoWorld } from '../support/demo.ts';
+import { approvedCase, submitted, type World, world } from '../support/releases.ts';
+
+/*
+ * The benefits register kept as rows (src/benefits/register.ts): after the demo's year, after the
+ * migration's backfill, and after each kind of change (a case approved, a forecast revised, a
+ * benefit reported, verified, rejected, a body moved to another department), the kept rows are exactly the register the appraisal
+ * engine computes from the cases, forecasts and reports, and the kept totals of every filter and
+ * reader are the sums of those rows; a filtered page through them gives every row once.
+ */
+
+/** The kept tables as they stand, in a fixed order. */
+async function kept(db: Db) {
+  return {
+    rows: await db.selectFrom('benefit_register').selectAll().orderBy('case_id').orderBy('line_index').orderBy('year').execute(),
+    totals: await db
+      .selectFrom('benefit_register_totals')
+      .selectAll()
+      .where((eb) =>
+        eb.or([
+          eb('appraised_pence', '!=', 0n),
+          eb('forecast_pence', '!=', 0n),
+          eb('claimed_pence', '!=', 0n),
+          eb('verified_pence', '!=', 0n),
+        ]),
+      )
+      .orderBy('year')
+      .orderBy('department_code')
+      .orderBy('place_code')
+      .orderBy('theme')
+      .orderBy('lead_council_code')
+      .orderBy('cashable')
+      .execute(),
+  };
+}
+
+describe.each(engines())('the benefits register kept as rows on %s', (engine) => {
+  describe("after the demo's year", () => {
+    let d: DemoWorld;
+    beforeAll(async () => {
+      d = await demoWorld(engine);
+    }, 180_000);
+    afterAll(() => d?.t.destroy());
+
+    it('holds exactly the register the appraisal engine computes, and every filter its sums', async () => {
+      await expectKeptAsComputed(d.t.database.db);
+    });
+
+    it("is rebuilt by the migration's backfill to exactly what the writes kept", async () => {
+      const db = d.t.database.db;
+      const written = await kept(db);
+      expect(written.rows.length).toBeGreaterThan(0);
+      await sql`drop table benefit_register_totals`.execute(db);
+      await sql`drop table benefit_register`.execute(db);
+      await backfill(db as never);
+      expect(await kept(db)).toEqual(written);
+      await expectKeptAsComputed(db);
+    });
+  });
+
+  describe('after each kind of change', () => {
+    let w: World;
+    beforeAll(async () => {
+      w = await world(engine);
+    });
+    afterAll(() => w?.t.destroy());
+
+    const ok = async (reply: Promise<{ status: number; text: string; body: { id?: string } }>, status: number) => {
+      const r = await reply;
+      expect(r.status, r.text).toBe(status);
+      return r.body;
+    };
+
+    it('follows approval, forecast revisions, reports, verification and rejection', async () => {
+      const db = w.t.database.db;
+      const bradford = await approvedCase(w);
+      await approvedCase(w, {
+        body: { ...simpleCase(w.roundId, { title: 'Lewisham pilot' }), placeCode: 'LEWISHAM' },
+        token: w.tokens.lewisham,
+      });
+      // A submitted case has no register until it is approved.
+      await submitted(w, simpleCase(w.roundId, { title: 'Not decided' }));
+      const before = await expectKeptAsComputed(db);
+      const row = before.find((r) => r.caseId === bradford) as RegisterRow;
+
+      await ok(
+        w.t.request('POST', `/api/v1/cases/${bradford}/benefit-forecasts`, {
+          token: w.tokens.bradford,
+          body: { benefitLineIndex: row.benefitLineIndex, year: row.year, forecastPence: 123_456, reason: 'Slower start.' },
+        }),
+        200,
+      );
+      let now = await expectKeptAsComputed(db);
+      expect(now.find((r) => r.caseId === bradford && r.year === row.year && r.benefitLineIndex === row.benefitLineIndex)).toMatchObject({
+        forecastPence: 123_456n,
+        forecastReason: 'Slower start.',
+      });
+
+      const report = (claimedPence: number) =>
+        ok(
+          w.t.request('POST', `/api/v1/cases/${bradford}/benefit-reports`, {
+            token: w.tokens.bradford,
+            body: { benefitLineIndex: row.benefitLineIndex, year: '2026-27', claimedPence, evidence: 'Cohort records, matched.' },
+          }),
+          201,
+        );
+      const first = await report(100_000);
+      now = await expectKeptAsComputed(db);
+      expect(now.find((r) => r.reportId === first.id)).toMatchObject({ claimedPence: 100_000n, reportStatus: 'pending' });
+
+      await ok(w.t.request('POST', `/api/v1/benefit-reports/${first.id}/reject`, { body: { reason: 'Wrong cohort.' } }), 200);
+      now = await expectKeptAsComputed(db);
+      expect(now.find((r) => r.reportId === first.id)).toMatchObject({ claimedPence: 0n, reportStatus: 'rejected' });
+
+      const second = await report(90_000);
+      await expectKeptAsComputed(db);
+      await ok(
+        w.t.request('POST', `/api/v1/benefit-reports/${second.id}/verify`, { body: { verifiedPence: 80_000, reason: 'Part evidenced.' } }),
+        200,
+      );
+      now = await expectKeptAsComputed(db);
+      expect(now.find((r) => r.reportId === second.id)).toMatchObject({
+        claimedPence: 90_000n,
+        verifiedPence: 80_000n,
+        verificationReason: 'Part evidenced.',
+        reportStatus: 'verified',
+      });
+    });
+
+    it('follows a body the reference data moves to another department', async () => {
+      const db = w.t.database.db;
+      const dir = mkdtempSync(join(tmpdir(), 'topslice-fixtures-'));
+      try {
+        cpSync(FIXTURES_DIR, dir, { recursive: true });
+        const file = join(dir, 'organisations.json');
+        const orgs = JSON.parse(readFileSync(file, 'utf8')) as { code: string; departmentCode?: string }[];
+        const icb = orgs.find((o) => o.code === 'WEST-YORKSHIRE-ICB');
+        if (!icb) throw new Error('fixture changed');
+        icb.departmentCode = 'DWP';
+        writeFileSync(file, JSON.stringify(orgs));
+        await loadReferenceData(db, dir, new Date('2026-07-01T00:00:00Z'));
+        const rows = await expectKeptAsComputed(db);
+        const icbRows = rows.filter((r) => r.beneficiaryCode === 'WEST-YORKSHIRE-ICB');
+        expect(icbRows.length).toBeGreaterThan(0);
+        expect(new Set(icbRows.map((r) => r.departmentCode))).toEqual(new Set(['DWP']));
+      } finally {
+        await loadReferenceData(db);
+        rmSync(dir, { recursive: true, force: true });
+      }
+      await expectKeptAsComputed(db);
+    });
+  });
+});
