@@ -5,7 +5,7 @@ import { getDeflatorTable, getParameterSet } from '../appraisal/library.ts';
 import type { DeflatorTable, ParameterSet } from '../appraisal/types.ts';
 import { appendAudit } from '../audit/audit.ts';
 import { appraisalInputOf } from '../cases/appraisal.ts';
-import { type Case, caseFromRow, casePlace, lockCase } from '../cases/records.ts';
+import { type Case, caseFromRow, casePlace, lockCaseRow } from '../cases/records.ts';
 import { getReadableCase, lockOwnCase } from '../cases/visibility.ts';
 import { type Db, isPostgres, type Tx } from '../db/database.ts';
 import { financialYearOf, parseFinancialYear } from '../fund/fund.ts';
@@ -474,7 +474,7 @@ export const reviewBenefitReport = operation(
   },
   async ({ trx, principal: p, requestId, now }: Act, id: string, decision: ReviewDecision): Promise<BenefitReport> => {
     // A report's case never changes: lock the case, then read the report as it now stands.
-    await lockCase(trx, (await getBenefitReport(trx, id)).caseId);
+    await lockCaseRow(trx, (await getBenefitReport(trx, id)).caseId);
     const report = await getBenefitReport(trx, id);
     await assertCanReview(trx, report, p);
     if (report.status !== 'pending') {
@@ -514,7 +514,17 @@ export const reviewBenefitReport = operation(
       },
       now,
     );
-    return getBenefitReport(trx, id);
+    // The report as the update above left it.
+    return verified
+      ? {
+          ...report,
+          status: 'verified',
+          verifiedPence: verified.pence,
+          verificationReason: verified.reason,
+          reviewedBy: p.userId,
+          reviewedAt: at,
+        }
+      : { ...report, status: 'rejected', rejectionReason: decision.reason ?? null, reviewedBy: p.userId, reviewedAt: at };
   },
 );
 

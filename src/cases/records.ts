@@ -118,6 +118,16 @@ export async function lockCase(trx: Tx, id: string): Promise<Case> {
   return getCase(trx, id);
 }
 
+/**
+ * Takes a case's lock as `lockCase` does, for a change that reads nothing of the case itself (a
+ * benefit report's review), so its document is not read. Refusal: case-not-found (404).
+ */
+export async function lockCaseRow(trx: Tx, id: string): Promise<void> {
+  const q = trx.selectFrom('cases').select('id').where('id', '=', id);
+  const row = await (isPostgres(trx) ? q.forUpdate() : q).executeTakeFirst();
+  if (!row) throw refuse(CASES_REFUSALS, 'case-not-found', `There is no case ${id}.`);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Rows
 
