@@ -8,6 +8,7 @@ import { appraisalInputOf } from '../cases/appraisal.ts';
 import { type Case, caseFromRow, casePlace, lockCaseRow } from '../cases/records.ts';
 import { getReadableCase, lockOwnCase } from '../cases/visibility.ts';
 import { type Db, isPostgres, type Tx } from '../db/database.ts';
+import { prepared } from '../db/prepared.ts';
 import { financialYearOf, parseFinancialYear } from '../fund/fund.ts';
 import { forbidden, invalid } from '../lib/errors.ts';
 import type { Pence } from '../lib/money.ts';
@@ -397,8 +398,11 @@ export const reportBenefit = operation(
   },
 );
 
+// Read twice by every review: compiled once (src/db/prepared.ts).
+const selectReport = prepared((db, id: string) => db.selectFrom('benefit_reports').selectAll().where('id', '=', id));
+
 export async function getBenefitReport(db: Db | Tx, id: string): Promise<BenefitReport> {
-  const row = await db.selectFrom('benefit_reports').selectAll().where('id', '=', id).executeTakeFirst();
+  const [row] = (await selectReport(db, id)).rows;
   if (!row) throw refuse(BENEFITS_REFUSALS, 'benefit-report-not-found', `There is no benefit report ${id}.`);
   return reportFromRow(row);
 }

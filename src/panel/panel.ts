@@ -135,23 +135,29 @@ export const recordScores = operation(
       errors.push({ pointer: '/scores', detail: 'scores a criterion twice' });
     if (errors.length > 0) throw invalid(errors);
     const at = now.toISOString();
-    for (const s of scores) {
+    if (scores.length > 0) {
       await trx
         .deleteFrom('panel_scores')
         .where('case_id', '=', caseId)
         .where('user_id', '=', p.userId)
-        .where('criterion', '=', s.criterion)
+        .where(
+          'criterion',
+          'in',
+          scores.map((s) => s.criterion),
+        )
         .execute();
       await trx
         .insertInto('panel_scores')
-        .values({
-          case_id: caseId,
-          user_id: p.userId,
-          criterion: s.criterion,
-          score: s.score,
-          justification: s.justification,
-          scored_at: at,
-        })
+        .values(
+          scores.map((s) => ({
+            case_id: caseId,
+            user_id: p.userId,
+            criterion: s.criterion,
+            score: s.score,
+            justification: s.justification,
+            scored_at: at,
+          })),
+        )
         .execute();
     }
     await appendAudit(trx, { actor: actorOf(p), action: 'panel.scored', subject: `case/${caseId}`, detail: { scores }, requestId }, now);
