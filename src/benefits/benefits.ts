@@ -437,11 +437,14 @@ export async function readableRegister(db: Db | Tx, p: Principal, caseId: string
   return p.role === 'department' ? rows.filter((r) => r.departmentCode === p.organisationCode) : rows;
 }
 
+// Read by every report and verification: compiled once (src/db/prepared.ts).
+const selectYearClose = prepared((db, year: string) => db.selectFrom('year_closes').select('closed_at').where('financial_year', '=', year));
+
 /** Once a year is closed its credits are fixed: a report for that year can no longer be filed or verified (a pending one can still be rejected). */
 async function assertYearOpenForVerification(trx: Tx, year: string): Promise<void> {
   // The close holds the year's row lock while it counts; wait for it, so no verification slips in uncounted.
   if (isPostgres(trx)) await trx.selectFrom('financial_years').select('name').where('name', '=', year).forShare().execute();
-  const closed = await trx.selectFrom('year_closes').select('closed_at').where('financial_year', '=', year).executeTakeFirst();
+  const [closed] = (await selectYearClose(trx, year)).rows;
   if (closed) {
     throw refuse(
       BENEFITS_REFUSALS,
@@ -477,9 +480,11 @@ export const reviewBenefitReport = operation(
     refuses: ['benefit-report-not-found', 'case-not-found', 'benefit-report-reviewed'],
   },
   async ({ trx, principal: p, requestId, now }: Act, id: string, decision: ReviewDecision): Promise<BenefitReport> => {
-    // A report's case never changes: lock the case, then read the report as it now stands.
-    await lockCaseRow(trx, (await getBenefitReport(trx, id)).caseId);
-    const report = await getBenefitReport(trx, id);
+    // A report's case never changes: lock the case, then read the report as it now stands (a
+    // SQLite transaction has held the write lock since it began, so its first read already is).
+    const first = await getBenefitReport(trx, id);
+    await lockCaseRow(trx, first.caseId);
+    const report = isPostgres(trx) ? await getBenefitReport(trx, id) : first;
     await assertCanReview(trx, report, p);
     if (report.status !== 'pending') {
       throw refuse(BENEFITS_REFUSALS, 'benefit-report-reviewed', `Benefit report ${id} was ${report.status} on ${report.reviewedAt}.`);

@@ -4,6 +4,7 @@ import { mayMove, moveCase } from '../cases/lifecycle.ts';
 import { type Case, getCase, lockCase } from '../cases/records.ts';
 import { lockOwnCase, lockSubmittedCase } from '../cases/visibility.ts';
 import type { Db, Tx } from '../db/database.ts';
+import { prepared } from '../db/prepared.ts';
 import { accountIds as fundAccounts } from '../fund/fund.ts';
 import { type CreateTransferResult, createAccounts, createTransfers, getAccount } from '../ledger/ledger.ts';
 import { LEDGER_REFUSALS } from '../ledger/refusals.ts';
@@ -12,7 +13,7 @@ import { invalid } from '../lib/errors.ts';
 import { allocatePence, formatPence, type Pence } from '../lib/money.ts';
 import { type Act, type Look, operation } from '../lib/operation.ts';
 import { refuse } from '../lib/refusals.ts';
-import { assertNotConflicted } from '../panel/conflicts.ts';
+import { assertNotConflicted, conflictOfInterest } from '../panel/conflicts.ts';
 import { getRound, type Round } from '../rounds/rounds.ts';
 import { actorOf } from '../users/users.ts';
 import { approvalsNeeded, countedApprovals, independenceProblem, releaseParties } from './four-eyes.ts';
@@ -189,23 +190,27 @@ export async function listTranches(db: Db | Tx, caseId: string): Promise<Tranche
   return tranchesOf(db, c, await getRound(db, c.roundId));
 }
 
+// Every claim and approval reads the case's tranches twice: compiled once (src/db/prepared.ts).
+const selectTranches = prepared((db, caseId: string) =>
+  db.selectFrom('tranches').selectAll().where('case_id', '=', caseId).orderBy('number'),
+);
+const selectApprovals = prepared((db, caseId: string) =>
+  db
+    .selectFrom('tranche_approvals')
+    .selectAll()
+    .where('case_id', '=', caseId)
+    .where('voided_at', 'is', null)
+    .orderBy('approved_at')
+    .orderBy('user_id'),
+);
+
 /**
  * A case's tranches as they stand: each with its approvals and the approvals the four-eyes rule
  * asks of it (./four-eyes.ts), under the threshold of the case's round. Takes the case and its
  * round as the caller loaded them.
  */
 export async function tranchesOf(db: Db | Tx, c: Case, round: Round): Promise<TrancheState[]> {
-  const [rows, approvals] = await Promise.all([
-    db.selectFrom('tranches').selectAll().where('case_id', '=', c.id).orderBy('number').execute(),
-    db
-      .selectFrom('tranche_approvals')
-      .selectAll()
-      .where('case_id', '=', c.id)
-      .where('voided_at', 'is', null)
-      .orderBy('approved_at')
-      .orderBy('user_id')
-      .execute(),
-  ]);
+  const [{ rows }, { rows: approvals }] = await Promise.all([selectTranches(db, c.id), selectApprovals(db, c.id)]);
   // The two-approver threshold applies to the award's cumulative releases (./four-eyes.ts).
   let releasedSoFar = 0n;
   return rows.map((r) => {
@@ -351,7 +356,9 @@ export const approveTranche = operation(
     const c = await lockCase(trx, caseId);
     const round = await getRound(trx, c.roundId);
     const { t } = await trancheOf(trx, c, round, n);
-    if (p.role === 'panel') await assertNotConflicted(trx, c, p);
+    // Who the release must be independent of (./four-eyes.ts), which also says whether the approver declared a conflict.
+    const parties = await releaseParties(trx, caseId, t.claimedBy, [...t.approvals.map((a) => a.userId), p.userId]);
+    if (p.role === 'panel' && parties.conflicted.has(p.userId)) throw conflictOfInterest(c);
     if (t.status === 'released')
       throw refuse(RELEASES_REFUSALS, 'tranche-already-released', `Tranche ${n} of ${c.reference} was released on ${t.releasedAt}.`);
     if (t.status !== 'claimed')
@@ -364,7 +371,6 @@ export const approveTranche = operation(
       throw refuse(RELEASES_REFUSALS, 'already-approved-by-you', `Tranche ${n} of ${c.reference} needs a second, different approver.`);
     }
     // The four-eyes rule (./four-eyes.ts): only independent approvers count.
-    const parties = await releaseParties(trx, caseId, t.claimedBy, [...t.approvals.map((a) => a.userId), p.userId]);
     const counted = countedApprovals(parties, t.approvals);
     const problem = independenceProblem(
       parties,

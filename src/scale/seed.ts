@@ -40,7 +40,7 @@ import { loadScaleReference, MORE_DEPARTMENTS } from './reference.ts';
  *     runs compliance.
  * The clock is simulated: each step acts at its date within its year, the years run in order,
  * and the last year is the one before today's.
- * Work is batched where the domain allows: each step's operations run 25 cases or 250 benefit
+ * Work is batched where the domain allows: each step's operations run 100 cases or 1,000 benefit
  * reports to a transaction (a refusal rolls back its batch), on one connection.
  */
 
@@ -103,8 +103,8 @@ interface Due {
 }
 
 const DAY = 86_400_000;
-const REPORT_BATCH = 250;
-const CASE_BATCH = 25;
+const REPORT_BATCH = 1000;
+const CASE_BATCH = 100;
 const EVIDENCE = 'Case-level activity data matched to the beneficiary’s records for the year.';
 
 /** The financial year `offset` years after `fy` (negative: before). */
@@ -116,6 +116,11 @@ export function shiftYear(fy: string, offset: number): string {
 /** The years played: `count` consecutive years ending with `last`. */
 export function scaleYears(count: number, last = shiftYear(financialYearOf(new Date()), -1)): string[] {
   return Array.from({ length: count }, (_, i) => shiftYear(last, i - count + 1));
+}
+
+/** When the simulated clock starts: two days before the first year played. */
+export function scaleClockStart(options: Pick<ScaleOptions, 'years' | 'lastYear'>): Date {
+  return new Date(yearStart(scaleYears(options.years ?? 10, options.lastYear)[0] as string) - 2 * DAY);
 }
 
 /** Cases per year and the cap on benefit reports per year at `factor`. */
@@ -135,8 +140,7 @@ export async function seedScale(db: Db, options: ScaleOptions, progress?: ScaleP
   const started = Date.now();
   const years = scaleYears(options.years ?? 10, options.lastYear);
   const { cases: casesPerYear, reports: reportCap } = perYear(options.factor);
-  const firstStart = yearStart(years[0] as string);
-  let clock = firstStart - 2 * DAY;
+  let clock = scaleClockStart(options).getTime();
   const tick = () => {
     clock += 1000;
     return new Date(clock);
