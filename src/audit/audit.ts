@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { loadConfig } from '../config.ts';
 import type { Db, Tx } from '../db/database.ts';
+import { prepared } from '../db/prepared.ts';
 import { type CausedTransfer, takeCausedTransfers } from './caused.ts';
 
 /**
@@ -69,13 +70,9 @@ export interface AuditEntry {
 
 /** Appends one entry in the caller's transaction. Appends are serialised by the head row's lock. */
 export async function appendAudit(trx: Tx, entry: AuditEntryInput, now = new Date()): Promise<AuditEntry> {
-  const head = await trx
-    .updateTable('audit_head')
-    .set((eb) => ({ position: eb('position', '+', 1n) }))
-    .where('id', '=', 1)
-    .returning(['position', 'hash'])
-    .executeTakeFirstOrThrow();
-  const row = {
+  const [head] = (await advanceHead(trx)).rows;
+  if (!head) throw new Error('The audit head row is missing.');
+  const row: AuditRow = {
     position: BigInt(head.position),
     at: now.toISOString(),
     actor_user_id: entry.actor.userId,
@@ -89,10 +86,23 @@ export async function appendAudit(trx: Tx, entry: AuditEntryInput, now = new Dat
     hash: '',
   };
   row.hash = hashOf(row);
-  await trx.insertInto('audit_log').values(row).execute();
-  await trx.updateTable('audit_head').set({ hash: row.hash }).where('id', '=', 1).execute();
+  await insertEntry(trx, row);
+  await setHeadHash(trx, row.hash);
   return entryFromRow(row);
 }
+
+type AuditRow = HashedFields & { hash: string };
+
+// Every state change appends an entry: its three statements are compiled once (src/db/prepared.ts).
+const advanceHead = prepared((db) =>
+  db
+    .updateTable('audit_head')
+    .set((eb) => ({ position: eb('position', '+', 1n) }))
+    .where('id', '=', 1)
+    .returning(['position', 'hash']),
+);
+const insertEntry = prepared((db, row: AuditRow) => db.insertInto('audit_log').values(row));
+const setHeadHash = prepared((db, hash: string) => db.updateTable('audit_head').set({ hash }).where('id', '=', 1));
 
 type HashedFields = {
   position: bigint;

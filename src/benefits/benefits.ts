@@ -8,6 +8,7 @@ import { appraisalInputOf } from '../cases/appraisal.ts';
 import { type Case, lockCase } from '../cases/records.ts';
 import { getReadableCase, lockOwnCase } from '../cases/visibility.ts';
 import { type Db, isPostgres, type Tx } from '../db/database.ts';
+import { prepared } from '../db/prepared.ts';
 import { financialYearOf, parseFinancialYear } from '../fund/fund.ts';
 import { forbidden, invalid } from '../lib/errors.ts';
 import type { Pence } from '../lib/money.ts';
@@ -443,8 +444,11 @@ export const reportBenefit = operation(
   },
 );
 
+// Read twice by every review: compiled once (src/db/prepared.ts).
+const selectReport = prepared((db, id: string) => db.selectFrom('benefit_reports').selectAll().where('id', '=', id));
+
 export async function getBenefitReport(db: Db | Tx, id: string): Promise<BenefitReport> {
-  const row = await db.selectFrom('benefit_reports').selectAll().where('id', '=', id).executeTakeFirst();
+  const [row] = (await selectReport(db, id)).rows;
   if (!row) throw refuse(BENEFITS_REFUSALS, 'benefit-report-not-found', `There is no benefit report ${id}.`);
   return reportFromRow(row);
 }
@@ -479,11 +483,14 @@ export async function readableRegister(db: Db | Tx, p: Principal, caseId: string
   return p.role === 'department' ? rows.filter((r) => r.departmentCode === p.organisationCode) : rows;
 }
 
+// Read by every report and verification: compiled once (src/db/prepared.ts).
+const selectYearClose = prepared((db, year: string) => db.selectFrom('year_closes').select('closed_at').where('financial_year', '=', year));
+
 /** Once a year is closed its credits are fixed: a report for that year can no longer be filed or verified (a pending one can still be rejected). */
 async function assertYearOpenForVerification(trx: Tx, year: string): Promise<void> {
   // The close holds the year's row lock while it counts; wait for it, so no verification slips in uncounted.
   if (isPostgres(trx)) await trx.selectFrom('financial_years').select('name').where('name', '=', year).forShare().execute();
-  const closed = await trx.selectFrom('year_closes').select('closed_at').where('financial_year', '=', year).executeTakeFirst();
+  const [closed] = (await selectYearClose(trx, year)).rows;
   if (closed) {
     throw refuse(
       BENEFITS_REFUSALS,
@@ -520,9 +527,12 @@ export const reviewBenefitReport = operation(
     refuses: ['benefit-report-not-found', 'case-not-found', 'benefit-report-reviewed'],
   },
   async ({ trx, principal: p, requestId, now }: Act, id: string, decision: ReviewDecision): Promise<BenefitReport> => {
-    // A report's case never changes: lock the case, then read the report as it now stands.
-    const c = await lockCase(trx, (await getBenefitReport(trx, id)).caseId);
-    const report = await getBenefitReport(trx, id);
+    // A report's case never changes: lock the case (its register is rewritten below), then read the
+    // report as it now stands (a SQLite transaction has held the write lock since it began, so its
+    // first read already is).
+    const first = await getBenefitReport(trx, id);
+    const c = await lockCase(trx, first.caseId);
+    const report = isPostgres(trx) ? await getBenefitReport(trx, id) : first;
     await assertCanReview(trx, report, p);
     if (report.status !== 'pending') {
       throw refuse(BENEFITS_REFUSALS, 'benefit-report-reviewed', `Benefit report ${id} was ${report.status} on ${report.reviewedAt}.`);
@@ -562,7 +572,17 @@ export const reviewBenefitReport = operation(
       },
       now,
     );
-    return getBenefitReport(trx, id);
+    // The report as the update above left it.
+    return verified
+      ? {
+          ...report,
+          status: 'verified',
+          verifiedPence: verified.pence,
+          verificationReason: verified.reason,
+          reviewedBy: p.userId,
+          reviewedAt: at,
+        }
+      : { ...report, status: 'rejected', rejectionReason: decision.reason ?? null, reviewedBy: p.userId, reviewedAt: at };
   },
 );
 

@@ -105,5 +105,18 @@ export function storeAppraisal(result: AppraisalResult): string {
 }
 
 export function reviveAppraisal(json: string): AppraisalResult {
-  return JSON.parse(json, (_k, v) => (v && typeof v === 'object' && typeof v.$bigint === 'string' ? BigInt(v.$bigint) : v));
+  return revive(JSON.parse(json)) as AppraisalResult;
+}
+
+/** Turns every `{"$bigint":"…"}` in parsed JSON back into a bigint, in place (a walk: JSON.parse's reviver is several times slower). */
+function revive(v: unknown): unknown {
+  if (v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) v[i] = revive(v[i]);
+    return v;
+  }
+  const o = v as Record<string, unknown>;
+  if (typeof o.$bigint === 'string') return BigInt(o.$bigint);
+  for (const k of Object.keys(o)) o[k] = revive(o[k]);
+  return o;
 }

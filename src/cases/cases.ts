@@ -9,7 +9,7 @@ import { DomainError, type FieldError, forbidden, invalid } from '../lib/errors.
 import type { Pence } from '../lib/money.ts';
 import { type Act, operation } from '../lib/operation.ts';
 import { refuse } from '../lib/refusals.ts';
-import { departmentOfEach } from '../reference/reference.ts';
+import { departmentOfSome } from '../reference/reference.ts';
 import { getRound } from '../rounds/rounds.ts';
 import { getUnitCosts } from '../unit-costs/unit-costs.ts';
 import { actorOf, type Principal } from '../users/users.ts';
@@ -161,7 +161,21 @@ function councilOf(p: Principal): string {
  */
 async function checkCase(trx: Tx, input: CaseInput, lead: string): Promise<BenefitLine[]> {
   const errors: FieldError[] = [];
-  const orgs = new Map((await trx.selectFrom('organisations').select(['code', 'kind', 'place_code']).execute()).map((o) => [o.code, o]));
+  // Only the organisations the case names: the table holds every council and partner body.
+  const named = [
+    ...new Set([
+      lead,
+      ...input.partnerCodes,
+      ...input.costs.map((l) => l.payerCode),
+      ...input.benefits.flatMap((b) => (b.beneficiaryCode ? [b.beneficiaryCode] : [])),
+    ]),
+  ];
+  const orgs = new Map(
+    (await trx.selectFrom('organisations').select(['code', 'kind', 'place_code']).where('code', 'in', named).execute()).map((o) => [
+      o.code,
+      o,
+    ]),
+  );
   const place = await trx.selectFrom('places').select(['code', 'theme_codes']).where('code', '=', input.placeCode).executeTakeFirst();
   if (!place) errors.push({ pointer: '/placeCode', detail: `there is no place ${input.placeCode}` });
   else if (orgs.get(lead)?.place_code !== input.placeCode) {
@@ -304,7 +318,7 @@ function documentOf(input: CaseInput, benefits: BenefitLine[]) {
 /** Who a case names as saving money: each beneficiary, and the department a partner body answers to. */
 async function saveBeneficiaries(trx: Tx, c: Case): Promise<void> {
   const named = [...new Set(c.benefits.flatMap((b) => (b.beneficiaryCode ? [b.beneficiaryCode] : [])))];
-  const departmentOf = await departmentOfEach(trx);
+  const departmentOf = await departmentOfSome(trx, named);
   const all = [...new Set([...named, ...named.flatMap((code) => departmentOf.get(code) ?? [])])].sort();
   await trx.deleteFrom('case_beneficiaries').where('case_id', '=', c.id).execute();
   if (all.length > 0) {

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { BenefitLine as AppraisalBenefitLine, CostLine as AppraisalCostLine, DiscountScheduleName } from '../appraisal/types.ts';
 import { type Db, isPostgres, type Tx } from '../db/database.ts';
+import { prepared } from '../db/prepared.ts';
 import type { Pence } from '../lib/money.ts';
 import { refuse } from '../lib/refusals.ts';
 import type { CaseStatus } from './lifecycle.ts';
@@ -85,10 +86,13 @@ export interface Case {
 }
 
 export async function getCase(db: Db | Tx, id: string): Promise<Case> {
-  const row = await db.selectFrom('cases').selectAll().where('id', '=', id).executeTakeFirst();
+  const [row] = (await selectCase(db, id)).rows;
   if (!row) throw refuse(CASES_REFUSALS, 'case-not-found', `There is no case ${id}.`);
   return caseFromRow(row);
 }
+
+// Nearly every operation on a case reads it first: the statement is compiled once (src/db/prepared.ts).
+const selectCase = prepared((db, id: string) => db.selectFrom('cases').selectAll().where('id', '=', id));
 
 /**
  * Reads a case to change it. On PostgreSQL this takes the case row's lock, so every change to

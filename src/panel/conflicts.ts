@@ -23,11 +23,14 @@ export async function isConflicted(db: Db | Tx, caseId: string, userId: string):
 
 /** Refuses (`conflict-of-interest`, 403) a member who declared a conflict in the case. */
 export async function assertNotConflicted(db: Db | Tx, c: Case, p: Principal): Promise<void> {
-  if (await isConflicted(db, c.id, p.userId)) {
-    throw refuse(
-      PANEL_REFUSALS,
-      'conflict-of-interest',
-      `You declared a conflict of interest in ${c.reference}, so you can neither score nor decide it.`,
-    );
-  }
+  if (await isConflicted(db, c.id, p.userId)) throw conflictOfInterest(c);
+}
+
+/** The refusal (`conflict-of-interest`, 403) of a member who declared a conflict in the case, for a caller that has read the case's conflicts. */
+export function conflictOfInterest(c: Pick<Case, 'reference'>) {
+  return refuse(
+    PANEL_REFUSALS,
+    'conflict-of-interest',
+    `You declared a conflict of interest in ${c.reference}, so you can neither score nor decide it.`,
+  );
 }

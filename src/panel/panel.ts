@@ -1,9 +1,9 @@
-import type { VfmBand } from '../appraisal/types.ts';
+import type { AppraisalResult, VfmBand } from '../appraisal/types.ts';
 import { appendAudit } from '../audit/audit.ts';
 import { keepCaseRegister } from '../benefits/benefits.ts';
 import { caseAppraisal } from '../cases/appraisal.ts';
 import { CASE_MOVES, type CaseStatus, moveCase } from '../cases/lifecycle.ts';
-import { type Case, getCase } from '../cases/records.ts';
+import { type Case, caseFromRow } from '../cases/records.ts';
 import { getReadableCase, lockSubmittedCase, SUBMITTED_STATUSES } from '../cases/visibility.ts';
 import type { Db, Tx } from '../db/database.ts';
 import { forbidden, invalid } from '../lib/errors.ts';
@@ -136,23 +136,29 @@ export const recordScores = operation(
       errors.push({ pointer: '/scores', detail: 'scores a criterion twice' });
     if (errors.length > 0) throw invalid(errors);
     const at = now.toISOString();
-    for (const s of scores) {
+    if (scores.length > 0) {
       await trx
         .deleteFrom('panel_scores')
         .where('case_id', '=', caseId)
         .where('user_id', '=', p.userId)
-        .where('criterion', '=', s.criterion)
+        .where(
+          'criterion',
+          'in',
+          scores.map((s) => s.criterion),
+        )
         .execute();
       await trx
         .insertInto('panel_scores')
-        .values({
-          case_id: caseId,
-          user_id: p.userId,
-          criterion: s.criterion,
-          score: s.score,
-          justification: s.justification,
-          scored_at: at,
-        })
+        .values(
+          scores.map((s) => ({
+            case_id: caseId,
+            user_id: p.userId,
+            criterion: s.criterion,
+            score: s.score,
+            justification: s.justification,
+            scored_at: at,
+          })),
+        )
         .execute();
     }
     await appendAudit(trx, { actor: actorOf(p), action: 'panel.scored', subject: `case/${caseId}`, detail: { scores }, requestId }, now);
@@ -192,9 +198,15 @@ function twoDp(num: bigint, den: bigint): number {
   return Number(q) / 100;
 }
 
+/** A case's scoreboard, with its round if the caller holds it (else it is read). */
 export async function scoreboard(db: Db | Tx, c: Case, round?: Round): Promise<Scoreboard> {
   const r = round ?? (await getRound(db, c.roundId));
-  const [scores, conflicts, moderation, appraisal] = await Promise.all([
+  return scoreboardWith(db, c, r, await caseAppraisal(db, c).catch(() => null));
+}
+
+/** A case's scoreboard, given its round and its appraisal (null if it has none) as the caller loaded them. */
+async function scoreboardWith(db: Db | Tx, c: Case, r: Round, appraisal: { result: AppraisalResult } | null): Promise<Scoreboard> {
+  const [scores, conflicts, moderation] = await Promise.all([
     db
       .selectFrom('panel_scores')
       .innerJoin('users', 'users.id', 'panel_scores.user_id')
@@ -210,7 +222,6 @@ export async function scoreboard(db: Db | Tx, c: Case, round?: Round): Promise<S
       .where('case_id', '=', c.id)
       .execute(),
     db.selectFrom('panel_moderations').selectAll().where('case_id', '=', c.id).where('voided_at', 'is', null).executeTakeFirst(),
-    caseAppraisal(db, c).catch(() => null),
   ]);
   const conflicted = new Set(conflicts.map((x) => x.userId));
   const totalWeight = BigInt(r.criteria.reduce((s, k) => s + k.weight, 0));
@@ -334,16 +345,14 @@ export interface RankedCase {
 async function rankedEntries(db: Db | Tx, round: Round) {
   const rows = await db
     .selectFrom('cases')
-    .select('id')
+    .selectAll()
     .where('round_id', '=', round.id)
     .where('status', 'in', SUBMITTED_STATUSES)
     .execute();
   const entries = [];
-  for (const { id } of rows) {
-    const c = await getCase(db, id);
-    const board = await scoreboard(db, c, round);
+  for (const c of rows.map(caseFromRow)) {
     const appraisal = await caseAppraisal(db, c).catch(() => null);
-    entries.push({ c, board, appraisal });
+    entries.push({ c, board: await scoreboardWith(db, c, round, appraisal), appraisal });
   }
   entries.sort((a, b) => (b.board.moderatedScore ?? -1) - (a.board.moderatedScore ?? -1) || a.c.reference.localeCompare(b.c.reference));
   let cumulative = 0n;

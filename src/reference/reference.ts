@@ -271,6 +271,13 @@ export async function departmentOfEach(db: Db | Tx): Promise<Map<string, string 
   return new Map(rows.map((o) => [o.code, landsIn(o)]));
 }
 
+/** The department each of these organisations' savings land in (as `departmentOfEach`); their rows read, not the table. */
+export async function departmentOfSome(db: Db | Tx, codes: string[]): Promise<Map<string, string | null>> {
+  if (codes.length === 0) return new Map();
+  const rows = await db.selectFrom('organisations').select(['code', 'kind', 'department_code']).where('code', 'in', codes).execute();
+  return new Map(rows.map((o) => [o.code, landsIn(o)]));
+}
+
 /** The department one organisation's savings land in (as `departmentOfEach`), or null; one row read, not the table. */
 export async function departmentOfOne(db: Db | Tx, code: string): Promise<string | null> {
   const o = await db.selectFrom('organisations').select(['code', 'kind', 'department_code']).where('code', '=', code).executeTakeFirst();

@@ -4,6 +4,7 @@ import { mayMove, moveCase } from '../cases/lifecycle.ts';
 import { type Case, getCase, lockCase } from '../cases/records.ts';
 import { lockOwnCase, lockSubmittedCase } from '../cases/visibility.ts';
 import type { Db, Tx } from '../db/database.ts';
+import { prepared } from '../db/prepared.ts';
 import { accountIds as fundAccounts } from '../fund/fund.ts';
 import { type CreateTransferResult, createAccounts, createTransfers, getAccount } from '../ledger/ledger.ts';
 import { LEDGER_REFUSALS } from '../ledger/refusals.ts';
@@ -12,7 +13,7 @@ import { invalid } from '../lib/errors.ts';
 import { allocatePence, formatPence, type Pence } from '../lib/money.ts';
 import { type Act, type Look, operation } from '../lib/operation.ts';
 import { refuse } from '../lib/refusals.ts';
-import { assertNotConflicted } from '../panel/conflicts.ts';
+import { assertNotConflicted, conflictOfInterest } from '../panel/conflicts.ts';
 import { getRound, type Round } from '../rounds/rounds.ts';
 import { actorOf } from '../users/users.ts';
 import { approvalsNeeded, countedApprovals, independenceProblem, releaseParties } from './four-eyes.ts';
@@ -183,20 +184,33 @@ export async function commitAward(trx: Tx, c: Case, round: Round, tranches: Tran
     .execute();
 }
 
+/** A case's tranches (`tranchesOf`) for a caller that holds only its id: loads the case and its round. Refusal: case-not-found (404). */
 export async function listTranches(db: Db | Tx, caseId: string): Promise<TrancheState[]> {
   const c = await getCase(db, caseId);
-  const round = await getRound(db, c.roundId);
-  const [rows, approvals] = await Promise.all([
-    db.selectFrom('tranches').selectAll().where('case_id', '=', caseId).orderBy('number').execute(),
-    db
-      .selectFrom('tranche_approvals')
-      .selectAll()
-      .where('case_id', '=', caseId)
-      .where('voided_at', 'is', null)
-      .orderBy('approved_at')
-      .orderBy('user_id')
-      .execute(),
-  ]);
+  return tranchesOf(db, c, await getRound(db, c.roundId));
+}
+
+// Every claim and approval reads the case's tranches twice: compiled once (src/db/prepared.ts).
+const selectTranches = prepared((db, caseId: string) =>
+  db.selectFrom('tranches').selectAll().where('case_id', '=', caseId).orderBy('number'),
+);
+const selectApprovals = prepared((db, caseId: string) =>
+  db
+    .selectFrom('tranche_approvals')
+    .selectAll()
+    .where('case_id', '=', caseId)
+    .where('voided_at', 'is', null)
+    .orderBy('approved_at')
+    .orderBy('user_id'),
+);
+
+/**
+ * A case's tranches as they stand: each with its approvals and the approvals the four-eyes rule
+ * asks of it (./four-eyes.ts), under the threshold of the case's round. Takes the case and its
+ * round as the caller loaded them.
+ */
+export async function tranchesOf(db: Db | Tx, c: Case, round: Round): Promise<TrancheState[]> {
+  const [{ rows }, { rows: approvals }] = await Promise.all([selectTranches(db, c.id), selectApprovals(db, c.id)]);
   // The two-approver threshold applies to the award's cumulative releases (./four-eyes.ts).
   let releasedSoFar = 0n;
   return rows.map((r) => {
@@ -229,12 +243,12 @@ export async function listTranches(db: Db | Tx, caseId: string): Promise<Tranche
   });
 }
 
-async function trancheOf(trx: Tx, caseId: string, n: number): Promise<{ c: Case; tranches: TrancheState[]; t: TrancheState }> {
-  const c = await getCase(trx, caseId);
-  const tranches = await listTranches(trx, caseId);
+/** Tranche `n` of a loaded case, with all its tranches. Refusal: tranche-not-found (404). */
+async function trancheOf(trx: Tx, c: Case, round: Round, n: number): Promise<{ tranches: TrancheState[]; t: TrancheState }> {
+  const tranches = await tranchesOf(trx, c, round);
   const t = tranches.find((x) => x.number === n);
   if (!t) throw refuse(RELEASES_REFUSALS, 'tranche-not-found', `${c.reference} has no tranche ${n}.`);
-  return { c, tranches, t };
+  return { tranches, t };
 }
 
 /**
@@ -259,8 +273,9 @@ export const claimTranche = operation(
     ],
   },
   async ({ trx, principal: p, requestId, now }: Act, caseId: string, n: number, evidence: string) => {
-    await lockOwnCase(trx, caseId, p);
-    const { c, tranches, t } = await trancheOf(trx, caseId, n);
+    const c = await lockOwnCase(trx, caseId, p);
+    const round = await getRound(trx, c.roundId);
+    const { tranches, t } = await trancheOf(trx, c, round, n);
     if (c.status !== 'approved')
       throw refuse(
         RELEASES_REFUSALS,
@@ -307,7 +322,7 @@ export const claimTranche = operation(
       },
       now,
     );
-    return (await listTranches(trx, caseId)).find((x) => x.number === n) as TrancheState;
+    return (await tranchesOf(trx, c, round)).find((x) => x.number === n) as TrancheState;
   },
 );
 
@@ -338,9 +353,12 @@ export const approveTranche = operation(
     ],
   },
   async ({ trx, principal: p, requestId, now }: Act, caseId: string, n: number) => {
-    await lockCase(trx, caseId);
-    const { c, t } = await trancheOf(trx, caseId, n);
-    if (p.role === 'panel') await assertNotConflicted(trx, c, p);
+    const c = await lockCase(trx, caseId);
+    const round = await getRound(trx, c.roundId);
+    const { t } = await trancheOf(trx, c, round, n);
+    // Who the release must be independent of (./four-eyes.ts), which also says whether the approver declared a conflict.
+    const parties = await releaseParties(trx, caseId, t.claimedBy, [...t.approvals.map((a) => a.userId), p.userId]);
+    if (p.role === 'panel' && parties.conflicted.has(p.userId)) throw conflictOfInterest(c);
     if (t.status === 'released')
       throw refuse(RELEASES_REFUSALS, 'tranche-already-released', `Tranche ${n} of ${c.reference} was released on ${t.releasedAt}.`);
     if (t.status !== 'claimed')
@@ -353,7 +371,6 @@ export const approveTranche = operation(
       throw refuse(RELEASES_REFUSALS, 'already-approved-by-you', `Tranche ${n} of ${c.reference} needs a second, different approver.`);
     }
     // The four-eyes rule (./four-eyes.ts): only independent approvers count.
-    const parties = await releaseParties(trx, caseId, t.claimedBy, [...t.approvals.map((a) => a.userId), p.userId]);
     const counted = countedApprovals(parties, t.approvals);
     const problem = independenceProblem(
       parties,
@@ -375,7 +392,7 @@ export const approveTranche = operation(
     };
     if (approvals < t.approvalsNeeded) {
       await appendAudit(trx, approved, now);
-      return (await listTranches(trx, caseId)).find((x) => x.number === n) as TrancheState;
+      return (await tranchesOf(trx, c, round)).find((x) => x.number === n) as TrancheState;
     }
 
     const pay = t.amountPence - t.offsetPence;
@@ -430,7 +447,7 @@ export const approveTranche = operation(
       },
       now,
     );
-    return (await listTranches(trx, caseId)).find((x) => x.number === n) as TrancheState;
+    return (await tranchesOf(trx, c, round)).find((x) => x.number === n) as TrancheState;
   },
 );
 
@@ -446,7 +463,8 @@ export const terminateCase = operation(
     if (p.role === 'panel') await assertNotConflicted(trx, c, p);
     if (!mayMove('terminate', c.status))
       throw refuse(RELEASES_REFUSALS, 'case-not-approved', `${c.reference} is ${c.status}; only an approved award can be terminated.`);
-    const open = (await listTranches(trx, caseId)).filter((t) => t.status === 'scheduled' || t.status === 'claimed');
+    const round = await getRound(trx, c.roundId);
+    const open = (await tranchesOf(trx, c, round)).filter((t) => t.status === 'scheduled' || t.status === 'claimed');
     const results = await createTransfers(
       trx,
       open.map((t, i) => ({
@@ -486,7 +504,7 @@ export const terminateCase = operation(
       },
       now,
     );
-    return { caseId, voidedPence: voided, tranches: await listTranches(trx, caseId) };
+    return { caseId, voidedPence: voided, tranches: await tranchesOf(trx, c, round) };
   },
 );
 
@@ -546,7 +564,8 @@ export const clawBack = operation(
   ): Promise<Clawback> => {
     const c = await lockSubmittedCase(trx, caseId);
     if (p.role === 'panel') await assertNotConflicted(trx, c, p);
-    const tranches = await listTranches(trx, caseId);
+    const round = await getRound(trx, c.roundId);
+    const tranches = await tranchesOf(trx, c, round);
     const released = tranches.reduce((s, t) => s + (t.releasedPence ?? 0n), 0n);
     const clawed = clawedBack(tranches, await listClawbacks(trx, caseId));
     if (input.amountPence <= 0n) throw invalid([{ pointer: '/amountPence', detail: 'must be more than £0' }]);
@@ -561,7 +580,6 @@ export const clawBack = operation(
     let transferId: string | null = null;
     if (input.kind === 'refund') {
       if (input.trancheNumber !== undefined) throw invalid([{ pointer: '/trancheNumber', detail: 'only an offset names a tranche' }]);
-      const round = await getRound(trx, c.roundId);
       transferId = `clawback/${caseId}/${id}`;
       const [result] = await createTransfers(
         trx,
@@ -704,7 +722,7 @@ export const awaitingApproval = operation(
     for (const row of claimed) {
       const c = await getCase(db, row.case_id);
       const round = await getRound(db, c.roundId);
-      const t = (await listTranches(db, c.id)).find((x) => x.number === Number(row.number)) as TrancheState;
+      const t = (await tranchesOf(db, c, round)).find((x) => x.number === Number(row.number)) as TrancheState;
       const ids = [...new Set([...t.approvals.map((a) => a.userId), ...(t.claimedBy ? [t.claimedBy] : [])])];
       const names = new Map(
         ids.length === 0

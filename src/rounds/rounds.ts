@@ -1,6 +1,7 @@
 import { getDeflatorTable, getParameterSet, latestDeflatorEdition, latestParameterSet } from '../appraisal/library.ts';
 import { appendAudit } from '../audit/audit.ts';
 import type { Db, Tx } from '../db/database.ts';
+import { prepared } from '../db/prepared.ts';
 import { getFinancialYear } from '../fund/fund.ts';
 import { invalid } from '../lib/errors.ts';
 import type { Pence } from '../lib/money.ts';
@@ -165,8 +166,11 @@ export async function listRounds(db: Db | Tx, financialYear?: string): Promise<R
   return (await q.orderBy('created_at').orderBy('id').execute()).map(roundFromRow);
 }
 
+// Every operation on a case reads its round: the statement is compiled once (src/db/prepared.ts).
+const selectRound = prepared((db, id: string) => db.selectFrom('funding_rounds').selectAll().where('id', '=', id));
+
 export async function getRound(db: Db | Tx, id: string): Promise<Round> {
-  const row = await db.selectFrom('funding_rounds').selectAll().where('id', '=', id).executeTakeFirst();
+  const [row] = (await selectRound(db, id)).rows;
   if (!row) throw refuse(ROUNDS_REFUSALS, 'round-not-found', `There is no funding round ${id}.`);
   return roundFromRow(row);
 }

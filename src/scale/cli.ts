@@ -8,7 +8,7 @@ import { prepareDatabase } from '../db/prepare.ts';
 import { FIRST_FINANCIAL_YEAR, LAST_FINANCIAL_YEAR, parseFinancialYear } from '../fund/fund.ts';
 import { verifyLedger } from '../ledger/verify.ts';
 import { createUser } from '../users/users.ts';
-import { perYear, seedScale } from './seed.ts';
+import { perYear, scaleClockStart, seedScale } from './seed.ts';
 
 /*
  * npm run seed:scale -- --factor N [--years Y] [--last-year YYYY-YY] [--database PATH]
@@ -61,7 +61,8 @@ async function main(): Promise<number> {
   const config = loadConfig({ ...process.env, DATABASE_PATH: path, LOG_LEVEL: 'warn' });
   configureAuditKey(config.auditKey);
   if (config.database.engine === 'sqlite') for (const suffix of ['', '-wal', '-shm']) rmSync(`${path}${suffix}`, { force: true });
-  const database = await prepareDatabase(config.database);
+  // The reference data is loaded at the start of the simulated clock, so the audit trail's times never go back.
+  const database = await prepareDatabase(config.database, scaleClockStart({ years, ...(lastYear ? { lastYear } : {}) }));
   try {
     const existing = await database.db.selectFrom('financial_years').select('name').executeTakeFirst();
     if (existing) {

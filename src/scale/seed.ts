@@ -2,11 +2,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { benefitSchedule } from '../appraisal/engine.ts';
 import { getDeflatorTable, getParameterSet } from '../appraisal/library.ts';
+import type { VfmBand } from '../appraisal/types.ts';
 import { SYSTEM } from '../audit/audit.ts';
 import { reportBenefit, reviewBenefitReport } from '../benefits/benefits.ts';
 import { appraisalInputOf } from '../cases/appraisal.ts';
 import { createCase, submitCase } from '../cases/cases.ts';
-import { type CaseInput, getCase } from '../cases/records.ts';
+import type { CaseInput } from '../cases/records.ts';
 import { runYearCompliance } from '../compliance/compliance.ts';
 import { closeFinancialYear, verifiedSavings } from '../credits/close.ts';
 import { type Db, inTransaction, type Tx } from '../db/database.ts';
@@ -16,10 +17,10 @@ import type { Pence } from '../lib/money.ts';
 import type { Act } from '../lib/operation.ts';
 import { placeOrder } from '../market/orders.ts';
 import { setMarketPrices } from '../market/prices.ts';
-import { decide, recordScores, scoreboard } from '../panel/panel.ts';
+import { decide, recordScores, SUGGESTED_VFM_SCORE } from '../panel/panel.ts';
 import { departmentOfEach, FIXTURES_DIR } from '../reference/reference.ts';
 import { approveTranche, claimTranche } from '../releases/releases.ts';
-import { createRound, type Round } from '../rounds/rounds.ts';
+import { createRound, type Round, VALUE_FOR_MONEY } from '../rounds/rounds.ts';
 import { createUser, type Principal } from '../users/users.ts';
 import { loadScaleReference, MORE_DEPARTMENTS } from './reference.ts';
 
@@ -39,7 +40,7 @@ import { loadScaleReference, MORE_DEPARTMENTS } from './reference.ts';
  *     runs compliance.
  * The clock is simulated: each step acts at its date within its year, the years run in order,
  * and the last year is the one before today's.
- * Work is batched where the domain allows: each step's operations run 25 cases or 250 benefit
+ * Work is batched where the domain allows: each step's operations run 100 cases or 1,000 benefit
  * reports to a transaction (a refusal rolls back its batch), on one connection.
  */
 
@@ -86,6 +87,8 @@ interface Played {
   reference: string;
   council: Principal;
   outcome: DemoCase['demo']['expectedOutcome'];
+  /** The value-for-money band of the appraisal stored at submission, which the panel sees. */
+  vfmBand: VfmBand | null;
   approved: boolean;
 }
 
@@ -100,8 +103,8 @@ interface Due {
 }
 
 const DAY = 86_400_000;
-const REPORT_BATCH = 250;
-const CASE_BATCH = 25;
+const REPORT_BATCH = 1000;
+const CASE_BATCH = 100;
 const EVIDENCE = 'Case-level activity data matched to the beneficiary’s records for the year.';
 
 /** The financial year `offset` years after `fy` (negative: before). */
@@ -113,6 +116,11 @@ export function shiftYear(fy: string, offset: number): string {
 /** The years played: `count` consecutive years ending with `last`. */
 export function scaleYears(count: number, last = shiftYear(financialYearOf(new Date()), -1)): string[] {
   return Array.from({ length: count }, (_, i) => shiftYear(last, i - count + 1));
+}
+
+/** When the simulated clock starts: two days before the first year played. */
+export function scaleClockStart(options: Pick<ScaleOptions, 'years' | 'lastYear'>): Date {
+  return new Date(yearStart(scaleYears(options.years ?? 10, options.lastYear)[0] as string) - 2 * DAY);
 }
 
 /** Cases per year and the cap on benefit reports per year at `factor`. */
@@ -132,8 +140,7 @@ export async function seedScale(db: Db, options: ScaleOptions, progress?: ScaleP
   const started = Date.now();
   const years = scaleYears(options.years ?? 10, options.lastYear);
   const { cases: casesPerYear, reports: reportCap } = perYear(options.factor);
-  const firstStart = yearStart(years[0] as string);
-  let clock = firstStart - 2 * DAY;
+  let clock = scaleClockStart(options).getTime();
   const tick = () => {
     clock += 1000;
     return new Date(clock);
@@ -253,11 +260,18 @@ export async function seedScale(db: Db, options: ScaleOptions, progress?: ScaleP
       CASE_BATCH,
       async (trx, d) => {
         const c = await createCase(act(trx, d.council, tick()), d.input);
-        await submitCase(act(trx, d.council, tick()), c.id);
-        return c;
+        const { appraisal } = await submitCase(act(trx, d.council, tick()), c.id);
+        return { c, vfmBand: appraisal.vfmBand };
       },
-      (c, d) => {
-        played.push({ id: c.id, reference: c.reference, council: d.council, outcome: d.template.demo.expectedOutcome, approved: false });
+      ({ c, vfmBand }, d) => {
+        played.push({
+          id: c.id,
+          reference: c.reference,
+          council: d.council,
+          outcome: d.template.demo.expectedOutcome,
+          vfmBand,
+          approved: false,
+        });
         for (const v of benefitSchedule(appraisalInputOf(c), params, deflators)) {
           const beneficiary = c.benefits[v.line]?.beneficiaryCode;
           const departmentCode = beneficiary ? departmentOf.get(beneficiary) : null;
@@ -274,12 +288,12 @@ export async function seedScale(db: Db, options: ScaleOptions, progress?: ScaleP
       played,
       CASE_BATCH,
       async (trx, p) => {
-        const board = await scoreboard(trx, await getCase(trx, p.id), round);
-        const suggested = board.criteria.find((k) => k.key === 'value-for-money')?.suggestedScore ?? null;
+        // The score the scoreboard suggests for value for money, from the band of the stored appraisal.
+        const suggested = p.vfmBand && round.criteria.some((k) => k.key === VALUE_FOR_MONEY) ? SUGGESTED_VFM_SCORE[p.vfmBand] : null;
         for (const [i, member] of [users.chair, users.scorer].entries()) {
           await recordScores(act(trx, member, tick()), p.id, scoresFor(p.outcome, suggested, i));
         }
-        await decide(act(trx, users.chair, tick()), p.id, decisionFor(p.outcome, board.vfmBand, on(130)));
+        await decide(act(trx, users.chair, tick()), p.id, decisionFor(p.outcome, p.vfmBand, on(130)));
         if (p.outcome !== 'approve') return false;
         await release(trx, p, 1);
         return true;

@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAuditChain } from '../../src/audit/audit.ts';
 import { verifyCredits } from '../../src/credits/verify.ts';
+import { prepareDatabase } from '../../src/db/prepare.ts';
 import { verifyLedger } from '../../src/ledger/verify.ts';
 import { SCALE_PLACES } from '../../src/scale/reference.ts';
-import { perYear, type ScaleSummary, seedScale } from '../../src/scale/seed.ts';
+import { perYear, type ScaleSummary, scaleClockStart, seedScale } from '../../src/scale/seed.ts';
 import { type TestApp, testApp } from '../support/app.ts';
 import { expectKeptAsComputed } from '../support/benefit-register.ts';
-import { engines } from '../support/db.ts';
+import { engines, freshConfig } from '../support/db.ts';
 
 /*
  * The national-scale generator at a tiny factor (8 cases a year, two years): what it builds
@@ -21,10 +22,15 @@ describe.each(engines())('the scale data set on %s', (engine) => {
   let t: TestApp;
   let summary: ScaleSummary;
   let auditor: string;
+  /** The audit positions the generator's first run wrote: after `from`, up to `to`. */
+  const written = { from: 0n, to: 0n };
 
   beforeAll(async () => {
     t = await testApp(engine);
+    const head = () => t.database.db.selectFrom('audit_head').select('position').executeTakeFirstOrThrow();
+    written.from = BigInt((await head()).position);
     summary = await seedScale(t.database.db, { factor: FACTOR, years: 2, lastYear: '2024-25' });
+    written.to = BigInt((await head()).position);
     auditor = await t.userToken({ name: 'NAO auditor', role: 'auditor' });
   }, 180_000);
   afterAll(() => t?.destroy());
@@ -96,6 +102,34 @@ describe.each(engines())('the scale data set on %s', (engine) => {
 
   it('keeps the benefits register as rows equal to the register the appraisal engine computes', async () => {
     await expectKeptAsComputed(t.database.db);
+  });
+
+  it('keeps the audit trail in time order, from the start of its simulated clock, the reference data loaded then', async () => {
+    const start = scaleClockStart({ years: 2, lastYear: '2024-25' });
+    expect(start.toISOString()).toBe('2023-03-30T09:00:00.000Z');
+    const rows = await t.database.db
+      .selectFrom('audit_log')
+      .select(['position', 'at'])
+      .where('position', '>', written.from)
+      .where('position', '<=', written.to)
+      .orderBy('position')
+      .execute();
+    expect(rows.length).toBe(Number(written.to - written.from));
+    expect((rows[0] as { at: string }).at >= start.toISOString()).toBe(true);
+    const backwards = rows.filter((r, i) => i > 0 && r.at < (rows[i - 1] as { at: string }).at);
+    expect(backwards).toEqual([]);
+
+    // The command line prepares its database with the reference data loaded at that start, not today.
+    const fresh = await freshConfig(engine);
+    const prepared = await prepareDatabase(fresh.config, start);
+    try {
+      const loaded = await prepared.db.selectFrom('audit_log').select(['action', 'at']).orderBy('position').execute();
+      expect(loaded.length).toBeGreaterThan(0);
+      expect(new Set(loaded.map((e) => e.at))).toEqual(new Set([start.toISOString()]));
+    } finally {
+      await prepared.close();
+      await fresh.drop();
+    }
   });
 
   it('pages benefits, ledger transfers and the audit log through every row exactly once while rows are inserted', async () => {
