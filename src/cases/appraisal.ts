@@ -99,6 +99,28 @@ export async function caseAppraisal(
   return { result: await appraiseCase(db, c), stored: false, computedAt: null };
 }
 
+/**
+ * The appraisals of many cases at once, as `caseAppraisal` gives each: the stored ones (the latest
+ * revision of each submitted case) read together, a few hundred a query; any other computed now.
+ * A case that cannot be appraised maps to null.
+ */
+export async function caseAppraisals(db: Db | Tx, cases: Case[]): Promise<Map<string, { result: AppraisalResult } | null>> {
+  const out = new Map<string, { result: AppraisalResult } | null>();
+  const submitted = cases.filter((c) => c.status !== 'draft').map((c) => c.id);
+  for (let i = 0; i < submitted.length; i += 500) {
+    const rows = await db
+      .selectFrom('appraisals')
+      .select(['case_id', 'revision', 'result'])
+      .where('case_id', 'in', submitted.slice(i, i + 500))
+      .orderBy('case_id')
+      .orderBy('revision', 'desc')
+      .execute();
+    for (const r of rows) if (!out.has(r.case_id)) out.set(r.case_id, { result: reviveAppraisal(r.result) });
+  }
+  for (const c of cases) if (!out.has(c.id)) out.set(c.id, await caseAppraisal(db, c).catch(() => null));
+  return out;
+}
+
 /** JSON with bigints as `{"$bigint":"…"}`, so a stored appraisal comes back exactly. */
 export function storeAppraisal(result: AppraisalResult): string {
   return JSON.stringify(result, (_k, v) => (typeof v === 'bigint' ? { $bigint: v.toString() } : v));

@@ -1,7 +1,7 @@
 import type { AppraisalResult, VfmBand } from '../appraisal/types.ts';
 import { appendAudit } from '../audit/audit.ts';
 import { keepCaseRegister } from '../benefits/benefits.ts';
-import { caseAppraisal } from '../cases/appraisal.ts';
+import { caseAppraisal, caseAppraisals } from '../cases/appraisal.ts';
 import { CASE_MOVES, type CaseStatus, moveCase } from '../cases/lifecycle.ts';
 import { type Case, caseFromRow } from '../cases/records.ts';
 import { getReadableCase, lockSubmittedCase, SUBMITTED_STATUSES } from '../cases/visibility.ts';
@@ -204,25 +204,61 @@ export async function scoreboard(db: Db | Tx, c: Case, round?: Round): Promise<S
   return scoreboardWith(db, c, r, await caseAppraisal(db, c).catch(() => null));
 }
 
+/** What the panel has recorded on a case: its members' scores, conflicts declared, and the chair's moderation. */
+interface PanelRecords {
+  scores: { userId: string; name: string; criterion: string; score: number | bigint | string; justification: string; scoredAt: string }[];
+  conflicts: { userId: string; name: string; reason: string; declaredAt: string }[];
+  moderation: { score_hundredths: number | bigint | string; reason: string; moderated_by: string; moderated_at: string } | undefined;
+}
+
+/** The panel's records on each of `caseIds`, read together (a few hundred cases a query). */
+async function panelRecordsOf(db: Db | Tx, caseIds: string[]): Promise<Map<string, PanelRecords>> {
+  const out = new Map<string, PanelRecords>(caseIds.map((id) => [id, { scores: [], conflicts: [], moderation: undefined }]));
+  for (let i = 0; i < caseIds.length; i += 500) {
+    const ids = caseIds.slice(i, i + 500);
+    const [scores, conflicts, moderations] = await Promise.all([
+      db
+        .selectFrom('panel_scores')
+        .innerJoin('users', 'users.id', 'panel_scores.user_id')
+        .select([
+          'case_id as caseId',
+          'panel_scores.user_id as userId',
+          'users.name as name',
+          'criterion',
+          'score',
+          'justification',
+          'scored_at as scoredAt',
+        ])
+        .where('case_id', 'in', ids)
+        .orderBy('users.name')
+        .orderBy('criterion')
+        .execute(),
+      db
+        .selectFrom('panel_conflicts')
+        .innerJoin('users', 'users.id', 'panel_conflicts.user_id')
+        .select(['case_id as caseId', 'panel_conflicts.user_id as userId', 'users.name as name', 'reason', 'declared_at as declaredAt'])
+        .where('case_id', 'in', ids)
+        .execute(),
+      db.selectFrom('panel_moderations').selectAll().where('case_id', 'in', ids).where('voided_at', 'is', null).execute(),
+    ]);
+    for (const { caseId, ...s } of scores) out.get(caseId)?.scores.push(s);
+    for (const { caseId, ...k } of conflicts) out.get(caseId)?.conflicts.push(k);
+    for (const m of moderations) {
+      const records = out.get(m.case_id);
+      if (records) records.moderation = m;
+    }
+  }
+  return out;
+}
+
 /** A case's scoreboard, given its round and its appraisal (null if it has none) as the caller loaded them. */
 async function scoreboardWith(db: Db | Tx, c: Case, r: Round, appraisal: { result: AppraisalResult } | null): Promise<Scoreboard> {
-  const [scores, conflicts, moderation] = await Promise.all([
-    db
-      .selectFrom('panel_scores')
-      .innerJoin('users', 'users.id', 'panel_scores.user_id')
-      .select(['panel_scores.user_id as userId', 'users.name as name', 'criterion', 'score', 'justification', 'scored_at as scoredAt'])
-      .where('case_id', '=', c.id)
-      .orderBy('users.name')
-      .orderBy('criterion')
-      .execute(),
-    db
-      .selectFrom('panel_conflicts')
-      .innerJoin('users', 'users.id', 'panel_conflicts.user_id')
-      .select(['panel_conflicts.user_id as userId', 'users.name as name', 'reason', 'declared_at as declaredAt'])
-      .where('case_id', '=', c.id)
-      .execute(),
-    db.selectFrom('panel_moderations').selectAll().where('case_id', '=', c.id).where('voided_at', 'is', null).executeTakeFirst(),
-  ]);
+  return boardOf(c, r, appraisal, (await panelRecordsOf(db, [c.id])).get(c.id) as PanelRecords);
+}
+
+/** A case's scoreboard from what was recorded on it: each member's weighted score, the mean of those complete, quorum, moderation. */
+function boardOf(c: Case, r: Round, appraisal: { result: AppraisalResult } | null, records: PanelRecords): Scoreboard {
+  const { scores, conflicts, moderation } = records;
   const conflicted = new Set(conflicts.map((x) => x.userId));
   const totalWeight = BigInt(r.criteria.reduce((s, k) => s + k.weight, 0));
   const byMember = new Map<string, { name: string; scores: Scoreboard['members'][number]['scores'] }>();
@@ -349,11 +385,14 @@ async function rankedEntries(db: Db | Tx, round: Round) {
     .where('round_id', '=', round.id)
     .where('status', 'in', SUBMITTED_STATUSES)
     .execute();
-  const entries = [];
-  for (const c of rows.map(caseFromRow)) {
-    const appraisal = await caseAppraisal(db, c).catch(() => null);
-    entries.push({ c, board: await scoreboardWith(db, c, round, appraisal), appraisal });
-  }
+  // The round's cases, their appraisals and the panel's records on them, each read together.
+  const cases = rows.map(caseFromRow);
+  const ids = cases.map((c) => c.id);
+  const [appraisals, records] = await Promise.all([caseAppraisals(db, cases), panelRecordsOf(db, ids)]);
+  const entries = cases.map((c) => {
+    const appraisal = appraisals.get(c.id) ?? null;
+    return { c, board: boardOf(c, round, appraisal, records.get(c.id) as PanelRecords), appraisal };
+  });
   entries.sort((a, b) => (b.board.moderatedScore ?? -1) - (a.board.moderatedScore ?? -1) || a.c.reference.localeCompare(b.c.reference));
   let cumulative = 0n;
   return entries.map((e, i) => {
