@@ -5,10 +5,11 @@ import { getDeflatorTable, getParameterSet } from '../appraisal/library.ts';
 import type { DeflatorTable, ParameterSet } from '../appraisal/types.ts';
 import { appendAudit } from '../audit/audit.ts';
 import { appraisalInputOf } from '../cases/appraisal.ts';
-import { type Case, lockCase } from '../cases/records.ts';
+import { CASE_REFERENCE, type Case, lockCase } from '../cases/records.ts';
 import { getReadableCase, lockOwnCase } from '../cases/visibility.ts';
 import { type Db, isPostgres, type Tx } from '../db/database.ts';
 import { prepared } from '../db/prepared.ts';
+import { readTogether } from '../db/snapshot.ts';
 import { financialYearOf, parseFinancialYear } from '../fund/fund.ts';
 import { forbidden, invalid } from '../lib/errors.ts';
 import type { Pence } from '../lib/money.ts';
@@ -19,7 +20,7 @@ import { RELEASES_REFUSALS } from '../releases/refusals.ts';
 import { getRound } from '../rounds/rounds.ts';
 import { actorOf, type Principal } from '../users/users.ts';
 import { BENEFITS_REFUSALS } from './refusals.ts';
-import { type StoredRegisterRow, storeCaseRegister } from './register.ts';
+import { lockRegisterForWrite, type StoredRegisterRow, storeCaseRegister } from './register.ts';
 
 /*
  * The benefits register (DESIGN step 7). For each benefit line and year of an approved case
@@ -148,6 +149,7 @@ export async function caseRegister(db: Db | Tx, c: Case, today: string): Promise
 
 /** Rewrites case `c`'s kept register rows from its register as it now stands; returns that register. */
 export async function keepCaseRegister(trx: Tx, c: Case, today: string): Promise<RegisterRow[]> {
+  await lockRegisterForWrite(trx);
   const rows = await caseRegister(trx, c, today);
   await storeCaseRegister(trx, c, rows);
   return rows;
@@ -770,7 +772,11 @@ function decodeCursor(cursor: string): RowKey {
     !Array.isArray(key) ||
     key.length !== 3 ||
     typeof key[0] !== 'string' ||
-    !Number.isSafeInteger(key[1]) ||
+    !CASE_REFERENCE.test(key[0]) ||
+    // A benefit line's index (a case has at most a few hundred): within the column's 32 bits.
+    !Number.isInteger(key[1]) ||
+    key[1] < 0 ||
+    key[1] > 1_000_000 ||
     typeof key[2] !== 'string' ||
     !parseFinancialYear(key[2])
   )
@@ -794,10 +800,13 @@ export async function realisedBenefitsPage(
   const after = page.after === undefined ? undefined : decodeCursor(page.after);
   const s = selectionOf(p, filter);
   if (!s) return { rows: [], totals: NO_TOTALS, cashable: NO_TOTALS, nonCashable: NO_TOTALS, nextCursor: null };
-  const found = (await pageQuery(db, s, after, page.limit).execute()).map((r) => registerRowOf(r, today));
-  const rows = found.slice(0, page.limit);
-  const last = rows.at(-1);
-  return { rows, ...(await selectedTotals(db, s)), nextCursor: found.length > page.limit && last ? encodeCursor(keyOf(last)) : null };
+  // The page and the totals beside it from one snapshot, so they agree while reports are written.
+  return readTogether(db, async (trx) => {
+    const found = (await pageQuery(trx, s, after, page.limit).execute()).map((r) => registerRowOf(r, today));
+    const rows = found.slice(0, page.limit);
+    const last = rows.at(-1);
+    return { rows, ...(await selectedTotals(trx, s)), nextCursor: found.length > page.limit && last ? encodeCursor(keyOf(last)) : null };
+  });
 }
 
 /** Keyset paging: the rows after the cursor's key, one more than the page to know whether more follow. */

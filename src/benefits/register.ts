@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Db, Tx } from '../db/database.ts';
+import { type Db, isPostgres, type Tx } from '../db/database.ts';
 import type { BenefitRegisterTable } from '../db/schema.ts';
 import type { RegisterRow } from './benefits.ts';
 
@@ -72,6 +72,27 @@ async function insertRows(db: Db | Tx, rows: StoredRegisterRow[]): Promise<void>
       .values(rows.slice(i, i + ROWS_PER_INSERT))
       .execute();
   }
+}
+
+/*
+ * A case's kept rows are worked out from the organisations table (which department each body
+ * answers to), and a reference reload changes that table and moves the kept rows with it. So a
+ * reload and a register write must not overlap: on PostgreSQL a reload holds REGISTER_LOCK alone
+ * for its whole transaction, and each register write holds it shared from before it reads the
+ * organisations until it commits (a write waits for a reload to commit and then reads the
+ * departments it left; a reload waits for the writes under way). Neither takes a lock the other
+ * holds first, so they cannot deadlock. SQLite runs one writer at a time already.
+ */
+const REGISTER_LOCK = 7_402_113_013;
+
+/** A reload takes the register for itself (see REGISTER_LOCK), before it changes any organisation. */
+export async function lockRegisterForReload(trx: Tx): Promise<void> {
+  if (isPostgres(trx)) await sql`select pg_advisory_xact_lock(${REGISTER_LOCK})`.execute(trx);
+}
+
+/** A register write waits for any reload under way (see REGISTER_LOCK), before it reads a department. */
+export async function lockRegisterForWrite(trx: Tx): Promise<void> {
+  if (isPostgres(trx)) await sql`select pg_advisory_xact_lock_shared(${REGISTER_LOCK})`.execute(trx);
 }
 
 /**

@@ -60,6 +60,9 @@ export interface CaseInput {
   benefits: BenefitLineInput[];
 }
 
+/** A case reference's shape (TP-<financial year>-<number>, as `caseReference` in ./cases.ts writes it). */
+export const CASE_REFERENCE = /^TP-\d{4}-\d{2}-\d{3,15}$/;
+
 export interface Case {
   id: string;
   reference: string;

@@ -1,7 +1,7 @@
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import type { DatabaseConfig } from '../config.ts';
-import { type Database, type Db, openDatabase, refusingRootQueries, type Tx } from './database.ts';
+import { type Database, type Db, isPostgres, openDatabase, refusingRootQueries, type Tx } from './database.ts';
 import type { DB } from './schema.ts';
 
 /*
@@ -66,4 +66,17 @@ export async function inReadSnapshotOf<T>(config: DatabaseConfig, work: (trx: Tx
   } finally {
     await database.close();
   }
+}
+
+/**
+ * Runs a few short reads that must agree with each other (a page of rows and the totals beside
+ * it) as one: within `db` when it is a transaction already; else in a transaction of their own —
+ * on PostgreSQL REPEATABLE READ READ ONLY (one snapshot); on SQLite on the service's connection,
+ * where no other request's statement runs until it ends (it holds the write lock for those few
+ * milliseconds).
+ */
+export function readTogether<T>(db: Db | Tx, work: (trx: Tx) => Promise<T>): Promise<T> {
+  if (db.isTransaction) return work(db as Tx);
+  if (isPostgres(db)) return db.transaction().setIsolationLevel('repeatable read').setAccessMode('read only').execute(work);
+  return db.transaction().execute(work);
 }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Selectable } from 'kysely';
 import { z } from 'zod';
 import { appendAudit, SYSTEM } from '../audit/audit.ts';
-import { followDepartments } from '../benefits/register.ts';
+import { followDepartments, lockRegisterForReload } from '../benefits/register.ts';
 import { type Db, inTransaction, type Tx } from '../db/database.ts';
 import type { OrganisationTable } from '../db/schema.ts';
 
@@ -128,6 +128,8 @@ export async function loadReferenceData(
   const { organisations, places, themes } = readReferenceFixtures(dir);
   const at = now.toISOString();
   await inTransaction(db, async (trx) => {
+    // Kept register rows follow the organisations' departments: no register write may overlap a reload.
+    await lockRegisterForReload(trx);
     for (const t of themes) {
       const row = { code: t.code, name: t.name, description: t.description ?? null };
       await trx

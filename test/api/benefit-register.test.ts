@@ -5,6 +5,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { up as backfill } from '../../migrations/0013_benefit_register.ts';
 import type { RegisterRow } from '../../src/benefits/benefits.ts';
+import { followDepartments, lockRegisterForReload } from '../../src/benefits/register.ts';
 import type { Db } from '../../src/db/database.ts';
 import { FIXTURES_DIR, loadReferenceData } from '../../src/reference/reference.ts';
 import { expectKeptAsComputed } from '../support/benefit-register.ts';
@@ -158,6 +159,68 @@ describe.each(engines())('the benefits register kept as rows on %s', (engine) =>
       } finally {
         await loadReferenceData(db);
         rmSync(dir, { recursive: true, force: true });
+      }
+      await expectKeptAsComputed(db);
+    });
+
+    it("gives a page's rows and its totals from one snapshot while forecasts are revised", async () => {
+      const caseId = await approvedCase(w, { body: { ...simpleCase(w.roundId, { title: 'Busy case' }), placeCode: 'BRADFORD' } });
+      const rows = (await expectKeptAsComputed(w.t.database.db)).filter((r) => r.caseId === caseId);
+      const revise = (i: number) => {
+        const r = rows[i % rows.length] as RegisterRow;
+        return w.t.request('POST', `/api/v1/cases/${caseId}/benefit-forecasts`, {
+          token: w.tokens.bradford,
+          body: { benefitLineIndex: r.benefitLineIndex, year: r.year, forecastPence: 1_000 + i, reason: 'Revised.' },
+        });
+      };
+      const read = async () => {
+        const page = await w.t.request('GET', `/api/v1/benefits?case=${caseId}&limit=5000`);
+        expect(page.status, page.text).toBe(200);
+        const sum = page.body.rows.reduce((s: bigint, r: { forecastPence: number }) => s + BigInt(r.forecastPence), 0n);
+        expect(BigInt(page.body.totals.forecastPence)).toBe(sum);
+      };
+      await Promise.all(Array.from({ length: 30 }, (_, i) => (i % 2 === 0 ? revise(i) : read())));
+    });
+
+    it.runIf(engine === 'postgres')('keeps a report filed during a reference reload under the department the reload left', async () => {
+      const db = w.t.database.db;
+      const caseId = await approvedCase(w, { body: { ...simpleCase(w.roundId, { title: 'Reload race' }), placeCode: 'BRADFORD' } });
+      const row = (await expectKeptAsComputed(db)).find((r) => r.caseId === caseId && r.beneficiaryCode === 'WEST-YORKSHIRE-ICB');
+      if (!row) throw new Error('the simple case no longer benefits the ICB');
+      let moved!: () => void;
+      const hold = new Promise<void>((resolve) => {
+        moved = resolve;
+      });
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      // A reload as loadReferenceData does it: the register's lock, the body moved, its kept rows followed; held open.
+      const reload = db.transaction().execute(async (trx) => {
+        await lockRegisterForReload(trx);
+        await trx.updateTable('organisations').set({ department_code: 'DWP' }).where('code', '=', 'WEST-YORKSHIRE-ICB').execute();
+        await followDepartments(trx, [{ code: 'WEST-YORKSHIRE-ICB', departmentCode: 'DWP' }]);
+        moved();
+        await released;
+      });
+      await hold;
+      const report = w.t.request('POST', `/api/v1/cases/${caseId}/benefit-reports`, {
+        token: w.tokens.bradford,
+        body: { benefitLineIndex: row.benefitLineIndex, year: row.year, claimedPence: 5_000, evidence: 'Cohort records.' },
+      });
+      await new Promise((r) => setTimeout(r, 300));
+      release();
+      await reload;
+      try {
+        expect((await report).status).toBe(201);
+        const kept = await expectKeptAsComputed(db);
+        expect(kept.find((r) => r.caseId === caseId && r.benefitLineIndex === row.benefitLineIndex && r.year === row.year)).toMatchObject({
+          claimedPence: 5_000n,
+          departmentCode: 'DWP',
+        });
+      } finally {
+        // Back as the fixtures have it: the reload moves the body and its kept rows back.
+        await loadReferenceData(db);
       }
       await expectKeptAsComputed(db);
     });

@@ -626,6 +626,11 @@ describe.each(engines())('the benefits register on %s', (engine) => {
         Buffer.from('[1,2,3]').toString('base64url'),
         Buffer.from('{}').toString('base64url'),
         'e'.repeat(401),
+        // Well formed but not a key of the register: a line beyond 32 bits, a reference with a NUL, or not a reference.
+        Buffer.from(JSON.stringify(['A', 2147483648, '2026-27'])).toString('base64url'),
+        Buffer.from(JSON.stringify(['\u0000', 0, '2026-27'])).toString('base64url'),
+        Buffer.from(JSON.stringify(['TP-2026-27-001\u0000', 0, '2026-27'])).toString('base64url'),
+        Buffer.from(JSON.stringify(['TP-2026-27-001', -1, '2026-27'])).toString('base64url'),
       ]) {
         expectInvalid(await w.t.request('GET', `/api/v1/benefits?after=${after}`), ['after'], after);
       }
