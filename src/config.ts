@@ -27,7 +27,7 @@ const ConfigSchema = z.object({
   /** A web session ends after this many minutes without a request (see src/web/session.ts). */
   SESSION_IDLE_MINUTES: z.coerce.number().int().min(1).max(1440).default(30),
   AUDIT_KEY: z.string().min(32, 'AUDIT_KEY must be at least 32 characters').default(DEVELOPMENT_AUDIT_KEY),
-  AUDIT_CHECKPOINT_PATH: z.string().min(1).default('data/audit-checkpoints.jsonl'),
+  AUDIT_CHECKPOINT_PATH: z.string().min(1).optional(),
   NODE_ENV: z.string().optional(),
 });
 
@@ -74,6 +74,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sessionIdleMinutes: e.SESSION_IDLE_MINUTES,
     auditKey: e.AUDIT_KEY,
     auditKeyIsDevelopment: e.AUDIT_KEY === DEVELOPMENT_AUDIT_KEY,
-    auditCheckpointPath: e.AUDIT_CHECKPOINT_PATH,
+    auditCheckpointPath: e.AUDIT_CHECKPOINT_PATH ?? checkpointPathFor(e.DATABASE_URL, e.DATABASE_SCHEMA, e.DATABASE_PATH),
   };
+}
+
+/**
+ * Where a database's checkpoints go when AUDIT_CHECKPOINT_PATH is not set: a file of its own, so
+ * a checkpoint of one database is never checked against another's chain (which would read as
+ * tampering). Beside a SQLite file (`data/demo.db` → `data/demo.db.audit-checkpoints.jsonl`);
+ * for PostgreSQL under data/, named by database and schema.
+ */
+export function checkpointPathFor(url: string | undefined, schema: string | undefined, path: string): string {
+  if (!url) return `${path}.audit-checkpoints.jsonl`;
+  let name = 'postgres';
+  try {
+    name = decodeURIComponent(new URL(url).pathname.slice(1)) || name;
+  } catch {
+    // An unparsable URL fails when the database is opened; the name only labels the file.
+  }
+  const label = `${name}${schema ? `.${schema}` : ''}`.replace(/[^A-Za-z0-9_.-]/g, '_');
+  return `data/audit-checkpoints-${label}.jsonl`;
 }

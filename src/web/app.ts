@@ -97,6 +97,13 @@ function webSession(deps: Deps): MiddlewareHandler<WebEnv> {
     c.set('session', session);
     c.set('csrfToken', csrfToken(session));
     c.set('formId', randomUUID());
+    // The same rule for the address: its path and query (filters, cursors) reach the database too.
+    const addressWhy = [c.req.path, ...Object.entries(c.req.queries()).flat(2)].map(textProblem).find((w) => w !== null);
+    if (addressWhy) {
+      const heading = 'The address has text this service cannot take';
+      const paragraphs = [`Part of the page’s address ${addressWhy}.`, 'Check the address, or go back and use the page’s own links.'];
+      return render(c, 'error', { title: heading, heading, paragraphs }, 400);
+    }
     const user = await sessionUser(db, session, now);
     if (user && 'principal' in user) c.set('principal', user.principal);
     else if (user) c.set('sessionEnded', endedBecause(user));

@@ -39,6 +39,20 @@ describe('the server and the CLI for operators', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it("keeps each database's audit checkpoints in a file of its own unless AUDIT_CHECKPOINT_PATH names one", () => {
+    // One file shared by two databases would check one's checkpoints against the other's chain: false tampering.
+    expect(loadConfig({ DATABASE_PATH: 'data/demo.db' }).auditCheckpointPath).toBe('data/demo.db.audit-checkpoints.jsonl');
+    expect(loadConfig({ DATABASE_PATH: '/tmp/s.db' }).auditCheckpointPath).toBe('/tmp/s.db.audit-checkpoints.jsonl');
+    expect(loadConfig({}).auditCheckpointPath).toBe('data/topslice.db.audit-checkpoints.jsonl');
+    expect(loadConfig({ DATABASE_URL: 'postgres://u:p@h:5432/fund', DATABASE_SCHEMA: 'scale_1' }).auditCheckpointPath).toBe(
+      'data/audit-checkpoints-fund.scale_1.jsonl',
+    );
+    expect(loadConfig({ DATABASE_URL: 'postgres://u:p@h:5432/fund' }).auditCheckpointPath).toBe('data/audit-checkpoints-fund.jsonl');
+    expect(loadConfig({ DATABASE_PATH: 'data/demo.db', AUDIT_CHECKPOINT_PATH: '/var/audit/cp.jsonl' }).auditCheckpointPath).toBe(
+      '/var/audit/cp.jsonl',
+    );
+  });
+
   it('answers a header byte HTTP forbids with problem+json, not a bare 400', async () => {
     const answer = await rawRequest(
       server.url,

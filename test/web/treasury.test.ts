@@ -552,6 +552,18 @@ describe.each(engines())('Treasury, auditor and place pages (%s)', (engine) => {
     expect(page.title).toBe('The form sent text this service cannot take – topslice');
     expect(page.$('main').text()).toContain('must not contain control characters (it has U+0000)');
     expect((await api('/audit-log?limit=500')).entries.length).toBe(before);
+    // And in an address: a filter or cursor with a control character is refused before it reaches the database.
+    for (const path of [
+      '/audit-log?action=%00',
+      '/audit-log?subject=a%01b',
+      '/benefits/review?theme=%00',
+      '/ledger/transfers?account=%00',
+    ]) {
+      const refused = await treasury.get(path);
+      expect(refused.status, path).toBe(400);
+      expect(refused.title, path).toBe('The address has text this service cannot take – topslice');
+    }
+    expect((await treasury.get('/benefits/register.csv?theme=%00')).status).toBe(400);
   });
 
   it('reviews realised benefits with filters and RAG tags, with the same rows as the CSV', async () => {
