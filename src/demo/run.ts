@@ -25,13 +25,15 @@ interface DemoDepartments {
 const DEMO_DB = process.env.DEMO_DATABASE_PATH ?? 'data/demo.db';
 
 async function main(): Promise<void> {
-  for (const suffix of ['', '-wal', '-shm']) rmSync(`${DEMO_DB}${suffix}`, { force: true });
   const config = loadConfig({
     ...process.env,
     DATABASE_PATH: DEMO_DB,
     DATABASE_URL: undefined,
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
   });
+  for (const suffix of ['', '-wal', '-shm']) rmSync(`${DEMO_DB}${suffix}`, { force: true });
+  // The demo database's own checkpoints go with it: they were taken of the chain just deleted.
+  if (!process.env.AUDIT_CHECKPOINT_PATH) rmSync(config.auditCheckpointPath, { force: true });
   const database = await prepareDatabase(config.database);
   const { token: treasury } = await bootstrapTreasury(database.db, 'Fund administrator (HM Treasury)');
   useApprover(await secondTreasuryToken(database.db));
