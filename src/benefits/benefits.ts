@@ -370,14 +370,15 @@ export const reviseForecast = operation(
         revised_at: at,
       })
       .execute();
+    // The register before the audit entry, as every register write does: it waits for a reload
+    // (REGISTER_LOCK) before it holds the audit chain's head, which a reload appends to.
+    const rows = await keepCaseRegister(trx, c, at.slice(0, 10));
     await appendAudit(
       trx,
       { actor: actorOf(p), action: 'benefit.forecast-revised', subject: `case/${caseId}`, detail: input, requestId },
       now,
     );
-    return (await keepCaseRegister(trx, c, at.slice(0, 10))).find(
-      (r) => r.benefitLineIndex === input.benefitLineIndex && r.year === input.year,
-    );
+    return rows.find((r) => r.benefitLineIndex === input.benefitLineIndex && r.year === input.year);
   },
 );
 

@@ -80,8 +80,9 @@ async function insertRows(db: Db | Tx, rows: StoredRegisterRow[]): Promise<void>
  * reload and a register write must not overlap: on PostgreSQL a reload holds REGISTER_LOCK alone
  * for its whole transaction, and each register write holds it shared from before it reads the
  * organisations until it commits (a write waits for a reload to commit and then reads the
- * departments it left; a reload waits for the writes under way). Neither takes a lock the other
- * holds first, so they cannot deadlock. SQLite runs one writer at a time already.
+ * departments it left; a reload waits for the writes under way). A write takes it before it
+ * appends its audit entry (the chain's head, which a reload appends to as well), so neither waits
+ * for a lock the other holds. SQLite runs one writer at a time already.
  */
 const REGISTER_LOCK = 7_402_113_013;
 
