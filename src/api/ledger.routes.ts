@@ -6,7 +6,7 @@ import { countersJson, UNIT_OF } from '../ledger/report.ts';
 import { type Account, LEDGERS, postedBalance, type Transfer } from '../ledger/types.ts';
 import { penceToJson } from '../lib/money.ts';
 import { checkBooks, readAuditLog, signCheckpoint } from '../verify/report.ts';
-import { FinancialYearName, Limit, OrganisationCode } from './schemas.ts';
+import { FinancialYearName, Limit, OrganisationCode, PageCursor } from './schemas.ts';
 
 const Amount = z.int().openapi({ description: "In the ledger's unit, stated in `unit`: pence on GBP, whole credits on CREDIT." });
 const Unit = z
@@ -202,10 +202,7 @@ export function ledgerRoutes(deps: Deps) {
           query: z.object({
             account: z.string().max(128).optional().openapi({ example: 'GBP/2026-27/fund' }),
             code: z.string().max(50).optional().openapi({ example: 'contribution' }),
-            after: z
-              .string()
-              .regex(/^\d{1,18}$/, { error: 'must be a `seq` from an earlier page' })
-              .optional(),
+            after: PageCursor('seq'),
             limit: Limit,
           }),
         },
@@ -312,10 +309,7 @@ export function ledgerRoutes(deps: Deps) {
           query: z.object({
             subject: z.string().max(200).optional(),
             action: z.string().max(100).optional(),
-            after: z
-              .string()
-              .regex(/^\d{1,18}$/, { error: 'must be a `position` from an earlier page' })
-              .optional(),
+            after: PageCursor('position'),
             limit: Limit,
           }),
         },

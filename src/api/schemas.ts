@@ -72,6 +72,13 @@ export const Limit = z.coerce
   .max(500, { error: says('must be at most 500') })
   .default(100);
 
+/** A keyset cursor: the `what` (a sequence number) of the last item of an earlier page. */
+export const PageCursor = (what: string) =>
+  z
+    .string()
+    .regex(/^\d{1,18}$/, { error: `must be a \`${what}\` from an earlier page` })
+    .optional();
+
 /** A calendar date as YYYY-MM-DD that exists (no 2027-02-30). */
 export const IsoDate = z
   .string({ error: says('must be a date as YYYY-MM-DD') })

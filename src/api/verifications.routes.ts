@@ -4,7 +4,7 @@ import { acting, apiRoute, createRouter, jsonContent } from '../http/router.ts';
 import type { VerificationRunner } from '../verify/runner.ts';
 import { listVerifications, readVerification, startVerification, type Verification } from '../verify/verifications.ts';
 import { CheckpointSchema, VerificationSchema } from './ledger.routes.ts';
-import { IdParam, Limit } from './schemas.ts';
+import { IdParam, Limit, PageCursor } from './schemas.ts';
 
 const ProgressSchema = z
   .object({
@@ -111,10 +111,7 @@ export function verificationRoutes(deps: Deps, runner: VerificationRunner) {
         problems: listVerifications.refuses,
         request: {
           query: z.object({
-            before: z
-              .string()
-              .regex(/^\d{1,18}$/, { error: 'must be a `seq` from an earlier page' })
-              .optional(),
+            before: PageCursor('seq'),
             limit: Limit,
           }),
         },
