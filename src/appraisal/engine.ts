@@ -1200,6 +1200,12 @@ function byOrganisationCode(a: string | null, b: string | null): number {
   return a === b ? 0 : a === null ? 1 : b === null ? -1 : a < b ? -1 : 1;
 }
 
+/** Whether the BCR numAll / numCosts lies beyond a band's upper edge (one with more than 4 decimals), by cross-multiplying. */
+function pastEdge(band: CompiledParameters['vfm'][number], numAll: bigint, numCosts: bigint): boolean {
+  const [num, den] = band.max as [bigint, bigint];
+  return band.maxInclusive ? numAll * den > num * numCosts : numAll * den >= num * numCosts;
+}
+
 /**
  * The BCR numAll / numCosts rounded half-even to 4 dp (a JSON number), and the VfM band containing its EXACT value;
  * both null when numCosts is 0. The parameter set's bands partition [0, ∞) in order (checked when it is parsed), so
@@ -1217,11 +1223,7 @@ function bcrOf(cp: CompiledParameters, numAll: bigint, numCosts: bigint): { bcr:
     for (const band of cp.vfm) {
       if (band.max4 !== null) {
         if (q >= band.max4N) continue;
-      } else if (band.max) {
-        const l = numAll * band.max[1];
-        const rr = band.max[0] * numCosts;
-        if (band.maxInclusive ? l > rr : l >= rr) continue;
-      }
+      } else if (band.max && pastEdge(band, numAll, numCosts)) continue;
       return { bcr, vfmBand: band.band };
     }
     return { bcr, vfmBand: null };
@@ -1232,11 +1234,7 @@ function bcrOf(cp: CompiledParameters, numAll: bigint, numCosts: bigint): { bcr:
     if (band.max4 !== null) {
       const E = band.max4;
       if (band.maxInclusive ? q > E || (q === E && r > 0n) : q >= E) continue;
-    } else if (band.max) {
-      const l = numAll * band.max[1];
-      const rr = band.max[0] * numCosts;
-      if (band.maxInclusive ? l > rr : l >= rr) continue;
-    }
+    } else if (band.max && pastEdge(band, numAll, numCosts)) continue;
     return { bcr, vfmBand: band.band };
   }
   return { bcr, vfmBand: null };
