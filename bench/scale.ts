@@ -16,7 +16,7 @@ import { createLogger } from '../src/lib/log.ts';
 import type { Act } from '../src/lib/operation.ts';
 import { placeOrder } from '../src/market/orders.ts';
 import { setMarketPrices } from '../src/market/prices.ts';
-import { seedScale } from '../src/scale/seed.ts';
+import { scaleClockStart, seedScale } from '../src/scale/seed.ts';
 import { createUser, type Principal } from '../src/users/users.ts';
 import { verificationReport } from '../src/verify/report.ts';
 import { interleave, measure, median, p95, ratios, writeResults } from './measure.ts';
@@ -100,7 +100,8 @@ async function seeded(factor: number): Promise<Database> {
   const cached = dir ? join(dir, `scale-${factor}.db`) : join(tmp, `built-${factor}.db`);
   if (!existsSync(cached)) {
     if (dir) mkdirSync(dir, { recursive: true });
-    const database = await prepareDatabase({ engine: 'sqlite', path: cached });
+    // The reference data loaded at the start of the simulated clock, as `npm run seed:scale` does.
+    const database = await prepareDatabase({ engine: 'sqlite', path: cached }, scaleClockStart({ years }));
     await build(database, factor);
     await database.close();
   }

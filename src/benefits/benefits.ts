@@ -15,12 +15,19 @@ import { forbidden, invalid } from '../lib/errors.ts';
 import type { Pence } from '../lib/money.ts';
 import { type Act, operation } from '../lib/operation.ts';
 import { refuse } from '../lib/refusals.ts';
-import { departmentOfEach, departmentOfOne } from '../reference/reference.ts';
+import { departmentOfEach, departmentOfOne, departmentOfSome } from '../reference/reference.ts';
 import { RELEASES_REFUSALS } from '../releases/refusals.ts';
 import { getRound } from '../rounds/rounds.ts';
 import { actorOf, type Principal } from '../users/users.ts';
 import { BENEFITS_REFUSALS } from './refusals.ts';
-import { lockRegisterForWrite, type StoredRegisterRow, storeCaseRegister } from './register.ts';
+import {
+  keptRegisterRow,
+  type LineYear,
+  lockRegisterForWrite,
+  type StoredRegisterRow,
+  storeCaseRegister,
+  storeLineYearRegister,
+} from './register.ts';
 
 /*
  * The benefits register (DESIGN step 7). For each benefit line and year of an approved case
@@ -155,6 +162,51 @@ export async function keepCaseRegister(trx: Tx, c: Case, today: string): Promise
   return rows;
 }
 
+// Read by every benefit report and review: compiled once (src/db/prepared.ts).
+const selectLineYearForecasts = prepared((db, caseId: string, line: number, year: string) =>
+  db.selectFrom('benefit_forecasts').selectAll().where('case_id', '=', caseId).where('line_index', '=', line).where('year', '=', year),
+);
+const selectLineYearReports = prepared((db, caseId: string, line: number, year: string) =>
+  db
+    .selectFrom('benefit_reports')
+    .selectAll()
+    .where('case_id', '=', caseId)
+    .where('line_index', '=', line)
+    .where('year', '=', year)
+    .orderBy('reported_at')
+    .orderBy('id'),
+);
+
+/**
+ * Rewrites the kept row of one line and year of case `c` after a report on it is filed, verified
+ * or rejected, which changes nothing else in the case's register. The row is worked out by
+ * `registerRows`, the one formula, over that line and year alone: its appraised value is the kept
+ * row's (the engine's, fixed when the case was approved) and its department the kept row's (a
+ * reload moves it). A line and year with no kept row (a year the appraisal gives nothing for)
+ * rewrites the whole case instead.
+ */
+async function keepLineYearRegister(trx: Tx, c: Case, at: LineYear, today: string): Promise<void> {
+  await lockRegisterForWrite(trx);
+  const kept = await keptRegisterRow(trx, c.id, at);
+  if (!kept) {
+    await storeCaseRegister(trx, c, await caseRegister(trx, c, today));
+    return;
+  }
+  const [forecasts, reports] = await Promise.all([
+    selectLineYearForecasts(trx, c.id, at.line, at.year),
+    selectLineYearReports(trx, c.id, at.line, at.year),
+  ]);
+  const [row] = registerRows(
+    c,
+    [{ line: at.line, year: at.year, valuePence: BigInt(kept.appraised_pence) }],
+    forecasts.rows,
+    reports.rows,
+    new Map(kept.beneficiary_code ? [[kept.beneficiary_code, kept.department_code]] : []),
+    today,
+  );
+  await storeLineYearRegister(trx, kept, row as RegisterRow);
+}
+
 /** A kept row as the register shows it: its variance, and its RAG as of `today`. */
 function registerRowOf(s: StoredRegisterRow, today: string): RegisterRow {
   const forecastPence = BigInt(s.forecast_pence);
@@ -185,7 +237,7 @@ function registerRowOf(s: StoredRegisterRow, today: string): RegisterRow {
   };
 }
 
-/** Case ids per query when loading many cases' forecasts and reports (well under either engine's bound-parameter limit). */
+/** Case ids (or organisation codes) per query when loading many cases' forecasts, reports and departments (well under either engine's bound-parameter limit). */
 const CASES_PER_QUERY = 500;
 
 /**
@@ -221,7 +273,8 @@ export async function caseRegisters(db: Db | Tx, cases: Case[], today: string): 
     forecasts.push(...f);
     reports.push(...r);
   }
-  const departmentOf = await departmentOfEach(db);
+  const beneficiaries = [...new Set(cases.flatMap((c) => c.benefits.flatMap((b) => (b.beneficiaryCode ? [b.beneficiaryCode] : []))))];
+  const departmentOf = beneficiaries.length <= CASES_PER_QUERY ? await departmentOfSome(db, beneficiaries) : await departmentOfEach(db);
   const forecastsOf = groupBy(forecasts, (f) => f.case_id);
   const reportsOf = groupBy(reports, (r) => r.case_id);
   const out: RegisterRow[][] = [];
@@ -437,7 +490,7 @@ export const reportBenefit = operation(
       verification_reason: null,
     };
     await trx.insertInto('benefit_reports').values(row).execute();
-    await keepCaseRegister(trx, c, today);
+    await keepLineYearRegister(trx, c, { line: input.benefitLineIndex, year: input.year }, today);
     await appendAudit(
       trx,
       { actor: actorOf(p), action: 'benefit.reported', subject: `benefit-report/${row.id}`, detail: { caseId, ...input }, requestId },
@@ -561,7 +614,7 @@ export const reviewBenefitReport = operation(
       .executeTakeFirst();
     if (Number(changed.numUpdatedRows) !== 1)
       throw refuse(BENEFITS_REFUSALS, 'benefit-report-reviewed', `Benefit report ${id} was reviewed meanwhile.`);
-    await keepCaseRegister(trx, c, at.slice(0, 10));
+    await keepLineYearRegister(trx, c, { line: report.benefitLineIndex, year: report.year }, at.slice(0, 10));
     await appendAudit(
       trx,
       {

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { type Db, isPostgres, type Tx } from '../db/database.ts';
-import type { BenefitRegisterTable } from '../db/schema.ts';
+import { prepared } from '../db/prepared.ts';
+import type { BenefitRegisterTable, BenefitRegisterTotalsTable } from '../db/schema.ts';
 import type { RegisterRow } from './benefits.ts';
 
 /*
@@ -16,7 +17,10 @@ import type { RegisterRow } from './benefits.ts';
  *                             verified or rejected, a reference reload moving a body to another
  *                             department. The rows are what `caseRegisters` computes
  *                             (the appraisal engine over the case, its forecasts and reports), the
- *                             one formula; nothing here computes a figure of its own.
+ *                             one formula; nothing here computes a figure of its own. Approval, a
+ *                             forecast revision and a reload rewrite a case's rows; a report filed or
+ *                             reviewed changes only its line and year's figures, so it rewrites that
+ *                             row's figures alone, in place (no filter's index is touched).
  *   benefit_register_totals — the same figures summed per year, department, place, theme, lead
  *                             council and cashable or not, kept with each write. Every filter of
  *                             `GET /benefits` but the case is one of these keys, so the totals of a
@@ -64,14 +68,12 @@ function totalsKeyOf(s: StoredRegisterRow): TotalsKey {
   return [s.year, s.department_code ?? '', s.place_code, s.theme, s.lead_council_code, Number(s.cashable)];
 }
 
+// Compiled once per number of rows (src/db/prepared.ts): a report's write inserts one row.
+const insertBatch = prepared((db, rows: StoredRegisterRow[]) => db.insertInto('benefit_register').values(rows));
+
 /** Inserts stored rows in batches. */
 async function insertRows(db: Db | Tx, rows: StoredRegisterRow[]): Promise<void> {
-  for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
-    await db
-      .insertInto('benefit_register')
-      .values(rows.slice(i, i + ROWS_PER_INSERT))
-      .execute();
-  }
+  for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) await insertBatch(db, rows.slice(i, i + ROWS_PER_INSERT));
 }
 
 /*
@@ -96,14 +98,68 @@ export async function lockRegisterForWrite(trx: Tx): Promise<void> {
   if (isPostgres(trx)) await sql`select pg_advisory_xact_lock_shared(${REGISTER_LOCK})`.execute(trx);
 }
 
+/** One line and year of a case: the narrowest part of a case's register a write replaces. */
+export interface LineYear {
+  line: number;
+  year: string;
+}
+
+// Read and written by every benefit report and review: compiled once (src/db/prepared.ts).
+const selectKeptRows = prepared((db, caseId: string) => db.selectFrom('benefit_register').selectAll().where('case_id', '=', caseId));
+const selectKeptRow = prepared((db, caseId: string, line: number, year: string) =>
+  db.selectFrom('benefit_register').selectAll().where('case_id', '=', caseId).where('line_index', '=', line).where('year', '=', year),
+);
+const deleteKeptRows = prepared((db, caseId: string) => db.deleteFrom('benefit_register').where('case_id', '=', caseId));
+// Only the figures and the deciding report: none of the filters' indexed keys, so no index is rewritten.
+const updateKeptFigures = prepared((db, s: StoredRegisterRow) =>
+  db
+    .updateTable('benefit_register')
+    .set({
+      appraised_pence: s.appraised_pence,
+      forecast_pence: s.forecast_pence,
+      forecast_reason: s.forecast_reason,
+      claimed_pence: s.claimed_pence,
+      verified_pence: s.verified_pence,
+      verification_reason: s.verification_reason,
+      report_id: s.report_id,
+      report_status: s.report_status,
+    })
+    .where('case_id', '=', s.case_id)
+    .where('line_index', '=', s.line_index)
+    .where('year', '=', s.year),
+);
+
+/** Case `caseId`'s kept row for one line and year, if it has one. */
+export async function keptRegisterRow(trx: Tx, caseId: string, at: LineYear): Promise<StoredRegisterRow | undefined> {
+  return (await selectKeptRow(trx, caseId, at.line, at.year)).rows[0];
+}
+
 /**
  * Replaces one case's stored register with `rows` (its register as `caseRegisters` computes it)
  * and moves the kept totals by the difference, in the caller's transaction. Called by every
  * operation that changes what a case's register holds, after the change.
  */
 export async function storeCaseRegister(trx: Tx, c: { id: string; leadCouncilCode: string }, rows: RegisterRow[]): Promise<void> {
-  const old = await trx.selectFrom('benefit_register').selectAll().where('case_id', '=', c.id).execute();
+  const old = (await selectKeptRows(trx, c.id)).rows;
   const now = rows.map((r) => storedRow(c.leadCouncilCode, r));
+  await deleteKeptRows(trx, c.id);
+  await insertRows(trx, now);
+  await moveTotals(trx, old, now);
+}
+
+/**
+ * Replaces the kept row `kept` of one line and year with `row` (the same line and year as
+ * `caseRegisters` computes it), when only its figures can have changed (a benefit report filed
+ * or reviewed), and moves the kept totals by the difference.
+ */
+export async function storeLineYearRegister(trx: Tx, kept: StoredRegisterRow, row: RegisterRow): Promise<void> {
+  const now = storedRow(kept.lead_council_code, row);
+  await updateKeptFigures(trx, now);
+  await moveTotals(trx, [kept], [now]);
+}
+
+/** Moves the kept totals from what `old` rows add up to, to what `now` rows do. */
+async function moveTotals(trx: Tx, old: StoredRegisterRow[], now: StoredRegisterRow[]): Promise<void> {
   const change = new Map<string, { key: TotalsKey; by: Figures }>();
   const add = (s: StoredRegisterRow, sign: bigint) => {
     const key = totalsKeyOf(s);
@@ -120,37 +176,46 @@ export async function storeCaseRegister(trx: Tx, c: { id: string; leadCouncilCod
   };
   for (const s of old) add(s, -1n);
   for (const s of now) add(s, 1n);
-  await trx.deleteFrom('benefit_register').where('case_id', '=', c.id).execute();
-  await insertRows(trx, now);
   // In one order whatever the case, so two writers moving the same totals cannot deadlock.
-  for (const { key, by } of [...change.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => v)) {
-    if (by.appraised === 0n && by.forecast === 0n && by.claimed === 0n && by.verified === 0n) continue;
-    const [year, department, place, theme, council, cashable] = key;
-    await trx
-      .insertInto('benefit_register_totals')
-      .values({
+  const moves = [...change.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([, { key, by }]) => {
+      const [year, department_code, place_code, theme, lead_council_code, cashable] = key;
+      return {
         year,
-        department_code: department,
-        place_code: place,
+        department_code,
+        place_code,
         theme,
-        lead_council_code: council,
+        lead_council_code,
         cashable,
         appraised_pence: by.appraised,
         forecast_pence: by.forecast,
         claimed_pence: by.claimed,
         verified_pence: by.verified,
-      })
-      .onConflict((oc) =>
-        oc.columns(['year', 'department_code', 'place_code', 'theme', 'lead_council_code', 'cashable']).doUpdateSet({
-          appraised_pence: sql`benefit_register_totals.appraised_pence + ${by.appraised}`,
-          forecast_pence: sql`benefit_register_totals.forecast_pence + ${by.forecast}`,
-          claimed_pence: sql`benefit_register_totals.claimed_pence + ${by.claimed}`,
-          verified_pence: sql`benefit_register_totals.verified_pence + ${by.verified}`,
-        }),
-      )
-      .execute();
-  }
+      };
+    })
+    .filter((m) => m.appraised_pence !== 0n || m.forecast_pence !== 0n || m.claimed_pence !== 0n || m.verified_pence !== 0n);
+  for (let i = 0; i < moves.length; i += TOTALS_PER_UPSERT) await addToTotals(trx, moves.slice(i, i + TOTALS_PER_UPSERT));
 }
+
+/** Totals keys per upsert (10 columns each: well under either engine's bound-parameter limit). */
+const TOTALS_PER_UPSERT = 200;
+
+// One statement for all the keys a register write moves (each key once), compiled once per
+// number of keys (src/db/prepared.ts).
+const addToTotals = prepared((db, moves: BenefitRegisterTotalsTable[]) =>
+  db
+    .insertInto('benefit_register_totals')
+    .values(moves)
+    .onConflict((oc) =>
+      oc.columns(['year', 'department_code', 'place_code', 'theme', 'lead_council_code', 'cashable']).doUpdateSet({
+        appraised_pence: sql`benefit_register_totals.appraised_pence + excluded.appraised_pence`,
+        forecast_pence: sql`benefit_register_totals.forecast_pence + excluded.forecast_pence`,
+        claimed_pence: sql`benefit_register_totals.claimed_pence + excluded.claimed_pence`,
+        verified_pence: sql`benefit_register_totals.verified_pence + excluded.verified_pence`,
+      }),
+    ),
+);
 
 /** Adds cases' registers to a register that holds none of their rows yet (the backfill), leaving the totals to `rebuildRegisterTotals`. */
 export async function insertCaseRegisters(db: Db | Tx, cases: { leadCouncilCode: string; rows: RegisterRow[] }[]): Promise<void> {

@@ -140,6 +140,27 @@ describe.each(engines())('the benefits register kept as rows on %s', (engine) =>
       });
     });
 
+    it('adds a row when a report is filed for a year the appraisal gives nothing', async () => {
+      const db = w.t.database.db;
+      const base = simpleCase(w.roundId, { title: 'Two-line pilot' });
+      const [line] = base.benefits;
+      // Line 1 starts a year later, so the appraisal gives it nothing in 2026-27.
+      const id = await approvedCase(w, { body: { ...base, benefits: [line, { ...line, volumes: { '2027-28': 5_000 } }] } });
+      const before = await expectKeptAsComputed(db);
+      expect(before.some((r) => r.caseId === id && r.benefitLineIndex === 1 && r.year === '2026-27')).toBe(false);
+      const filed = await ok(
+        w.t.request('POST', `/api/v1/cases/${id}/benefit-reports`, {
+          token: w.tokens.bradford,
+          body: { benefitLineIndex: 1, year: '2026-27', claimedPence: 7_000, evidence: 'Early starters, matched.' },
+        }),
+        201,
+      );
+      const now = await expectKeptAsComputed(db);
+      expect(now.find((r) => r.reportId === filed.id)).toMatchObject({ appraisedPence: 0n, claimedPence: 7_000n, reportStatus: 'pending' });
+      await ok(w.t.request('POST', `/api/v1/benefit-reports/${filed.id}/verify`, { body: {} }), 200);
+      expect((await expectKeptAsComputed(db)).find((r) => r.reportId === filed.id)).toMatchObject({ verifiedPence: 7_000n });
+    });
+
     it('follows a body the reference data moves to another department', async () => {
       const db = w.t.database.db;
       const dir = mkdtempSync(join(tmpdir(), 'topslice-fixtures-'));
