@@ -13,7 +13,17 @@ import type { Deps } from '../http/context.ts';
 import { acting, apiRoute, createRouter, errorResponses, jsonBody, jsonContent } from '../http/router.ts';
 import { toJson } from '../lib/money.ts';
 import { ROLES } from '../users/users.ts';
-import { asPence, BenefitsFilterQuery, FinancialYearName, IdParam, Pence, PenceInput, PenceInputNumber, says } from './schemas.ts';
+import {
+  asPence,
+  BenefitsFilterQuery,
+  FinancialYearName,
+  IdParam,
+  PageLimit,
+  Pence,
+  PenceInput,
+  PenceInputNumber,
+  says,
+} from './schemas.ts';
 
 const LineIndex = z
   .int({ error: says('must be the index of a benefit line (0 is the first)') })
@@ -255,12 +265,7 @@ export function benefitRoutes(deps: Deps) {
         request: {
           query: BenefitsFilterQuery.extend({
             after: z.string().max(400).optional().openapi({ description: 'The `nextCursor` of the previous page' }),
-            limit: z.coerce
-              .number({ error: says('must be a number') })
-              .int({ error: says('must be a whole number') })
-              .min(1, { error: says('must be at least 1') })
-              .max(BENEFITS_PAGE_MAX, { error: says(`must be at most ${BENEFITS_PAGE_MAX}`) })
-              .default(BENEFITS_PAGE_DEFAULT),
+            limit: PageLimit(BENEFITS_PAGE_MAX, BENEFITS_PAGE_DEFAULT),
           }),
         },
         responses: {

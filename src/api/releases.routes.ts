@@ -5,14 +5,10 @@ import { acting, apiRoute, createRouter, errorResponses, jsonBody, jsonContent }
 import { toJson } from '../lib/money.ts';
 import { approveTranche, awardPosition, claimTranche, clawBack, listClawbacks, listTranches, terminateCase } from '../releases/releases.ts';
 import { ROLES } from '../users/users.ts';
-import { IdParam, Pence, PenceInput, Reason, says } from './schemas.ts';
+import { IdParam, Pence, PenceInput, Reason, says, WholeNumberParam } from './schemas.ts';
 
 const TrancheParam = IdParam.extend({
-  n: z.coerce
-    .number({ error: says('must be a tranche number') })
-    .int({ error: says('must be a tranche number') })
-    .min(1)
-    .max(100),
+  n: WholeNumberParam(1, 100, 'must be a tranche number'),
 });
 
 const TrancheSchema = z

@@ -65,12 +65,30 @@ export const OrganisationCode = z
   .regex(/^[A-Z0-9][A-Z0-9-]{0,63}$/, { error: says('must be an organisation code such as DHSC') })
   .openapi({ example: 'DHSC' });
 
-export const Limit = z.coerce
-  .number({ error: says('must be a number') })
-  .int({ error: says('must be a whole number') })
-  .min(1, { error: says('must be at least 1') })
-  .max(500, { error: says('must be at most 500') })
-  .default(100);
+/**
+ * A whole number in a query string or a path, from `min` to `max`: digits only, so "0x10", "1e3",
+ * "1.0", " 5" and "" are refused (a bare number coercion would read the first three as 16, 1,000
+ * and 1, and the last two as numbers).
+ */
+export function WholeNumberParam(min: number, max: number, rule?: string) {
+  return z
+    .string({ error: says(rule ?? 'must be a whole number') })
+    .regex(/^\d{1,15}$/, { error: rule ?? 'must be a whole number' })
+    .transform(Number)
+    .pipe(
+      z
+        .number()
+        .min(min, { error: rule ?? `must be at least ${min}` })
+        .max(max, { error: rule ?? `must be at most ${max}` }),
+    )
+    .openapi({ type: 'integer', minimum: min, maximum: max });
+}
+
+/** A page's size: 1 to `max` rows (default `byDefault`). */
+export const PageLimit = (max: number, byDefault: number) =>
+  WholeNumberParam(1, max).optional().default(byDefault).openapi({ default: byDefault });
+
+export const Limit = PageLimit(500, 100);
 
 /** A keyset cursor: the `what` (a sequence number) of the last item of an earlier page. */
 export const PageCursor = (what: string) =>

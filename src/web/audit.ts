@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { WholeNumberParam } from '../api/schemas.ts';
 import type { Deps } from '../http/context.ts';
 import { zodFieldErrors } from '../http/problem.ts';
 import { readableAccounts, readableTransfers } from '../ledger/access.ts';
@@ -47,12 +48,7 @@ const AccountsQuery = z.object({
   ledger: z.enum(LEDGERS, { error: 'must be GBP or CREDIT' }).optional(),
   kind: z.string().max(50).optional(),
 });
-const Limit = z.coerce
-  .number({ error: 'must be a whole number from 1 to 500' })
-  .int({ error: 'must be a whole number from 1 to 500' })
-  .min(1, { error: 'must be a whole number from 1 to 500' })
-  .max(500, { error: 'must be a whole number from 1 to 500' })
-  .default(PAGE);
+const Limit = WholeNumberParam(1, 500, 'must be a whole number from 1 to 500').optional().default(PAGE);
 const TransfersQuery = z.object({
   account: z.string().max(128).optional(),
   code: z.string().max(50).optional(),

@@ -48,6 +48,33 @@ describe.each(engines())('ledger reads, verification and audit tamper on %s', (e
     expect(bad.body.errors.map((e: { parameter: string }) => e.parameter).sort()).toEqual(['after', 'limit']);
   });
 
+  // A page size or tranche number is digits only: no hex, exponent, fraction, sign or padding.
+  it.each(['0x10', '1e2', '16.0', ' 16', '+16', '-1', '', '0', '100001', '99999999999999999999'])(
+    'refuses a page size of %j',
+    async (limit) => {
+      for (const path of ['/api/v1/ledger/transfers', '/api/v1/audit-log', '/api/v1/benefits', '/api/v1/unit-costs']) {
+        const r = await t.request('GET', `${path}?limit=${encodeURIComponent(limit)}`);
+        expect(r.status, `${path} ${r.text}`).toBe(400);
+        expect(r.body.errors.map((e: { parameter: string }) => e.parameter)).toEqual(['limit']);
+      }
+      const tranche = await t.request(
+        'POST',
+        `/api/v1/cases/00000000-0000-4000-8000-000000000000/tranches/${encodeURIComponent(limit || 'x')}/claim`,
+        {
+          token: council,
+          body: { evidence: 'Milestone reached.' },
+        },
+      );
+      expect(tranche.status, tranche.text).toBe(400);
+    },
+  );
+
+  it('takes a page size written as plain digits, leading zeros and all', async () => {
+    const r = await t.request('GET', '/api/v1/ledger/transfers?limit=004');
+    expect(r.status, r.text).toBe(200);
+    expect(r.body.transfers).toHaveLength(4);
+  });
+
   it('shows a department only its own accounts and transfers; a council its own (none yet); panel nothing', async () => {
     const accounts = await t.request('GET', '/api/v1/ledger/accounts', { token: dhsc });
     expect(accounts.body.map((a: { id: string }) => a.id)).toEqual(['GBP/2026-27/department/DHSC']);
