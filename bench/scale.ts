@@ -286,8 +286,9 @@ const OPERATIONS: Operation[] = [
   },
   { name: 'audit-log', kind: 'page', run: timed(() => '/api/v1/audit-log?limit=50', 'auditor') },
   { name: 'audit-log-mid', kind: 'page', run: timed((s) => `/api/v1/audit-log?limit=50&after=${s.midPosition}`, 'auditor') },
-  // One case's history: few entries among all, so without an index on subject a page reads the whole chain.
-  { name: 'audit-log-case', kind: 'page', run: timed((s) => `/api/v1/audit-log?subject=case/${s.caseId}&limit=50`, 'auditor') },
+  // One case's whole history (the case, its tranches, its benefit reports): few entries among all,
+  // so without an index on subject a page reads the whole chain.
+  { name: 'audit-log-case', kind: 'page', run: timed((s) => `/api/v1/audit-log?case=${s.caseId}&limit=50`, 'auditor') },
   {
     name: 'place-report',
     kind: 'entity',

@@ -6,7 +6,7 @@ import { countersJson, UNIT_OF } from '../ledger/report.ts';
 import { type Account, LEDGERS, postedBalance, type Transfer } from '../ledger/types.ts';
 import { penceToJson } from '../lib/money.ts';
 import { checkBooks, readAuditLog, signCheckpoint } from '../verify/report.ts';
-import { FinancialYearName, Limit, OrganisationCode, PageCursor } from './schemas.ts';
+import { CaseKey, FinancialYearName, Limit, OrganisationCode, PageCursor } from './schemas.ts';
 
 const Amount = z.int().openapi({ description: "In the ledger's unit, stated in `unit`: pence on GBP, whole credits on CREDIT." });
 const Unit = z
@@ -308,6 +308,9 @@ export function ledgerRoutes(deps: Deps) {
         request: {
           query: z.object({
             subject: z.string().max(200).optional(),
+            case: CaseKey.optional().openapi({
+              description: "One case's whole history: the case, its tranches and its benefit reports (its id or reference)",
+            }),
             action: z.string().max(100).optional(),
             after: PageCursor('position'),
             limit: Limit,
@@ -326,6 +329,7 @@ export function ledgerRoutes(deps: Deps) {
           { db, principal: c.get('principal') },
           {
             subject: q.subject,
+            case: q.case,
             action: q.action,
             afterPosition: q.after === undefined ? undefined : BigInt(q.after),
             limit: q.limit,

@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { CASE_REFERENCE } from '../cases/records.ts';
 import { FIRST_FINANCIAL_YEAR, LAST_FINANCIAL_YEAR, parseFinancialYear } from '../fund/fund.ts';
 
 const FINANCIAL_YEAR_RULE = `must be a financial year as YYYY-YY, e.g. 2026-27, from ${FIRST_FINANCIAL_YEAR}-${String((FIRST_FINANCIAL_YEAR + 1) % 100).padStart(2, '0')} to ${LAST_FINANCIAL_YEAR}-${String((LAST_FINANCIAL_YEAR + 1) % 100).padStart(2, '0')}`;
@@ -111,6 +112,14 @@ function isRealDate(d: string): boolean {
 
 /** A case (or report) id in the path. */
 export const IdParam = z.object({ id: z.uuid({ error: says('must be an id as returned when it was created') }) });
+
+/** A case named by its id or its reference (TP-2026-27-001). */
+export const CaseKey = z
+  .string()
+  .max(100)
+  .refine((k) => CASE_REFERENCE.test(k) || z.uuid().safeParse(k).success, {
+    error: 'must be a case id or reference such as TP-2026-27-001',
+  });
 
 /** Why: a reason recorded in the audit trail. */
 export const Reason = z

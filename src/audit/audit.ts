@@ -68,6 +68,17 @@ export interface AuditEntry {
   transfers: CausedTransfer[];
 }
 
+/**
+ * How the operations name the subjects of a case's history in the audit log: the case itself
+ * (drafting, scores, decisions, forecasts, clawbacks), each of its tranches (claims, approvals,
+ * releases) and each of its benefit reports (filed, verified, rejected).
+ */
+export const SUBJECT = {
+  case: (caseId: string) => `case/${caseId}`,
+  tranche: (caseId: string, n: number) => `case/${caseId}/tranche/${n}`,
+  benefitReport: (reportId: string) => `benefit-report/${reportId}`,
+};
+
 /** Appends one entry in the caller's transaction. Appends are serialised by the head row's lock. */
 export async function appendAudit(trx: Tx, entry: AuditEntryInput, now = new Date()): Promise<AuditEntry> {
   const [head] = (await advanceHead(trx)).rows;
@@ -275,6 +286,8 @@ export interface AuditFilter {
   afterPosition?: bigint;
   limit: number;
   subject?: string;
+  /** Any of these subjects (a case's history: see `SUBJECT`). */
+  subjects?: string[];
   action?: string;
 }
 
@@ -286,6 +299,7 @@ export function auditPageQuery(db: Db | Tx, filter: AuditFilter) {
   let q = db.selectFrom('audit_log').selectAll();
   if (filter.afterPosition !== undefined) q = q.where('position', '>', filter.afterPosition);
   if (filter.subject) q = q.where('subject', '=', filter.subject);
+  if (filter.subjects) q = q.where('subject', 'in', filter.subjects.length > 0 ? filter.subjects : ['']);
   if (filter.action) q = q.where('action', '=', filter.action);
   return q.orderBy('position').limit(filter.limit);
 }

@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import { benefitSchedule } from '../appraisal/engine.ts';
 import { getDeflatorTable, getParameterSet } from '../appraisal/library.ts';
 import type { DeflatorTable, ParameterSet } from '../appraisal/types.ts';
-import { appendAudit } from '../audit/audit.ts';
+import { appendAudit, SUBJECT } from '../audit/audit.ts';
 import { appraisalInputOf } from '../cases/appraisal.ts';
 import { CASE_REFERENCE, type Case, lockCase } from '../cases/records.ts';
 import { getReadableCase, lockOwnCase } from '../cases/visibility.ts';
@@ -428,7 +428,7 @@ export const reviseForecast = operation(
     const rows = await keepCaseRegister(trx, c, at.slice(0, 10));
     await appendAudit(
       trx,
-      { actor: actorOf(p), action: 'benefit.forecast-revised', subject: `case/${caseId}`, detail: input, requestId },
+      { actor: actorOf(p), action: 'benefit.forecast-revised', subject: SUBJECT.case(caseId), detail: input, requestId },
       now,
     );
     return rows.find((r) => r.benefitLineIndex === input.benefitLineIndex && r.year === input.year);
@@ -493,7 +493,7 @@ export const reportBenefit = operation(
     await keepLineYearRegister(trx, c, { line: input.benefitLineIndex, year: input.year }, today);
     await appendAudit(
       trx,
-      { actor: actorOf(p), action: 'benefit.reported', subject: `benefit-report/${row.id}`, detail: { caseId, ...input }, requestId },
+      { actor: actorOf(p), action: 'benefit.reported', subject: SUBJECT.benefitReport(row.id), detail: { caseId, ...input }, requestId },
       now,
     );
     return reportFromRow(row);
@@ -620,7 +620,7 @@ export const reviewBenefitReport = operation(
       {
         actor: actorOf(p),
         action: verified ? 'benefit.verified' : 'benefit.rejected',
-        subject: `benefit-report/${id}`,
+        subject: SUBJECT.benefitReport(id),
         detail: verified
           ? { claimedPence: report.claimedPence, verifiedPence: verified.pence, reason: verified.reason }
           : { reason: decision.reason },

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { isWhollyCashable, lineChoiceErrors, MAX_YEAR_INDEX } from '../appraisal/engine.ts';
 import type { AppraisalResult } from '../appraisal/types.ts';
-import { appendAudit } from '../audit/audit.ts';
+import { appendAudit, SUBJECT } from '../audit/audit.ts';
 import type { Tx } from '../db/database.ts';
 import { parseFinancialYear } from '../fund/fund.ts';
 import { DomainError, type FieldError, forbidden, invalid } from '../lib/errors.ts';
@@ -104,7 +104,7 @@ export const createCase = operation(
       {
         actor: actorOf(p),
         action: 'case.drafted',
-        subject: `case/${c.id}`,
+        subject: SUBJECT.case(c.id),
         detail: { reference: c.reference, title: c.title, revision: 1 },
         requestId,
       },
@@ -142,7 +142,7 @@ export const updateCase = operation(
     await saveBeneficiaries(trx, c);
     await appendAudit(
       trx,
-      { actor: actorOf(p), action: 'case.edited', subject: `case/${c.id}`, detail: { revision: c.revision }, requestId },
+      { actor: actorOf(p), action: 'case.edited', subject: SUBJECT.case(c.id), detail: { revision: c.revision }, requestId },
       now,
     );
     return c;
@@ -379,7 +379,7 @@ export const submitCase = operation(
       {
         actor: actorOf(p),
         action: 'case.submitted',
-        subject: `case/${id}`,
+        subject: SUBJECT.case(id),
         detail: {
           reference: c.reference,
           revision: c.revision,

@@ -1,5 +1,5 @@
 import type { AppraisalResult, VfmBand } from '../appraisal/types.ts';
-import { appendAudit } from '../audit/audit.ts';
+import { appendAudit, SUBJECT } from '../audit/audit.ts';
 import { keepCaseRegister } from '../benefits/benefits.ts';
 import { caseAppraisal, caseAppraisals } from '../cases/appraisal.ts';
 import { CASE_MOVES, type CaseStatus, moveCase } from '../cases/lifecycle.ts';
@@ -87,7 +87,7 @@ export const declareConflict = operation(
       {
         actor: actorOf(p),
         action: 'panel.conflict-declared',
-        subject: `case/${caseId}`,
+        subject: SUBJECT.case(caseId),
         detail: {
           reason,
           voidedModeration: moderation ? { score: Number(moderation.score_hundredths) / 100, reason: moderation.reason } : null,
@@ -161,7 +161,11 @@ export const recordScores = operation(
         )
         .execute();
     }
-    await appendAudit(trx, { actor: actorOf(p), action: 'panel.scored', subject: `case/${caseId}`, detail: { scores }, requestId }, now);
+    await appendAudit(
+      trx,
+      { actor: actorOf(p), action: 'panel.scored', subject: SUBJECT.case(caseId), detail: { scores }, requestId },
+      now,
+    );
     return scoreboard(trx, c, round);
   },
 );
@@ -354,7 +358,13 @@ export const moderate = operation(
       .execute();
     await appendAudit(
       trx,
-      { actor: actorOf(p), action: 'panel.moderated', subject: `case/${caseId}`, detail: { score: hundredths / 100, reason }, requestId },
+      {
+        actor: actorOf(p),
+        action: 'panel.moderated',
+        subject: SUBJECT.case(caseId),
+        detail: { score: hundredths / 100, reason },
+        requestId,
+      },
       now,
     );
     return scoreboard(trx, c);
@@ -445,7 +455,7 @@ export const grantVfmOverride = operation(
     await trx.insertInto('vfm_overrides').values(row).execute();
     await appendAudit(
       trx,
-      { actor: actorOf(p), action: 'case.vfm-overridden', subject: `case/${caseId}`, detail: { reason, bcr: result.bcr }, requestId },
+      { actor: actorOf(p), action: 'case.vfm-overridden', subject: SUBJECT.case(caseId), detail: { reason, bcr: result.bcr }, requestId },
       now,
     );
     return { caseId, reason, grantedBy: p.userId, grantedAt: row.granted_at };
@@ -573,7 +583,11 @@ export const decide = operation(
     const status = await moveCase(trx, c, input.outcome, decision.decidedAt);
     // An approved case's benefit lines are fixed: its register is kept from now on.
     if (status === 'approved') await keepCaseRegister(trx, c, decision.decidedAt.slice(0, 10));
-    await appendAudit(trx, { actor: actorOf(p), action: `case.${status}`, subject: `case/${caseId}`, detail: decision, requestId }, now);
+    await appendAudit(
+      trx,
+      { actor: actorOf(p), action: `case.${status}`, subject: SUBJECT.case(caseId), detail: decision, requestId },
+      now,
+    );
     return decision;
   },
 );

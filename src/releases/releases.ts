@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { appendAudit } from '../audit/audit.ts';
+import { appendAudit, SUBJECT } from '../audit/audit.ts';
 import { mayMove, moveCase } from '../cases/lifecycle.ts';
 import { type Case, getCase, lockCase } from '../cases/records.ts';
 import { lockOwnCase, lockSubmittedCase } from '../cases/visibility.ts';
@@ -316,7 +316,7 @@ export const claimTranche = operation(
       {
         actor: actorOf(p),
         action: 'tranche.claimed',
-        subject: `case/${caseId}/tranche/${n}`,
+        subject: SUBJECT.tranche(caseId, n),
         detail: { evidence, amountPence: t.amountPence },
         requestId,
       },
@@ -386,7 +386,7 @@ export const approveTranche = operation(
     const approved = {
       actor: actorOf(p),
       action: 'tranche.approved',
-      subject: `case/${caseId}/tranche/${n}`,
+      subject: SUBJECT.tranche(caseId, n),
       detail: { approval: approvals, of: t.approvalsNeeded },
       requestId,
     };
@@ -441,7 +441,7 @@ export const approveTranche = operation(
       {
         actor: actorOf(p),
         action: 'tranche.released',
-        subject: `case/${caseId}/tranche/${n}`,
+        subject: SUBJECT.tranche(caseId, n),
         detail: { releasedPence: pay, offsetPence: t.offsetPence, transferId: result.id },
         requestId,
       },
@@ -498,7 +498,7 @@ export const terminateCase = operation(
       {
         actor: actorOf(p),
         action: 'case.terminated',
-        subject: `case/${caseId}`,
+        subject: SUBJECT.case(caseId),
         detail: { reason, voidedPence: voided, tranches: open.map((t) => t.number) },
         requestId,
       },
@@ -650,7 +650,7 @@ export const clawBack = operation(
         recorded_at: k.recordedAt,
       })
       .execute();
-    await appendAudit(trx, { actor: actorOf(p), action: `clawback.${k.kind}`, subject: `case/${caseId}`, detail: k, requestId }, now);
+    await appendAudit(trx, { actor: actorOf(p), action: `clawback.${k.kind}`, subject: SUBJECT.case(caseId), detail: k, requestId }, now);
     return k;
   },
 );

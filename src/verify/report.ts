@@ -1,12 +1,15 @@
 import { type Checkpoint, issueCheckpoint } from '../audit/anchor.ts';
-import { type KeptCheckpoint, listAudit } from '../audit/audit.ts';
+import { type AuditFilter, type KeptCheckpoint, listAudit, SUBJECT } from '../audit/audit.ts';
 import { type IntegrityProgress, verifyIntegrity } from '../audit/integrity.ts';
+import { CASE_REFERENCE } from '../cases/records.ts';
+import { CASES_REFUSALS } from '../cases/refusals.ts';
 import { verifyCredits } from '../credits/verify.ts';
 import type { Database, Db, Tx } from '../db/database.ts';
 import { inReadSnapshot } from '../db/snapshot.ts';
 import { UNIT_OF } from '../ledger/report.ts';
 import { toJson } from '../lib/money.ts';
 import { type Look, operation } from '../lib/operation.ts';
+import { refuse } from '../lib/refusals.ts';
 import type { Principal } from '../users/users.ts';
 
 /** What a verification is asked to check the audit chain against, beside its own invariants. */
@@ -109,5 +112,35 @@ export const signCheckpoint = operation(
   ({ db }: Look, path: string | null, now: Date): Promise<Checkpoint> => issueCheckpoint(db, path, now),
 );
 
-/** Treasury or an auditor reads a page of the audit log, oldest first. Refusals: `forbidden` only. */
-export const readAuditLog = operation(CHECKERS, ({ db }: Look, filter: Parameters<typeof listAudit>[1]) => listAudit(db, filter));
+/**
+ * Treasury or an auditor reads a page of the audit log, oldest first: at most `limit` entries
+ * after position `afterPosition`, of one subject, one action, or one case's whole history (`case`:
+ * its id or reference; the case, its tranches and its benefit reports, as `SUBJECT` names them).
+ * Changes nothing. Refusals: `forbidden`; `case-not-found` (no case has that id or reference).
+ */
+export const readAuditLog = operation(
+  { roles: CHECKERS.roles, refuses: ['case-not-found'] },
+  async ({ db }: Look, filter: Omit<AuditFilter, 'subjects'> & { case?: string }) => {
+    const { case: key, ...rest } = filter;
+    return listAudit(db, key === undefined ? rest : { ...rest, subjects: await caseHistorySubjects(db, key) });
+  },
+);
+
+/** The subjects of a case's history (the case, each tranche, each benefit report), by its id or reference. */
+async function caseHistorySubjects(db: Db | Tx, key: string): Promise<string[]> {
+  const c = await db
+    .selectFrom('cases')
+    .select('id')
+    .where(CASE_REFERENCE.test(key) ? 'reference' : 'id', '=', key)
+    .executeTakeFirst();
+  if (!c) throw refuse(CASES_REFUSALS, 'case-not-found', `There is no case ${key}.`);
+  const [tranches, reports] = await Promise.all([
+    db.selectFrom('tranches').select('number').where('case_id', '=', c.id).execute(),
+    db.selectFrom('benefit_reports').select('id').where('case_id', '=', c.id).execute(),
+  ]);
+  return [
+    SUBJECT.case(c.id),
+    ...tranches.map((t) => SUBJECT.tranche(c.id, Number(t.number))),
+    ...reports.map((r) => SUBJECT.benefitReport(r.id)),
+  ];
+}

@@ -1,9 +1,11 @@
 import { z } from 'zod';
-import { WholeNumberParam } from '../api/schemas.ts';
+import { CaseKey, WholeNumberParam } from '../api/schemas.ts';
+import type { AuditEntry } from '../audit/audit.ts';
 import type { Deps } from '../http/context.ts';
 import { zodFieldErrors } from '../http/problem.ts';
 import { readableAccounts, readableTransfers } from '../ledger/access.ts';
 import { type Account, LEDGERS, postedBalance } from '../ledger/types.ts';
+import { DomainError, invalid } from '../lib/errors.ts';
 import { formatCredits, formatPence } from '../lib/money.ts';
 import { londonDate } from '../lib/templates.ts';
 import { userNames } from '../users/users.ts';
@@ -57,6 +59,7 @@ const TransfersQuery = z.object({
 });
 const AuditQuery = z.object({
   subject: z.string().max(200).optional(),
+  case: CaseKey.optional(),
   action: z.string().max(100).optional(),
   after: Cursor,
   limit: Limit,
@@ -70,6 +73,7 @@ const FIELD_NAMES: Record<string, string> = {
   account: 'Account',
   code: 'Code',
   subject: 'Subject',
+  case: 'Case',
   action: 'Action',
   after: 'Page',
   limit: 'Page size',
@@ -275,16 +279,25 @@ export const auditPages: PageSection = {
     web.get('/audit-log', async (c) => {
       const p = requireRole(c, readAuditLog.roles);
       if (p instanceof Response) return p;
-      const f = filters(c, AuditQuery, ['subject', 'action', 'after', 'limit']);
+      const f = filters(c, AuditQuery, ['subject', 'case', 'action', 'after', 'limit']);
       const model = { title: 'Audit log', backLink: '/ledger', values: f.raw };
       if ('failed' in f) return render(c, 'audit-log', { ...model, ...f.failed, entries: [] }, 400);
       const q = f.ok;
-      const entries = await readAuditLog(lookAs(deps, p), {
-        subject: q.subject,
-        action: q.action,
-        afterPosition: q.after === undefined ? undefined : BigInt(q.after),
-        limit: q.limit,
-      });
+      let entries: AuditEntry[];
+      try {
+        entries = await readAuditLog(lookAs(deps, p), {
+          subject: q.subject,
+          case: q.case,
+          action: q.action,
+          afterPosition: q.after === undefined ? undefined : BigInt(q.after),
+          limit: q.limit,
+        });
+      } catch (error) {
+        // A case that does not exist is a mistake in the filter: said beside it, as a wrong value is.
+        if (!(error instanceof DomainError && error.type === 'case-not-found')) throw error;
+        const failed = formErrors(invalid([{ pointer: '/case', detail: `There is no case ${q.case}` }]), (ptr) => ptr.slice(1));
+        return render(c, 'audit-log', { ...model, ...failed, entries: [] }, 404);
+      }
       const last = entries.at(-1);
       const names = await userNames(
         deps.database.db,

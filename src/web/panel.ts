@@ -24,6 +24,7 @@ import {
 import { approveTranche, awaitingApproval, listTranches } from '../releases/releases.ts';
 import { getRound, listRounds, roundStatus } from '../rounds/rounds.ts';
 import type { Principal } from '../users/users.ts';
+import { readAuditLog } from '../verify/report.ts';
 import type { PageSection } from './app.ts';
 import { caseAppraisalModel } from './council/appraisal.ts';
 import {
@@ -239,6 +240,10 @@ function mountCase(web: WebApp, deps: Deps) {
       isPanel: p.role === 'panel',
       isChair: p.isChair,
       isTreasury: p.role === 'treasury',
+      // Those who read the audit log follow the case's whole history there.
+      historyHref: (readAuditLog.roles as readonly string[]).includes(p.role)
+        ? `/audit-log?case=${encodeURIComponent(v.c.reference)}`
+        : null,
       open,
       canScore: p.role === 'panel' && open && yourScoring !== 'conflict',
       canDeclare: p.role === 'panel' && yourScoring !== 'conflict',
