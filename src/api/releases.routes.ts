@@ -5,10 +5,10 @@ import { acting, apiRoute, createRouter, errorResponses, jsonBody, jsonContent }
 import { toJson } from '../lib/money.ts';
 import { approveTranche, awardPosition, claimTranche, clawBack, listClawbacks, listTranches, terminateCase } from '../releases/releases.ts';
 import { ROLES } from '../users/users.ts';
-import { IdParam, Pence, PenceInput, Reason, says, WholeNumberParam } from './schemas.ts';
+import { IdParam, Pence, PenceInput, Reason, says, TrancheNumber } from './schemas.ts';
 
 const TrancheParam = IdParam.extend({
-  n: WholeNumberParam(1, 100, 'must be a tranche number'),
+  n: TrancheNumber,
 });
 
 const TrancheSchema = z

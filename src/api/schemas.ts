@@ -85,6 +85,9 @@ export function WholeNumberParam(min: number, max: number, rule?: string) {
     .openapi({ type: 'integer', minimum: min, maximum: max });
 }
 
+/** A tranche's number in a path: 1 to 100, digits only. */
+export const TrancheNumber = WholeNumberParam(1, 100, 'must be a tranche number');
+
 /** A page's size: 1 to `max` rows (default `byDefault`). */
 export const PageLimit = (max: number, byDefault: number) =>
   WholeNumberParam(1, max).optional().default(byDefault).openapi({ default: byDefault });

@@ -1,3 +1,4 @@
+import { TrancheNumber } from '../api/schemas.ts';
 import { type Rag, readableRegister, reportBenefit } from '../benefits/benefits.ts';
 import { createCase, submitCase, updateCase } from '../cases/cases.ts';
 import { eligibility, SUBMISSION_GATES } from '../cases/eligibility.ts';
@@ -787,8 +788,8 @@ export const councilPages: PageSection = {
 
     // After approval: claim a tranche
     const trancheOf = async (c: WebContext, cs: Case) => {
-      const n = Number(c.req.param('n'));
-      const t = Number.isSafeInteger(n) ? (await listTranches(db, cs.id)).find((x) => x.number === n) : undefined;
+      const n = TrancheNumber.safeParse(c.req.param('n'));
+      const t = n.success ? (await listTranches(db, cs.id)).find((x) => x.number === n.data) : undefined;
       if (!t) throw refuse(RELEASES_REFUSALS, 'tranche-not-found', `There is no tranche ${c.req.param('n')}.`);
       return t;
     };

@@ -1,4 +1,5 @@
 import { DecisionBody, ModerationBody, ReasonBody, ScoresBody } from '../api/panel.routes.ts';
+import { TrancheNumber } from '../api/schemas.ts';
 import { caseAppraisal } from '../cases/appraisal.ts';
 import { NARRATIVE_SECTIONS } from '../cases/records.ts';
 import { getReadableCase } from '../cases/visibility.ts';
@@ -689,9 +690,9 @@ function mountApprovals(web: WebApp, deps: Deps) {
   web.post('/approvals/:caseId/:n', async (c) => {
     const p = requireUser(c);
     if (p instanceof Response) return p;
-    const n = Number(c.req.param('n'));
-    if (!Number.isSafeInteger(n) || n < 1) return approvalsPage(c, p, formErrors([{ detail: 'There is no such tranche' }]), 422);
-    const r = await tryForm(() => actingAsUser(deps, c, (act) => approveTranche(act, c.req.param('caseId'), n)));
+    const n = TrancheNumber.safeParse(c.req.param('n'));
+    if (!n.success) return approvalsPage(c, p, formErrors([{ detail: 'There is no such tranche' }]), 422);
+    const r = await tryForm(() => actingAsUser(deps, c, (act) => approveTranche(act, c.req.param('caseId'), n.data)));
     if ('failed' in r) return approvalsPage(c, p, r.failed, 409);
     return c.redirect(`/approvals?done=${r.ok.status === 'released' ? 'released' : 'approved'}`, 303);
   });
