@@ -388,10 +388,15 @@ function checkLineYear(c: Case, line: number, year: string, today: string): void
 /**
  * A council revises the forecast (pence) of one benefit line of its own approved case for one year,
  * with a reason. Changes: the forecast, the case's kept register rows, an audit entry.
- * Refusals: `forbidden`; case-not-found (404), case-not-approved (409).
+ * Refusals: `forbidden`; case-not-found (404), case-not-approved (409), register-total-too-large
+ * (422: the register's total forecast would pass 2^53 − 1 pence).
  */
 export const reviseForecast = operation(
-  { roles: ['council'], organisation: "the case's lead council", refuses: ['case-not-found', 'case-not-approved'] },
+  {
+    roles: ['council'],
+    organisation: "the case's lead council",
+    refuses: ['case-not-found', 'case-not-approved', 'register-total-too-large'],
+  },
   async (
     { trx, principal: p, requestId, now }: Act,
     caseId: string,
@@ -438,7 +443,8 @@ export const reviseForecast = operation(
 /**
  * The council reports what a benefit line achieved in a year: one open report per line and year.
  * Changes: the report (pending), the case's kept register rows, an audit entry.
- * Refusals: `benefit-already-reported`, `financial-year-closed-for-verification` (the year is
+ * Refusals: `benefit-already-reported`, `register-total-too-large` (the register's total claims
+ * would pass 2^53 − 1 pence), `financial-year-closed-for-verification` (the year is
  * closed, so the report could never be verified), and those of owning an approved case.
  * It can also refuse: case-not-found (404), case-not-approved (409).
  */
@@ -446,7 +452,13 @@ export const reportBenefit = operation(
   {
     roles: ['council'],
     organisation: "the case's lead council",
-    refuses: ['case-not-found', 'case-not-approved', 'benefit-already-reported', 'financial-year-closed-for-verification'],
+    refuses: [
+      'case-not-found',
+      'case-not-approved',
+      'benefit-already-reported',
+      'financial-year-closed-for-verification',
+      'register-total-too-large',
+    ],
   },
   async (
     { trx, principal: p, requestId, now }: Act,
@@ -571,7 +583,8 @@ export type ReviewDecision = { verify: true; verifiedPence?: Pence; reason?: str
  * The beneficiary department (or treasury) verifies, in full or in part, or rejects a pending
  * benefit report. Changes the report's status, verified amount and reasons, and the case's kept
  * register rows; audited.
- * Refusals: `benefit-report-not-found`, `case-not-found`, `forbidden` (not the beneficiary's
+ * Refusals: `benefit-report-not-found`, `case-not-found`, `register-total-too-large` (the
+ * register's total verified would pass 2^53 − 1 pence), `forbidden` (not the beneficiary's
  * department or treasury), `benefit-report-reviewed` (already verified or rejected),
  * `validation-error` (`/verifiedPence` above the claim or below 1p; `/reason` missing for a part),
  * `financial-year-closed-for-verification` (verifying a report for a closed year).
@@ -580,7 +593,7 @@ export const reviewBenefitReport = operation(
   {
     roles: ['department', 'treasury'],
     organisation: 'the department whose budget the benefit lands in, or treasury',
-    refuses: ['benefit-report-not-found', 'case-not-found', 'benefit-report-reviewed'],
+    refuses: ['benefit-report-not-found', 'case-not-found', 'benefit-report-reviewed', 'register-total-too-large'],
   },
   async ({ trx, principal: p, requestId, now }: Act, id: string, decision: ReviewDecision): Promise<BenefitReport> => {
     // A report's case never changes: lock the case (its register is rewritten below), then read the

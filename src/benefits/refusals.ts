@@ -31,4 +31,11 @@ export const BENEFITS_REFUSALS = {
       'The report has already been verified or rejected. A review is final: a verified figure is what the year’s savings count, so it is never edited.',
     action: 'If the review was wrong, the council reports the year again after a rejection; a verified report stands.',
   },
+  'register-total-too-large': {
+    status: 422,
+    title: 'Register total too large',
+    meaning:
+      'The change would take the benefits register’s total of appraised, forecast, claimed or verified benefits, over every case and year, past £90,071,992,547,409.91 (2^53 − 1 pence), the most its figures can carry exactly. Nothing was changed.',
+    action: 'Check the amounts: a forecast or claim is for one benefit line in one year, in pence.',
+  },
 } as const satisfies Record<string, Refusal>;

@@ -2,7 +2,9 @@ import { sql } from 'kysely';
 import { type Db, isPostgres, type Tx } from '../db/database.ts';
 import { prepared } from '../db/prepared.ts';
 import type { BenefitRegisterTable, BenefitRegisterTotalsTable } from '../db/schema.ts';
+import { refuse } from '../lib/refusals.ts';
 import type { RegisterRow } from './benefits.ts';
+import { BENEFITS_REFUSALS } from './refusals.ts';
 
 /*
  * The benefits register kept as rows, so that a page of realised benefits and its totals cost
@@ -196,6 +198,47 @@ async function moveTotals(trx: Tx, old: StoredRegisterRow[], now: StoredRegister
     })
     .filter((m) => m.appraised_pence !== 0n || m.forecast_pence !== 0n || m.claimed_pence !== 0n || m.verified_pence !== 0n);
   for (let i = 0; i < moves.length; i += TOTALS_PER_UPSERT) await addToTotals(trx, moves.slice(i, i + TOTALS_PER_UPSERT));
+  const by = { appraised: 0n, forecast: 0n, claimed: 0n, verified: 0n };
+  for (const m of moves) {
+    by.appraised += m.appraised_pence;
+    by.forecast += m.forecast_pence;
+    by.claimed += m.claimed_pence;
+    by.verified += m.verified_pence;
+  }
+  if (by.appraised !== 0n || by.forecast !== 0n || by.claimed !== 0n || by.verified !== 0n) await moveGrandTotal(trx, by);
+}
+
+/*
+ * Every figure the register shows is a sum of kept rows no larger than the grand total, so while
+ * the grand total stays within 2^53 − 1 pence every total `GET /benefits` gives is a safe integer
+ * in JSON. A write that would take it past refuses (its transaction rolls back).
+ */
+const MAX_REGISTER_PENCE = BigInt(Number.MAX_SAFE_INTEGER);
+
+const addToGrandTotal = prepared((db, by: Figures) =>
+  db
+    .updateTable('benefit_register_grand_total')
+    .set({
+      appraised_pence: sql`appraised_pence + ${by.appraised}`,
+      forecast_pence: sql`forecast_pence + ${by.forecast}`,
+      claimed_pence: sql`claimed_pence + ${by.claimed}`,
+      verified_pence: sql`verified_pence + ${by.verified}`,
+    })
+    .where('id', '=', 1)
+    .returning(['appraised_pence', 'forecast_pence', 'claimed_pence', 'verified_pence']),
+);
+
+async function moveGrandTotal(trx: Tx, by: Figures): Promise<void> {
+  const [total] = (await addToGrandTotal(trx, by)).rows;
+  if (!total) throw new Error('The benefits register’s grand total row is missing.');
+  const over = Object.entries(total).find(([, v]) => BigInt(v) > MAX_REGISTER_PENCE);
+  if (over) {
+    throw refuse(
+      BENEFITS_REFUSALS,
+      'register-total-too-large',
+      `This change would take the register’s total ${over[0].replace('_pence', '')} benefits past £90,071,992,547,409.91, the most its figures carry exactly.`,
+    );
+  }
 }
 
 /** Totals keys per upsert (10 columns each: well under either engine's bound-parameter limit). */

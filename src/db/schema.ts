@@ -58,6 +58,7 @@ export interface DB {
   ledger_verifications: LedgerVerificationTable;
   benefit_register: BenefitRegisterTable;
   benefit_register_totals: BenefitRegisterTotalsTable;
+  benefit_register_grand_total: BenefitRegisterGrandTotalTable;
 }
 
 export interface OrganisationTable {
@@ -636,6 +637,14 @@ export interface BenefitRegisterTotalsTable {
   theme: string;
   lead_council_code: string;
   cashable: bigint | number;
+  appraised_pence: bigint;
+  forecast_pence: bigint;
+  claimed_pence: bigint;
+  verified_pence: bigint;
+}
+
+export interface BenefitRegisterGrandTotalTable {
+  id: number;
   appraised_pence: bigint;
   forecast_pence: bigint;
   claimed_pence: bigint;

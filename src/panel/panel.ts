@@ -489,7 +489,8 @@ export interface Decision {
  * reservations, on approval the kept benefits register (its rows for the case), an audit entry.
  * Refusals: `forbidden`; case-not-found (404), conflict-of-interest (403), case-decided (409),
  * quorum-not-met (422), amount-exceeds-request (422), vfm-override-required (422),
- * insufficient-funds (422), ledger-refused (422), financial-year-not-found (404).
+ * insufficient-funds (422), ledger-refused (422), financial-year-not-found (404),
+ * register-total-too-large (422: the approved case's appraised benefits would take the register's total past 2^53 − 1 pence).
  */
 export const decide = operation(
   {
@@ -504,6 +505,7 @@ export const decide = operation(
       'insufficient-funds',
       'ledger-refused',
       'financial-year-not-found',
+      'register-total-too-large',
     ],
   },
   async ({ trx, principal: p, requestId, now }: Act, caseId: string, input: DecisionInput): Promise<Decision> => {

@@ -8,11 +8,12 @@ import type { RegisterRow } from '../../src/benefits/benefits.ts';
 import { followDepartments, lockRegisterForReload } from '../../src/benefits/register.ts';
 import type { Db } from '../../src/db/database.ts';
 import { FIXTURES_DIR, loadReferenceData } from '../../src/reference/reference.ts';
+import type { Reply } from '../support/app.ts';
 import { expectKeptAsComputed } from '../support/benefit-register.ts';
 import { simpleCase } from '../support/cases.ts';
 import { engines } from '../support/db.ts';
 import { type DemoWorld, demoWorld } from '../support/demo.ts';
-import { approvedCase, submitted, type World, world } from '../support/releases.ts';
+import { approvedCase, expectProblem, submitted, type World, world } from '../support/releases.ts';
 
 /*
  * The benefits register kept as rows (src/benefits/register.ts): after the demo's year, after the
@@ -159,6 +160,34 @@ describe.each(engines())('the benefits register kept as rows on %s', (engine) =>
       expect(now.find((r) => r.reportId === filed.id)).toMatchObject({ appraisedPence: 0n, claimedPence: 7_000n, reportStatus: 'pending' });
       await ok(w.t.request('POST', `/api/v1/benefit-reports/${filed.id}/verify`, { body: {} }), 200);
       expect((await expectKeptAsComputed(db)).find((r) => r.reportId === filed.id)).toMatchObject({ verifiedPence: 7_000n });
+    });
+
+    it('refuses by name a forecast that would take the register past 2^53 − 1 pence, and still answers every read', async () => {
+      const db = w.t.database.db;
+      const id = await approvedCase(w, { title: 'Largest forecasts' });
+      const forecast = (year: string) =>
+        w.t.request('POST', `/api/v1/cases/${id}/benefit-forecasts`, {
+          token: w.tokens.bradford,
+          body: { benefitLineIndex: 0, year, forecastPence: 100_000_000_000_000, reason: 'As large as a forecast may be.' },
+        });
+      // £1tn a year, the most one forecast may be: the 91st year passes £90,071,992,547,409.91.
+      let refused = null;
+      for (let y = 2026; y < 2026 + 92 && !refused; y++) {
+        const r = await forecast(`${y}-${String((y + 1) % 100).padStart(2, '0')}`);
+        if (r.status !== 200) refused = { year: y, r };
+      }
+      expect(refused?.year).toBe(2026 + 90);
+      expectProblem(refused?.r as Reply, 422, 'register-total-too-large');
+      for (const path of [
+        '/api/v1/benefits',
+        '/api/v1/benefits?fy=2026-27',
+        `/api/v1/benefits?case=${id}`,
+        `/api/v1/cases/${id}/benefits`,
+      ]) {
+        const r = await w.t.request('GET', path);
+        expect(r.status, `${path} ${r.text}`).toBe(200);
+      }
+      await expectKeptAsComputed(db);
     });
 
     it('follows a body the reference data moves to another department', async () => {

@@ -106,5 +106,14 @@ export async function expectKeptAsComputed(db: Db): Promise<RegisterRow[]> {
     }
     expect(got, `rows for ${p.role} ${JSON.stringify(filter)}`).toEqual(expected);
   }
+  // The grand total a write is checked against is every row's sum.
+  const grand = await db.selectFrom('benefit_register_grand_total').selectAll().executeTakeFirstOrThrow();
+  const all = sums(rows).totals;
+  expect({
+    appraisedPence: BigInt(grand.appraised_pence),
+    forecastPence: BigInt(grand.forecast_pence),
+    claimedPence: BigInt(grand.claimed_pence),
+    verifiedPence: BigInt(grand.verified_pence),
+  }).toEqual(all);
   return rows;
 }
