@@ -601,6 +601,10 @@ export const reviewBenefitReport = operation(
     // first read already is).
     const first = await getBenefitReport(trx, id);
     const c = await lockCase(trx, first.caseId);
+    // Who may review depends on the department the beneficiary answers to: wait for any reload
+    // under way (REGISTER_LOCK) before reading it, so a department a reload just moved the body
+    // away from cannot verify it.
+    await lockRegisterForWrite(trx);
     const report = isPostgres(trx) ? await getBenefitReport(trx, id) : first;
     await assertCanReview(trx, report, p);
     if (report.status !== 'pending') {

@@ -232,11 +232,13 @@ describe.each(engines())('the benefits register kept as rows on %s', (engine) =>
       await Promise.all(Array.from({ length: 30 }, (_, i) => (i % 2 === 0 ? revise(i) : read())));
     });
 
-    it.runIf(engine === 'postgres')('keeps a report filed during a reference reload under the department the reload left', async () => {
+    /**
+     * Sends `request` while a reload that moves WEST-YORKSHIRE-ICB from DHSC to DWP is held open
+     * (as loadReferenceData does it: the register's lock, the body moved, its kept rows followed),
+     * lets the reload commit, runs `check` on the reply, and loads the fixtures again.
+     */
+    async function duringReload(request: () => Promise<Reply>, check: (reply: Reply) => Promise<void>): Promise<void> {
       const db = w.t.database.db;
-      const caseId = await approvedCase(w, { body: { ...simpleCase(w.roundId, { title: 'Reload race' }), placeCode: 'BRADFORD' } });
-      const row = (await expectKeptAsComputed(db)).find((r) => r.caseId === caseId && r.beneficiaryCode === 'WEST-YORKSHIRE-ICB');
-      if (!row) throw new Error('the simple case no longer benefits the ICB');
       let moved!: () => void;
       const hold = new Promise<void>((resolve) => {
         moved = resolve;
@@ -245,7 +247,6 @@ describe.each(engines())('the benefits register kept as rows on %s', (engine) =>
       const released = new Promise<void>((resolve) => {
         release = resolve;
       });
-      // A reload as loadReferenceData does it: the register's lock, the body moved, its kept rows followed; held open.
       const reload = db.transaction().execute(async (trx) => {
         await lockRegisterForReload(trx);
         await trx.updateTable('organisations').set({ department_code: 'DWP' }).where('code', '=', 'WEST-YORKSHIRE-ICB').execute();
@@ -254,25 +255,66 @@ describe.each(engines())('the benefits register kept as rows on %s', (engine) =>
         await released;
       });
       await hold;
-      const report = w.t.request('POST', `/api/v1/cases/${caseId}/benefit-reports`, {
-        token: w.tokens.bradford,
-        body: { benefitLineIndex: row.benefitLineIndex, year: row.year, claimedPence: 5_000, evidence: 'Cohort records.' },
-      });
+      const reply = request();
       await new Promise((r) => setTimeout(r, 300));
       release();
       await reload;
       try {
-        expect((await report).status).toBe(201);
-        const kept = await expectKeptAsComputed(db);
-        expect(kept.find((r) => r.caseId === caseId && r.benefitLineIndex === row.benefitLineIndex && r.year === row.year)).toMatchObject({
-          claimedPence: 5_000n,
-          departmentCode: 'DWP',
-        });
+        await check(await reply);
       } finally {
         // Back as the fixtures have it: the reload moves the body and its kept rows back.
         await loadReferenceData(db);
       }
       await expectKeptAsComputed(db);
+    }
+
+    async function icbRow(title: string): Promise<RegisterRow> {
+      const caseId = await approvedCase(w, { body: { ...simpleCase(w.roundId, { title }), placeCode: 'BRADFORD' } });
+      const row = (await expectKeptAsComputed(w.t.database.db)).find(
+        (r) => r.caseId === caseId && r.beneficiaryCode === 'WEST-YORKSHIRE-ICB',
+      );
+      if (!row) throw new Error('the simple case no longer benefits the ICB');
+      return row;
+    }
+
+    const fileReport = (row: RegisterRow) =>
+      w.t.request('POST', `/api/v1/cases/${row.caseId}/benefit-reports`, {
+        token: w.tokens.bradford,
+        body: { benefitLineIndex: row.benefitLineIndex, year: row.year, claimedPence: 5_000, evidence: 'Cohort records.' },
+      });
+
+    it.runIf(engine === 'postgres')('keeps a report filed during a reference reload under the department the reload left', async () => {
+      const row = await icbRow('Reload race');
+      await duringReload(
+        () => fileReport(row),
+        async (reply) => {
+          expect(reply.status).toBe(201);
+          const kept = await expectKeptAsComputed(w.t.database.db);
+          expect(
+            kept.find((r) => r.caseId === row.caseId && r.benefitLineIndex === row.benefitLineIndex && r.year === row.year),
+          ).toMatchObject({
+            claimedPence: 5_000n,
+            departmentCode: 'DWP',
+          });
+        },
+      );
     });
+
+    it.runIf(engine === 'postgres')(
+      'refuses a verification sent during a reload by the department the reload moved the body away from',
+      async () => {
+        const row = await icbRow('Reload review race');
+        const filed = await fileReport(row);
+        expect(filed.status, filed.text).toBe(201);
+        await duringReload(
+          () => w.t.request('POST', `/api/v1/benefit-reports/${filed.body.id}/verify`, { token: w.tokens.dhsc, body: {} }),
+          async (reply) => {
+            expect(reply.status, reply.text).toBe(403);
+            const byDwp = await w.t.request('POST', `/api/v1/benefit-reports/${filed.body.id}/verify`, { token: w.tokens.dwp, body: {} });
+            expect(byDwp.status, byDwp.text).toBe(200);
+          },
+        );
+      },
+    );
   });
 });
