@@ -49,6 +49,7 @@ const AccountsQuery = z.object({
   fy: Year,
   ledger: z.enum(LEDGERS, { error: 'must be GBP or CREDIT' }).optional(),
   kind: z.string().max(50).optional(),
+  page: WholeNumberParam(1, 1_000_000, 'must be a page number such as 2').optional().default(1),
 });
 const Limit = WholeNumberParam(1, 500, 'must be a whole number from 1 to 500').optional().default(PAGE);
 const TransfersQuery = z.object({
@@ -76,6 +77,7 @@ const FIELD_NAMES: Record<string, string> = {
   case: 'Case',
   action: 'Action',
   after: 'Page',
+  page: 'Page',
   limit: 'Page size',
 };
 
@@ -202,7 +204,7 @@ export const auditPages: PageSection = {
     web.get('/ledger/accounts', async (c) => {
       const p = requireRole(c, READERS);
       if (p instanceof Response) return p;
-      const f = filters(c, AccountsQuery, ['organisation', 'fy', 'ledger', 'kind']);
+      const f = filters(c, AccountsQuery, ['organisation', 'fy', 'ledger', 'kind', 'page']);
       const model = {
         title: 'Ledger accounts',
         backLink: '/ledger',
@@ -220,8 +222,7 @@ export const auditPages: PageSection = {
         ledger: q.ledger,
         kind: q.kind,
       });
-      const page = Number(c.req.query('page') ?? '1');
-      const n = Number.isInteger(page) && page > 0 ? page : 1;
+      const n = q.page;
       const shown = accounts.slice((n - 1) * PAGE, n * PAGE);
       return render(c, 'audit-accounts', {
         ...model,

@@ -387,6 +387,12 @@ describe.each(engines())('Treasury, auditor and place pages (%s)', (engine) => {
     const badFilter = await auditor.get('/ledger/accounts?fy=2026');
     expect(badFilter.status).toBe(400);
     expect(badFilter.$('#fy-error').length).toBe(1);
+    // A page number is digits only: 0x2, 1e0 or -1 is refused, not read as another page.
+    for (const page of ['0x2', '1e0', '-1', '0']) {
+      const odd = await auditor.get(`/ledger/accounts?fy=${fy}&page=${page}`);
+      expect(odd.status, page).toBe(400);
+      expect(odd.errorSummary.join(' '), page).toContain('Page must be a page number');
+    }
 
     const transfers = await auditor.get('/ledger/transfers?limit=5');
     const apiTransfers = await api('/ledger/transfers?limit=5', w.tokens.auditor);
