@@ -39,20 +39,44 @@ import { interleave, measure, median, p95, ratios, writeResults } from './measur
  * The figures are also written to bench/scale-results.json.
  */
 
-const { values } = parseArgs({
-  options: {
-    factors: { type: 'string', default: process.env.SCALE_FACTORS ?? '1,10' },
-    'database-dir': { type: 'string', default: process.env.SCALE_DB_DIR },
-    samples: { type: 'string', default: process.env.BENCH_SAMPLES ?? '25' },
-    only: { type: 'string', default: process.env.BENCH_ONLY },
-    years: { type: 'string', default: '10' },
-  },
-});
+const USAGE = `npm run bench:scale -- [--factors 1,10] [--database-dir DIR] [--samples N] [--only NAMES] [--years Y]
+  --factors       sizes of the fund to compare, comma-separated (default 1,10)
+  --database-dir  keep the built databases in DIR (scale-<factor>.db) and reuse them; without it,
+                  each run builds every size afresh (factor 10: about five minutes on SQLite)
+  --samples       samples a read (default 25)
+  --only          only these operations, comma-separated
+  --years         financial years each size plays (default 10)
+With DATABASE_URL set: PostgreSQL, each size in a schema scale_<factor>, built once and reused.`;
+
+/** Stops with what was wrong and how to call it, not a stack trace. */
+function usage(problem?: string): never {
+  if (problem) console.error(`bench:scale: ${problem}\n`);
+  console.error(USAGE);
+  process.exit(problem ? 2 : 0);
+}
+
+const { values } = (() => {
+  try {
+    return parseArgs({
+      options: {
+        factors: { type: 'string', default: process.env.SCALE_FACTORS ?? '1,10' },
+        'database-dir': { type: 'string', default: process.env.SCALE_DB_DIR },
+        samples: { type: 'string', default: process.env.BENCH_SAMPLES ?? '25' },
+        only: { type: 'string', default: process.env.BENCH_ONLY },
+        years: { type: 'string', default: '10' },
+        help: { type: 'boolean', default: false },
+      },
+    });
+  } catch (error) {
+    return usage((error as Error).message);
+  }
+})();
+if (values.help) usage();
 const factors = (values.factors as string).split(',').map(Number);
 if (factors.length < 1 || factors.some((f) => !Number.isFinite(f) || f <= 0 || f > 1000))
-  throw new Error('--factors must be numbers above 0, comma-separated');
+  usage('--factors must be numbers above 0, comma-separated');
 const SAMPLES = Number(values.samples);
-if (!Number.isInteger(SAMPLES) || SAMPLES < 1 || SAMPLES > 10_000) throw new Error('--samples must be a whole number from 1 to 10,000');
+if (!Number.isInteger(SAMPLES) || SAMPLES < 1 || SAMPLES > 10_000) usage('--samples must be a whole number from 1 to 10,000');
 const only = values.only ? new Set(values.only.split(',').map((s) => s.trim())) : null;
 const years = Number(values.years);
 const postgresUrl = process.env.DATABASE_URL;

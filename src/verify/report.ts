@@ -126,14 +126,20 @@ export const readAuditLog = operation(
   },
 );
 
-/** The subjects of a case's history (the case, each tranche, each benefit report), by its id or reference. */
-async function caseHistorySubjects(db: Db | Tx, key: string): Promise<string[]> {
+/** A case's id from its id or reference. Refusals: `case-not-found`. */
+export async function caseIdOf(db: Db | Tx, key: string): Promise<string> {
   const c = await db
     .selectFrom('cases')
     .select('id')
     .where(CASE_REFERENCE.test(key) ? 'reference' : 'id', '=', key)
     .executeTakeFirst();
   if (!c) throw refuse(CASES_REFUSALS, 'case-not-found', `There is no case ${key}.`);
+  return c.id;
+}
+
+/** The subjects of a case's history (the case, each tranche, each benefit report), by its id or reference. */
+async function caseHistorySubjects(db: Db | Tx, key: string): Promise<string[]> {
+  const c = { id: await caseIdOf(db, key) };
   const [tranches, reports] = await Promise.all([
     db.selectFrom('tranches').select('number').where('case_id', '=', c.id).execute(),
     db.selectFrom('benefit_reports').select('id').where('case_id', '=', c.id).execute(),

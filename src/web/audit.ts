@@ -9,7 +9,7 @@ import { DomainError, invalid } from '../lib/errors.ts';
 import { formatCredits, formatPence } from '../lib/money.ts';
 import { londonDate } from '../lib/templates.ts';
 import { userNames } from '../users/users.ts';
-import { checkBooks, readAuditLog, type VerificationReport } from '../verify/report.ts';
+import { caseIdOf, checkBooks, readAuditLog, type VerificationReport } from '../verify/report.ts';
 import type { VerificationRunner } from '../verify/runner.ts';
 import {
   listVerifications,
@@ -285,7 +285,13 @@ export const auditPages: PageSection = {
       if ('failed' in f) return render(c, 'audit-log', { ...model, ...f.failed, entries: [] }, 400);
       const q = f.ok;
       let entries: AuditEntry[];
+      // One case's history says whose it is and leads back to the case.
+      let ofCase: { title: string; backLink: string } | null = null;
       try {
+        if (q.case) {
+          const id = await caseIdOf(deps.database.db, q.case);
+          ofCase = { title: `Audit history of ${q.case}`, backLink: `/panel/cases/${id}` };
+        }
         entries = await readAuditLog(lookAs(deps, p), {
           subject: q.subject,
           case: q.case,
@@ -307,13 +313,15 @@ export const auditPages: PageSection = {
       const { after: _after, ...rest } = f.raw;
       return render(c, 'audit-log', {
         ...model,
+        ...ofCase,
         ...NO_ERRORS,
         entries: entries.map((e) => ({
           ...e,
           actorName: e.actorUserId ? (names.get(e.actorUserId) ?? null) : null,
           position: e.position.toString(),
           detail: JSON.stringify(e.detail, null, 2),
-          transfers: e.transfers.map((t) => ({ ...t, amount: t.amount.toString() })),
+          // In the ledger's unit, as the accounts page shows it: £ for GBP accounts, credits for CREDIT.
+          transfers: e.transfers.map((t) => ({ ...t, amount: amountIn(t.debitAccountId.split('/')[0] ?? '', BigInt(t.amount)) })),
         })),
         nextHref: entries.length === q.limit && last ? withQuery('/audit-log', { ...rest, after: last.position.toString() }) : null,
         firstHref: q.after ? withQuery('/audit-log', rest) : null,

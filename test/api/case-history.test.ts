@@ -111,6 +111,10 @@ describe.each(engines())("a case's audit history on %s", (engine) => {
     expect(href).toBe(`/audit-log?case=${reference}`);
     const log = await auditor.get(href as string);
     expect(log.status).toBe(200);
+    // It says whose history it is, leads back to the case, and shows the transfers' amounts in pounds.
+    expect(log.$('h1').text()).toBe(`Audit history of ${reference}`);
+    expect(log.$('.govuk-back-link').attr('href')).toBe(`/panel/cases/${id}`);
+    expect(log.$('#audit-entries').text()).toMatch(/GBP\/2026-27\/fund → GBP\/2026-27\/council\/BRADFORD, £[\d,]+\.\d\d\)/);
     const subjects = log
       .$('#audit-entries tbody tr th > span.govuk-body-s')
       .map((_, el) => log.$(el).text())
