@@ -734,15 +734,25 @@ function selectionOf(p: Principal, filter: BenefitsFilter): Selection | null {
   };
 }
 
+/**
+ * The selection as conditions on the keys the kept rows and the kept totals share: one list for
+ * the page's rows and its totals. (A council with no organisation code still filters, to nothing.)
+ */
+function keyConditions(s: Selection): [column: 'lead_council_code' | 'department_code' | 'place_code' | 'theme' | 'year', value: string][] {
+  const out: ReturnType<typeof keyConditions> = [];
+  if (s.council !== undefined) out.push(['lead_council_code', s.council]);
+  if (s.department) out.push(['department_code', s.department]);
+  if (s.place) out.push(['place_code', s.place]);
+  if (s.theme) out.push(['theme', s.theme]);
+  if (s.fy) out.push(['year', s.fy]);
+  return out;
+}
+
 /** The kept register rows selected, in the register's order; each filter has an index in that order. */
 function selectedRows(db: Db | Tx, s: Selection) {
   let q = db.selectFrom('benefit_register').selectAll();
   if (s.caseId) q = q.where('case_id', '=', s.caseId);
-  if (s.council !== undefined) q = q.where('lead_council_code', '=', s.council);
-  if (s.department) q = q.where('department_code', '=', s.department);
-  if (s.place) q = q.where('place_code', '=', s.place);
-  if (s.theme) q = q.where('theme', '=', s.theme);
-  if (s.fy) q = q.where('year', '=', s.fy);
+  for (const [column, value] of keyConditions(s)) q = q.where(column, '=', value);
   return q.orderBy('reference').orderBy('line_index').orderBy('year');
 }
 
@@ -762,19 +772,11 @@ function totalsQuery(db: Db | Tx, s: Selection) {
   if (s.caseId) {
     // One case: its own rows, however many cases there are.
     let q = db.selectFrom('benefit_register').where('case_id', '=', s.caseId);
-    if (s.council !== undefined) q = q.where('lead_council_code', '=', s.council);
-    if (s.department) q = q.where('department_code', '=', s.department);
-    if (s.place) q = q.where('place_code', '=', s.place);
-    if (s.theme) q = q.where('theme', '=', s.theme);
-    if (s.fy) q = q.where('year', '=', s.fy);
+    for (const [column, value] of keyConditions(s)) q = q.where(column, '=', value);
     return q.select(['cashable', ...sums]).groupBy('cashable');
   }
   let q = db.selectFrom('benefit_register_totals');
-  if (s.council !== undefined) q = q.where('lead_council_code', '=', s.council);
-  if (s.department) q = q.where('department_code', '=', s.department);
-  if (s.place) q = q.where('place_code', '=', s.place);
-  if (s.theme) q = q.where('theme', '=', s.theme);
-  if (s.fy) q = q.where('year', '=', s.fy);
+  for (const [column, value] of keyConditions(s)) q = q.where(column, '=', value);
   return q.select(['cashable', ...sums]).groupBy('cashable');
 }
 
