@@ -22,7 +22,7 @@
  * Exactness and rounding: everything inside is an exact rational held as bigint numerators over ONE common
  * denominator G = 10^16 × L × D, where D = Π_{k=1..T} p_k for the reduced fractions 1 + r_k = p_k / q_k (so
  * DF_t = N_t / D with integer N_t), 10^16 carries the four basis-point factors, and L is a common multiple (built
- * without a gcd: see appraise) of the per-line denominators (price-year deflator × volume decimal scale × 10^4 for engagement × b^(p−1)
+ * without a gcd: see commonDenominator) of the per-line denominators (price-year deflator × volume decimal scale × 10^4 for engagement × b^(p−1)
  * for a drop-off leaving a/b of each year). No exact value is turned into a JavaScript number to be scaled or formatted. Sums are therefore plain integer
  * sums (order-independent by construction) and no gcd is taken on the hot path. Each output figure is rounded
  * independently, HALF-EVEN, from its own exact value, only at the output: money to whole pence, ratios to 4 dp
@@ -37,7 +37,10 @@
  * (Discounting.oneRate); the band follows from the BCR's 4-dp floor when its edges have at most 4 decimals (bcrOf).
  * A float may DECIDE a rounding, never be one: roundHalfEven, the BCR (decidedFloor) and the fiscal year rows
  * (fiscalRowsDecided) take a float with a proven error bound and use it only when the bound puts the exact value
- * strictly between the same integer and half-integer (decidedRound); otherwise they take the exact bigint path.
+ * strictly within ½ of one integer (decidedRound, roundWithin); otherwise they take the exact bigint path. A whole
+ * appraisal is decided that way first (decidedFigures: each line's PV as a float, the fiscal figures falling back to
+ * the fiscal lines taken exactly), and worked out exactly (exactFigures) when a bound does not settle a figure; both
+ * give the same figures (test/appraisal/decided-figures.test.ts).
  * The exact divisions guess their quotient from floats and correct it (floorDiv, test/appraisal/division.test.ts).
  *
  * Switching values: fiscal NPV is linear in each input varied, so each is exact: for "costs" (every cost line
@@ -56,14 +59,16 @@ import { DomainError, type FieldError } from '../lib/errors.ts';
 import { AppraisalDataError, deflatorTableSchema, financialYearName, financialYearStart, parameterSetSchema } from './parameters.ts';
 import {
   decidedFloor,
-  decidedRound,
+  decimalString,
   floorDiv,
+  floorWithin,
   gcd,
   numberToDecimal,
   parseDecimal,
   pow10,
   roundFloored,
   roundHalfEven,
+  roundWithin,
   toDecimalString,
   toNumber4dp,
 } from './rational.ts';
@@ -123,10 +128,10 @@ interface Discounting {
   D: bigint;
   /** PN[t] = N[0] + … + N[t−1], so Σ_{t=a..b−1} N[t] = PN[b] − PN[a]. */
   PN: bigint[];
-  /** windows[p][t] = N[t] + … + N[t+p−1]: what one unit engaged in year t for p years is worth (over D). */
-  windows: bigint[][];
+  /** windows[p].values[t] = N[t] + … + N[t+p−1]: what one unit engaged in year t for p years is worth (over D). */
+  windows: Window[];
   /** The same with drop-off, keyed by p × 10,001 + keep (see dropWindow). */
-  dropWindows: Map<number, bigint[]>;
+  dropWindows: Map<number, Window>;
   /**
    * 1 + r = p / q when every year 1 … horizon has the same rate r, else null. Then one more year of lag discounts
    * every benefit by exactly one more factor q / p (DF_{s+1} = DF_s × q / p), so that sensitivity is PV × q / p.
@@ -142,7 +147,7 @@ interface Discounting {
 
 /**
  * A case's common denominator G = 10^16 × L × D and, per kind of benefit line, deflator[base] × L / the line's
- * denominator (see appraise). Both depend only on the deflator table, the base year, the price years rebased
+ * denominator (see commonDenominator). Both depend only on the deflator table, the base year, the price years rebased
  * from, the largest volume scale and drop-off powers, and D, so they are cached per discounting under those.
  */
 interface CommonDenominator {
@@ -193,18 +198,39 @@ function dropCoefficientNumbers(p: number, keep: number): number[] | null {
   return c;
 }
 
+/** dropCoefficient(p, keep) as the nearest floats (each within one rounding; at most 10^116, so finite). */
+const dropCoefficientsF = new Map<number, number[]>();
+function dropCoefficientFloats(p: number, keep: number): number[] {
+  const key = p * 10_001 + keep;
+  let c = dropCoefficientsF.get(key);
+  if (c === undefined) {
+    c = dropCoefficient(p, keep).map(Number);
+    if (dropCoefficientsF.size > 4096) dropCoefficientsF.clear();
+    dropCoefficientsF.set(key, c);
+  }
+  return c;
+}
+
+/** A window's values by start year, and runYield's exact quotients of them (by t × 64 + h; see runsOf), kept with it. */
+interface Window {
+  values: bigint[];
+  factors: (bigint | undefined)[];
+  /** values / D as floats (windowFloats); undefined until asked for. */
+  floats?: number[];
+}
+
 /**
- * dropWindow(d, p, keep)[t] = Σ_{k<p} a^k × b^(p−1−k) × N[t+k] (keep/10,000 = a/b): what one unit engaged for p
+ * dropWindow(d, p, keep).values[t] = Σ_{k<p} a^k × b^(p−1−k) × N[t+k] (keep/10,000 = a/b): what one unit engaged for p
  * years of benefit starting in year t is worth, each year keeping a/b of the year before (over b^(p−1) × D).
  * Built from the end in one pass: W[t] = b^(p−1) N[t] + a × (W[t+1] − a^(p−1) N[t+p]) / b, an exact division.
  */
-function dropWindow(d: Discounting, p: number, keep: number): bigint[] {
+function dropWindow(d: Discounting, p: number, keep: number): Window {
   const key = p * 10_001 + keep;
-  let w = d.dropWindows.get(key);
-  if (w) return w;
+  const cached = d.dropWindows.get(key);
+  if (cached) return cached;
   const c = dropCoefficient(p, keep);
   const len = d.N.length - p + 1;
-  w = new Array<bigint>(Math.max(0, len));
+  const w = new Array<bigint>(Math.max(0, len));
   if (len > 0) {
     const [a, b] = dropFraction(keep);
     const top = c[0]!;
@@ -217,16 +243,18 @@ function dropWindow(d: Discounting, p: number, keep: number): bigint[] {
       w[t] = acc;
     }
   }
+  const result: Window = { values: w, factors: [] };
   if (d.dropWindows.size > 256) d.dropWindows.clear();
-  d.dropWindows.set(key, w);
-  return w;
+  d.dropWindows.set(key, result);
+  return result;
 }
 
-function window(d: Discounting, p: number): bigint[] {
+function window(d: Discounting, p: number): Window {
   let w = d.windows[p];
   if (!w) {
-    w = [];
-    for (let t = 0; t + p < d.PN.length; t++) w.push(d.PN[t + p]! - d.PN[t]!);
+    const values: bigint[] = [];
+    for (let t = 0; t + p < d.PN.length; t++) values.push(d.PN[t + p]! - d.PN[t]!);
+    w = { values, factors: [] };
     d.windows[p] = w;
   }
   return w;
@@ -246,6 +274,9 @@ interface CompiledParameters {
   /** Indexed by grade: 10,000 + cost uplift bp, and 10,000 − benefit haircut bp. */
   costFactor: (bigint | undefined)[];
   benefitKeep: (bigint | undefined)[];
+  /** The same as JavaScript numbers (whole, below 2^15), for decidedFigures. */
+  costFactorN: (number | undefined)[];
+  benefitKeepN: (number | undefined)[];
   vfm: {
     band: VfmBand;
     min: [bigint, bigint] | null;
@@ -299,6 +330,8 @@ function compileParameters(params: ParameterSet): CompiledParameters {
     schedules: new Map(Object.entries(params.discountSchedules).map(([name, bands]) => [name, compileSchedule(bands)])),
     costFactor,
     benefitKeep,
+    costFactorN: costFactor.map((f) => (f === undefined ? undefined : Number(f))),
+    benefitKeepN: benefitKeep.map((k) => (k === undefined ? undefined : Number(k))),
     vfm: params.vfmBands.map((b) => {
       const max = b.maxBcr === null ? null : fractionOf(b.maxBcr);
       const max4 = max !== null && (max[0] * 10_000n) % max[1] === 0n ? (max[0] * 10_000n) / max[1] : null;
@@ -359,7 +392,8 @@ interface CompiledDeflators {
   /** Distinguishes compiled tables in the common-denominator cache (see commonDenominator). */
   id: number;
   edition: string;
-  values: Map<string, { value: bigint; forecast: boolean }>;
+  /** Each year's figure at one decimal scale, and the same as a number (the nearest, above 2^53). */
+  values: Map<string, { value: bigint; valueN: number; forecast: boolean }>;
   /** forecastWarning's texts, by base year, then by the year whose forecast was used. */
   forecastWarnings: Map<string, Map<string, string>>;
 }
@@ -380,8 +414,11 @@ function compileDeflators(table: DeflatorTable): CompiledDeflators {
   for (const [year, v] of Object.entries(table.forecastIndex ?? {})) entries.push([year, parseDecimal(v)!, true]);
   for (const [year, v] of Object.entries(table.index)) entries.push([year, parseDecimal(v)!, false]); // outturn wins
   const scale = Math.max(0, ...entries.map(([, d]) => d.scale));
-  const values = new Map<string, { value: bigint; forecast: boolean }>();
-  for (const [year, d, forecast] of entries) values.set(year, { value: d.num * pow10(scale - d.scale), forecast });
+  const values: CompiledDeflators['values'] = new Map();
+  for (const [year, d, forecast] of entries) {
+    const value = d.num * pow10(scale - d.scale);
+    values.set(year, { value, valueN: Number(value), forecast });
+  }
   const compiled = { id: ++deflatorTables, edition: table.edition, values, forecastWarnings: new Map() };
   compiledDeflators.set(table, compiled);
   return compiled;
@@ -406,9 +443,17 @@ interface PreparedBenefit {
   index: number;
   line: BenefitLine;
   priceYear: string;
-  /** Cohort engagement years and volumes (numerators over 10^volumeScale; need × engagement carries 4 of them). */
+  /** Cohort engagement years. */
   cohortT: number[];
-  cohortV: bigint[];
+  /**
+   * Cohort volumes as exact numerators over 10^volumeScale (need × engagement carries 4 of them): see volumesOf, which
+   * builds them from wholeVolumes when first asked (most appraisals need only cohortN).
+   */
+  cohortV: bigint[] | null;
+  /** The volumes as entered when every one is a safe integer, else null (cohortV is then built at once). */
+  wholeVolumes: number[] | null;
+  /** engagementBasisPoints when the cohort is need × engagement, else null. */
+  engagement: number | null;
   volumeScale: number;
   persistence: number;
   lag: number;
@@ -426,10 +471,28 @@ interface PreparedBenefit {
   dropTwos: number;
   dropFives: number;
   cashableBp: bigint;
-  /** impact × (10^4 − deadweight) × (10^4 − displacement): exact, over 10^12. */
-  pre: bigint;
+  /** impact × (10^4 − deadweight) × (10^4 − displacement), over 10^12: a whole number of at most 10^12, exact. */
+  preN: number;
+  /** The unit value as a number (the nearest, when above 2^53). */
+  unitN: number;
   grade: number;
 }
+
+/**
+ * A line's cohort volumes as exact numerators over 10^volumeScale, built from its whole volumes when first asked
+ * (the exact paths need them; the shortcuts work from cohortN).
+ */
+function volumesOf(b: PreparedBenefit): bigint[] {
+  if (b.cohortV === null) {
+    const e = b.engagement === null ? 1n : BigInt(b.engagement);
+    b.cohortV = b.wholeVolumes!.map((v) => (v < SMALL.length ? SMALL[v]! : BigInt(v)) * e);
+  }
+  return b.cohortV;
+}
+
+/** One line's cohort years and volumes while prepareCase reads them. */
+const scratchT: number[] = [];
+const scratchV: number[] = [];
 
 /** JSON Pointer (RFC 6901) for a field of line `i` of `list`; built only when reporting an error. */
 function ptr(list: string, i: number, ...path: string[]): string {
@@ -595,6 +658,9 @@ interface PreparedCase {
   /** Per prepared benefit line: deflator[base] / deflator[priceYear] (1/1 when not rebased). */
   rebaseNum: bigint[];
   rebaseDen: bigint[];
+  /** The same as numbers (deflators at one decimal scale: whole, and exact below 2^53). */
+  rebaseNumN: number[];
+  rebaseDenN: number[];
   /** Per prepared benefit line: 0 when its value is used as stated, else k for the k-th distinct price year rebased from. */
   rebaseClass: number[];
   /** The price years rebased from, in the order of their class (rebaseClass k is rebasedYears[k − 1]). */
@@ -694,18 +760,16 @@ function prepareCase(input: AppraisalInput, params: ParameterSet, deflators: Def
     const field = hasNeed ? 'need' : 'volumes';
     const cohorts = hasNeed ? line.need : line.volumes;
     const engagement = hasNeed ? optionalBasisPoints(line.engagementBasisPoints, 0, 10_000, errors, i, 'engagementBasisPoints') : 10_000;
-    const cohortT: number[] = [];
-    // Volumes as exact decimals num / 10^scale (whole numbers, the usual case, have scale 0).
-    const cohortNum: bigint[] = [];
-    const cohortWhole: number[] = [];
-    const cohortScale: number[] = [];
-    let volumeScale = 0;
+    // Gathered in scratch arrays and copied out at their length (an array grown by push holds room for 17).
+    let n = 0;
     let lastT = -1;
+    let allSafe = true;
     let wholeSum = 0;
     if (typeof cohorts !== 'object' || cohorts === null) {
       if (cohorts !== undefined) errors.push({ pointer: ptr('benefits', i, field), detail: 'must map financial years to volumes' });
     } else {
-      for (const year of Object.keys(cohorts)) {
+      // for…in, not Object.keys: V8 reads cohorts[year] from the enumeration cache inside it.
+      for (const year in cohorts) {
         const t = yearIndex(year, baseStart, baseYear, errors, 'benefits', i, field, year);
         const v = cohorts[year];
         if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
@@ -713,45 +777,48 @@ function prepareCase(input: AppraisalInput, params: ParameterSet, deflators: Def
           continue;
         }
         if (t < 0) continue;
-        cohortT.push(t);
+        scratchT[n] = t;
+        scratchV[n] = v;
+        n++;
         if (t > lastT) lastT = t;
-        if (Number.isSafeInteger(v)) {
-          cohortNum.push(v < SMALL.length ? SMALL[v]! : BigInt(v));
-          cohortWhole.push(v);
-          cohortScale.push(0);
-          wholeSum += v;
-        } else {
-          const d = numberToDecimal(v);
-          cohortNum.push(d.num);
-          cohortScale.push(d.scale);
-          if (d.scale > volumeScale) volumeScale = d.scale;
-        }
+        if (Number.isSafeInteger(v)) wholeSum += v;
+        else allSafe = false;
       }
     }
     if (errors.length !== before) continue;
+    const cohortT = scratchT.slice(0, n);
+    const volumes = scratchV.slice(0, n);
     // Whole volumes also as JavaScript numbers, for the shortcuts that sum them as numbers (volumeSum is Infinity
     // without): only when every volume is a safe integer (a whole volume of 2^53 or more has none of its own).
-    const allSafe = cohortWhole.length === cohortNum.length;
-    let cohortN: number[] | null = allSafe ? cohortWhole : null;
-    let volumeSum = allSafe ? wholeSum : Number.POSITIVE_INFINITY;
-    let cohortV = volumeScale === 0 ? cohortNum : cohortNum.map((n, c) => n * pow10(volumeScale - cohortScale[c]!));
-    if (hasNeed) {
-      const e = BigInt(engagement);
-      cohortV = cohortV.map((n) => n * e);
-      cohortN = cohortN?.map((n) => n * engagement) ?? null;
-      volumeSum *= engagement;
-      volumeScale += 4;
+    // Otherwise every volume as an exact decimal num / 10^scale, over the largest scale.
+    let cohortN: number[] | null = null;
+    let cohortV: bigint[] | null = null;
+    let volumeSum = Number.POSITIVE_INFINITY;
+    let volumeScale = 0;
+    if (allSafe) {
+      cohortN = hasNeed ? volumes.map((v) => v * engagement) : volumes;
+      volumeSum = hasNeed ? wholeSum * engagement : wholeSum;
+    } else {
+      const decimals = volumes.map(numberToDecimal);
+      for (const d of decimals) if (d.scale > volumeScale) volumeScale = d.scale;
+      const e = hasNeed ? BigInt(engagement) : 1n;
+      cohortV = decimals.map((d) => d.num * pow10(volumeScale - d.scale) * e);
     }
+    if (hasNeed) volumeScale += 4;
     if (lastT + lag + p - 1 > horizon) horizon = lastT + lag + p - 1;
     // A benefit that lasts one year has no later year to fall in.
     const dropKeep = p === 1 ? 10_000 : 10_000 - dropOff;
-    const [twos, fives] = dropKeep === 10_000 ? [0, 0] : dropPowers(dropKeep);
+    const powers = dropKeep === 10_000 ? NO_DROP : dropPowers(dropKeep);
+    // At most 10^12: exact as a number.
+    const pre = line.impactBasisPoints * (10_000 - line.deadweightBasisPoints) * (10_000 - displacement);
     prepared.push({
       index: i,
       line,
       priceYear: financialYearName(priceStart!),
       cohortT,
       cohortV,
+      wholeVolumes: allSafe ? volumes : null,
+      engagement: hasNeed ? engagement : null,
       volumeScale,
       persistence: p,
       lag,
@@ -759,11 +826,11 @@ function prepareCase(input: AppraisalInput, params: ParameterSet, deflators: Def
       dropCoef: dropKeep === 10_000 ? null : dropCoefficient(p, dropKeep),
       cohortN,
       volumeSum,
-      dropTwos: twos * (p - 1),
-      dropFives: fives * (p - 1),
+      dropTwos: powers[0] * (p - 1),
+      dropFives: powers[1] * (p - 1),
       cashableBp: BigInt(cashableBp),
-      // At most 10^12: exact as a number.
-      pre: BigInt(line.impactBasisPoints * (10_000 - line.deadweightBasisPoints) * (10_000 - displacement)),
+      preN: pre,
+      unitN: Number(line.unitValuePence),
       grade: line.confidenceGrade,
     });
   }
@@ -784,11 +851,15 @@ function prepareCase(input: AppraisalInput, params: ParameterSet, deflators: Def
   const forecastsUsed = new Set<string>();
   const rebaseNum: bigint[] = [];
   const rebaseDen: bigint[] = [];
+  const rebaseNumN: number[] = [];
+  const rebaseDenN: number[] = [];
   const rebaseClass: number[] = [];
   const classOf = new Map<string, number>();
   for (const b of prepared) {
     let num = 1n;
     let den = 1n;
+    let numN = 1;
+    let denN = 1;
     let cls = 0;
     if (b.priceYear !== baseYear) {
       if (table === null) {
@@ -802,6 +873,8 @@ function prepareCase(input: AppraisalInput, params: ParameterSet, deflators: Def
         } else {
           num = base.value;
           den = price.value;
+          numN = base.valueN;
+          denN = price.valueN;
           cls = classOf.get(b.priceYear) ?? classOf.size + 1;
           classOf.set(b.priceYear, cls);
           if (base.forecast) forecastsUsed.add(baseYear);
@@ -811,6 +884,8 @@ function prepareCase(input: AppraisalInput, params: ParameterSet, deflators: Def
     }
     rebaseNum.push(num);
     rebaseDen.push(den);
+    rebaseNumN.push(numN);
+    rebaseDenN.push(denN);
     rebaseClass.push(cls);
   }
 
@@ -830,6 +905,8 @@ function prepareCase(input: AppraisalInput, params: ParameterSet, deflators: Def
     prepared,
     rebaseNum,
     rebaseDen,
+    rebaseNumN,
+    rebaseDenN,
     rebaseClass,
     rebasedYears: [...classOf.keys()],
     deflatorId: table === null ? 0 : table.id,
@@ -851,6 +928,8 @@ function forecastWarning(table: CompiledDeflators, year: string, baseYear: strin
   }
   return text;
 }
+
+const NO_DROP: [number, number] = [0, 0];
 
 /** keep / 10,000 = a / b in lowest terms; b = 2^x × 5^y (a divisor of 10^4) as [x, y], cached per keep. */
 const dropPowersOf: ([number, number] | undefined)[] = new Array(10_001);
@@ -881,10 +960,12 @@ function weightedYield(b: PreparedBenefit, disc: Discounting, shift: number): bi
   const lag = b.lag + shift;
   const runs = disc.oneRate !== null && b.cohortN !== null ? runYield(b, b.cohortN, disc, win, lag) : null;
   if (runs !== null) return runs;
+  const values = win.values;
+  const volumes = volumesOf(b);
   let W = 0n;
   for (let c = 0; c < b.cohortT.length; c++) {
-    const v = b.cohortV[c]!;
-    if (v !== 0n) W += v * win[b.cohortT[c]! + lag]!;
+    const v = volumes[c]!;
+    if (v !== 0n) W += v * values[b.cohortT[c]! + lag]!;
   }
   return W;
 }
@@ -901,7 +982,7 @@ const runSums: number[] = [];
  * number below 2^53, which JavaScript numbers hold exactly (each q^i × p^(h−i) ≤ p^h, as q ≤ p for a rate ≥ 0).
  * Null when runs would be single years (then the plain sum is as quick).
  */
-function runYield(b: PreparedBenefit, v: number[], disc: Discounting, win: bigint[], lag: number): bigint | null {
+function runYield(b: PreparedBenefit, v: number[], disc: Discounting, win: Window, lag: number): bigint | null {
   const runs = runsOf(disc);
   if (runs === null) return null;
   let first = Number.POSITIVE_INFINITY;
@@ -920,26 +1001,37 @@ function runYield(b: PreparedBenefit, v: number[], disc: Discounting, win: bigin
   for (let c = 0; c < v.length; c++) {
     const i = b.cohortT[c]! - first;
     const j = Math.floor(i / span);
-    runSums[j] = (runSums[j] ?? 0) + v[c]! * runs.coefficients(j === lastRun ? lastH : h)[i - j * span]!;
+    runSums[j] = (runSums[j] ?? 0) + v[c]! * runs.coefficients[j === lastRun ? lastH : h]![i - j * span]!;
   }
   let W = 0n;
   for (let j = 0; j <= lastRun; j++) {
     const sum = runSums[j] ?? 0;
     if (sum === 0) continue;
     runSums[j] = 0;
-    W += runs.factor(win, first + j * span + lag, j === lastRun ? lastH : h) * (sum < SMALL.length ? SMALL[sum]! : BigInt(sum));
+    W += runFactor(runs, win, first + j * span + lag, j === lastRun ? lastH : h) * (sum < SMALL.length ? SMALL[sum]! : BigInt(sum));
   }
   return W;
 }
 
 /** What runYield needs of a discounting with one rate p / q, built once per discounting. */
 interface Runs {
+  /** 1 + r = p / q. */
+  p: bigint;
   /** p^h as JavaScript numbers while below 2^53 (at most 63 of them). */
   powers: number[];
-  /** q^i × p^(h−i) for i = 0 … h. */
-  coefficients(h: number): number[];
-  /** win[t] / p^h, exact (cached per window). */
-  factor(win: bigint[], t: number, h: number): bigint;
+  /** coefficients[h][i] = q^i × p^(h−i) for i = 0 … h. */
+  coefficients: number[][];
+}
+
+/** win.values[t] / p^h, exact (kept with the window, by t × 64 + h; h ≤ 63). */
+function runFactor(runs: Runs, win: Window, t: number, h: number): bigint {
+  if (win.factors.length === 0) win.factors = new Array<bigint | undefined>(win.values.length * 64);
+  let f = win.factors[t * 64 + h];
+  if (f === undefined) {
+    f = win.values[t]! / runs.p ** BigInt(h);
+    win.factors[t * 64 + h] = f;
+  }
+  return f;
 }
 
 function runsOf(disc: Discounting): Runs | null {
@@ -962,25 +1054,7 @@ function runsOf(disc: Discounting): Runs | null {
       }
       return c;
     });
-    // Per window, by t × 64 + h (h ≤ 63).
-    const factors = new WeakMap<bigint[], (bigint | undefined)[]>();
-    runs = {
-      powers,
-      coefficients: (h) => coefficients[h]!,
-      factor(win, t, h) {
-        let byStart = factors.get(win);
-        if (!byStart) {
-          byStart = new Array<bigint | undefined>(win.length * 64);
-          factors.set(win, byStart);
-        }
-        let f = byStart[t * 64 + h];
-        if (f === undefined) {
-          f = win[t]! / p ** BigInt(h);
-          byStart[t * 64 + h] = f;
-        }
-        return f;
-      },
-    };
+    runs = { p, powers, coefficients };
   }
   disc.runs = runs;
   return runs;
@@ -1018,8 +1092,9 @@ function fiscalYields(b: PreparedBenefit, K: bigint, fiscalDirect: bigint[], yie
     return;
   }
   const coef = b.dropCoef!;
+  const volumes = volumesOf(b);
   for (let c = 0; c < b.cohortT.length; c++) {
-    const v = b.cohortV[c]!;
+    const v = volumes[c]!;
     if (v === 0n) continue;
     const t = b.cohortT[c]! + b.lag;
     if (t < first) first = t;
@@ -1039,6 +1114,12 @@ interface FiscalLine {
   b: PreparedBenefit;
   num: bigint;
   K: bigint;
+}
+
+/** A fiscal line for fiscalRowsDecided: kf, the value of one unit in pence (K / (10^16 × L)), as a float. */
+interface RowLine {
+  b: PreparedBenefit;
+  kf: number;
 }
 
 /** The fiscal columns of the yearly rows, rounded, and the payback year's index (−1 for none). */
@@ -1069,16 +1150,17 @@ function fiscalRowsExact(
   const yields: bigint[] = new Array(T + 1).fill(0n);
   for (const { b, K } of lines) {
     const p = b.persistence;
+    const volumes = volumesOf(b);
     if (p === 1) {
       for (let c = 0; c < b.cohortT.length; c++) {
-        const v = b.cohortV[c]!;
+        const v = volumes[c]!;
         if (v === 0n) continue;
         const t = b.cohortT[c]! + b.lag;
         fiscalDirect[t] = fiscalDirect[t]! + v * K;
       }
     } else if (b.dropKeep === 10_000) {
       for (let c = 0; c < b.cohortT.length; c++) {
-        const v = b.cohortV[c]!;
+        const v = volumes[c]!;
         if (v === 0n) continue;
         const t = b.cohortT[c]! + b.lag;
         const x = v * K;
@@ -1126,36 +1208,28 @@ function discountFloats(disc: Discounting): number[] | null {
 
 /**
  * The same rows as fiscalRowsExact, decided from floats when their error bound allows (null when it does not, and
- * then fiscalRowsExact gives them). Every term K / (10^16 × L) × volume × drop-off coefficient × DF_s is
- * non-negative, and each of its factors is a float within a few roundings of the exact value; so a row, a sum of
+ * then fiscalRowsExact gives them). Every term kf × volume × drop-off coefficient × DF_s is non-negative, and each
+ * of its factors is a float within a few roundings of the exact value (at most 14 for kf); so a row, a sum of
  * such terms, and a running total of rows are within a relative γ_k = k·u / (1 − k·u) of their exact values
  * (u = 2^−53; Higham, Accuracy and Stability of Numerical Algorithms, §3.1 and §4.2), k at most the number of terms
  * summed plus the years plus 16, and err = 2^−51 × k × value bounds the distance with room to spare. A row or
- * running total is then rounded by decidedRound; the payback comparison is decided when the two running totals lie
+ * running total is then rounded by roundWithin; the payback comparison is decided when the two running totals lie
  * further apart than their error bounds. A float of exactly 0 is an exact 0: every factor is 0 or at least 2^−1002
- * (volumes and coefficients are whole, K / (10^16 × L) ≥ 2^−900 is required, DF ≥ 2^−101 as no rate exceeds 100 %),
- * so no term underflows. Needs whole volumes (cohortN) and drop-off coefficients below 2^53.
+ * (volumes are whole, coefficients 0 or at least 1, kf ≥ 2^−900 is required, DF ≥ 2^−101 as no rate exceeds 100 %),
+ * so no term underflows. Needs whole volumes (cohortN); the drop-off coefficients are the nearest floats
+ * (dropCoefficientFloats).
  */
-function fiscalRowsDecided(
-  lines: FiscalLine[],
-  disc: Discounting,
-  T: number,
-  unitN: number,
-  cumCosts: bigint[],
-  costDenN: number,
-): FiscalRows | null {
+function fiscalRowsDecided(lines: RowLine[], disc: Discounting, T: number, cumCosts: bigint[], costDenN: number): FiscalRows | null {
   const df = discountFloats(disc);
-  if (df === null || !(unitN < 2 ** 900) || !(costDenN < 2 ** 1000)) return null;
+  if (df === null || !(costDenN < 2 ** 1000)) return null;
   const rows = rowScratch;
   for (let t = 0; t <= T; t++) rows[t] = 0;
   let terms = 0;
-  for (const { b, K } of lines) {
+  for (const { b, kf } of lines) {
     const v = b.cohortN;
     if (v === null) return null;
-    const coef = b.dropCoef === null ? null : dropCoefficientNumbers(b.persistence, b.dropKeep);
-    if (b.dropCoef !== null && coef === null) return null;
-    const kf = Number(K) / unitN;
-    if (!(kf < 2 ** 1000)) return null;
+    const coef = b.dropCoef === null ? null : dropCoefficientFloats(b.persistence, b.dropKeep);
+    if (kf !== 0 && !(kf >= 2 ** -900 && kf < 2 ** 1000)) return null;
     const p = b.persistence;
     for (let c = 0; c < v.length; c++) {
       const kv = kf * v[c]!;
@@ -1176,9 +1250,9 @@ function fiscalRowsDecided(
     const x = rows[t]! * df[t]!;
     let row = 0n;
     if (x !== 0) {
-      const r = decidedRound(x, x * rel);
+      const r = roundWithin(x, x * rel);
       cum += x;
-      const c = decidedRound(cum, cum * rel);
+      const c = roundWithin(cum, cum * rel);
       if (r === null || c === null) return null;
       row = r;
       cumRounded = c;
@@ -1240,39 +1314,206 @@ function bcrOf(cp: CompiledParameters, numAll: bigint, numCosts: bigint): { bcr:
   return { bcr, vfmBand: null };
 }
 
+/** The costs' yearly rows, exact (a case has few cost lines), shared by both ways of working out the rest. */
+interface CostRows {
+  /** The PV of costs up to and including each year, over costDen = 10^4 × D (exact). */
+  cumCosts: bigint[];
+  /** Each year's PV of costs and the running total, rounded half-even to pence. */
+  pv: bigint[];
+  cumulativeRounded: bigint[];
+  /** The PV of all costs over costDen (the last running total). */
+  total: bigint;
+  costDen: bigint;
+  costDenN: number;
+}
+
+/**
+ * The costs' rows: amount × (1 + uplift of its grade) summed by year, discounted once per year; each row and each
+ * running total rounded on its own from its exact numerator (zero rows reuse the previous running total's rounding).
+ */
+function costRows(pc: PreparedCase, disc: Discounting, T: number): CostRows {
+  const { N, D } = disc;
+  const byYear: bigint[] = new Array(T + 1).fill(0n);
+  for (let j = 0; j < pc.costT.length; j++) {
+    const t = pc.costT[j]!;
+    byYear[t] = byYear[t]! + pc.costUplifted[j]!;
+  }
+  const costDen = 10_000n * D;
+  const costDenN = Number(costDen);
+  const pv: bigint[] = new Array(T + 1);
+  const cumCosts: bigint[] = new Array(T + 1);
+  const cumulativeRounded: bigint[] = new Array(T + 1);
+  let cum = 0n;
+  let cumRounded = 0n;
+  for (let t = 0; t <= T; t++) {
+    const cost = byYear[t]!;
+    let row = 0n;
+    if (cost !== 0n) {
+      const c = N[t]! * cost;
+      cum += c;
+      row = roundHalfEven(c, costDen, costDenN);
+      cumRounded = roundHalfEven(cum, costDen, costDenN);
+    }
+    pv[t] = row;
+    cumCosts[t] = cum;
+    cumulativeRounded[t] = cumRounded;
+  }
+  return { cumCosts, pv, cumulativeRounded, total: cum, costDen, costDenN };
+}
+
+/** A switching value's figures (both null when no admissible value makes fiscal NPV zero). */
+interface Switch {
+  switchingValue: string | null;
+  changeBasisPoints: number | null;
+}
+
+/** A sensitivity scenario's figures. */
+interface Outcome {
+  fiscalNpvPence: bigint;
+  bcr: number | null;
+  vfmBand: VfmBand | null;
+}
+
+/** The sensitivity scenarios, in the order Figures.sensitivity gives their outcomes. */
+const SCENARIOS: [SensitivityCase['scenario'], string][] = [
+  ['optimism-bias-removed', 'Optimism bias removed (no cost uplift, no benefit haircut)'],
+  ['one-grade-worse', 'Every cost and benefit line one confidence grade worse (grade 6 stays 6)'],
+  ['impact-20-percent-lower', 'Impact 20% lower on every benefit line (impact × 0.8)'],
+  ['lag-one-year-longer', LAG_LABEL],
+];
+
+/** Every figure of an appraisal but the costs' rows: worked out exactly (exactFigures) or decided from floats. */
+interface Figures {
+  fiscalRows: FiscalRows;
+  economicPence: bigint;
+  socialPence: bigint;
+  fiscalNpvPence: bigint;
+  publicValueNpvPence: bigint;
+  fiscalRoi: number | null;
+  bcr: number | null;
+  vfmBand: VfmBand | null;
+  whoBenefits: AppraisalResult['whoBenefits'];
+  costsSwitch: Switch;
+  /** The largest fiscal lines by PV (at most SWITCHING_LINES), largest first. */
+  lineSwitches: { b: PreparedBenefit; sw: Switch }[];
+  /** In the order of SCENARIOS. */
+  sensitivity: Outcome[];
+}
+
 /**
  * Appraises one case. Deterministic and independent of the order of lines. Throws AppraisalInputError
  * (kind `invalid`, with JSON-pointer field errors) when the input cannot be appraised, and AppraisalDataError
- * when the parameter set or deflator table is malformed.
+ * when the parameter set or deflator table is malformed. Every figure is the exact value's rounding: decided from
+ * floats with a proven error bound where that settles every one of them (decidedFigures), else worked out exactly
+ * (exactFigures); both give the same figures, which test/appraisal checks against a plain statement of the method.
  */
 export function appraise(input: AppraisalInput, params: ParameterSet, deflators: DeflatorTable | null): AppraisalResult {
-  const {
-    cp,
-    baseStart,
-    baseYear,
-    schedule,
-    horizon,
-    costT,
-    costAmount,
-    costGrade,
-    costUplifted,
-    costTotal,
-    prepared,
-    rebaseNum,
-    rebaseDen,
-    rebaseClass,
-    rebasedYears,
-    deflatorId,
-    warnings,
-  } = prepareCase(input, params, deflators);
+  const { pc, disc, costs } = start(input, params, deflators);
+  return result(pc, params, costs, decidedFigures(pc, disc, costs) ?? exactFigures(pc, disc, costs));
+}
 
-  // Common denominator G = 10^16 × L × D, L a common multiple of the per-line denominators, built without a gcd:
-  // the product of the distinct price-year deflators, 10^(largest volume scale), and 2^X × 5^Y with X and Y the
-  // largest powers of 2 and 5 in any drop-off denominator b^(p−1) (each b divides 10^4). Discounting runs one year
-  // past the horizon, for the sensitivity with one more year of lag.
-  const T = horizon;
-  const disc = discounting(schedule, prepared.length > 0 ? T + 1 : T);
-  const { N, D } = disc;
+/**
+ * The same case appraised both ways: the figures decided from floats (null where a bound did not settle one) and
+ * worked out exactly. For the tests that hold the two to one another; appraise is the service's entry.
+ */
+export function appraiseBothWays(
+  input: AppraisalInput,
+  params: ParameterSet,
+  deflators: DeflatorTable | null,
+): { decided: AppraisalResult | null; exact: AppraisalResult } {
+  const { pc, disc, costs } = start(input, params, deflators);
+  const decided = decidedFigures(pc, disc, costs);
+  return { decided: decided && result(pc, params, costs, decided), exact: result(pc, params, costs, exactFigures(pc, disc, costs)) };
+}
+
+/** What both ways start from: the prepared case, its discounting and the costs' rows. */
+function start(input: AppraisalInput, params: ParameterSet, deflators: DeflatorTable | null) {
+  const pc = prepareCase(input, params, deflators);
+  // Discounting runs one year past the horizon, for the sensitivity with one more year of lag.
+  const T = pc.horizon;
+  const disc = discounting(pc.schedule, pc.prepared.length > 0 ? T + 1 : T);
+  return { pc, disc, costs: costRows(pc, disc, T) };
+}
+
+/** The appraisal from its figures: the yearly rows, labels and warnings. */
+function result(pc: PreparedCase, params: ParameterSet, costs: CostRows, figures: Figures): AppraisalResult {
+  const T = pc.horizon;
+  const years: AppraisalResult['years'] = [];
+  for (let t = 0; t <= T; t++) {
+    years.push({
+      year: financialYearName(pc.baseStart + t),
+      index: t,
+      discountFactor: pc.schedule.dfStrings[t]!,
+      pvCostsPence: costs.pv[t]!,
+      pvFiscalBenefitsPence: figures.fiscalRows.pv[t]!,
+      cumulativePvCostsPence: costs.cumulativeRounded[t]!,
+      cumulativePvFiscalBenefitsPence: figures.fiscalRows.cumulative[t]!,
+    });
+  }
+  const payback = figures.fiscalRows.payback;
+  const switchingValues: SwitchingValue[] = [
+    {
+      input: 'costs',
+      label: 'All costs (every cost line scaled together; undiscounted total as entered, before optimism bias)',
+      baseValue: Number(pc.costTotal),
+      ...figures.costsSwitch,
+    },
+    ...figures.lineSwitches.map(({ b, sw }) => ({
+      input: `benefits/${b.index}/unitValuePence`,
+      label: `Unit value of "${b.line.outcome}" (${b.line.beneficiaryCode})`,
+      baseValue: Number(b.line.unitValuePence),
+      ...sw,
+    })),
+  ];
+
+  const ordered: string[] = [];
+  if (params.provisional) {
+    ordered.push(
+      `Parameter set ${params.name} ${params.version} is provisional: some of its values could not be verified against their published source, so this appraisal is indicative.`,
+    );
+  }
+  if (costs.total === 0n)
+    ordered.push('The present value of costs is zero, so fiscal ROI, BCR and the value-for-money band are not defined.');
+  ordered.push(...[...pc.warnings].sort());
+
+  return {
+    pvCostsPence: costs.cumulativeRounded[T]!,
+    pvBenefitsPence: {
+      fiscal: figures.fiscalRows.cumulative[T]!,
+      economic: figures.economicPence,
+      social: figures.socialPence,
+    },
+    fiscalNpvPence: figures.fiscalNpvPence,
+    publicValueNpvPence: figures.publicValueNpvPence,
+    fiscalRoi: figures.fiscalRoi,
+    bcr: figures.bcr,
+    paybackYear: payback < 0 ? null : financialYearName(pc.baseStart + payback),
+    vfmBand: figures.vfmBand,
+    whoBenefits: figures.whoBenefits,
+    switchingValues,
+    years,
+    parameterSet: { name: params.name, version: params.version, provisional: params.provisional },
+    warnings: ordered,
+    sensitivity: SCENARIOS.map(([scenario, label], i) => ({ scenario, label, ...figures.sensitivity[i]! })),
+  };
+}
+
+/** A case's common denominator G = 10^16 × L × D (see exactFigures) and each benefit line's factor over it. */
+interface Common {
+  L: bigint;
+  G: bigint;
+  GN: number;
+  /** Per prepared benefit line: deflator[base] × L / its denominator. */
+  lineFactor: bigint[];
+}
+
+/**
+ * The common denominator G = 10^16 × L × D, L a common multiple of the per-line denominators, built without a gcd:
+ * the product of the distinct price-year deflators, 10^(largest volume scale), and 2^X × 5^Y with X and Y the
+ * largest powers of 2 and 5 in any drop-off denominator b^(p−1) (each b divides 10^4). Cached per discounting.
+ */
+function commonDenominator(pc: PreparedCase, disc: Discounting): Common {
+  const { baseYear, prepared, rebaseNum, rebaseDen, rebaseClass, rebasedYears, deflatorId } = pc;
   let volumeScale = 0;
   let twos = 0;
   let fives = 0;
@@ -1281,16 +1522,16 @@ export function appraise(input: AppraisalInput, params: ParameterSet, deflators:
     if (b.dropTwos > twos) twos = b.dropTwos;
     if (b.dropFives > fives) fives = b.dropFives;
   }
-  const key = `${deflatorId}|${baseYear}|${volumeScale}|${twos}|${fives}|${[...rebasedYears].sort().join('|')}`;
+  // The price years in the order the lines name them: another order gives the same L, under a key of its own.
+  const key = `${deflatorId}|${baseYear}|${volumeScale}|${twos}|${fives}|${rebasedYears.join('|')}`;
   let common = disc.common.get(key);
   if (!common) {
     let L = (pow10(volumeScale) << BigInt(twos)) * 5n ** BigInt(fives);
     for (let k = 1; k <= rebasedYears.length; k++) L *= rebaseDen[rebaseClass.indexOf(k)]!;
-    common = { L, G: pow10(16) * L * D, factors: new Map() };
+    common = { L, G: pow10(16) * L * disc.D, factors: new Map() };
     if (disc.common.size > 256) disc.common.clear();
     disc.common.set(key, common);
   }
-  const { L, G } = common;
   // Per line: deflator[base] × L / its denominator, once per kind of line (price year, volume scale, drop-off powers).
   const lineFactor: bigint[] = [];
   for (let j = 0; j < prepared.length; j++) {
@@ -1306,19 +1547,25 @@ export function appraise(input: AppraisalInput, params: ParameterSet, deflators:
     const kind = (b.volumeScale * 1024 + b.dropTwos) * 1024 + b.dropFives;
     let f = byKind.get(kind);
     if (f === undefined) {
-      f = (L / lineDenominator(b, rebaseDen[j]!)) * rebaseNum[j]!;
+      f = (common.L / lineDenominator(b, rebaseDen[j]!)) * rebaseNum[j]!;
       byKind.set(kind, f);
     }
     lineFactor.push(f);
   }
+  return { L: common.L, G: common.G, GN: Number(common.G), lineFactor };
+}
 
-  // Costs by year, over 10^4 × D.
+/**
+ * Every figure but the costs' rows, from exact rationals over one common denominator G (commonDenominator), each
+ * rounded from its own exact value.
+ */
+function exactFigures(pc: PreparedCase, disc: Discounting, costs: CostRows): Figures {
+  const { cp, costT, costAmount, costGrade, prepared } = pc;
+  const T = pc.horizon;
+  const N = disc.N;
+  const { L, G, GN, lineFactor } = commonDenominator(pc, disc);
+  // Costs over G: their PV is over costDen = 10^4 × D = G / costScale.
   const costScale = pow10(12) * L;
-  const costByYear: bigint[] = new Array(T + 1).fill(0n);
-  for (let j = 0; j < costT.length; j++) {
-    const t = costT[j]!;
-    costByYear[t] = costByYear[t]! + costUplifted[j]!;
-  }
 
   // Benefits: each line's PV numerator (over G) is K × W, where K = Kpre × keep is the value of one unit over
   // 10^16 × L (Kpre before its grade's benefit haircut, keep = 10^4 − haircut) and W = Σ_cohorts v × window(t + lag)
@@ -1340,7 +1587,7 @@ export function appraise(input: AppraisalInput, params: ParameterSet, deflators:
     const b = prepared[j]!;
     const line = b.line;
     const g = b.grade;
-    const Kpre = b.pre * line.unitValuePence * lineFactor[j]!;
+    const Kpre = BigInt(b.preN) * line.unitValuePence * lineFactor[j]!;
     const keep = cp.benefitKeep[g]!;
     const K = Kpre * keep;
     const WK = weightedYield(b, disc, 0) * Kpre;
@@ -1380,53 +1627,24 @@ export function appraise(input: AppraisalInput, params: ParameterSet, deflators:
   obF *= 10_000n;
   obA *= 10_000n;
 
-  // Per-year rows. Costs stay over 10^4 × D (smaller numbers); each row and each running total is rounded on its
-  // own from its exact numerator (roundHalfEven); zero rows and unchanged running totals reuse the previous rounding.
-  const costDen = 10_000n * D;
-  const costDenN = Number(costDen);
-  const GN = Number(G);
-  const pvCostsByYear: bigint[] = new Array(T + 1);
-  const cumCostsByYear: bigint[] = new Array(T + 1);
-  const cumCostsRoundedByYear: bigint[] = new Array(T + 1);
-  let cumCosts = 0n;
-  let cumCostsRounded = 0n;
-  for (let t = 0; t <= T; t++) {
-    const cost = costByYear[t]!;
-    let pvCosts = 0n;
-    if (cost !== 0n) {
-      const c = N[t]! * cost;
-      cumCosts += c;
-      pvCosts = roundHalfEven(c, costDen, costDenN);
-      cumCostsRounded = roundHalfEven(cumCosts, costDen, costDenN);
-    }
-    pvCostsByYear[t] = pvCosts;
-    cumCostsByYear[t] = cumCosts;
-    cumCostsRoundedByYear[t] = cumCostsRounded;
-  }
+  const unitN = Number(pow10(16) * L);
   const fiscalRows =
-    fiscalRowsDecided(fiscalLines, disc, T, Number(pow10(16) * L), cumCostsByYear, costDenN) ??
-    fiscalRowsExact(fiscalLines, disc, T, G, GN, cumCostsByYear, costScale);
-  const years: AppraisalResult['years'] = [];
-  for (let t = 0; t <= T; t++) {
-    years.push({
-      year: financialYearName(baseStart + t),
-      index: t,
-      discountFactor: schedule.dfStrings[t]!,
-      pvCostsPence: pvCostsByYear[t]!,
-      pvFiscalBenefitsPence: fiscalRows.pv[t]!,
-      cumulativePvCostsPence: cumCostsRoundedByYear[t]!,
-      cumulativePvFiscalBenefitsPence: fiscalRows.cumulative[t]!,
-    });
-  }
-  const paybackYear = fiscalRows.payback < 0 ? null : financialYearName(baseStart + fiscalRows.payback);
-  const numCosts = cumCosts * costScale;
+    (unitN < 2 ** 900
+      ? fiscalRowsDecided(
+          fiscalLines.map(({ b, K }) => ({ b, kf: Number(K) / unitN })),
+          disc,
+          T,
+          costs.cumCosts,
+          costs.costDenN,
+        )
+      : null) ?? fiscalRowsExact(fiscalLines, disc, T, G, GN, costs.cumCosts, costScale);
+  const numCosts = costs.total * costScale;
   const numAll = numFiscal + numEconomic + numSocial;
   const { bcr, vfmBand } = bcrOf(cp, numAll, numCosts);
 
   // Who benefits: by organisation code (ordinal), null last; the cashable part is over G × 10^4.
   const G4 = G * 10_000n;
-  const orgs = [...byOrg.keys()].sort(byOrganisationCode);
-  const whoBenefits = orgs.map((organisationCode) => {
+  const whoBenefits = [...byOrg.keys()].sort(byOrganisationCode).map((organisationCode) => {
     const v = byOrg.get(organisationCode)!;
     const pvPence = roundHalfEven(v.pv, G, GN);
     const cashablePvPence =
@@ -1440,44 +1658,8 @@ export function appraise(input: AppraisalInput, params: ParameterSet, deflators:
     return { organisationCode, pvPence, cashablePvPence };
   });
 
-  // Switching values.
-  const switchingValues: SwitchingValue[] = [];
-  {
-    const base = costTotal;
-    const possible = numCosts > 0n;
-    const dp = possible ? decimalsFor(numCosts, G * base) : 2;
-    switchingValues.push({
-      input: 'costs',
-      label: 'All costs (every cost line scaled together; undiscounted total as entered, before optimism bias)',
-      baseValue: Number(base),
-      switchingValue: possible ? toDecimalString(base * numFiscal, numCosts, dp) : null,
-      changeBasisPoints: possible ? Number(roundHalfEven((numFiscal - numCosts) * 10_000n, numCosts)) : null,
-    });
-  }
-  const largest = fiscalLines
-    .filter((l) => l.num > 0n)
-    .sort((x, y) => {
-      if (x.num !== y.num) return x.num > y.num ? -1 : 1;
-      const kx = lineKey(x.b);
-      const ky = lineKey(y.b);
-      return kx < ky ? -1 : kx > ky ? 1 : x.b.index - y.b.index;
-    })
-    .slice(0, SWITCHING_LINES);
-  // u* = u0 × (PVline − fiscal NPV) / PVline; over G: u0 × (num + shortfall) / num, shortfall = numCosts − numFiscal.
-  const shortfall = numCosts - numFiscal;
-  const shortfallBp = shortfall * 10_000n;
-  for (const { b, num } of largest) {
-    const u0 = b.line.unitValuePence;
-    const top = u0 * (num + shortfall);
-    const possible = top >= 0n;
-    switchingValues.push({
-      input: `benefits/${b.index}/unitValuePence`,
-      label: `Unit value of "${b.line.outcome}" (${b.line.beneficiaryCode})`,
-      baseValue: Number(u0),
-      switchingValue: possible ? toDecimalString(top, num, decimalsFor(num, G * u0)) : null,
-      changeBasisPoints: possible ? Number(roundHalfEven(shortfallBp, num)) : null,
-    });
-  }
+  const possible = numCosts > 0n;
+  const { costsSwitch, lineSwitches } = switchingValues(pc, G, numFiscal, numCosts, fiscalLines);
 
   // Sensitivity: costs without optimism bias and one grade worse (over 10^4 × D, then over G).
   // Amounts (× 10^4) and amounts one grade worse summed by year first, then discounted once per year.
@@ -1497,56 +1679,360 @@ export function appraise(input: AppraisalInput, params: ParameterSet, deflators:
   }
   obCosts *= costScale * 10_000n;
   worseCosts *= costScale;
-  const scenario = (name: SensitivityCase['scenario'], label: string, f: bigint, a: bigint, c: bigint, den: bigint): SensitivityCase => ({
-    scenario: name,
-    label,
+  const outcome = (f: bigint, a: bigint, c: bigint, den: bigint): Outcome => ({
     fiscalNpvPence: roundHalfEven(f - c, den),
     ...bcrOf(cp, a, c),
   });
-  const sensitivity: SensitivityCase[] = [
-    scenario('optimism-bias-removed', 'Optimism bias removed (no cost uplift, no benefit haircut)', obF, obA, obCosts, G),
-    scenario('one-grade-worse', 'Every cost and benefit line one confidence grade worse (grade 6 stays 6)', worseF, worseA, worseCosts, G),
+  const sensitivity: Outcome[] = [
+    outcome(obF, obA, obCosts, G),
+    outcome(worseF, worseA, worseCosts, G),
     // Impact × 4/5: benefits scale by 4/5, so compare 4 × benefits with 5 × costs over 5G.
-    scenario(
-      'impact-20-percent-lower',
-      'Impact 20% lower on every benefit line (impact × 0.8)',
-      4n * numFiscal,
-      4n * numAll,
-      5n * numCosts,
-      5n * G,
-    ),
+    outcome(4n * numFiscal, 4n * numAll, 5n * numCosts, 5n * G),
     oneRate
-      ? scenario('lag-one-year-longer', LAG_LABEL, numFiscal * oneRate[1], numAll * oneRate[1], numCosts * oneRate[0], G * oneRate[0])
-      : scenario('lag-one-year-longer', LAG_LABEL, lagF, lagF + lagOther, numCosts, G),
+      ? outcome(numFiscal * oneRate[1], numAll * oneRate[1], numCosts * oneRate[0], G * oneRate[0])
+      : outcome(lagF, lagF + lagOther, numCosts, G),
   ];
 
-  const ordered: string[] = [];
-  if (params.provisional) {
-    ordered.push(
-      `Parameter set ${params.name} ${params.version} is provisional: some of its values could not be verified against their published source, so this appraisal is indicative.`,
-    );
-  }
-  if (numCosts === 0n) ordered.push('The present value of costs is zero, so fiscal ROI, BCR and the value-for-money band are not defined.');
-  ordered.push(...[...warnings].sort());
-
   return {
-    pvCostsPence: cumCostsRounded,
-    pvBenefitsPence: {
-      fiscal: fiscalRows.cumulative[T]!,
-      economic: roundHalfEven(numEconomic, G, GN),
-      social: roundHalfEven(numSocial, G, GN),
-    },
+    fiscalRows,
+    economicPence: roundHalfEven(numEconomic, G, GN),
+    socialPence: roundHalfEven(numSocial, G, GN),
     fiscalNpvPence: roundHalfEven(numFiscal - numCosts, G, GN),
     publicValueNpvPence: roundHalfEven(numAll - numCosts, G, GN),
-    fiscalRoi: numCosts > 0n ? toNumber4dp(numFiscal, numCosts) : null,
+    fiscalRoi: possible ? toNumber4dp(numFiscal, numCosts) : null,
     bcr,
-    paybackYear,
     vfmBand,
     whoBenefits,
-    switchingValues,
-    years,
-    parameterSet: { name: params.name, version: params.version, provisional: params.provisional },
-    warnings: ordered,
+    costsSwitch,
+    lineSwitches,
+    sensitivity,
+  };
+}
+
+/**
+ * The switching values, exact (over G): for all costs, C* = C0 × PVfiscal / PVcosts with C0 the undiscounted total as
+ * entered; for the unit value of each of the SWITCHING_LINES largest fiscal lines by PV (exact ties broken by the
+ * lines' content, then input order), u* = u0 × (PVline − fiscal NPV) / PVline, null when it would have to be negative.
+ */
+function switchingValues(
+  pc: PreparedCase,
+  G: bigint,
+  numFiscal: bigint,
+  numCosts: bigint,
+  fiscalLines: FiscalLine[],
+): { costsSwitch: Switch; lineSwitches: Figures['lineSwitches'] } {
+  const costTotal = pc.costTotal;
+  const possible = numCosts > 0n;
+  const costsSwitch: Switch = {
+    switchingValue: possible ? toDecimalString(costTotal * numFiscal, numCosts, decimalsFor(numCosts, G * costTotal)) : null,
+    changeBasisPoints: possible ? Number(roundHalfEven((numFiscal - numCosts) * 10_000n, numCosts)) : null,
+  };
+  const largest = fiscalLines
+    .filter((l) => l.num > 0n)
+    .sort((x, y) => {
+      if (x.num !== y.num) return x.num > y.num ? -1 : 1;
+      const kx = lineKey(x.b);
+      const ky = lineKey(y.b);
+      return kx < ky ? -1 : kx > ky ? 1 : x.b.index - y.b.index;
+    })
+    .slice(0, SWITCHING_LINES);
+  // Over G: u0 × (num + shortfall) / num, shortfall = numCosts − numFiscal.
+  const shortfall = numCosts - numFiscal;
+  const shortfallBp = shortfall * 10_000n;
+  const lineSwitches = largest.map(({ b, num }) => {
+    const u0 = b.line.unitValuePence;
+    const top = u0 * (num + shortfall);
+    const ok = top >= 0n;
+    const sw: Switch = {
+      switchingValue: ok ? toDecimalString(top, num, decimalsFor(num, G * u0)) : null,
+      changeBasisPoints: ok ? Number(roundHalfEven(shortfallBp, num)) : null,
+    };
+    return { b, sw };
+  });
+
+  return { costsSwitch, lineSwitches };
+}
+
+/** A window's values over D as floats (each within 3 roundings of the exact quotient), kept with the window. */
+function windowFloats(win: Window, DN: number): number[] {
+  if (win.floats === undefined) win.floats = win.values.map((w) => Number(w) / DN);
+  return win.floats;
+}
+
+/**
+ * The BCR a / c rounded half-even to 4 dp and its VfM band, decided from floats a and c whose quotient is within a
+ * relative eps of the exact BCR; null when that does not settle both (as bcrOf's fast path, with the error given).
+ * Bands with an edge of more than 4 decimals are left to bcrOf. c must be positive.
+ */
+function bcrWithin(cp: CompiledParameters, a: number, c: number, eps: number): { bcr: number; vfmBand: VfmBand | null } | null {
+  const x = (a / c) * 10_000;
+  const decided = floorWithin(x, x * eps);
+  if (decided === null || decided.half === 0) return null;
+  const q = decided.floor;
+  const bcr = (decided.half < 0 ? q : q + 1) / 10_000;
+  for (const band of cp.vfm) {
+    if (band.max4 === null) {
+      if (band.max !== null) return null;
+    } else if (q >= band.max4N) continue;
+    return { bcr, vfmBand: band.band };
+  }
+  return { bcr, vfmBand: null };
+}
+
+/** The fiscal lines worked out exactly (see exactFigures): what decidedFigures falls back on for fiscal figures. */
+interface ExactFiscal {
+  G: bigint;
+  GN: number;
+  costScale: bigint;
+  numFiscal: bigint;
+  numCosts: bigint;
+  fiscalLines: FiscalLine[];
+}
+
+function exactFiscal(pc: PreparedCase, disc: Discounting, costs: CostRows): ExactFiscal {
+  const { L, G, GN, lineFactor } = commonDenominator(pc, disc);
+  const costScale = pow10(12) * L;
+  let numFiscal = 0n;
+  const fiscalLines: FiscalLine[] = [];
+  for (let j = 0; j < pc.prepared.length; j++) {
+    const b = pc.prepared[j]!;
+    if (b.line.type !== 'fiscal') continue;
+    const K = BigInt(b.preN) * b.line.unitValuePence * lineFactor[j]! * pc.cp.benefitKeep[b.grade]!;
+    const num = weightedYield(b, disc, 0) * K;
+    numFiscal += num;
+    fiscalLines.push({ b, num, K });
+  }
+  return { G, GN, costScale, numFiscal, numCosts: costs.total * costScale, fiscalLines };
+}
+
+/**
+ * decidedFigures' rounding: roundWithin, except that an error bound of 0 leaves every part an exact 0 (see there),
+ * so the figure is 0.
+ */
+function decide(x: number, err: number): bigint | null {
+  return x === 0 && err === 0 ? 0n : roundWithin(x, err);
+}
+
+/**
+ * decimalsFor(num, G × u0) for a line worth pv pence (a float within a relative eps of it) and a unit value u0:
+ * 2 when 500 × pv ≤ u0, else one more than the smallest e with 10^e × u0 ≥ 500 × pv (at least 2); null when the
+ * float lies too near an edge to tell, or e would pass 22 (where powers of ten stop being exact floats).
+ */
+function decimalsWithin(pv: number, u0: number, eps: number): number | null {
+  const r = (500 * pv) / u0;
+  const lo = r * (1 - 2 * eps);
+  const hi = r * (1 + 2 * eps);
+  if (hi < 1) return 2;
+  if (!(lo > 1)) return null;
+  for (let e = 1; e <= 22; e++) {
+    const p = 10 ** e;
+    if (hi < p) return Math.max(2, e + 1);
+    if (!(lo > p)) return null;
+  }
+  return null;
+}
+
+/**
+ * The switching values (see switchingValues) decided from floats F (fiscal PV), C (costs' PV) and each fiscal line's
+ * PV, each within a relative eps; null when one is not settled, the order of the largest lines included (an exact
+ * tie is never settled). The costs' decimals come from the exact costs.
+ */
+function switchingWithin(
+  pc: PreparedCase,
+  costs: CostRows,
+  F: number,
+  C: number,
+  fiscal: { b: PreparedBenefit; pv: number }[],
+  eps: number,
+): { costsSwitch: Switch; lineSwitches: Figures['lineSwitches'] } | null {
+  let costsSwitch: Switch = { switchingValue: null, changeBasisPoints: null };
+  if (costs.total > 0n) {
+    const dp = decimalsFor(costs.total, costs.costDen * pc.costTotal);
+    if (dp > 22) return null;
+    const x = ((Number(pc.costTotal) * F) / C) * 10 ** dp;
+    const value = decide(x, x * eps);
+    const change = ((F - C) / C) * 10_000;
+    const changeBp = decide(change, ((F + C) / C) * 10_000 * eps);
+    if (value === null || changeBp === null) return null;
+    costsSwitch = { switchingValue: decimalString(value, dp), changeBasisPoints: Number(changeBp) };
+  }
+  const ranked = fiscal.filter((l) => l.pv > 0).sort((x, y) => y.pv - x.pv);
+  for (let i = 0; i + 1 < Math.min(ranked.length, SWITCHING_LINES + 1); i++) {
+    const x = ranked[i]!.pv;
+    const y = ranked[i + 1]!.pv;
+    if (!(x - y > (x + y) * eps)) return null;
+  }
+  const lineSwitches: Figures['lineSwitches'] = [];
+  for (const { b, pv } of ranked.slice(0, SWITCHING_LINES)) {
+    // u* = u0 × (PVline − fiscal NPV) / PVline, admissible when PVline + C − F ≥ 0.
+    const d = pv + C - F;
+    const dErr = (pv + C + F) * eps;
+    if (!(Math.abs(d) > dErr)) return null;
+    let sw: Switch = { switchingValue: null, changeBasisPoints: null };
+    if (d > 0) {
+      const u0 = Number(b.line.unitValuePence);
+      const dp = decimalsWithin(pv, u0, eps);
+      if (dp === null) return null;
+      const x = ((u0 * d) / pv) * 10 ** dp;
+      const value = decide(x, x * (dErr / d + 2 * eps));
+      const change = ((C - F) / pv) * 10_000;
+      const changeBp = decide(change, ((C + F) / pv) * 10_000 * eps + Math.abs(change) * 2 * eps);
+      if (value === null || changeBp === null) return null;
+      sw = { switchingValue: decimalString(value, dp), changeBasisPoints: Number(changeBp) };
+    }
+    lineSwitches.push({ b, sw });
+  }
+  return { costsSwitch, lineSwitches };
+}
+
+/**
+ * Every figure but the costs' rows, decided from floats where their error bound settles them; null when a figure that
+ * does not rest on the fiscal lines alone is not settled (then exactFigures works them all out). A fiscal figure the
+ * floats do not settle (fiscal NPV, ROI, the yearly rows, the switching values, whose many decimals a float holds only
+ * for smaller cases) is worked out from the fiscal lines taken exactly (exactFiscal), as exactFigures does.
+ * A line's PV in pence is kpre × keep × Σ_cohorts v × w[t + lag], where kpre = impact × (1 − deadweight) ×
+ * (1 − displacement) × unit value × deflator[base] / deflator[priceYear] / (10^volume scale × b^(p−1)) is the value of
+ * one unit before the haircut and w the window over D (windowFloats); every factor is non-negative and a float within
+ * a few roundings of its exact value (at most 12 for kpre, 2 for the haircut, 3 for w, 1 for v: need × engagement
+ * above 2^53). So each figure, a sum of at most n = (cohorts of the longest line) + (lines) + (cost lines) such
+ * products, or a difference or quotient of two such sums, is within a relative γ_k of its exact value with
+ * k ≤ n + 30 roundings (u = 2^−53; Higham, Accuracy and Stability of Numerical Algorithms, §3.1 and §4.2), and
+ * eps = (n + 32) × 2^−52 bounds that with room to spare; the error of a difference is bounded by eps × the sum of its
+ * parts. Each figure is then rounded by roundWithin (the BCR by floorWithin), which decides only what the bound
+ * settles. Costs come from the exact running total (3 roundings). A float of 0 is an exact 0: every factor is 0 or at
+ * least 2^−880 (required of kpre) or 2^−101 (DF, as no rate exceeds 100 %), so nothing underflows. Needs whole volumes
+ * and D within a float's range.
+ */
+function decidedFigures(pc: PreparedCase, disc: Discounting, costs: CostRows): Figures | null {
+  const { cp, prepared, rebaseNumN, rebaseDenN, costT, costAmount, costGrade } = pc;
+  const T = pc.horizon;
+  const df = discountFloats(disc);
+  if (df === null || !(costs.costDenN < 2 ** 1000)) return null;
+  const DN = Number(disc.D);
+  const oneRate = disc.oneRate;
+  let longest = 0;
+  // PV in pence: fiscal, economic and social; all lines and the fiscal ones before the haircut (optimism bias
+  // removed), one grade worse and (without one rate) one year later.
+  let F = 0;
+  let E = 0;
+  let S = 0;
+  let obF = 0;
+  let obA = 0;
+  let worseF = 0;
+  let worseA = 0;
+  let lagF = 0;
+  let lagA = 0;
+  const fiscal: { b: PreparedBenefit; pv: number }[] = [];
+  const rowLines: RowLine[] = [];
+  const byOrg = new Map<string | null, { pv: number; cash: number }>();
+  for (let j = 0; j < prepared.length; j++) {
+    const b = prepared[j]!;
+    const v = b.cohortN;
+    if (v === null) return null;
+    if (v.length > longest) longest = v.length;
+    const scale = b.dropCoef === null ? 1 : dropCoefficientFloats(b.persistence, b.dropKeep)[0]!;
+    const kpre = ((b.preN / 1e12) * b.unitN * rebaseNumN[j]!) / rebaseDenN[j]! / (10 ** b.volumeScale * scale);
+    if (kpre !== 0 && !(kpre >= 2 ** -880 && kpre < 2 ** 900)) return null;
+    const w = windowFloats(b.dropKeep === 10_000 ? window(disc, b.persistence) : dropWindow(disc, b.persistence, b.dropKeep), DN);
+    let y = 0;
+    for (let c = 0; c < v.length; c++) y += v[c]! * w[b.cohortT[c]! + b.lag]!;
+    const keep = cp.benefitKeepN[b.grade]!;
+    const worse = cp.benefitKeepN[Math.min(b.grade + 1, 6)]!;
+    const pre = kpre * y;
+    const pv = (pre * keep) / 10_000;
+    obA += pre;
+    worseA += (pre * worse) / 10_000;
+    const type = b.line.type;
+    if (type === 'fiscal') {
+      F += pv;
+      obF += pre;
+      worseF += (pre * worse) / 10_000;
+      fiscal.push({ b, pv });
+      rowLines.push({ b, kf: (kpre * keep) / 10_000 });
+    } else if (type === 'economic') E += pv;
+    else S += pv;
+    if (!oneRate) {
+      let y1 = 0;
+      for (let c = 0; c < v.length; c++) y1 += v[c]! * w[b.cohortT[c]! + b.lag + 1]!;
+      const later = (kpre * y1 * keep) / 10_000;
+      lagA += later;
+      if (type === 'fiscal') lagF += later;
+    }
+    let org = byOrg.get(b.line.beneficiaryCode);
+    if (!org) {
+      org = { pv: 0, cash: 0 };
+      byOrg.set(b.line.beneficiaryCode, org);
+    }
+    org.pv += pv;
+    if (b.cashableBp === 10_000n) org.cash += pv;
+    else if (b.cashableBp !== 0n) org.cash += (pv * Number(b.cashableBp)) / 10_000;
+  }
+  const A = F + E + S;
+  if (!(A < 2 ** 1000 && obA < 2 ** 1000 && lagA < 2 ** 1000)) return null;
+  const eps = (longest + prepared.length + costT.length + 32) * 2 ** -52;
+
+  // Costs: as entered, and without the uplifts (optimism bias removed) and one grade worse.
+  const possible = costs.total > 0n;
+  const C = Number(costs.total) / costs.costDenN;
+  let obC = 0;
+  let worseC = 0;
+  for (let j = 0; j < costT.length; j++) {
+    const amount = Number(costAmount[j]!) * df[costT[j]!]!;
+    obC += amount;
+    worseC += (amount * cp.costFactorN[Math.min(costGrade[j]! + 1, 6)]!) / 10_000;
+  }
+
+  const economicPence = decide(E, E * eps);
+  const socialPence = decide(S, S * eps);
+  const publicValueNpvPence = decide(A - C, (A + C) * eps);
+  const ratio = possible ? bcrWithin(cp, A, C, eps) : { bcr: null, vfmBand: null };
+  if (economicPence === null || socialPence === null || publicValueNpvPence === null || ratio === null) return null;
+
+  const whoBenefits: AppraisalResult['whoBenefits'] = [];
+  for (const organisationCode of [...byOrg.keys()].sort(byOrganisationCode)) {
+    const { pv, cash } = byOrg.get(organisationCode)!;
+    const pvPence = decide(pv, pv * eps);
+    const cashablePvPence = decide(cash, cash * eps);
+    if (pvPence === null || cashablePvPence === null) return null;
+    whoBenefits.push({ organisationCode, pvPence, cashablePvPence });
+  }
+
+  // Sensitivity, in the order of SCENARIOS.
+  const outcome = (f: number, a: number, c: number): Outcome | null => {
+    const npv = decide(f - c, (f + c) * eps);
+    const b = possible ? bcrWithin(cp, a, c, eps) : { bcr: null, vfmBand: null };
+    return npv === null || b === null ? null : { fiscalNpvPence: npv, ...b };
+  };
+  const later = oneRate ? Number(oneRate[1]) / Number(oneRate[0]) : 0;
+  const sensitivity: Outcome[] = [];
+  for (const o of [
+    outcome(obF, obA, obC),
+    outcome(worseF, worseA, worseC),
+    outcome((4 * F) / 5, (4 * A) / 5, C),
+    oneRate ? outcome(F * later, A * later, C) : outcome(lagF, lagA, C),
+  ]) {
+    if (o === null) return null;
+    sensitivity.push(o);
+  }
+
+  // The fiscal figures: from floats where they settle them, else from the fiscal lines taken exactly.
+  let exact: ExactFiscal | undefined;
+  const x = () => (exact ??= exactFiscal(pc, disc, costs));
+  const roi = (F / C) * 10_000;
+  const fiscalRoi = possible ? decide(roi, roi * eps) : null;
+  return {
+    fiscalRows:
+      fiscalRowsDecided(rowLines, disc, T, costs.cumCosts, costs.costDenN) ??
+      fiscalRowsExact(x().fiscalLines, disc, T, x().G, x().GN, costs.cumCosts, x().costScale),
+    economicPence,
+    socialPence,
+    fiscalNpvPence: decide(F - C, (F + C) * eps) ?? roundHalfEven(x().numFiscal - x().numCosts, x().G, x().GN),
+    publicValueNpvPence,
+    fiscalRoi: !possible ? null : fiscalRoi !== null ? Number(fiscalRoi) / 10_000 : toNumber4dp(x().numFiscal, x().numCosts),
+    bcr: ratio.bcr,
+    vfmBand: ratio.vfmBand,
+    whoBenefits,
+    ...(switchingWithin(pc, costs, F, C, fiscal, eps) ?? switchingValues(pc, x().G, x().numFiscal, x().numCosts, x().fiscalLines)),
     sensitivity,
   };
 }
@@ -1573,16 +2059,17 @@ export function benefitSchedule(
     // Yield per year (numerators over 10^volumeScale, and 10^(4(p−1)) with drop-off) from each cohort's window.
     const yieldByYear: bigint[] = new Array(horizon + 1).fill(0n);
     const active: boolean[] = new Array(horizon + 1).fill(false);
+    const volumes = volumesOf(b);
     for (let c = 0; c < b.cohortT.length; c++) {
       const t = b.cohortT[c]! + b.lag;
-      const v = b.cohortV[c]!;
+      const v = volumes[c]!;
       if (v === 0n) continue;
       for (let k = 0; k < p; k++) {
         yieldByYear[t + k] = yieldByYear[t + k]! + (coef ? v * coef[k]! : v);
         active[t + k] = true;
       }
     }
-    const num = b.pre * cp.benefitKeep[b.grade]! * b.line.unitValuePence * rebaseNum[j]!;
+    const num = BigInt(b.preN) * cp.benefitKeep[b.grade]! * b.line.unitValuePence * rebaseNum[j]!;
     const den = pow10(16) * lineDenominator(b, rebaseDen[j]!);
     for (let t = 0; t <= horizon; t++) {
       if (active[t])

@@ -15,7 +15,7 @@ export function pow10(n: number): bigint {
 
 /** Quotients below this in size are rounded from a float when its error bound decides them (see roundHalfEven). */
 const DECIDED = 2 ** 40;
-/** How far from a deciding point (an integer, or an integer and a half) the float must lie: 2^−8. */
+/** How far from a deciding point (a half-integer; for a floor, an integer) the float must lie: 2^−8. */
 const MARGIN = 2 ** -8;
 
 /**
@@ -23,10 +23,10 @@ const MARGIN = 2 ** -8;
  * callers that divide by the same d many times (it must be exactly that, or omitted).
  * Fast path, exact: x = Number(n) / Number(d) is within a relative 3 × 2^−53 of n / d (each conversion and the
  * division round to nearest), so when |x| < 2^40 it is within 2^−10 of the exact quotient. If x's fractional part
- * then lies more than 2^−8 away from 0, ½ and 1, the exact quotient lies strictly between the same integer and
- * half-integer as x, which decides the rounding: ⌊x⌋ below a half, ⌊x⌋ + 1 above it (never a tie). Otherwise (near a
- * tie or a whole number, about one quotient in 80, or too large, or beyond a float's range) it takes the exact
- * division. The float only decides between two integers; the figure is always the exact value's rounding.
+ * then lies more than 2^−8 away from ½, the exact quotient lies strictly within ½ of the same integer as x's nearest,
+ * which decides the rounding (never a tie; see roundWithin). Otherwise (near a tie, about one quotient in 128, or
+ * too large, or beyond a float's range) it takes the exact division. The float only decides between two integers;
+ * the figure is always the exact value's rounding.
  */
 export function roundHalfEven(n: bigint, d: bigint, dN: number = Number(d)): bigint {
   const decided = decidedRound(Number(n) / dN, MARGIN);
@@ -37,18 +37,43 @@ export function roundHalfEven(n: bigint, d: bigint, dN: number = Number(d)): big
 
 /**
  * The half-even rounding of an exact value z known only to lie within `err` of the float x (|x| < 2^40), or null
- * when that does not decide it: if x's fractional part f lies more than err away from 0, ½ and 1, then z lies
- * strictly between the same integer and half-integer as x, so z rounds to ⌊x⌋ (f below ½) or ⌊x⌋ + 1 (above);
- * never a tie. f = x − ⌊x⌋ is exact for |x| < 2^40 at the margins used (at least 2^−40 from the edges). NaN and
+ * when that does not decide it (roundWithin): decided unless x's fractional part lies within err of ½. NaN and
  * infinities are never decided.
  */
 export function decidedRound(x: number, err: number): bigint | null {
-  if (!(x > -DECIDED && x < DECIDED)) return null;
-  const whole = Math.floor(x);
-  const f = x - whole;
-  if (f > err && f < 0.5 - err) return BigInt(whole);
-  if (f > 0.5 + err && f < 1 - err) return BigInt(whole + 1);
-  return null;
+  return x > -DECIDED && x < DECIDED ? roundWithin(x, err) : null;
+}
+
+/** Beyond this a float's fractional part has too few bits to decide anything by (see roundWithin). */
+const WITHIN = 2 ** 52;
+
+/**
+ * The half-even rounding of an exact value z known only to lie within `err` (below 1/8) of the float x, for any
+ * |x| < 2^52, or null when that does not decide it: x − ⌊x⌋ is exact for every such double, so a fractional part f
+ * more than err below ½ puts z strictly within ½ of ⌊x⌋ (it rounds to ⌊x⌋, even when z is whole), and more than err
+ * above ½ puts it strictly within ½ of ⌊x⌋ + 1. Only near a tie is nothing decided. The margins are widened by
+ * 2^−40, more than the rounding of ½ ± err.
+ */
+export function roundWithin(x: number, err: number): bigint | null {
+  if (!(x > -WITHIN && x < WITHIN) || !(err < 0.125)) return null;
+  const e = err + 2 ** -40;
+  const floor = Math.floor(x);
+  const f = x - floor;
+  return f < 0.5 - e ? BigInt(floor) : f > 0.5 + e ? BigInt(floor + 1) : null;
+}
+
+/**
+ * ⌊z⌋ for an exact value z known only to lie within `err` (below 1/8) of the float x (|x| < 2^52), when x's
+ * fractional part lies more than err from 0 and 1 (so z is not whole either), else null; `half` says which side of
+ * ⌊z⌋ + ½ z lies, or 0 when the float cannot tell. As roundWithin.
+ */
+export function floorWithin(x: number, err: number): { floor: number; half: -1 | 0 | 1 } | null {
+  if (!(x > -WITHIN && x < WITHIN) || !(err < 0.125)) return null;
+  const e = err + 2 ** -40;
+  const floor = Math.floor(x);
+  const f = x - floor;
+  if (!(f > e && f < 1 - e)) return null;
+  return { floor, half: f < 0.5 - e ? -1 : f > 0.5 + e ? 1 : 0 };
 }
 
 /**
@@ -59,16 +84,16 @@ export function decidedRound(x: number, err: number): bigint | null {
  */
 export function decidedFloor(n: bigint, dN: number, scale = 1): { floor: number; half: -1 | 0 | 1 } | null {
   const x = (Number(n) * scale) / dN;
-  if (!(x > -DECIDED && x < DECIDED)) return null;
-  const whole = Math.floor(x);
-  const f = x - whole;
-  if (!(f > MARGIN && f < 1 - MARGIN)) return null;
-  return { floor: whole, half: f < 0.5 - MARGIN ? -1 : f > 0.5 + MARGIN ? 1 : 0 };
+  return x > -DECIDED && x < DECIDED ? floorWithin(x, MARGIN) : null;
 }
 
 /** n / d as a decimal string with exactly `dp` places, rounded half-even; d must be positive. */
 export function toDecimalString(n: bigint, d: bigint, dp: number): string {
-  const q = roundHalfEven(n * pow10(dp), d);
+  return decimalString(roundHalfEven(n * pow10(dp), d), dp);
+}
+
+/** q / 10^dp as a decimal string with exactly `dp` places. */
+export function decimalString(q: bigint, dp: number): string {
   const negative = q < 0n;
   const digits = (negative ? -q : q).toString();
   if (dp === 0) return (negative ? '-' : '') + digits;

@@ -1,84 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { AppraisalInputError, appraise, MAX_LAG_YEARS, MAX_PERSISTENCE_YEARS, MAX_YEAR_INDEX } from '../../src/appraisal/engine.ts';
-import type { AppraisalInput, AppraisalResult, BenefitLine, ConfidenceGrade, CostLine } from '../../src/appraisal/types.ts';
-import { deflators, fy, params } from './helpers.ts';
+import { AppraisalInputError, appraise, MAX_LAG_YEARS, MAX_PERSISTENCE_YEARS } from '../../src/appraisal/engine.ts';
+import type { AppraisalInput, AppraisalResult, BenefitLine, CostLine } from '../../src/appraisal/types.ts';
+import { appraisalInput, basisPoints, caseOf, deflators, grade, params, priceYear, year } from './helpers.ts';
 import { minus, q, referenceAppraisal, roundHalfEven, sum } from './reference.ts';
-
-const grade = fc.integer({ min: 1, max: 6 }) as fc.Arbitrary<ConfidenceGrade>;
-
-// The full ranges the API accepts (src/api/cases.routes.ts and the engine's limits): years up to
-// MAX_YEAR_INDEX after the base year, amounts and unit values up to £10bn, volumes up to 10^9, persistence,
-// lag and every basis-point field over their whole range, price years with and without a deflator.
-const year = fc.integer({ min: 0, max: MAX_YEAR_INDEX }).map((t) => fy(t));
-const money = fc.oneof(fc.bigInt({ min: 0n, max: 1_000_000_000n }), fc.bigInt({ min: 0n, max: 1_000_000_000_000n }));
-const basisPoints = fc.integer({ min: 0, max: 10_000 });
-
-const costLine: fc.Arbitrary<CostLine> = fc.record({
-  year,
-  kind: fc.constantFrom('revenue' as const, 'capital' as const),
-  payerCode: fc.constantFrom('MHCLG', 'DHSC'),
-  amountPence: money,
-  confidenceGrade: grade,
-});
-
-const volume = fc.oneof(
-  fc.integer({ min: 0, max: 5_000 }),
-  fc.integer({ min: 0, max: 1_000_000_000 }),
-  fc.integer({ min: 0, max: 40_000 }).map((n) => n / 8),
-);
-const cohorts = fc.dictionary(year, volume, { minKeys: 1, maxKeys: 4 });
-const priceYear = fc.oneof(
-  fc.constantFrom('2026-27', '2013-14', '2013/14', '2020-21', '1999-00', '2029-30'),
-  fc.integer({ min: 1990, max: 2045 }).map((y) => fy(0, y)),
-);
-const optional = <T>(a: fc.Arbitrary<T>) => fc.option(a, { nil: undefined });
-
-const benefitLine: fc.Arbitrary<Omit<BenefitLine, 'outcome'>> = fc
-  .record({
-    type: fc.constantFrom('fiscal' as const, 'fiscal' as const, 'economic' as const, 'social' as const),
-    org: fc.constantFrom('DHSC', 'DWP', 'MOJ', 'HO', null),
-    cashable: fc.oneof(fc.boolean(), basisPoints),
-    unitValuePence: money,
-    priceYear,
-    cohort: fc.oneof(
-      cohorts.map((volumes) => ({ volumes })),
-      fc.record({ need: cohorts, engagementBasisPoints: basisPoints }),
-    ),
-    impactBasisPoints: basisPoints,
-    deadweightBasisPoints: basisPoints,
-    displacementBasisPoints: optional(basisPoints),
-    lagYears: optional(fc.integer({ min: 0, max: MAX_LAG_YEARS })),
-    dropOffBasisPoints: optional(fc.oneof(fc.constant(0), basisPoints)),
-    persistenceYears: fc.integer({ min: 1, max: MAX_PERSISTENCE_YEARS }),
-    confidenceGrade: grade,
-  })
-  .map(({ org, type, cohort, cashable, ...rest }) => ({
-    ...rest,
-    ...cohort,
-    type,
-    // Only a fiscal line has a cashable share; others say true or false.
-    ...(typeof cashable === 'number' && type === 'fiscal'
-      ? { cashableBasisPoints: cashable }
-      : { cashable: cashable === true || cashable === 10_000 }),
-    beneficiaryCode: type === 'fiscal' ? (org ?? 'DHSC') : org,
-  }));
-
-/** Cases with unique outcome names per line, so a line is identifiable after shuffling. */
-const caseOf = (maxCosts: number, maxBenefits: number): fc.Arbitrary<AppraisalInput> =>
-  fc
-    .record({
-      schedule: fc.constantFrom('standard' as const, 'health' as const),
-      costs: fc.array(costLine, { minLength: 0, maxLength: maxCosts }),
-      benefits: fc.array(benefitLine, { minLength: 1, maxLength: maxBenefits }),
-    })
-    .map(({ schedule, costs, benefits }) => ({
-      baseYear: '2026-27',
-      discountSchedule: schedule,
-      costs,
-      benefits: benefits.map((b, i) => ({ ...b, outcome: `outcome-${i}` })),
-    }));
-const appraisalInput = caseOf(6, 8);
 
 /** A line's cohort map, whichever it uses. */
 const cohortOf = (b: BenefitLine): Record<string, number> => (b.need ?? b.volumes)!;
