@@ -768,8 +768,10 @@ function prepareCase(input: AppraisalInput, params: ParameterSet, deflators: Def
     if (typeof cohorts !== 'object' || cohorts === null) {
       if (cohorts !== undefined) errors.push({ pointer: ptr('benefits', i, field), detail: 'must map financial years to volumes' });
     } else {
-      // for…in, not Object.keys: V8 reads cohorts[year] from the enumeration cache inside it.
+      // for…in, not Object.keys: V8 reads cohorts[year] from the enumeration cache inside it. Own keys only, as
+      // Object.keys gives.
       for (const year in cohorts) {
+        if (!Object.hasOwn(cohorts, year)) continue;
         const t = yearIndex(year, baseStart, baseYear, errors, 'benefits', i, field, year);
         const v = cohorts[year];
         if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
@@ -1261,6 +1263,8 @@ function fiscalRowsDecided(lines: RowLine[], disc: Discounting, T: number, cumCo
     cumulative[t] = cumRounded;
     if (payback < 0 && cumCosts[t]! > 0n) {
       const costs = Number(cumCosts[t]!) / costDenN;
+      // Beyond a float's range the running total of costs decides nothing.
+      if (!Number.isFinite(costs)) return null;
       const slack = rel + 2 ** -48;
       if (cum * (1 - slack) > costs * (1 + slack)) payback = t;
       else if (!(cum * (1 + slack) < costs * (1 - slack))) return null;
@@ -1899,9 +1903,11 @@ function switchingWithin(
  * k ≤ n + 30 roundings (u = 2^−53; Higham, Accuracy and Stability of Numerical Algorithms, §3.1 and §4.2), and
  * eps = (n + 32) × 2^−52 bounds that with room to spare; the error of a difference is bounded by eps × the sum of its
  * parts. Each figure is then rounded by roundWithin (the BCR by floorWithin), which decides only what the bound
- * settles. Costs come from the exact running total (3 roundings). A float of 0 is an exact 0: every factor is 0 or at
- * least 2^−880 (required of kpre) or 2^−101 (DF, as no rate exceeds 100 %), so nothing underflows. Needs whole volumes
- * and D within a float's range.
+ * settles. Costs come from the exact running total (3 roundings). A float of 0 is an exact 0: kpre is 0 only for a
+ * line worth nothing (a kpre that overflowed or underflowed on the way, a deflator or unit value beyond a float's
+ * range included, sends the case to the exact working), and every other factor is at least 2^−101 (a window, as no
+ * rate exceeds 100 %), so nothing underflows. A total or a cost beyond a float's range is never decided. Needs whole
+ * volumes and D within a float's range.
  */
 function decidedFigures(pc: PreparedCase, disc: Discounting, costs: CostRows): Figures | null {
   const { cp, prepared, rebaseNumN, rebaseDenN, costT, costAmount, costGrade } = pc;
@@ -1932,7 +1938,8 @@ function decidedFigures(pc: PreparedCase, disc: Discounting, costs: CostRows): F
     if (v.length > longest) longest = v.length;
     const scale = b.dropCoef === null ? 1 : dropCoefficientFloats(b.persistence, b.dropKeep)[0]!;
     const kpre = ((b.preN / 1e12) * b.unitN * rebaseNumN[j]!) / rebaseDenN[j]! / (10 ** b.volumeScale * scale);
-    if (kpre !== 0 && !(kpre >= 2 ** -880 && kpre < 2 ** 900)) return null;
+    // Exactly 0 only for a line worth nothing; any other value must not have overflowed or underflowed on the way.
+    if (b.preN === 0 || b.line.unitValuePence === 0n ? kpre !== 0 : !(kpre >= 2 ** -880 && kpre < 2 ** 900)) return null;
     const w = windowFloats(b.dropKeep === 10_000 ? window(disc, b.persistence) : dropWindow(disc, b.persistence, b.dropKeep), DN);
     let y = 0;
     for (let c = 0; c < v.length; c++) y += v[c]! * w[b.cohortT[c]! + b.lag]!;
@@ -1974,6 +1981,7 @@ function decidedFigures(pc: PreparedCase, disc: Discounting, costs: CostRows): F
   // Costs: as entered, and without the uplifts (optimism bias removed) and one grade worse.
   const possible = costs.total > 0n;
   const C = Number(costs.total) / costs.costDenN;
+  if (!Number.isFinite(C)) return null;
   let obC = 0;
   let worseC = 0;
   for (let j = 0; j < costT.length; j++) {

@@ -29,7 +29,8 @@ const MARGIN = 2 ** -8;
  * the figure is always the exact value's rounding.
  */
 export function roundHalfEven(n: bigint, d: bigint, dN: number = Number(d)): bigint {
-  const decided = decidedRound(Number(n) / dN, MARGIN);
+  // A divisor beyond a float's range would make any n look like 0.
+  const decided = dN < Number.POSITIVE_INFINITY ? decidedRound(Number(n) / dN, MARGIN) : null;
   if (decided !== null) return decided;
   const { q, r } = floorDiv(n, d);
   return roundFloored(q, r, d);

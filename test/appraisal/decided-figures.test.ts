@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { appraise, appraiseBothWays } from '../../src/appraisal/engine.ts';
+import { appraise, appraiseBothWays, parseDeflatorTable } from '../../src/appraisal/engine.ts';
 import type { AppraisalInput, BenefitLine } from '../../src/appraisal/types.ts';
 import { appraisalInput, benefit, cost, deflators, fy, grade, params } from './helpers.ts';
 import { referenceAppraisal, roundHalfEven } from './reference.ts';
@@ -168,5 +168,66 @@ describe('figures decided from floats', () => {
     expect(decided).toBeNull();
     expect(exact.bcr).toBe(1.5);
     expect(appraise(input, params, deflators)).toEqual(exact);
+  });
+});
+
+describe('figures where a float would overflow or underflow', () => {
+  const social = { type: 'social' as const, beneficiaryCode: null, cashable: false };
+  // On the health schedule a benefit 84 years out takes D, and with drop-off and fractional volumes G, past 2^1024.
+  const far = (persistenceYears: number) =>
+    benefit(1n, { outcome: 'far', ...social, volumes: { [fy(60)]: 1 }, lagYears: 10, persistenceYears });
+
+  it('rounds a figure of under a penny over a denominator beyond a float, as the method does', () => {
+    const input: AppraisalInput = {
+      baseYear: '2026-27',
+      discountSchedule: 'health',
+      costs: [],
+      benefits: [
+        benefit(1n, { outcome: 'e', type: 'economic', beneficiaryCode: null, cashable: false, impactBasisPoints: 7_500 }),
+        benefit(1n, { outcome: 's', ...social, volumes: { '2026-27': 0.5 }, dropOffBasisPoints: 5_000, persistenceYears: 7 }),
+        far(15),
+      ],
+    };
+    const ref = referenceAppraisal(input, params, deflators);
+    const result = appraise(input, params, deflators);
+    expect(result.pvBenefitsPence.economic).toBe(roundHalfEven(ref.economic));
+    expect(result.pvBenefitsPence.economic).toBe(1n);
+  });
+
+  it('finds the payback year when the running total of costs is beyond a float', () => {
+    const input: AppraisalInput = {
+      baseYear: '2026-27',
+      discountSchedule: 'health',
+      costs: [cost(100_000_000_000n)],
+      benefits: [benefit(200_000_000_000n), far(16)],
+    };
+    expect(appraise(input, params, deflators).paybackYear).toBe('2026-27');
+    expect(both(input).exact.paybackYear).toBe('2026-27');
+  });
+
+  it('does not take a line as worth nothing when its price year’s deflator is beyond a float', () => {
+    const wide = parseDeflatorTable({
+      edition: 'wide',
+      baseYear: '2026-27',
+      index: { '2026-27': '100', '2013-14': '200', '1990-91': `1.${'0'.repeat(305)}1` },
+    });
+    const input: AppraisalInput = {
+      baseYear: '2026-27',
+      costs: [cost(100_000n)],
+      benefits: [
+        benefit(123_457n, { outcome: 'econ', type: 'economic', beneficiaryCode: null, cashable: false, volumes: { '2026-27': 3 } }),
+        benefit(1n, { priceYear: '2013-14', volumes: { '2026-27': 1_000_000 } }),
+      ],
+    };
+    const result = appraise(input, params, wide);
+    expect(result.pvBenefitsPence.fiscal).toBe(500_000n);
+    expect(result).toEqual(appraiseBothWays(input, params, wide).exact);
+  });
+
+  it('reads only a cohort map’s own years', () => {
+    const inherited = Object.create({ '2027-28': 5 }) as Record<string, number>;
+    inherited['2026-27'] = 1;
+    const input: AppraisalInput = { baseYear: '2026-27', costs: [], benefits: [benefit(100n, { volumes: inherited })] };
+    expect(appraise(input, params, deflators).pvBenefitsPence.fiscal).toBe(100n);
   });
 });
