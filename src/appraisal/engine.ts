@@ -695,7 +695,8 @@ function prepareCase(input: AppraisalInput, params: ParameterSet, deflators: Def
   for (let i = 0; i < costs.length; i++) {
     const line = costs[i]!;
     const t = yearIndex(line.year, baseStart, baseYear, errors, 'costs', i, 'year');
-    const factor = cp.costFactor[line.confidenceGrade];
+    // A whole number: the tables would also answer the string "2", which grade + 1 would then misread.
+    const factor = Number.isInteger(line.confidenceGrade) ? cp.costFactor[line.confidenceGrade] : undefined;
     if (factor === undefined)
       errors.push({ pointer: ptr('costs', i, 'confidenceGrade'), detail: 'must be a confidence grade from 1 to 6' });
     const amount = line.amountPence;
@@ -752,7 +753,7 @@ function prepareCase(input: AppraisalInput, params: ParameterSet, deflators: Def
         detail: `must be a whole number of years from 1 to ${MAX_PERSISTENCE_YEARS}`,
       });
     }
-    const keep = cp.benefitKeep[line.confidenceGrade];
+    const keep = Number.isInteger(line.confidenceGrade) ? cp.benefitKeep[line.confidenceGrade] : undefined;
     if (keep === undefined)
       errors.push({ pointer: ptr('benefits', i, 'confidenceGrade'), detail: 'must be a confidence grade from 1 to 6' });
     // The cohort: `volumes`, or `need` × `engagementBasisPoints` (which of them is checked by lineChoiceErrors).

@@ -36,11 +36,11 @@ const parsedYears = new Map<string, number>();
 
 // Preallocated, so the array stays a flat table (a sparse one would be a slow dictionary).
 const yearNames: (string | undefined)[] = new Array(10_000);
-/** 2026 → "2026-27". */
+/** 2026 → "2026-27"; 999 → "0999-00" (four digits, as financialYearStart reads them). */
 export function financialYearName(start: number): string {
   let name = yearNames[start];
   if (name === undefined) {
-    name = `${start}-${String((start + 1) % 100).padStart(2, '0')}`;
+    name = `${String(start).padStart(4, '0')}-${String((start + 1) % 100).padStart(2, '0')}`;
     if (start >= 0 && start < 10_000) yearNames[start] = name;
   }
   return name;

@@ -31,6 +31,28 @@ describe('appraisal input errors', () => {
     expect(e.message).toBe('/costs/2/year: 2025-26 is before the base year 2026-27');
   });
 
+  it('refuses a confidence grade given as a string, which the grade tables would otherwise answer', () => {
+    const grade = '2' as unknown as 1;
+    const e = errorOf({ costs: [cost(1_234n, { confidenceGrade: grade })], benefits: [benefit(5_679n, { confidenceGrade: grade })] });
+    expect(e.errors.map((x) => x.pointer)).toEqual(['/costs/0/confidenceGrade', '/benefits/0/confidenceGrade']);
+  });
+
+  it('names and rebases years before 1000 in four digits, as it reads them', () => {
+    const old = parseDeflatorTable({ edition: 'old', baseYear: '0999-00', index: { '0999-00': '100', '0998-99': '50' } });
+    const result = appraise(
+      {
+        baseYear: '0999-00',
+        costs: [cost(100n, { year: '0999-00' })],
+        benefits: [benefit(100n, { priceYear: '0998-99', volumes: { '0999-00': 1 } })],
+      },
+      params,
+      old,
+    );
+    expect(result.years[0]?.year).toBe('0999-00');
+    expect(result.pvBenefitsPence.fiscal).toBe(200n);
+    expect(result.warnings.some((w) => w.includes('no figure'))).toBe(false);
+  });
+
   it('lists every problem at once', () => {
     const e = errorOf({
       discountSchedule: 'nope' as 'standard',
