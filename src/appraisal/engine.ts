@@ -1962,9 +1962,9 @@ function decidedFigures(pc: PreparedCase, disc: Discounting, costs: CostRows): F
     if (!oneRate) {
       let y1 = 0;
       for (let c = 0; c < v.length; c++) y1 += v[c]! * w[b.cohortT[c]! + b.lag + 1]!;
-      const later = (kpre * y1 * keep) / 10_000;
-      lagA += later;
-      if (type === 'fiscal') lagF += later;
+      const lagged = (kpre * y1 * keep) / 10_000;
+      lagA += lagged;
+      if (type === 'fiscal') lagF += lagged;
     }
     let org = byOrg.get(b.line.beneficiaryCode);
     if (!org) {
